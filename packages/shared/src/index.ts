@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './env.ts';
+export * from './logger.ts';
+export * from './aws.ts';
+export * from './resources.ts';
+export * from './jobs.ts';

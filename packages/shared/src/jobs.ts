@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { PermanentError } from './errors.ts';
+
+/**
+ * The SQS job message (version 1). The ingress writes it, the worker reads it.
+ * Unknown `v` or `kind` is not lost: the worker sends it to the DLQ with a clear error.
+ */
+export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const TriggerSchema = z.object({
+  /** `webhook-id` header of the delivery, or `ops:<uuid>` / `rerun:<executionId>` for internal triggers. */
+  webhookId: z.string().min(1),
+  /** Benchling `message.type`, e.g. `v2.entry.updated.fields`, or `ops.repackage`. */
+  type: z.string().min(1),
+  /** ISO time the ingress accepted it. */
+  receivedAt: z.string().min(1),
+  userId: z.string().optional(),
+  eventId: z.string().optional(),
+  buttonId: z.string().optional(),
+  featureId: z.string().optional(),
+  updates: z.array(z.string()).optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const PollStateSchema = z.object({
+  /** How many times the export task was polled. */
+  attempt: z.number().int().nonnegative(),
+  /** ISO time after which waiting gives up. */
+  deadline: z.string(),
+});
+
+export const JobMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.enum(JOB_KINDS),
+  executionId: z.string().min(1),
+  tenantId: z.string().min(1),
+  /** `https://TENANT.benchling.com` from the webhook envelope; the API base is `${baseURL}/api/v2`. */
+  baseURL: z.string().url(),
+  appId: z.string().optional(),
+  entryId: z.string().optional(),
+  canvasId: z.string().optional(),
+  trigger: TriggerSchema,
+  poll: PollStateSchema.optional(),
+});
+export type JobMessage = z.infer<typeof JobMessageSchema>;
+
+/** Parses an SQS body. Throws PermanentError (code `BadMessage`) naming what is wrong. */
+export function parseJobMessage(body: string | undefined): JobMessage {
+  if (body === undefined) throw new PermanentError('job message has no body', { code: 'BadMessage' });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    throw new PermanentError(`job message is not JSON: ${(err as Error).message}`, { code: 'BadMessage' });
+  }
+  if (typeof raw === 'object' && raw !== null && 'v' in raw && (raw as { v: unknown }).v !== 1) {
+    throw new PermanentError(`job message version ${JSON.stringify((raw as { v: unknown }).v)} is not supported (this worker reads v1)`, {
+      code: 'BadMessage',
+    });
+  }
+  const parsed = JobMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PermanentError(`job message is invalid: ${issues}`, { code: 'BadMessage' });
+  }
+  return parsed.data;
+}
