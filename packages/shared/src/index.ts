@@ -4,3 +4,4 @@ export * from './logger.ts';
 export * from './aws.ts';
 export * from './resources.ts';
 export * from './jobs.ts';
+export * from './executions/types.ts';

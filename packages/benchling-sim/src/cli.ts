@@ -1,0 +1,130 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * Command line for the Benchling simulator:
+ *   serve   run a simulator until SIGINT/SIGTERM (env SIM_PORT, SIM_CLIENT_ID, SIM_CLIENT_SECRET,
+ *           SIM_EXPORT_DELAY_MS give flag defaults)
+ *   send    ask a running simulator to sign and POST a webhook to a receiver
+ *   types   list the webhook types it can send
+ * This is the only file of the package that reads process.env.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { getInt, getOptionalString, getString } from '@bp/shared/env';
+import { startSimulator } from './index.ts';
+import { WEBHOOK_TYPES, webhookChannel, webhookKind } from './webhook-payloads.ts';
+
+function int(name: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
+}
+
+function rateLimit(raw: string): { limit: number; windowSeconds: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  if (!m) throw new InvalidArgumentError('expected LIMIT/WINDOW_SECONDS, e.g. 60/30');
+  return { limit: Number(m[1]), windowSeconds: Number(m[2]) };
+}
+
+const env = process.env;
+const program = new Command('benchling-sim').description('A local Benchling tenant: OAuth, entries, exports, canvases, app sessions, JWKS and signed webhooks.');
+
+program
+  .command('serve')
+  .description('start a simulator and keep it up until SIGINT/SIGTERM')
+  .option('--port <n>', 'port to listen on (0 = any free port)', int('port'), getInt(env, 'SIM_PORT', 8090, { min: 0, max: 65535 }))
+  .option('--client-id <id>', 'OAuth client id', getString(env, 'SIM_CLIENT_ID', 'sim-client'))
+  .option('--client-secret <secret>', 'OAuth client secret', getString(env, 'SIM_CLIENT_SECRET', 'sim-secret'))
+  .option('--export-delay-ms <ms>', 'how long exports stay RUNNING', int('export-delay-ms'), getInt(env, 'SIM_EXPORT_DELAY_MS', 500, { min: 0 }))
+  .option('--slow-export-delay-ms <ms>', 'how long etr_slow… exports stay RUNNING', int('slow-export-delay-ms'), 60_000)
+  .option('--token-ttl-seconds <s>', 'access token lifetime', int('token-ttl-seconds'), 900)
+  .option('--rate-limit <limit/window>', 'requests per window seconds per client', rateLimit, { limit: 60, windowSeconds: 30 })
+  .option('--app-id <id>', 'app id', 'app_sim')
+  .option('--app-definition-id <id>', 'app definition id (JWKS path)', 'appdef_sim')
+  .option('--tenant-id <id>', 'tenant id in webhooks', 'ten_sim')
+  .option('--zip-dir <dir>', 'where generated export ZIPs are cached', getOptionalString(env, 'SIM_ZIP_DIR'))
+  .option('--json', 'print the URLs as one JSON line instead of text')
+  .action(async (o) => {
+    const sim = await startSimulator({
+      port: o.port,
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      exportDelayMs: o.exportDelayMs,
+      slowExportDelayMs: o.slowExportDelayMs,
+      tokenTtlSeconds: o.tokenTtlSeconds,
+      rateLimit: o.rateLimit,
+      appId: o.appId,
+      appDefinitionId: o.appDefinitionId,
+      tenantId: o.tenantId,
+      ...(o.zipDir ? { zipDir: o.zipDir } : {}),
+    });
+    if (o.json) {
+      console.log(JSON.stringify({ url: sim.url, apiUrl: `${sim.url}/api/v2`, jwksUrl: sim.jwksUrl, clientId: sim.options.clientId, appDefinitionId: sim.options.appDefinitionId }));
+    } else {
+      console.log(`Benchling simulator listening on ${sim.url}`);
+      console.log(`  API:  ${sim.url}/api/v2 (client id ${sim.options.clientId})`);
+      console.log(`  JWKS: ${sim.jwksUrl}`);
+    }
+    const stop = async (signal: string) => {
+      console.log(`${signal} received, closing`);
+      await sim.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('send')
+  .description("ask a running simulator to sign a webhook with its current key and POST it; exit 0 on a 2xx answer, 1 otherwise")
+  .requiredOption('--to <url>', "receiver's webhook URL (suffix /event, /lifecycle or /canvas is added unless --routing stable)")
+  .requiredOption('--type <type>', `message type, e.g. ${WEBHOOK_TYPES[0]}`)
+  .option('--sim <url>', 'running simulator', `http://127.0.0.1:${getInt(env, 'SIM_PORT', 8090)}`)
+  .option('--entry <id>', 'entry id (resourceId)')
+  .option('--canvas <id>', 'canvas id')
+  .option('--button <id>', 'button id (v2.canvas.userInteracted)')
+  .option('--user <id>', 'user id')
+  .option('--feature <id>', 'canvas feature id')
+  .option('--webhook-id <id>', 'webhook-id header (reuse to simulate a redelivery)')
+  .option('--routing <mode>', 'suffixed or stable', 'suffixed')
+  .option('--signature <value>', 'send this webhook-signature header instead of a valid one')
+  .action(async (o) => {
+    const body = {
+      to: o.to,
+      type: o.type,
+      routing: o.routing,
+      ...(o.entry ? { entryId: o.entry } : {}),
+      ...(o.canvas ? { canvasId: o.canvas } : {}),
+      ...(o.button ? { buttonId: o.button } : {}),
+      ...(o.user ? { userId: o.user } : {}),
+      ...(o.feature ? { featureId: o.feature } : {}),
+      ...(o.webhookId ? { webhookId: o.webhookId } : {}),
+      ...(o.signature ? { signatureOverride: o.signature } : {}),
+    };
+    let res: Response;
+    try {
+      res = await fetch(`${String(o.sim).replace(/\/+$/, '')}/_sim/webhooks/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    } catch (err) {
+      console.error(`could not reach the simulator at ${o.sim}: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      console.error(`simulator refused (HTTP ${res.status}): ${text}`);
+      process.exit(2);
+    }
+    const r = JSON.parse(text) as { status: number; body: string; webhookId: string; url: string };
+    console.log(`POST ${r.url} webhook-id=${r.webhookId}`);
+    console.log(`HTTP ${r.status}`);
+    console.log(r.body);
+    process.exit(r.status >= 200 && r.status < 300 ? 0 : 1);
+  });
+
+program
+  .command('types')
+  .description('list webhook message types with their channel and URL suffix')
+  .action(() => {
+    for (const t of WEBHOOK_TYPES) console.log(`${t.padEnd(36)} ${webhookChannel(t).padEnd(12)} /${webhookKind(t)}`);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,44 @@
+/**
+ * Entry ids whose prefix asks the simulator for a special behaviour, so a test picks a scenario
+ * just by naming the entry (any suffix keeps ids unique per test), e.g. `etr_slow_7`, `etr_big64mb_a`.
+ */
+export type ExportZipKind = 'standard' | 'big' | 'traversal' | 'absolute' | 'symlink' | 'bomb' | 'manyfiles';
+
+export interface EntryScenario {
+  /** `etr_missing…`: GET /entries answers 404 and exports are refused. */
+  missing: boolean;
+  /** `etr_slow…`: the export task stays RUNNING for `slowExportDelayMs`. */
+  slow: boolean;
+  /** `etr_fail…`: the export task ends FAILED. */
+  fail: boolean;
+  /** Which ZIP the export downloads. */
+  zip: ExportZipKind;
+  /** For `etr_big<N>mb…`: N, the approximate export size in MiB. */
+  bigMb: number;
+}
+
+export const MAGIC_PREFIXES = {
+  missing: 'etr_missing',
+  slow: 'etr_slow',
+  fail: 'etr_fail',
+  traversal: 'etr_traversal',
+  absolute: 'etr_absolute',
+  symlink: 'etr_symlink',
+  bomb: 'etr_bomb',
+  manyfiles: 'etr_manyfiles',
+} as const;
+
+const BIG = /^etr_big(\d+)mb/;
+
+export function scenarioFor(entryId: string): EntryScenario {
+  const big = BIG.exec(entryId);
+  const zipKinds = ['traversal', 'absolute', 'symlink', 'bomb', 'manyfiles'] as const;
+  const special = zipKinds.find((k) => entryId.startsWith(MAGIC_PREFIXES[k]));
+  return {
+    missing: entryId.startsWith(MAGIC_PREFIXES.missing),
+    slow: entryId.startsWith(MAGIC_PREFIXES.slow),
+    fail: entryId.startsWith(MAGIC_PREFIXES.fail),
+    zip: big ? 'big' : (special ?? 'standard'),
+    bigMb: big ? Number(big[1]) : 0,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `pnpm start`: the whole system on one machine. Starts fauxqs (SQS+S3) and DynamoDB Local,
+ * creates queues/tables/bucket (idempotently), then the Benchling simulator, the ingress and
+ * WORKERS worker processes, prints where to look and how to send a webhook, and on Ctrl-C stops
+ * everything it started. Variables set by the caller override every local default.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getInt, getString } from '@bp/shared';
+import { type LocalAws, startLocalAws } from './index.ts';
+import { type ManagedProcess, startProcess, waitUntil } from './processes.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const env = process.env;
+
+async function up(): Promise<void> {
+  const ports = {
+    fauxqs: getInt(env, 'FAUXQS_PORT', 4566),
+    dynamo: getInt(env, 'DYNAMODB_PORT', 8000),
+    sim: getInt(env, 'SIM_PORT', 8090),
+    ingress: getInt(env, 'PORT', 8080),
+  };
+  const workers = getInt(env, 'WORKERS', 2, { min: 0, max: 32 });
+  const logDir = path.resolve(root, getString(env, 'LOG_DIR', '.local/logs'));
+  const children: ManagedProcess[] = [];
+  let aws: LocalAws | undefined;
+  let shuttingDown = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log('\nstopping…');
+    // Workers first (they checkpoint and release leases), then ingress and simulator, emulators last.
+    for (const p of [...children].reverse()) await p.stop('SIGTERM', 30_000);
+    await aws?.stop();
+    console.log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  console.log(`starting emulators (logs in ${path.relative(process.cwd(), logDir) || logDir}/)…`);
+  try {
+    aws = await startLocalAws({ fauxqsPort: ports.fauxqs, dynamoPort: ports.dynamo, logDir });
+    await startServices(aws);
+  } catch (err) {
+    console.error(`failed to start: ${(err as Error).message}`);
+    await shutdown(1);
+  }
+
+  async function startServices(aws: LocalAws): Promise<void> {
+  const names = await aws.provision({
+    prefix: getString(env, 'TABLE_PREFIX', 'bp-'),
+    bucket: getString(env, 'PACKAGE_BUCKET', 'bp-local-packages'),
+    maxReceiveCount: getInt(env, 'MAX_RECEIVE_COUNT', 5, { min: 1, max: 1000 }),
+    visibilityTimeoutSeconds: getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 5, max: 43200 }),
+  });
+  const simUrl = `http://127.0.0.1:${ports.sim}`;
+  // Local defaults first, the caller's environment last so it wins.
+  const serviceEnv: NodeJS.ProcessEnv = {
+    BENCHLING_APP_DEFINITION_ID: 'appdef_sim',
+    BENCHLING_JWKS_URL: `${simUrl}/api/v1/apps/appdef_sim/jwks`,
+    BENCHLING_CLIENT_ID: 'sim-client',
+    BENCHLING_CLIENT_SECRET: 'sim-secret',
+    BENCHLING_ALLOWED_BASE_URLS: `^http://127\\.0\\.0\\.1:${ports.sim}$`,
+    QUILT_PUBLISH: 'direct',
+    PORT: String(ports.ingress),
+    ...names,
+    ...env,
+  };
+  const tsx = path.join(root, 'node_modules/.bin/tsx');
+  const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
+    const p = startProcess({ name, command: tsx, args: [path.join(root, script), ...args], env: { ...serviceEnv, ...extra }, cwd: root, logFile: path.join(logDir, `${name}.log`) });
+    children.push(p);
+    p.exited.then((code) => {
+      if (!shuttingDown) {
+        console.error(`${name} exited unexpectedly (code ${code}); see ${path.join(logDir, `${name}.log`)}`);
+        void shutdown(1);
+      }
+    });
+    return p;
+  };
+
+  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim)]);
+  await waitUntil('Benchling simulator', async () => {
+    const r = await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`);
+    if (!r.ok) throw new Error(String(r.status));
+  }, 30_000, sim);
+  const ingress = launch('ingress', 'services/ingress/src/main.ts');
+  await waitUntil('ingress', async () => {
+    const r = await fetch(`http://127.0.0.1:${ports.ingress}/health/ready`);
+    if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+  }, 30_000, ingress);
+  for (let i = 1; i <= workers; i++) launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}` });
+
+  console.log(`
+benchling-packager is running
+  ingress (webhooks)     http://127.0.0.1:${ports.ingress}        health: /health/ready
+  Benchling simulator    ${simUrl}        (API ${simUrl}/api/v2)
+  SQS + S3 (fauxqs)      http://127.0.0.1:${ports.fauxqs}        bucket: ${names.PACKAGE_BUCKET}
+  DynamoDB Local         http://127.0.0.1:${ports.dynamo}        tables: ${names.TABLE_PREFIX}*
+  workers                ${workers} process(es)
+  logs                   ${logDir}/*.log
+
+Send a signed webhook (in another terminal):
+  pnpm sim send --sim ${simUrl} --to http://127.0.0.1:${ports.ingress} --type v2.entry.created --entry etr_demo1
+
+Ctrl-C stops everything.`);
+  }
+}
+
+const [command] = process.argv.slice(2);
+if (command === 'up' || command === undefined) {
+  void up();
+} else {
+  console.error(`unknown command "${command}"; usage: cli.ts up`);
+  process.exit(2);
+}

@@ -1,0 +1,247 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConfigError, TransientError } from '../errors.ts';
+import type { Trigger } from '../jobs.ts';
+import { isConditionFailed, isExpired } from './conditions.ts';
+import { LeaseLostError } from './errors.ts';
+
+export interface EntryStoreOptions {
+  /** Document client over the entries table (built by `createAwsClients`). */
+  doc: DynamoDBDocumentClient;
+  /** Name of the entries table (`ResourceNames.entriesTable`). */
+  tableName: string;
+  /** Source of "now" for leases and timestamps. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+/** The package an entry was last published as. */
+export interface PublishedPackage {
+  executionId: string;
+  packageName: string;
+  /** Top hash of the revision; absent when the packaging engine (queue mode) computes it. */
+  topHash?: string;
+  /** ISO time of publication; an older one never overwrites a newer one. */
+  at: string;
+}
+
+
+/** Item of the entries table, one per `entryKey(tenantId, entryId)`. Outlives every execution. */
+export interface EntryState {
+  entryKey: string;
+  /** Execution holding the entry lease, and until when (epoch ms). */
+  leaseExecutionId?: string;
+  leaseExpiresAt?: number;
+  /** Set by requestRerun while the lease is held; cleared atomically by releaseEntryLease. */
+  rerunRequested?: boolean;
+  rerunTrigger?: Trigger;
+  rerunExecutionId?: string;
+  rerunRequestedAt?: string;
+  rerunCount?: number;
+  /** The entry's canvas, kept across executions so no run creates a second one. */
+  canvasId?: string;
+  appId?: string;
+  featureId?: string;
+  canvasUpdatedAt?: string;
+  lastPublished?: PublishedPackage;
+  updatedAt: string;
+}
+
+export type AcquireEntryLeaseResult = { acquired: true; expiresAt: number } | { acquired: false; heldBy: string; expiresAt: number };
+export type RequestRerunResult = { leaseHeld: true; heldBy: string; expiresAt: number } | { leaseHeld: false };
+
+export interface ReleaseEntryLeaseResult {
+  /** False when another execution holds the lease now (ours lapsed and was taken): nothing changed. */
+  released: boolean;
+  /** Set when triggers were coalesced while we held the lease: the latest one. Start exactly one follow-up for it. */
+  rerunRequested?: Trigger;
+  /** How many triggers were folded into that request. */
+  coalesced?: number;
+  /** Execution created for the latest coalesced trigger (already superseded). */
+  rerunExecutionId?: string;
+}
+
+const ACQUIRE_TRIES = 5;
+
+/**
+ * Per-entry state: the entry lease (one execution per entry at a time), coalesced rerun
+ * requests, the canvas id and the last published package.
+ *
+ * Coalescing is race-free because both sides are single conditional updates on the same
+ * item, which DynamoDB serialises: `requestRerun` sets the flag only on the condition that a
+ * live lease exists, and `releaseEntryLease` removes the lease and the flag in one update that
+ * returns the old item. If the request lands first the releaser sees it; if the release lands
+ * first the requester's condition fails and it is told to run the work itself. A request is
+ * never lost, and never delivered twice because the releaser clears it as it reads it.
+ */
+export class EntryStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: () => Date;
+
+  constructor(o: EntryStoreOptions) {
+    if (!o.tableName) throw new ConfigError('EntryStore option tableName is required');
+    this.doc = o.doc;
+    this.tableName = o.tableName;
+    this.clock = o.clock ?? (() => new Date());
+  }
+
+  /** The entry's state, or undefined if nothing was ever recorded for it. Strongly consistent. */
+  async get(key: string): Promise<EntryState | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { entryKey: key }, ConsistentRead: true }));
+    const item = res.Item as (EntryState & { expiresAt?: number }) | undefined;
+    return item && !isExpired(item, this.clock()) ? item : undefined;
+  }
+
+  /** Takes the entry lease when it is free, lapsed, or already this execution's. */
+  async acquireEntryLease(key: string, executionId: string, leaseMs: number): Promise<AcquireEntryLeaseResult> {
+    assertPositive(leaseMs);
+    for (let tries = 0; tries < ACQUIRE_TRIES; tries++) {
+      const now = this.clock();
+      const expiresAt = now.getTime() + leaseMs;
+      const ok = await this.conditionalUpdate({
+        key,
+        update: 'SET leaseExecutionId = :ex, leaseExpiresAt = :until, updatedAt = :nowIso',
+        condition: 'attribute_not_exists(leaseExecutionId) OR leaseExecutionId = :ex OR leaseExpiresAt <= :nowMs',
+        values: { ':ex': executionId, ':until': expiresAt, ':nowIso': now.toISOString(), ':nowMs': now.getTime() },
+      });
+      if (ok) return { acquired: true, expiresAt };
+      const current = await this.get(key);
+      // Released between our write and this read: try again rather than report a stale holder.
+      if (current?.leaseExecutionId && (current.leaseExpiresAt ?? 0) > this.clock().getTime()) {
+        return { acquired: false, heldBy: current.leaseExecutionId, expiresAt: current.leaseExpiresAt ?? 0 };
+      }
+    }
+    throw new TransientError(`entry ${key}: lease still contended after ${ACQUIRE_TRIES} tries`, { code: 'LeaseContended', details: { entryKey: key } });
+  }
+
+  /** Pushes this execution's entry lease to now + leaseMs. Returns the new expiry (epoch ms). */
+  async extendEntryLease(key: string, executionId: string, leaseMs: number): Promise<number> {
+    assertPositive(leaseMs);
+    const until = this.clock().getTime() + leaseMs;
+    const ok = await this.conditionalUpdate({
+      key,
+      update: 'SET leaseExpiresAt = :until',
+      condition: 'leaseExecutionId = :ex',
+      values: { ':ex': executionId, ':until': until },
+    });
+    if (ok) return until;
+    const current = await this.get(key);
+    throw new LeaseLostError({
+      key: `entry ${key}`,
+      workerId: executionId,
+      action: 'extendEntryLease',
+      ...(current?.leaseExecutionId ? { owner: current.leaseExecutionId } : {}),
+      ...(current?.leaseExpiresAt !== undefined ? { leaseExpiresAt: current.leaseExpiresAt } : {}),
+    });
+  }
+
+  /**
+   * Frees the lease if this execution holds it and, in the same update, takes the pending rerun
+   * request: the caller must start exactly one follow-up when `rerunRequested` is set. If another
+   * execution holds the lease now, nothing changes (`released: false`): the request stays for it.
+   */
+  async releaseEntryLease(key: string, executionId: string): Promise<ReleaseEntryLeaseResult> {
+    const now = this.clock();
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { entryKey: key },
+          UpdateExpression:
+            'SET updatedAt = :nowIso REMOVE leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount',
+          ConditionExpression: 'leaseExecutionId = :ex',
+          ExpressionAttributeValues: { ':ex': executionId, ':nowIso': now.toISOString() },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = res.Attributes as EntryState | undefined;
+      if (!old?.rerunRequested || !old.rerunTrigger) return { released: true };
+      return {
+        released: true,
+        rerunRequested: old.rerunTrigger,
+        coalesced: old.rerunCount ?? 1,
+        ...(old.rerunExecutionId ? { rerunExecutionId: old.rerunExecutionId } : {}),
+      };
+    } catch (err) {
+      if (isConditionFailed(err)) return { released: false };
+      throw err;
+    }
+  }
+
+  /**
+   * A trigger for an entry: if a live lease is held, fold it into the rerun request (latest
+   * trigger wins) and return `leaseHeld: true` — the holder will start the follow-up. Otherwise
+   * nothing is recorded and `leaseHeld: false` tells the caller to run it itself.
+   */
+  async requestRerun(key: string, trigger: Trigger, executionId: string): Promise<RequestRerunResult> {
+    const now = this.clock();
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { entryKey: key },
+          UpdateExpression:
+            'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
+          ConditionExpression: 'attribute_exists(leaseExecutionId) AND leaseExpiresAt > :nowMs',
+          ExpressionAttributeValues: { ':yes': true, ':trigger': trigger, ':ex': executionId, ':nowIso': now.toISOString(), ':one': 1, ':nowMs': now.getTime() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = res.Attributes as EntryState;
+      return { leaseHeld: true, heldBy: item.leaseExecutionId ?? '', expiresAt: item.leaseExpiresAt ?? 0 };
+    } catch (err) {
+      if (isConditionFailed(err)) return { leaseHeld: false };
+      throw err;
+    }
+  }
+
+  /** Remembers the entry's canvas (upsert; the latest canvas Benchling reports wins). Other fields are untouched. */
+  async setCanvas(key: string, c: { canvasId: string; appId?: string; featureId?: string }): Promise<EntryState> {
+    const now = this.clock();
+    const optional = { appId: c.appId, featureId: c.featureId };
+    const set = ['canvasId = :canvasId', 'canvasUpdatedAt = :nowIso', 'updatedAt = :nowIso'];
+    const values: Record<string, unknown> = { ':canvasId': c.canvasId, ':nowIso': now.toISOString() };
+    for (const [name, value] of Object.entries(optional)) {
+      if (value === undefined) continue;
+      set.push(`${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+    const res = await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: { entryKey: key }, UpdateExpression: `SET ${set.join(', ')}`, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }),
+    );
+    return res.Attributes as EntryState;
+  }
+
+  /** Records a publication unless a newer one is already recorded. Returns whether it was stored. */
+  async recordPublished(key: string, p: PublishedPackage): Promise<boolean> {
+    return this.conditionalUpdate({
+      key,
+      update: 'SET lastPublished = :p, updatedAt = :nowIso',
+      condition: 'attribute_not_exists(lastPublished) OR lastPublished.#at <= :at',
+      names: { '#at': 'at' },
+      values: { ':p': p, ':at': p.at, ':nowIso': this.clock().toISOString() },
+    });
+  }
+
+  private async conditionalUpdate(o: { key: string; update: string; condition: string; names?: Record<string, string>; values: Record<string, unknown> }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { entryKey: o.key },
+          UpdateExpression: o.update,
+          ConditionExpression: o.condition,
+          ...(o.names ? { ExpressionAttributeNames: o.names } : {}),
+          ExpressionAttributeValues: o.values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+}
+
+function assertPositive(leaseMs: number): void {
+  if (!(Number.isFinite(leaseMs) && leaseMs > 0)) throw new ConfigError(`leaseMs must be a positive number of milliseconds, got ${leaseMs}`);
+}

@@ -1,0 +1,64 @@
+import { createAwsClients, createLogger, describeError } from '@bp/shared';
+import { JwksCache } from '@bp/shared/webhook/jwks';
+import { createApp } from './app.ts';
+import { ingressConfigFromEnv } from './config.ts';
+
+/**
+ * The ingress process: the only place that reads the environment. Builds clients, warms the
+ * signing keys before taking traffic, listens, and on SIGTERM stops accepting connections and
+ * lets in-flight requests finish (each is bounded to about 2.5 s) before exiting 0.
+ */
+async function main(): Promise<void> {
+  const config = ingressConfigFromEnv(process.env);
+  const logger = createLogger({ service: 'ingress', level: config.logLevel });
+  const aws = createAwsClients(config.aws);
+  const jwks = new JwksCache({ url: config.jwksUrl, ...config.jwks, logger });
+  try {
+    await jwks.warm();
+  } catch (err) {
+    // Deliveries get 503 (not 401) until keys arrive, and /health/ready says why.
+    logger.warn('starting without webhook signing keys; the cache keeps retrying', { error: describeError(err).message });
+  }
+
+  const app = createApp({ config, aws, names: config.names, jwks, logger });
+  const server = app.listen(config.port);
+  server.on('listening', () => {
+    const addr = server.address();
+    logger.info('ingress listening', { port: typeof addr === 'object' && addr ? addr.port : config.port, jwksUrl: config.jwksUrl });
+  });
+  server.on('error', (err) => {
+    logger.error('ingress server failed', { error: err.message });
+    process.exit(1);
+  });
+  // Longer than a load balancer's idle timeout (60 s) so it never reuses a connection we closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  // Slow clients cannot hold a socket for long: a webhook is small and Benchling gives up after 3 s.
+  server.requestTimeout = 10_000;
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+    jwks.stop();
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish within the grace period; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      aws.destroy();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', service: 'ingress', message: 'ingress failed to start', error: describeError(err).message })}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { type AwsClients, type JobMessage, parseJobMessage } from '@bp/shared';
+import { GetCommand, ReceiveMessageCommand, ScanCommand } from './sdk.ts';
+
+/**
+ * Every job message currently on the queue (SendMessage has returned for all of them, so they
+ * are visible). Received with a long visibility timeout so each is seen once.
+ */
+export async function drainJobs(aws: AwsClients, queueUrl: string): Promise<JobMessage[]> {
+  const out: JobMessage[] = [];
+  for (;;) {
+    const res = (await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }))) as {
+      Messages?: { Body?: string }[];
+    };
+    const msgs = res.Messages ?? [];
+    if (msgs.length === 0) return out;
+    for (const m of msgs) out.push(parseJobMessage(m.Body));
+  }
+}
+
+export async function getItem(aws: AwsClients, table: string, key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+  const res = (await aws.doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))) as { Item?: Record<string, unknown> };
+  return res.Item;
+}
+
+export async function scanAll(aws: AwsClients, table: string): Promise<Record<string, unknown>[]> {
+  const res = (await aws.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))) as { Items?: Record<string, unknown>[] };
+  return res.Items ?? [];
+}

@@ -1,0 +1,94 @@
+import os from 'node:os';
+import path from 'node:path';
+import { type Env, getBool, getEnum, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+
+/** Everything the worker reads from its environment, parsed and checked once at start-up. */
+export interface WorkerConfig {
+  /** Identifies this process in leases and logs. Default hostname-pid. */
+  workerId: string;
+  /** Jobs one process runs at once. Default 4. */
+  concurrency: number;
+  /** Seconds a received job stays invisible; leases last as long. Default 60. */
+  visibilityTimeoutSeconds: number;
+  /** Seconds between visibility/lease extensions; must be below the visibility timeout. Default 20. */
+  heartbeatSeconds: number;
+  /** Seconds a SIGTERM waits for in-flight jobs before checkpointing and handing them back. Default 25. */
+  shutdownGraceSeconds: number;
+  /** Longest wait for a Benchling export before the execution fails, seconds. Default 7200. */
+  exportDeadlineSeconds: number;
+  /** Longest single re-enqueue delay while an export runs, seconds (SQS max 900). Default 900. */
+  exportMaxDelaySeconds: number;
+  /** How long await-export may wait in-process before re-enqueueing, ms. Default 3000. */
+  exportInlineWaitMs: number;
+  /** `direct` writes a native manifest; `queue` hands off to Quilt's packaging engine. Default direct. */
+  publishMode: 'direct' | 'queue';
+  /** Package name prefix: packages are `<prefix>/<displayId>`. Default `benchling`. */
+  packagePrefix: string;
+  /** Base URL of a Quilt catalog for links on the canvas, if any. */
+  catalogUrl: string | undefined;
+  /** Export format requested from Benchling. Default pdf. */
+  exportFormat: 'pdf' | 'html';
+  /** Button id that means "update package" on the canvas. Default `update-package`. */
+  updateButtonId: string;
+  /** Canvas feature id from the app manifest. Default `quilt_entry`. */
+  canvasFeatureId: string;
+  benchling: {
+    clientId: string;
+    clientSecret: string;
+    /** Regular expressions a webhook's baseURL must match before we send credentials to it. */
+    allowedBaseUrls: RegExp[];
+  };
+  zipLimits: { maxZipBytes: number; maxTotalUncompressedBytes: number; maxEntries: number; maxCompressionRatio: number };
+  /** Directory for spooled export ZIPs. Default the OS temp dir. */
+  tmpDir: string;
+  /** Keep a FAILED/SUCCEEDED execution this many days. Default 90. */
+  executionTtlDays: number;
+  /** Days a dedupe record lives. Default 7. */
+  dedupeTtlDays: number;
+  names: ResourceNames;
+  logLevel: string;
+  /** Set ECS task scale-in protection while jobs run (needs ECS_AGENT_URI). Default true in ECS. */
+  taskProtection: boolean;
+}
+
+const GiB = 1024 ** 3;
+
+export function workerConfigFromEnv(env: Env): WorkerConfig {
+  const visibilityTimeoutSeconds = getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 10, max: 43200 });
+  const heartbeatSeconds = getInt(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), { min: 1, max: visibilityTimeoutSeconds - 1 });
+  return {
+    workerId: getString(env, 'WORKER_ID', `${os.hostname()}-${process.pid}`),
+    concurrency: getInt(env, 'WORKER_CONCURRENCY', 4, { min: 1, max: 64 }),
+    visibilityTimeoutSeconds,
+    heartbeatSeconds,
+    shutdownGraceSeconds: getInt(env, 'SHUTDOWN_GRACE_SECONDS', 25, { min: 0, max: 3600 }),
+    exportDeadlineSeconds: getInt(env, 'EXPORT_DEADLINE_SECONDS', 7200, { min: 10 }),
+    exportMaxDelaySeconds: getInt(env, 'EXPORT_MAX_DELAY_SECONDS', 900, { min: 1, max: 900 }),
+    exportInlineWaitMs: getInt(env, 'EXPORT_INLINE_WAIT_MS', 3000, { min: 0, max: 30_000 }),
+    publishMode: getEnum(env, 'QUILT_PUBLISH', ['direct', 'queue'] as const, 'direct'),
+    packagePrefix: getString(env, 'PACKAGE_PREFIX', 'benchling'),
+    catalogUrl: getOptionalString(env, 'QUILT_CATALOG_URL'),
+    exportFormat: getEnum(env, 'EXPORT_FORMAT', ['pdf', 'html'] as const, 'pdf'),
+    updateButtonId: getString(env, 'UPDATE_BUTTON_ID', 'update-package'),
+    canvasFeatureId: getString(env, 'CANVAS_FEATURE_ID', 'quilt_entry'),
+    benchling: {
+      clientId: getString(env, 'BENCHLING_CLIENT_ID'),
+      clientSecret: getString(env, 'BENCHLING_CLIENT_SECRET'),
+      allowedBaseUrls: getString(env, 'BENCHLING_ALLOWED_BASE_URLS', '^https://[a-z0-9-]+\\.benchling\\.com$')
+        .split(',')
+        .map((p) => new RegExp(p.trim())),
+    },
+    zipLimits: {
+      maxZipBytes: getInt(env, 'ZIP_MAX_BYTES', 20 * GiB, { min: 1 }),
+      maxTotalUncompressedBytes: getInt(env, 'ZIP_MAX_UNCOMPRESSED_BYTES', 50 * GiB, { min: 1 }),
+      maxEntries: getInt(env, 'ZIP_MAX_ENTRIES', 50_000, { min: 1 }),
+      maxCompressionRatio: getInt(env, 'ZIP_MAX_RATIO', 200, { min: 1 }),
+    },
+    tmpDir: getString(env, 'WORKER_TMP_DIR', path.join(os.tmpdir(), 'benchling-packager')),
+    executionTtlDays: getInt(env, 'EXECUTION_TTL_DAYS', 90, { min: 1 }),
+    dedupeTtlDays: getInt(env, 'DEDUPE_TTL_DAYS', 7, { min: 1 }),
+    names: resourceNamesFromEnv(env),
+    logLevel: getString(env, 'LOG_LEVEL', 'info'),
+    taskProtection: getBool(env, 'ECS_TASK_PROTECTION', Boolean(env.ECS_AGENT_URI)),
+  };
+}

@@ -1,0 +1,107 @@
+import { ChangeMessageVisibilityCommand, type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import { describeError } from '@bp/shared';
+import type { WorkerDeps } from './context.ts';
+import { handleJob } from './handle-job.ts';
+import type { JobOutcome } from './retry-policy.ts';
+
+/**
+ * `concurrency` sqs-consumer instances with batchSize 1, so each is one job slot: a slow job never
+ * holds back polling for the others. sqs-consumer extends visibility on its heartbeat while a job runs.
+ */
+export class WorkerFleet {
+  private readonly consumers: Consumer[] = [];
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly deps: WorkerDeps) {
+    const { config } = deps;
+    for (let slot = 0; slot < config.concurrency; slot++) {
+      const consumer = Consumer.create({
+        queueUrl: config.names.jobsQueueUrl,
+        sqs: deps.sqs,
+        batchSize: 1,
+        waitTimeSeconds: 20,
+        visibilityTimeout: config.visibilityTimeoutSeconds,
+        heartbeatInterval: config.heartbeatSeconds,
+        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        handleMessage: (m) => this.track(m),
+      });
+      consumer.on('error', (err) => deps.logger.error('SQS error', { slot, error: describeError(err) }));
+      consumer.on('processing_error', (err) => deps.logger.error('could not settle a message; it will come back', { slot, error: describeError(err) }));
+      this.consumers.push(consumer);
+    }
+  }
+
+  /** Jobs running now. */
+  get activeJobs(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    for (const c of this.consumers) c.start();
+    this.deps.logger.info('worker started', { workerId: this.deps.config.workerId, concurrency: this.consumers.length });
+  }
+
+  /**
+   * Stops receiving, lets in-flight jobs finish for `graceMs`, then aborts the rest: they
+   * checkpoint, release their leases and make their messages visible again at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    for (const c of this.consumers) c.stop();
+    const all = () => Promise.allSettled([...this.inFlight.values()]);
+    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+    if (timedOut && this.inFlight.size > 0) {
+      this.deps.logger.warn('grace period over: handing in-flight jobs back', { jobs: this.inFlight.size });
+      this.shutdown.abort(new Error('worker shutting down'));
+      await all();
+    }
+  }
+
+  private async track(message: Message): Promise<Message | undefined> {
+    const id = message.MessageId ?? String(Math.random());
+    const run = this.process(message);
+    this.inFlight.set(id, run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async process(message: Message): Promise<Message | undefined> {
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+    const outcome = await handleJob(this.deps, message.Body, receiveCount, this.shutdown.signal);
+    await this.settle(message, outcome);
+    // Returning the message makes sqs-consumer delete it; undefined leaves it on the queue.
+    return outcome.action === 'retry' ? undefined : message;
+  }
+
+  /** Performs the SQS side of an outcome. Sends happen before the delete sqs-consumer does after us. */
+  private async settle(message: Message, outcome: JobOutcome): Promise<void> {
+    const { sqs, config } = this.deps;
+    switch (outcome.action) {
+      case 'done':
+        return;
+      case 'retry':
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: outcome.delaySeconds }));
+        return;
+      case 'requeue':
+        await sqs.send(new SendMessageCommand({ QueueUrl: config.names.jobsQueueUrl, MessageBody: outcome.body, DelaySeconds: outcome.delaySeconds }));
+        return;
+      case 'deadLetter':
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: config.names.dlqUrl,
+            MessageBody: message.Body ?? '',
+            MessageAttributes: {
+              error: { DataType: 'String', StringValue: outcome.reason.slice(0, 1000) },
+              sourceMessageId: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
+            },
+          }),
+        );
+        this.deps.logger.warn('message moved to the DLQ', { messageId: message.MessageId, reason: outcome.reason });
+        return;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { describeError, type JobMessage, parseJobMessage, PermanentError, TransientError } from '@bp/shared';
+import type { WorkerDeps } from './context.ts';
+import { runPackaging } from './packaging.ts';
+import { type JobOutcome, leaseHeldDelaySeconds } from './retry-policy.ts';
+import { runSimpleJob } from './simple-jobs.ts';
+
+/**
+ * Reads one SQS message and runs its job. Never throws for a bad message: an unreadable or
+ * unknown one is dead-lettered with its reason; anything unexpected leaves the message for a retry.
+ */
+export async function handleJob(deps: WorkerDeps, body: string | undefined, receiveCount: number, signal: AbortSignal): Promise<JobOutcome> {
+  let job: JobMessage;
+  try {
+    job = parseJobMessage(body);
+  } catch (err) {
+    const reason = (err as Error).message;
+    deps.logger.error('unreadable job message: dead-lettering it', { reason });
+    await failNamedExecution(deps, body, reason);
+    return { action: 'deadLetter', reason };
+  }
+  try {
+    return job.kind === 'entry.package' ? await runPackaging(deps, job, receiveCount, signal) : await runSimpleJob(deps, job, receiveCount);
+  } catch (err) {
+    if (err instanceof TransientError && err.code === 'LeaseHeld') {
+      return { action: 'retry', delaySeconds: leaseHeldDelaySeconds(err, deps.config.visibilityTimeoutSeconds) };
+    }
+    // Errors outside a step (a store or queue call): the message comes back and the run resumes.
+    const e = describeError(err);
+    deps.logger.error('job attempt failed outside the pipeline', { executionId: job.executionId, error: e, receiveCount });
+    if (err instanceof PermanentError) {
+      await deps.executions.fail(job.executionId, undefined, { step: 'setup', ...e, at: deps.clock().toISOString() }).catch(() => undefined);
+      return { action: 'done' };
+    }
+    return { action: 'retry', delaySeconds: Math.min(60, 5 * receiveCount) };
+  }
+}
+
+/** If a message we cannot run still names an execution, mark that execution FAILED with the reason. */
+async function failNamedExecution(deps: WorkerDeps, body: string | undefined, reason: string): Promise<void> {
+  let executionId: unknown;
+  try {
+    executionId = (JSON.parse(body ?? '') as { executionId?: unknown }).executionId;
+  } catch {
+    return;
+  }
+  if (typeof executionId !== 'string' || executionId.length === 0 || executionId.length > 200) return;
+  const existing = await deps.executions.get(executionId).catch(() => undefined);
+  if (!existing) return;
+  await deps.executions
+    .fail(executionId, undefined, { step: 'parse', class: 'BadMessage', message: reason, retryable: false, at: deps.clock().toISOString() })
+    .catch((err: unknown) => deps.logger.warn('could not mark the execution failed', { executionId, error: describeError(err) }));
+}

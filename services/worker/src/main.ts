@@ -1,0 +1,39 @@
+/**
+ * Worker process entry: the only place that reads process.env. Builds real clients, reads the
+ * jobs queue's maxReceiveCount from its redrive policy, runs the fleet, and on SIGTERM/SIGINT
+ * drains within the grace period and exits 0.
+ */
+import { mkdirSync } from 'node:fs';
+import { awsOptionsFromEnv, createAwsClients, createLogger, describeError } from '@bp/shared';
+import { workerConfigFromEnv } from './config.ts';
+import { WorkerFleet } from './fleet.ts';
+import { buildWorkerDeps } from './wiring.ts';
+
+async function main(): Promise<void> {
+  const config = workerConfigFromEnv(process.env);
+  const logger = createLogger({ service: 'worker', level: config.logLevel }).child({ workerId: config.workerId });
+  const aws = createAwsClients(awsOptionsFromEnv(process.env, { requestTimeoutMs: 30_000, maxAttempts: 3 }));
+  mkdirSync(config.tmpDir, { recursive: true });
+
+  const deps = await buildWorkerDeps(config, aws, logger);
+  const fleet = new WorkerFleet(deps);
+  fleet.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal, activeJobs: fleet.activeJobs, graceSeconds: config.shutdownGraceSeconds });
+    await fleet.stop(config.shutdownGraceSeconds * 1000);
+    aws.destroy();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'error', service: 'worker', message: 'worker failed to start', error: describeError(err) }));
+  process.exit(1);
+});

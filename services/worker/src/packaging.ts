@@ -1,0 +1,222 @@
+import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, PermanentError, type StepName } from '@bp/shared';
+import type { BenchlingClient } from '@bp/shared/benchling/index';
+import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
+import type { StepContext, StepResult, WorkerDeps } from './context.ts';
+import { enqueueFollowUp } from './follow-up.ts';
+import { type JobOutcome, retryDelaySeconds } from './retry-policy.ts';
+import { awaitExport, type ExportReady } from './steps/await-export.ts';
+import { type EntrySnapshot, fetchEntry } from './steps/fetch-entry.ts';
+import { publish, type Published } from './steps/publish.ts';
+import { type ExportStarted, startExport } from './steps/start-export.ts';
+import { transfer, type TransferSummary } from './steps/transfer.ts';
+import { type MetadataWritten, writeMetadata } from './steps/write-metadata.ts';
+import { Heartbeat } from './heartbeat.ts';
+
+type Outputs = ExecutionRecord['outputs'];
+
+/** The steps in order; each reads the outputs of the ones before it. */
+const PIPELINE: Array<{ name: StepName; run(ctx: StepContext, o: Outputs): Promise<StepResult<unknown>> }> = [
+  { name: 'fetch-entry', run: (ctx) => fetchEntry(ctx) },
+  { name: 'start-export', run: (ctx) => startExport(ctx) },
+  { name: 'await-export', run: (ctx, o) => awaitExport(ctx, o['start-export'] as ExportStarted) },
+  { name: 'transfer', run: (ctx, o) => transfer(ctx, o['await-export'] as ExportReady) },
+  { name: 'write-metadata', run: (ctx, o) => writeMetadata(ctx, o['fetch-entry'] as EntrySnapshot, o.transfer as TransferSummary) },
+  {
+    name: 'publish',
+    run: (ctx, o) => publish(ctx, o['fetch-entry'] as EntrySnapshot, o.transfer as TransferSummary, o['write-metadata'] as MetadataWritten),
+  },
+  { name: 'update-canvas', run: (ctx, o) => showResult(ctx, o) },
+];
+
+/**
+ * Runs (or resumes) one `entry.package` execution. Holds the execution lease and the entry lease
+ * while it works; a trigger for an entry that is already being packaged is coalesced into one
+ * follow-up run. Returns what to do with the SQS message.
+ */
+export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCount: number, signal: AbortSignal): Promise<JobOutcome> {
+  const { config, executions, entries } = deps;
+  const leaseMs = config.visibilityTimeoutSeconds * 1000;
+  const log = deps.logger.child({ executionId: job.executionId, webhookId: job.trigger.webhookId, entryId: job.entryId });
+
+  const begun = await executions.beginAttempt(job.executionId, { workerId: config.workerId, leaseMs });
+  if (begun.alreadyFinished) {
+    log.info('execution already finished: message acknowledged', { status: begun.record.status });
+    return { action: 'done' };
+  }
+  let execution = begun.record;
+  const benchling = deps.benchlingFor(job);
+  const entryId = job.entryId ?? (await entryOfCanvas(benchling, job));
+  const key = entryKey(job.tenantId, entryId);
+  const jobWithEntry = { ...job, entryId };
+
+  // One packaging per entry at a time.
+  const lease = await entries.acquireEntryLease(key, job.executionId, leaseMs);
+  if (!lease.acquired) {
+    const rerun = await entries.requestRerun(key, job.trigger, job.executionId);
+    if (rerun.leaseHeld) {
+      await executions.supersede(job.executionId, `entry ${entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`);
+      log.info('coalesced into the running execution', { runningExecutionId: lease.heldBy });
+      return { action: 'done' };
+    }
+    // The holder released between our two calls: our request may now start a follow-up, and we may
+    // also run ourselves — take the lease again (the follow-up, if any, will find current state).
+    const again = await entries.acquireEntryLease(key, job.executionId, leaseMs);
+    if (!again.acquired) {
+      await executions.recordRetry(job.executionId, config.workerId, 'acquire-entry', retryError('EntryBusy', `entry ${entryId} is busy`));
+      return { action: 'retry', delaySeconds: retryDelaySeconds(1) };
+    }
+  }
+
+  const entryState = await entries.get(key);
+  const canvasId = job.canvasId ?? entryState?.canvasId;
+  if (job.canvasId && entryState?.canvasId !== job.canvasId) {
+    await entries.setCanvas(key, { canvasId: job.canvasId, appId: job.appId, featureId: job.trigger.featureId });
+  }
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const heartbeat = new Heartbeat({
+    intervalMs: config.heartbeatSeconds * 1000,
+    beat: async () => {
+      await executions.extendLease(job.executionId, config.workerId, leaseMs);
+      await entries.extendEntryLease(key, job.executionId, leaseMs);
+    },
+    onLost: (err) => {
+      log.warn('lease lost: stopping this attempt', { error: describeError(err) });
+      controller.abort(err);
+    },
+  });
+
+  let packageName: string | undefined;
+  const ctx: StepContext = {
+    job: jobWithEntry,
+    execution,
+    deps,
+    benchling,
+    log,
+    signal: controller.signal,
+    packageName() {
+      const entry = execution.outputs['fetch-entry'] as EntrySnapshot | undefined;
+      packageName ??= entry ? packageNameFor(config.packagePrefix, entry.displayId) : undefined;
+      if (!packageName) throw new PermanentError('package name asked for before fetch-entry ran', { code: 'Internal' });
+      return packageName;
+    },
+  };
+  const canvas = canvasId ? { id: canvasId, benchling } : undefined;
+  let currentStep = 'start';
+  try {
+    heartbeat.start();
+    if (canvas && !execution.outputs['fetch-entry']) {
+      await showOnCanvas(ctx, canvas.id, { kind: 'updating', startedAt: deps.clock().toISOString() });
+    }
+    for (const step of PIPELINE) {
+      if (execution.outputs[step.name] !== undefined) continue;
+      if (controller.signal.aborted) throw controller.signal.reason ?? new Error('aborted');
+      currentStep = step.name;
+      const slog = log.child({ step: step.name });
+      ctx.log = slog;
+      await executions.recordStepStart(job.executionId, config.workerId, step.name);
+      const started = Date.now();
+      const result = await step.run({ ...ctx, log: slog, execution }, execution.outputs);
+      if ('waitSeconds' in result) {
+        // Free the slot: come back later. Keep the entry lease across the wait.
+        await entries.extendEntryLease(key, job.executionId, (result.waitSeconds + config.visibilityTimeoutSeconds) * 1000);
+        await executions.requeueForPoll(job.executionId, config.workerId, result.waitSeconds);
+        slog.info('export still running: re-enqueued', { delaySeconds: result.waitSeconds });
+        return { action: 'requeue', body: JSON.stringify(result.job), delaySeconds: result.waitSeconds };
+      }
+      execution = await executions.checkpoint(job.executionId, config.workerId, step.name, result.output);
+      ctx.execution = execution;
+      slog.info('step succeeded', { ms: Date.now() - started });
+    }
+    const published = execution.outputs.publish as Published;
+    await executions.succeed(job.executionId, config.workerId);
+    await entries.recordPublished(key, {
+      executionId: job.executionId,
+      packageName: published.packageName,
+      ...(published.topHash ? { topHash: published.topHash } : {}),
+      at: published.publishedAt,
+    });
+    log.info('execution succeeded', { packageName: published.packageName, topHash: published.topHash });
+    await finishEntry(deps, key, jobWithEntry, log);
+    return { action: 'done' };
+  } catch (err) {
+    const described = describeError(err);
+    const error: ExecutionError = { step: currentStep, ...described, at: deps.clock().toISOString() };
+    if (signal.aborted) {
+      // Shutdown: hand the job back at once; the next worker resumes from the last checkpoint.
+      await executions.recordRetry(job.executionId, config.workerId, currentStep, { ...error, message: `worker shutting down: ${error.message}` });
+      await entries.extendEntryLease(key, job.executionId, leaseMs);
+      return { action: 'retry', delaySeconds: 0 };
+    }
+    if (isRetryable(err) && receiveCount < deps.maxReceiveCount) {
+      const delaySeconds = retryDelaySeconds(receiveCount);
+      log.warn('attempt failed, will retry', { step: currentStep, error: described, receiveCount, delaySeconds });
+      await executions.recordRetry(job.executionId, config.workerId, currentStep, error);
+      await entries.extendEntryLease(key, job.executionId, (delaySeconds + config.visibilityTimeoutSeconds) * 1000);
+      return { action: 'retry', delaySeconds };
+    }
+    const final = isRetryable(err) ? { ...error, message: `gave up after ${receiveCount} attempts: ${error.message}` } : error;
+    log.error('execution failed', { step: currentStep, error: final });
+    await executions.fail(job.executionId, config.workerId, final);
+    if (canvas) await showOnCanvas(ctx, canvas.id, { kind: 'failed', message: plainReason(final), at: final.at, executionId: job.executionId });
+    await finishEntry(deps, key, jobWithEntry, log);
+    // A transient failure on the last receive goes on to the DLQ through the redrive policy.
+    return isRetryable(err) ? { action: 'retry', delaySeconds: 0 } : { action: 'done' };
+  } finally {
+    heartbeat.stop();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Releases the entry and starts the single follow-up run that coalesced triggers asked for. */
+async function finishEntry(deps: WorkerDeps, key: string, job: JobMessage & { entryId: string }, log: StepContext['log']): Promise<void> {
+  const released = await deps.entries.releaseEntryLease(key, job.executionId);
+  if (released.rerunRequested) {
+    const followUp = await enqueueFollowUp(deps, job, released.rerunRequested);
+    log.info('started the follow-up run for changes made while packaging', { followUpExecutionId: followUp });
+  }
+}
+
+async function showResult(ctx: StepContext, o: Outputs): Promise<StepResult<unknown>> {
+  const canvasId = ctx.job.canvasId ?? (await ctx.deps.entries.get(entryKey(ctx.job.tenantId, ctx.job.entryId)))?.canvasId;
+  if (!canvasId) return { output: { skipped: 'no canvas for this entry' } };
+  const p = o.publish as Published;
+  const t = o.transfer as TransferSummary;
+  const link = packageLink({ catalogUrl: ctx.deps.config.catalogUrl, bucket: ctx.deps.config.names.bucket, packageName: p.packageName });
+  await showOnCanvas(ctx, canvasId, { kind: 'published', packageName: p.packageName, link, at: p.publishedAt, fileCount: t.fileCount + 3, unchanged: p.created === false }, true);
+  return { output: { canvasId } };
+}
+
+/** Canvas updates are best-effort while running (a canvas error must not fail a package), strict at the end. */
+async function showOnCanvas(ctx: StepContext, canvasId: string, state: CanvasState, strict = false): Promise<void> {
+  try {
+    await ctx.benchling.updateCanvas(canvasId, { blocks: canvasBlocks(state, ctx.deps.config.updateButtonId), enabled: true });
+  } catch (err) {
+    if (strict) throw err;
+    ctx.log.warn('could not update the canvas', { canvasId, error: describeError(err) });
+  }
+}
+
+async function entryOfCanvas(benchling: BenchlingClient, job: JobMessage): Promise<string> {
+  if (!job.canvasId) throw new PermanentError('job names neither an entry nor a canvas', { code: 'BadMessage' });
+  const canvas = await benchling.getCanvas(job.canvasId);
+  const resourceId = (canvas as { resourceId?: string }).resourceId;
+  if (!resourceId) throw new PermanentError(`canvas ${job.canvasId} is not attached to an entry`, { code: 'CanvasWithoutEntry' });
+  return resourceId;
+}
+
+export function packageNameFor(prefix: string, displayId: string): string {
+  const name = displayId.replace(/[^\w-]/g, '_');
+  return `${prefix}/${name}`;
+}
+
+function retryError(cls: string, message: string): ExecutionError {
+  return { step: 'acquire-entry', class: cls, message, retryable: true, at: new Date().toISOString() };
+}
+
+/** What a scientist reads on the canvas: the message without internal prefixes, within Benchling's limits. */
+function plainReason(e: ExecutionError): string {
+  return e.message.length > 180 ? `${e.message.slice(0, 177)}…` : e.message;
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { PermanentError } from '@bp/shared';
+import { transferExport, type TransferredFile } from '../transfer/index.ts';
+import type { StepContext, StepResult } from '../context.ts';
+import type { ExportReady } from './await-export.ts';
+
+export interface TransferSummary {
+  fileCount: number;
+  totalBytes: number;
+  /** Where the full file list (keys, sizes, hashes) is kept: too large for a DynamoDB item. */
+  fileListKey: string;
+}
+
+/** Private state of the packager in the bucket, outside every package prefix. */
+export function executionStateKey(executionId: string, name: string): string {
+  return `.benchling-packager/executions/${executionId}/${name}`;
+}
+
+/** Streams the export ZIP into S3 under the package prefix, hashing as it goes. */
+export async function transfer(ctx: StepContext, ready: ExportReady): Promise<StepResult<TransferSummary>> {
+  const { config, s3 } = ctx.deps;
+  const files = await transferExport(
+    { s3, logger: ctx.log },
+    {
+      downloadUrl: ready.downloadURL,
+      bucket: config.names.bucket,
+      prefix: `${ctx.packageName()}/`,
+      limits: config.zipLimits,
+      tmpDir: path.join(config.tmpDir, ctx.execution.executionId),
+      signal: ctx.signal,
+    },
+  );
+  const fileListKey = executionStateKey(ctx.execution.executionId, 'files.json');
+  await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: fileListKey, Body: JSON.stringify(files), ContentType: 'application/json' }));
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  ctx.log.info('export transferred', { fileCount: files.length, totalBytes });
+  return { output: { fileCount: files.length, totalBytes, fileListKey } };
+}
+
+/** Reads back the file list a transfer step wrote. */
+export async function readFileList(ctx: StepContext, summary: TransferSummary): Promise<TransferredFile[]> {
+  const res = await ctx.deps.s3.send(new GetObjectCommand({ Bucket: ctx.deps.config.names.bucket, Key: summary.fileListKey }));
+  const text = await res.Body?.transformToString();
+  if (!text) throw new PermanentError(`file list ${summary.fileListKey} is empty`, { code: 'StateMissing' });
+  return JSON.parse(text) as TransferredFile[];
+}

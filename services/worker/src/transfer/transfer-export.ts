@@ -1,0 +1,135 @@
+/**
+ * Streaming export transfer: Benchling's export ZIP → files under a prefix in S3.
+ *
+ * 1. Download the presigned URL into a temp file in `tmpDir` (ZIP needs random access to its
+ *    central directory at the end; the file, not memory, holds it), refusing more than
+ *    `limits.maxZipBytes`.
+ * 2. Read the whole central directory and refuse the ZIP if anything is unsafe (`..`, absolute
+ *    paths, drive letters, symlinks, too many entries, too large, too compressed, duplicates):
+ *    an unsafe ZIP uploads nothing.
+ * 3. Stream each file entry, in ZIP order, through inflate → `sha2-256-chunked` hasher → S3
+ *    (multipart above one part). Memory per file ≈ partSizeBytes × (queueSize + 1), whatever
+ *    the export size. The streamed bytes must match the declared sizes, so a lying header
+ *    cannot smuggle a bomb past the checks of step 2.
+ * 4. All or nothing: if anything fails or the signal aborts, the in-flight multipart upload is
+ *    aborted and the objects already written by this call are deleted (by version id when the
+ *    bucket is versioned, which restores any previous version). The temp file is always removed.
+ *
+ * Errors: PermanentError for a refused URL (403/404/410) or an unsafe/corrupt ZIP (codes
+ * `ZipTraversal`, `ZipAbsolutePath`, `ZipBadPath`, `ZipSymlink`, `ZipBomb`, `ZipTooManyEntries`,
+ * `ZipTooLarge`, `ZipDuplicatePath`, `ZipPathConflict`, `ZipEncrypted`, `ZipUnsupported`, `ZipCorrupt`);
+ * TransientError for network trouble, 5xx/429, S3 failures without a 4xx answer, and
+ * `TransferAborted`. IAM: s3:PutObject, s3:AbortMultipartUpload, s3:DeleteObject and
+ * s3:DeleteObjectVersion on the prefix.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import yauzl, { type ZipFile } from 'yauzl-promise';
+import { PermanentError, describeError } from '@bp/shared';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { describeUrl, downloadToFile } from './download-export.ts';
+import type { TransferDeps, TransferOptions, TransferredFile } from './types.ts';
+import { aborted } from './upload-entry.ts';
+import { uploadFiles } from './upload-files.ts';
+import { validateZipLimits } from './zip-limits.ts';
+import { planZipEntries } from './zip-plan.ts';
+
+const MiB = 1024 * 1024;
+const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000 };
+/** S3's smallest multipart part (all but the last), bytes. */
+const MIN_PART_BYTES = 5 * MiB;
+/** Parallel deletes while rolling back. */
+const ROLLBACK_CONCURRENCY = 8;
+
+/** Copies every file of the export ZIP at `o.downloadUrl` to `s3://bucket/prefix…`; returns them in ZIP order. */
+export async function transferExport(deps: TransferDeps, o: TransferOptions): Promise<TransferredFile[]> {
+  validateTransferOptions(o);
+  const partSizeBytes = o.partSizeBytes ?? DEFAULTS.partSizeBytes;
+  const queueSize = o.queueSize ?? DEFAULTS.queueSize;
+  const fileConcurrency = o.fileConcurrency ?? DEFAULTS.fileConcurrency;
+  const log = deps.logger.child({ transfer: { bucket: o.bucket, prefix: o.prefix } });
+  const started = Date.now();
+  if (o.signal?.aborted) throw aborted(o.signal.reason);
+
+  await mkdir(o.tmpDir, { recursive: true });
+  const zipPath = path.join(o.tmpDir, `export-${randomUUID()}.zip`);
+  const uploaded: TransferredFile[] = [];
+  let result: TransferredFile[] = [];
+  try {
+    const zipBytes = await downloadToFile({
+      url: o.downloadUrl,
+      dest: zipPath,
+      maxBytes: o.limits.maxZipBytes,
+      stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      fetch: o.fetch ?? globalThis.fetch,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    log.debug('export downloaded', { url: describeUrl(o.downloadUrl), zipBytes, ms: Date.now() - started });
+
+    const zip = await openZip(zipPath);
+    try {
+      const files = await planZipEntries(zip, { prefix: o.prefix, limits: o.limits, zipBytes });
+      const done = await uploadFiles(deps.s3, files, { bucket: o.bucket, partSizeBytes, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
+      // An abort that lands while the last object completes still means "stop": do not hand back files.
+      if (o.signal?.aborted) throw aborted(o.signal.reason);
+      result = done;
+    } finally {
+      await zip.close();
+    }
+    const bytes = result.reduce((n, f) => n + f.size, 0);
+    const ms = Date.now() - started;
+    log.info('export transfer done', { files: result.length, bytes, zipBytes, ms, mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10 });
+    return result;
+  } catch (err) {
+    if (uploaded.length > 0) await deleteUploaded(deps, o.bucket, uploaded, log);
+    log.warn('export transfer failed', { error: describeError(err), filesRolledBack: uploaded.length });
+    throw err;
+  } finally {
+    await rm(zipPath, { force: true });
+  }
+}
+
+async function openZip(zipPath: string): Promise<ZipFile> {
+  try {
+    // Names come back raw (no backslash rewrite, no validation) so entry-path.ts applies one set of rules with our error codes.
+    // Sizes are checked by our hasher, which knows the declared size; Mac Archive Utility's truncated sizes are not supported.
+    return await yauzl.open(zipPath, { validateFilenames: false, strictFilenames: true, validateEntrySizes: false, supportMacArchive: false });
+  } catch (err) {
+    throw new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
+  }
+}
+
+/** Best-effort rollback: a failed delete is logged, the original error still wins. */
+async function deleteUploaded(deps: TransferDeps, bucket: string, files: TransferredFile[], log: TransferDeps['logger']): Promise<void> {
+  const queue = [...files];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      try {
+        await deps.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: f.key, ...(f.versionId ? { VersionId: f.versionId } : {}) }));
+      } catch (err) {
+        log.warn('rollback could not delete an uploaded object', { key: f.key, versionId: f.versionId, error: describeError(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ROLLBACK_CONCURRENCY, files.length) }, worker));
+}
+
+function validateTransferOptions(o: TransferOptions): void {
+  const bad = (name: string, why: string) => new PermanentError(`transfer option ${name} ${why}`, { code: 'TransferOptions' });
+  try {
+    new URL(o.downloadUrl);
+  } catch {
+    throw bad('downloadUrl', 'is not a URL');
+  }
+  if (!o.bucket) throw bad('bucket', 'is empty');
+  if (!o.prefix.endsWith('/') || o.prefix.startsWith('/')) throw bad('prefix', `must end with "/" and not start with one, got ${JSON.stringify(o.prefix)}`);
+  if (!o.tmpDir) throw bad('tmpDir', 'is empty');
+  validateZipLimits(o.limits);
+  if (o.partSizeBytes !== undefined && (!Number.isSafeInteger(o.partSizeBytes) || o.partSizeBytes < MIN_PART_BYTES)) {
+    throw bad('partSizeBytes', `must be an integer of at least ${MIN_PART_BYTES}`);
+  }
+  if (o.queueSize !== undefined && (!Number.isSafeInteger(o.queueSize) || o.queueSize < 1)) throw bad('queueSize', 'must be a positive integer');
+  if (o.fileConcurrency !== undefined && (!Number.isSafeInteger(o.fileConcurrency) || o.fileConcurrency < 1)) throw bad('fileConcurrency', 'must be a positive integer');
+  if (o.stallTimeoutMs !== undefined && !(o.stallTimeoutMs > 0)) throw bad('stallTimeoutMs', 'must be positive');
+}

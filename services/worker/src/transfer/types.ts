@@ -1,0 +1,50 @@
+import type { Logger } from '@bp/shared';
+import type { ChunkedHash } from '@bp/shared/quilt/hash';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ZipLimits } from './zip-limits.ts';
+
+/** Collaborators of a transfer. */
+export interface TransferDeps {
+  s3: S3Client;
+  logger: Logger;
+}
+
+/** One export ZIP to copy into S3. Validated once by `transferExport`; errors name the option. */
+export interface TransferOptions {
+  /** Presigned URL of the export ZIP (Benchling's `downloadURL`). Never logged in full. */
+  downloadUrl: string;
+  /** Destination bucket. */
+  bucket: string;
+  /** Key prefix every file goes under, ending in `/`, e.g. `benchling/EXP00001234/`. */
+  prefix: string;
+  /** Size, count and ratio limits that stop ZIP bombs; see DEFAULT_ZIP_LIMITS. */
+  limits: ZipLimits;
+  /** Directory for the spooled ZIP (created if missing); needs up to `limits.maxZipBytes` free. */
+  tmpDir: string;
+  /** Multipart part size, bytes. Default 8 MiB (S3 minimum 5 MiB). */
+  partSizeBytes?: number;
+  /** Parts of one file uploaded in parallel. Default 4. Memory ≈ partSizeBytes × (queueSize + 1). */
+  queueSize?: number;
+  /** Files of at most one part uploaded in parallel (larger files go one at a time). Default 4. */
+  fileConcurrency?: number;
+  /** Milliseconds the download may go without receiving a byte before it counts as stalled. Default 60,000. */
+  stallTimeoutMs?: number;
+  /** Stops the transfer: the in-flight multipart upload is aborted and finished files are deleted. */
+  signal?: AbortSignal;
+  /** HTTP client for the download. Default the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** A file of the export, now in S3. Size and hash were computed from the bytes as they streamed. */
+export interface TransferredFile {
+  /** Path inside the package: the ZIP path, sanitised and NFC-normalised. */
+  logicalKey: string;
+  /** S3 key: prefix + logicalKey. */
+  key: string;
+  /** Bytes. */
+  size: number;
+  hash: ChunkedHash;
+  /** S3 version id when the bucket is versioned. */
+  versionId?: string;
+  etag?: string;
+}

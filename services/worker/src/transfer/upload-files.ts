@@ -1,0 +1,68 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { TransferredFile } from './types.ts';
+import { aborted, uploadEntry } from './upload-entry.ts';
+import type { PlannedFile } from './zip-plan.ts';
+
+export interface UploadFilesOptions {
+  bucket: string;
+  /** Multipart part size, bytes. */
+  partSizeBytes: number;
+  /** Parts of one file in parallel. */
+  queueSize: number;
+  /** Files of at most one part uploaded in parallel. */
+  fileConcurrency: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Uploads the planned files and returns them in ZIP order. Small files (one part or less) go
+ * up to `fileConcurrency` at a time, because for them a request's latency, not bandwidth, is the
+ * cost; a larger file runs alone, already `queueSize` parts wide, so memory stays at about
+ * max(fileConcurrency, queueSize + 1) × partSizeBytes.
+ *
+ * On the first failure no new file starts, the files in flight are stopped, and the first error
+ * is thrown once they have settled. Every file that did complete is in `completed` by then, so the
+ * caller can delete it.
+ */
+export async function uploadFiles(s3: S3Client, files: PlannedFile[], o: UploadFilesOptions, completed: TransferredFile[]): Promise<TransferredFile[]> {
+  const results: TransferredFile[] = new Array(files.length);
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  const inFlight = new Set<Promise<void>>();
+  let firstError: unknown;
+
+  const start = (file: PlannedFile, index: number) => {
+    const p = uploadEntry(s3, { bucket: o.bucket, file, partSizeBytes: o.partSizeBytes, queueSize: o.queueSize, signal }).then(
+      (done) => {
+        results[index] = done;
+        completed.push(done);
+      },
+      (err: unknown) => {
+        // Siblings stopped because of this error fail with TransferAborted; the first error is the story.
+        if (firstError === undefined) {
+          firstError = err;
+          stop.abort(err);
+        }
+      },
+    );
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  for (const [index, file] of files.entries()) {
+    const alone = file.size > o.partSizeBytes;
+    // A large file waits for the small ones to drain, and nothing starts beside it.
+    while (firstError === undefined && inFlight.size > 0 && (alone || inFlight.size >= o.fileConcurrency)) await Promise.race(inFlight);
+    if (firstError !== undefined) break;
+    if (o.signal?.aborted) {
+      firstError = aborted(o.signal.reason);
+      break;
+    }
+    start(file, index);
+    if (alone) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (firstError === undefined && o.signal?.aborted) firstError = aborted(o.signal.reason);
+  if (firstError !== undefined) throw firstError;
+  return results;
+}

@@ -1,0 +1,32 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { AwsClients, Logger } from '@bp/shared';
+import { BenchlingClientPool, BudgetRegistry } from '@bp/shared/benchling/index';
+import { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
+import type { WorkerConfig } from './config.ts';
+import type { WorkerDeps } from './context.ts';
+
+/** Builds a worker's collaborators from its config and AWS clients: used by main.ts and by tests alike. */
+export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch } = {}): Promise<WorkerDeps> {
+  // The redrive policy is the truth about when a job goes to the DLQ: read it rather than configure it twice.
+  const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
+  const maxReceiveCount = Number(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount ?? Number.POSITIVE_INFINITY);
+  const pool = new BenchlingClientPool({
+    credentialsFor: () => ({ clientId: config.benchling.clientId, clientSecret: config.benchling.clientSecret }),
+    budgets: new BudgetRegistry(),
+    allowedBaseUrls: config.benchling.allowedBaseUrls,
+    logger,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  return {
+    config,
+    s3: aws.s3,
+    sqs: aws.sqs,
+    executions: new ExecutionStore({ doc: aws.doc, tableName: config.names.executionsTable, finishedTtlDays: config.executionTtlDays }),
+    entries: new EntryStore({ doc: aws.doc, tableName: config.names.entriesTable }),
+    installations: new InstallationStore({ doc: aws.doc, tableName: config.names.installationsTable }),
+    benchlingFor: (job) => pool.get({ tenantId: job.tenantId, baseURL: job.baseURL }),
+    logger,
+    clock: () => new Date(),
+    maxReceiveCount,
+  };
+}

@@ -1,0 +1,338 @@
+import { expect } from 'chai';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type AwsClients, PackagerError, PermanentError, TransientError, awsOptionsFromEnv, createAwsClients, createLogger } from '@bp/shared';
+import { hashBuffer } from '@bp/shared/quilt/hash';
+import { isolatedEnv } from '@bp/local-stack/testing';
+import { DEFAULT_ZIP_LIMITS, type TransferOptions, type ZipLimits, transferExport } from '../../src/transfer/index.ts';
+import { ExportServer, type Served } from './support/export-server.ts';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type ZipEntrySpec, buildZip } from './support/zip-builder.ts';
+
+const MiB = 1024 * 1024;
+const logger = createLogger({ service: 'transfer-test', silent: true });
+
+/** Text-like bytes: compressible, but nowhere near bomb ratios. */
+function textBytes(n: number, seed = 1): Buffer {
+  const words = ['sample', 'plate', 'assay', 'buffer', 'result', 'control', 'µL', '37°C', 'pH 7.4', '\n'];
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = seed; len < n; i = (i * 1103515245 + 12345) % 2 ** 31) {
+    const w = `${words[i % words.length]}${i % 997} `;
+    parts.push(w);
+    len += Buffer.byteLength(w);
+  }
+  return Buffer.from(parts.join('')).subarray(0, n);
+}
+
+async function expectRejection(p: Promise<unknown>): Promise<PackagerError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected the transfer to fail').to.be.instanceOf(PackagerError);
+  return err as PackagerError;
+}
+
+describe('export transfer (ZIP download → S3)', function () {
+  this.timeout(60_000);
+  let aws: AwsClients;
+  let bucket: string;
+  const server = new ExportServer();
+  let tmpDir: string;
+
+  before(async () => {
+    const env = await isolatedEnv('transfer');
+    aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 5000, maxAttempts: 2 }));
+    bucket = env.PACKAGE_BUCKET!;
+    await server.start();
+  });
+  after(async () => {
+    await server.stop();
+    aws?.destroy();
+  });
+  beforeEach(async () => {
+    tmpDir = await mkdtemp(path.join(os.tmpdir(), 'bp-transfer-test-'));
+  });
+  afterEach(async () => {
+    // Every transfer, failed or not, must leave its temp directory empty.
+    const left = await readdir(tmpDir);
+    await rm(tmpDir, { recursive: true, force: true });
+    expect(left, 'temp files left behind').to.deep.equal([]);
+  });
+
+  /** Serves `zip` at a fresh path and transfers it under a fresh prefix. */
+  function transfer(zip: Buffer | undefined, o: Partial<TransferOptions> & { route?: Served } = {}) {
+    const id = randomUUID();
+    const urlPath = `/exports/${id}.zip`;
+    server.routes.set(urlPath, o.route ?? { body: zip! });
+    const prefix = o.prefix ?? `benchling/EXP${id.slice(0, 8)}/`;
+    const { route: _route, ...rest } = o;
+    const run = transferExport({ s3: aws.s3, logger }, { downloadUrl: server.url(urlPath), bucket, prefix, limits: DEFAULT_ZIP_LIMITS, tmpDir, ...rest });
+    return { prefix, run };
+  }
+
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const res = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (res.Contents ?? []).map((c) => c.Key!).sort();
+  }
+
+  async function objectBytes(key: string): Promise<Buffer> {
+    const res = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  }
+
+  describe('a well-formed export', () => {
+    it('uploads small files, nested directories and non-ASCII names; bytes and hashes match an independent computation', async () => {
+      const files: Array<{ spec: ZipEntrySpec; logicalKey: string }> = [
+        { spec: { name: 'EXP00001234.pdf', data: randomBytes(70_000) }, logicalKey: 'EXP00001234.pdf' },
+        { spec: { name: 'attachments/' }, logicalKey: '' },
+        { spec: { name: 'attachments/plates/run 1/values.csv', data: textBytes(300_000) }, logicalKey: 'attachments/plates/run 1/values.csv' },
+        // Stored (no compression) and written with a trailing data descriptor, as streaming writers do.
+        { spec: { name: 'attachments/raw.bin', data: randomBytes(5000), method: 'store', dataDescriptor: true }, logicalKey: 'attachments/raw.bin' },
+        // NFD in the archive ("e" + combining acute), NFC in S3.
+        { spec: { name: 'notes/Re\u0301sume\u0301 – 日本語 µL.txt', data: textBytes(1000, 7) }, logicalKey: 'notes/R\u00e9sum\u00e9 – 日本語 µL.txt' },
+        { spec: { name: 'empty.txt', data: Buffer.alloc(0) }, logicalKey: 'empty.txt' },
+        // Windows-style separators are read as separators.
+        { spec: { name: 'win\\sub\\doc.txt', data: textBytes(200, 3) }, logicalKey: 'win/sub/doc.txt' },
+      ];
+      const { prefix, run } = transfer(buildZip(files.map((f) => f.spec)));
+      const result = await run;
+
+      const expected = files.filter((f) => f.logicalKey !== '');
+      expect(result.map((f) => f.logicalKey)).to.deep.equal(expected.map((f) => f.logicalKey));
+      for (const [i, f] of expected.entries()) {
+        const data = f.spec.data!;
+        const got = result[i]!;
+        expect(got.key).to.equal(prefix + f.logicalKey);
+        expect(got.size).to.equal(data.length);
+        expect(got.hash).to.deep.equal(hashBuffer(data));
+        expect((await objectBytes(got.key)).equals(data), `bytes of ${got.key}`).to.equal(true);
+      }
+      expect(await keysUnder(prefix)).to.deep.equal(expected.map((f) => prefix + f.logicalKey).sort());
+    });
+
+    it('uploads a file larger than one part as a multipart upload, hashing it while it streams', async () => {
+      const big = Buffer.concat([randomBytes(9 * MiB), textBytes(12 * MiB)]);
+      const small = textBytes(10_000, 5);
+      const { prefix, run } = transfer(buildZip([{ name: 'data/big.bin', data: big }, { name: 'data/after.txt', data: small }]));
+      const result = await run;
+
+      expect(result.map((f) => [f.logicalKey, f.size])).to.deep.equal([
+        ['data/big.bin', big.length],
+        ['data/after.txt', small.length],
+      ]);
+      expect(result[0]!.hash).to.deep.equal(hashBuffer(big));
+      expect(result[1]!.hash).to.deep.equal(hashBuffer(small));
+      // A multipart object's ETag ends in -<parts>: 21 MiB in 8 MiB parts is 3.
+      expect(result[0]!.etag).to.match(/-3"$/);
+      expect((await objectBytes(prefix + 'data/big.bin')).equals(big)).to.equal(true);
+    });
+  });
+
+  describe('an unsafe ZIP is refused before anything is written', () => {
+    const good: ZipEntrySpec = { name: 'good.txt', data: textBytes(5000) };
+    const cases: Array<{ title: string; entries: ZipEntrySpec[]; code: string; entry?: string; limits?: Partial<ZipLimits> }> = [
+      { title: 'a ".." segment', entries: [good, { name: 'docs/../../etc/cron.d/evil', data: Buffer.from('x') }], code: 'ZipTraversal', entry: 'docs/../../etc/cron.d/evil' },
+      { title: 'a ".." hidden behind backslashes', entries: [good, { name: '..\\..\\evil.txt', data: Buffer.from('x') }], code: 'ZipTraversal', entry: '..\\..\\evil.txt' },
+      { title: 'a ".." directory entry', entries: [good, { name: '../' }], code: 'ZipTraversal', entry: '../' },
+      { title: 'an absolute path', entries: [good, { name: '/etc/passwd', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: '/etc/passwd' },
+      { title: 'a drive letter', entries: [good, { name: 'C:/Windows/evil.dll', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: 'C:/Windows/evil.dll' },
+      { title: 'a UNC path', entries: [good, { name: '\\\\server\\share\\evil', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: '\\\\server\\share\\evil' },
+      { title: 'a NUL byte in a name', entries: [good, { name: 'evil.txt\u0000.pdf', data: Buffer.from('x') }], code: 'ZipBadPath', entry: 'evil.txt\u0000.pdf' },
+      { title: 'a symbolic link', entries: [good, { name: 'link', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }], code: 'ZipSymlink', entry: 'link' },
+      {
+        title: 'a highly compressed entry (bomb)',
+        entries: [good, { name: 'zeros.bin', data: Buffer.alloc(20 * MiB) }],
+        code: 'ZipBomb',
+        entry: 'zeros.bin',
+      },
+      {
+        title: 'more entries than allowed',
+        entries: [good, ...Array.from({ length: 5 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from(`${i}`) }))],
+        code: 'ZipTooManyEntries',
+        limits: { maxEntries: 5 },
+      },
+      {
+        title: 'more uncompressed bytes than allowed',
+        entries: [good, { name: 'a.bin', data: randomBytes(60_000) }],
+        code: 'ZipTooLarge',
+        entry: 'a.bin',
+        limits: { maxTotalUncompressedBytes: 50_000 },
+      },
+      {
+        title: 'two names that are the same file once normalised',
+        entries: [good, { name: 'Caf\u00e9.txt', data: Buffer.from('1') }, { name: 'Cafe\u0301.txt', data: Buffer.from('2') }],
+        code: 'ZipDuplicatePath',
+        entry: 'Cafe\u0301.txt',
+      },
+      {
+        title: 'a name that is both a file and a folder',
+        entries: [good, { name: 'data', data: Buffer.from('1') }, { name: 'data/x.csv', data: Buffer.from('2') }],
+        code: 'ZipPathConflict',
+        entry: 'data/x.csv',
+      },
+    ];
+    for (const c of cases) {
+      it(`refuses ${c.title} (${c.code}) and writes nothing to S3`, async () => {
+        const sent: string[] = [];
+        const stop = recordCommands(aws, sent);
+        const { prefix, run } = transfer(buildZip(c.entries), { limits: { ...DEFAULT_ZIP_LIMITS, ...c.limits } });
+        try {
+          const err = await expectRejection(run);
+          expect(err).to.be.instanceOf(PermanentError);
+          expect(err.code).to.equal(c.code);
+          if (c.entry !== undefined) expect(err.details.entry).to.equal(c.entry);
+        } finally {
+          stop();
+        }
+        // The whole central directory is checked first: not even the good file before the bad entry went out.
+        expect(sent).to.deep.equal([]);
+        expect(await keysUnder(prefix)).to.deep.equal([]);
+      });
+    }
+
+    it('refuses an entry that inflates past its declared size, aborting its multipart upload and deleting files already written', async () => {
+      // The header claims 9 MiB; the data is 20 MiB. Declared sizes pass every check, so only the streamed count can catch it.
+      const liar: ZipEntrySpec = { name: 'liar.bin', data: randomBytes(20 * MiB), declaredSize: 9 * MiB };
+      const sent: string[] = [];
+      const { prefix, run } = transfer(buildZip([{ name: 'first.txt', data: textBytes(5000) }, liar]));
+      const stop = recordCommands(aws, sent);
+      try {
+        const err = await expectRejection(run);
+        expect(err).to.be.instanceOf(PermanentError);
+        expect(err.code).to.equal('ZipBomb');
+        expect(err.details.entry).to.equal('liar.bin');
+      } finally {
+        stop();
+      }
+      expect(sent).to.include('UploadPartCommand');
+      expect(sent).to.include('AbortMultipartUploadCommand');
+      expect(sent).to.not.include('CompleteMultipartUploadCommand');
+      expect(sent).to.include('DeleteObjectCommand');
+      expect(await keysUnder(prefix)).to.deep.equal([]);
+    });
+
+    it('refuses an entry that ends short of its declared size', async () => {
+      const { prefix, run } = transfer(buildZip([{ name: 'short.txt', data: textBytes(1000), declaredSize: 1500 }]));
+      const err = await expectRejection(run);
+      expect(err.code).to.equal('ZipCorrupt');
+      expect(await keysUnder(prefix)).to.deep.equal([]);
+    });
+
+    it('rolls back only the objects it wrote, including files uploaded in parallel: other keys under the prefix stay', async () => {
+      const before = Array.from({ length: 6 }, (_, i) => ({ name: `before/${i}.txt`, data: textBytes(20_000, i + 1) }));
+      const after = Array.from({ length: 3 }, (_, i) => ({ name: `after/${i}.txt`, data: textBytes(100, i + 1) }));
+      const zip = buildZip([...before, { name: 'bad.txt', data: textBytes(1000), declaredSize: 2000 }, ...after]);
+      const sent: string[] = [];
+      const prefix = `benchling/EXP${randomUUID().slice(0, 8)}/`;
+      await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}unrelated.txt`, Body: 'keep me' }));
+      const stop = recordCommands(aws, sent);
+      const { run } = transfer(zip, { prefix, fileConcurrency: 3 });
+      try {
+        const err = await expectRejection(run);
+        expect(err.code).to.equal('ZipCorrupt');
+        expect(err.details.entry).to.equal('bad.txt');
+      } finally {
+        stop();
+      }
+      // At least the first batch was written before the bad entry failed, and all of it was deleted again.
+      expect(sent.filter((c) => c === 'PutObjectCommand').length).to.be.at.least(3);
+      expect(sent.filter((c) => c === 'DeleteObjectCommand').length).to.equal(sent.filter((c) => c === 'PutObjectCommand').length);
+      expect(await keysUnder(prefix)).to.deep.equal([`${prefix}unrelated.txt`]);
+    });
+
+    it('refuses a download that is larger than maxZipBytes, whether or not it declares its length', async () => {
+      const zip = buildZip([{ name: 'a.bin', data: randomBytes(100_000) }]);
+      const limits = { ...DEFAULT_ZIP_LIMITS, maxZipBytes: 50_000 };
+      const declared = await expectRejection(transfer(zip, { limits }).run);
+      expect(declared.code).to.equal('ZipTooLarge');
+      // Without Content-Length the cap is enforced on the bytes as they arrive.
+      const chunked = await expectRejection(transfer(undefined, { limits, route: { body: zip, headers: { 'transfer-encoding': 'chunked' } } }).run);
+      expect(chunked.code).to.equal('ZipTooLarge');
+    });
+
+    it('refuses a file that is not a ZIP', async () => {
+      const err = await expectRejection(transfer(Buffer.from('<html>Access Denied</html>')).run);
+      expect(err).to.be.instanceOf(PermanentError);
+      expect(err.code).to.equal('ZipCorrupt');
+    });
+  });
+
+  describe('download failures', () => {
+    it('turns a 404 into a PermanentError without leaking the URL signature', async () => {
+      const err = await expectRejection(transfer(undefined, { route: { status: 404, body: Buffer.from('gone') } }).run);
+      expect(err).to.be.instanceOf(PermanentError);
+      expect(err.code).to.equal('DownloadNotFound');
+      expect(err.message).to.not.include('secret-signature');
+      expect(JSON.stringify(err.details)).to.not.include('secret-signature');
+    });
+
+    it('turns a 503 into a TransientError that carries Retry-After', async () => {
+      const err = await expectRejection(transfer(undefined, { route: { status: 503, headers: { 'retry-after': '7' } } }).run);
+      expect(err).to.be.instanceOf(TransientError);
+      expect(err.code).to.equal('DownloadUnavailable');
+      expect((err as TransientError).retryAfterMs).to.equal(7000);
+    });
+
+    it('turns a refused connection and a connection cut mid-body into TransientErrors', async () => {
+      const refused = await expectRejection(transfer(Buffer.alloc(0), { downloadUrl: 'http://127.0.0.1:1/export.zip' }).run);
+      expect(refused).to.be.instanceOf(TransientError);
+      const zip = buildZip([{ name: 'a.bin', data: randomBytes(500_000) }]);
+      const cut = await expectRejection(transfer(undefined, { route: { body: zip, cutAfterBytes: 200_000 } }).run);
+      expect(cut).to.be.instanceOf(TransientError);
+      expect(cut.code).to.equal('DownloadInterrupted');
+    });
+
+    it('gives up on a download that stops sending bytes', async () => {
+      const zip = buildZip([{ name: 'a.bin', data: randomBytes(500_000) }]);
+      const err = await expectRejection(transfer(undefined, { route: { body: zip, stallAfterBytes: 100_000 }, stallTimeoutMs: 300 }).run);
+      expect(err).to.be.instanceOf(TransientError);
+      expect(err.code).to.equal('DownloadStalled');
+    });
+  });
+
+  describe('abort', () => {
+    it('aborts the in-flight multipart upload, deletes finished files and stops when the signal fires', async () => {
+      const controller = new AbortController();
+      const sent: string[] = [];
+      const zip = buildZip([
+        { name: 'first.txt', data: textBytes(5000) },
+        { name: 'big.bin', data: randomBytes(20 * MiB) },
+        { name: 'never.txt', data: textBytes(5000) },
+      ]);
+      const { prefix, run } = transfer(zip, { signal: controller.signal });
+      // Fire the signal the moment the first part of the big file goes out.
+      const stop = recordCommands(aws, sent, (name) => {
+        if (name === 'UploadPartCommand') controller.abort(new Error('shutting down'));
+      });
+      try {
+        const err = await expectRejection(run);
+        expect(err).to.be.instanceOf(TransientError);
+        expect(err.code).to.equal('TransferAborted');
+      } finally {
+        stop();
+      }
+      expect(sent).to.include('AbortMultipartUploadCommand');
+      expect(sent).to.not.include('CompleteMultipartUploadCommand');
+      expect(await keysUnder(prefix)).to.deep.equal([]);
+    });
+  });
+});
+
+/** Notes the name of every command the client sends (a real client, observed, not mocked); returns an undo. */
+function recordCommands(aws: AwsClients, sent: string[], onSend?: (name: string) => void): () => void {
+  const name = `record-${randomUUID()}`;
+  aws.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const commandName = (context as { commandName?: string }).commandName ?? '?';
+      sent.push(commandName);
+      onSend?.(commandName);
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return () => aws.s3.middlewareStack.remove(name);
+}

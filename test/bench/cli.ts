@@ -1,0 +1,23 @@
+import { runIngressBench } from './ingress.ts';
+
+/**
+ * `pnpm bench <name>`: runs one benchmark by name and prints its table. New benchmarks
+ * (transfer, e2e) register here.
+ */
+const benches: Record<string, { about: string; run: () => Promise<void> }> = {
+  ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
+};
+
+const name = process.argv[2];
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  process.stderr.write(`usage: pnpm bench <name>\n${Object.entries(benches).map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`).join('\n')}\n`);
+  process.exit(name ? 2 : 0);
+}
+bench
+  .run()
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    process.stderr.write(`bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
