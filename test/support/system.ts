@@ -56,7 +56,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
     QUILT_PUBLISH: 'direct',
     VISIBILITY_TIMEOUT_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
-    LOG_LEVEL: process.env.BP_TEST_LOG_LEVEL ?? 'error',
+    LOG_LEVEL: process.env.BP_TEST_LOG_LEVEL || 'silent',
     ...o.env,
   };
   const logger = createLogger({ service: 'e2e', level: env.LOG_LEVEL });

@@ -15,8 +15,8 @@ const redact = winston.format((info) => {
 /** JSON-lines logger; `service` is on every line, children add executionId, webhookId, step. */
 export function createLogger(opts: { service: string; level?: string; silent?: boolean }): Logger {
   return winston.createLogger({
-    level: opts.level ?? 'info',
-    silent: opts.silent ?? false,
+    level: opts.level === 'silent' ? 'error' : (opts.level ?? 'info'),
+    silent: opts.silent ?? opts.level === 'silent',
     defaultMeta: { service: opts.service },
     format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
     transports: [new winston.transports.Console()],
