@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A child process we started, with a way to stop it and everything it started. */
 export interface ManagedProcess {
@@ -13,8 +14,8 @@ export interface ManagedProcess {
 }
 
 /**
- * Spawns a process in its own process group (so stop() also reaches its children) and sends
- * its output to `logFile`, or inherits stdio when none is given.
+ * Spawns a process in its own process group (so stop() also reaches its children), under a
+ * guard that ends it if this process dies first, and sends its output to `logFile` (or inherits stdio).
  */
 export function startProcess(opts: {
   name: string;
@@ -30,7 +31,14 @@ export function startProcess(opts: {
     const fd = fs.openSync(opts.logFile, 'a');
     stdio = ['ignore', fd, fd];
   }
-  const child = spawn(opts.command, opts.args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio, detached: true });
+  // The guard ends the command if this process dies without stopping it (e.g. SIGKILL).
+  const guard = path.join(path.dirname(fileURLToPath(import.meta.url)), 'parent-guard.cjs');
+  const child = spawn(process.execPath, [guard, String(process.pid), opts.command, ...opts.args], {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio,
+    detached: true,
+  });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(-1));

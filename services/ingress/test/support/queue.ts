@@ -8,9 +8,7 @@ import { GetCommand, ReceiveMessageCommand, ScanCommand } from './sdk.ts';
 export async function drainJobs(aws: AwsClients, queueUrl: string): Promise<JobMessage[]> {
   const out: JobMessage[] = [];
   for (;;) {
-    const res = (await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }))) as {
-      Messages?: { Body?: string }[];
-    };
+    const res = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) return out;
     for (const m of msgs) out.push(parseJobMessage(m.Body));
@@ -18,11 +16,11 @@ export async function drainJobs(aws: AwsClients, queueUrl: string): Promise<JobM
 }
 
 export async function getItem(aws: AwsClients, table: string, key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
-  const res = (await aws.doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))) as { Item?: Record<string, unknown> };
+  const res = await aws.doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
   return res.Item;
 }
 
 export async function scanAll(aws: AwsClients, table: string): Promise<Record<string, unknown>[]> {
-  const res = (await aws.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))) as { Items?: Record<string, unknown>[] };
+  const res = await aws.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
   return res.Items ?? [];
 }
