@@ -1,4 +1,6 @@
+import { runE2eBench } from './e2e.ts';
 import { runIngressBench } from './ingress.ts';
+import { runTransferBench } from './transfer.ts';
 
 /**
  * `pnpm bench <name>`: runs one benchmark by name and prints its table. New benchmarks
@@ -6,6 +8,8 @@ import { runIngressBench } from './ingress.ts';
  */
 const benches: Record<string, { about: string; run: () => Promise<void> }> = {
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
+  transfer: { about: 'streaming export transfer vs a plain upload of the same bytes (MB/s, peak RSS), ~20 MB and ~1 GB', run: runTransferBench },
+  e2e: { about: 'webhook → revision published for 50 small entries (p50, p95)', run: runE2eBench },
 };
 
 const name = process.argv[2];

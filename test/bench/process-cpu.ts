@@ -1,22 +1,36 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every mainstream Linux). */
 const TICKS_PER_SECOND = 100;
 
 /**
- * CPU milliseconds (user + system, all threads) a process has used so far, from
- * /proc/<pid>/stat; NaN where /proc is not available. Differences between two readings
- * around a load run give the server's CPU cost per request, which the emulators' own limits
- * cannot hide.
+ * CPU milliseconds (user + system, all threads) used so far by the process group led by `pid`,
+ * from /proc; NaN where /proc is not available. The group, because startProcess runs the
+ * server under a small guard process. Differences between two readings around a load run give
+ * the server's CPU cost per request, which the emulators' own limits cannot hide.
  */
-export function cpuMillis(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+export function cpuMillis(groupLeaderPid: number | undefined): number {
+  if (groupLeaderPid === undefined) return Number.NaN;
+  let ticks = 0;
+  let found = false;
+  let entries: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
   } catch {
     return Number.NaN;
   }
+  for (const pid of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state, ppid, pgrp, …; utime and stime are 11 and 12.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== groupLeaderPid) continue;
+    found = true;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return found ? (ticks * 1000) / TICKS_PER_SECOND : Number.NaN;
 }

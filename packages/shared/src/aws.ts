@@ -57,7 +57,8 @@ export function createAwsClients(o: AwsOptions): AwsClients {
   const common = {
     region: o.region,
     maxAttempts: o.maxAttempts,
-    requestHandler: { requestTimeout: o.requestTimeoutMs, connectionTimeout: o.connectTimeoutMs },
+    // Without throwOnRequestTimeout the SDK only warns when a request outlives requestTimeout.
+    requestHandler: { requestTimeout: o.requestTimeoutMs, connectionTimeout: o.connectTimeoutMs, throwOnRequestTimeout: true },
     ...(o.credentials ? { credentials: o.credentials } : {}),
   };
   const sqs = new SQSClient({ ...common, ...(o.endpoints.sqs ? { endpoint: o.endpoints.sqs } : {}) });

@@ -4,6 +4,7 @@ import { describeError } from '@bp/shared';
 import type { WorkerDeps } from './context.ts';
 import { handleJob } from './handle-job.ts';
 import type { JobOutcome } from './retry-policy.ts';
+import type { ActiveJobsListener } from './task-protection.ts';
 
 /**
  * `concurrency` sqs-consumer instances with batchSize 1, so each is one job slot: a slow job never
@@ -14,7 +15,11 @@ export class WorkerFleet {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly shutdown = new AbortController();
 
-  constructor(private readonly deps: WorkerDeps) {
+  /** `activeJobs` hears every job start and end (ECS scale-in protection in AWS). */
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly opts: { activeJobs?: ActiveJobsListener } = {},
+  ) {
     const { config } = deps;
     for (let slot = 0; slot < config.concurrency; slot++) {
       const consumer = Consumer.create({
@@ -56,16 +61,19 @@ export class WorkerFleet {
       this.shutdown.abort(new Error('worker shutting down'));
       await all();
     }
+    await this.opts.activeJobs?.close();
   }
 
   private async track(message: Message): Promise<Message | undefined> {
     const id = message.MessageId ?? String(Math.random());
+    this.opts.activeJobs?.jobStarted();
     const run = this.process(message);
     this.inFlight.set(id, run);
     try {
       return await run;
     } finally {
       this.inFlight.delete(id);
+      this.opts.activeJobs?.jobFinished();
     }
   }
 

@@ -24,6 +24,11 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
     if (err instanceof TransientError && err.code === 'LeaseHeld') {
       return { action: 'retry', delaySeconds: leaseHeldDelaySeconds(err, deps.config.visibilityTimeoutSeconds) };
     }
+    if (err instanceof PermanentError && err.code === 'ExecutionNotFound') {
+      // No record to mark FAILED: keep the message where an operator sees it, with the reason.
+      deps.logger.error('job names an execution that does not exist: dead-lettering it', { executionId: job.executionId });
+      return { action: 'deadLetter', reason: err.message };
+    }
     // Errors outside a step (a store or queue call): the message comes back and the run resumes.
     const e = describeError(err);
     deps.logger.error('job attempt failed outside the pipeline', { executionId: job.executionId, error: e, receiveCount });

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { awsOptionsFromEnv, createAwsClients, createLogger, describeError } from '@bp/shared';
 import { workerConfigFromEnv } from './config.ts';
 import { WorkerFleet } from './fleet.ts';
+import { TaskProtection } from './task-protection.ts';
 import { buildWorkerDeps } from './wiring.ts';
 
 async function main(): Promise<void> {
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
   mkdirSync(config.tmpDir, { recursive: true });
 
   const deps = await buildWorkerDeps(config, aws, logger);
-  const fleet = new WorkerFleet(deps);
+  // ECS injects ECS_AGENT_URI into every task; protection keeps scale-in off tasks that hold jobs.
+  const agentUri = process.env.ECS_AGENT_URI;
+  if (config.taskProtection && !agentUri) logger.warn('ECS_TASK_PROTECTION is on but ECS_AGENT_URI is not set; running unprotected');
+  const activeJobs = config.taskProtection && agentUri ? new TaskProtection({ agentUri, logger }) : undefined;
+  const fleet = new WorkerFleet(deps, { activeJobs });
   fleet.start();
 
   let stopping = false;

@@ -14,6 +14,9 @@ import { Heartbeat } from './heartbeat.ts';
 
 type Outputs = ExecutionRecord['outputs'];
 
+/** Steps that can take minutes: operators see them as the current step while they run. */
+const LONG_STEPS = new Set<StepName>(['await-export', 'transfer', 'publish']);
+
 /** The steps in order; each reads the outputs of the ones before it. */
 const PIPELINE: Array<{ name: StepName; run(ctx: StepContext, o: Outputs): Promise<StepResult<unknown>> }> = [
   { name: 'fetch-entry', run: (ctx) => fetchEntry(ctx) },
@@ -116,7 +119,8 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       currentStep = step.name;
       const slog = log.child({ step: step.name });
       ctx.log = slog;
-      await executions.recordStepStart(job.executionId, config.workerId, step.name);
+      // Short steps are recorded once, when they checkpoint; long ones also say when they start.
+      if (LONG_STEPS.has(step.name)) await executions.recordStepStart(job.executionId, config.workerId, step.name);
       const started = Date.now();
       const result = await step.run({ ...ctx, log: slog, execution }, execution.outputs);
       if ('waitSeconds' in result) {

@@ -233,6 +233,28 @@ export class ExecutionStore {
     return this.finish(id, undefined, 'SUPERSEDED', { type: 'Superseded', detail: reason });
   }
 
+  /**
+   * FAILED → QUEUED (ops replay of a dead-lettered job): clears `finishedAt` and the TTL, keeps
+   * `lastError`, `attempts` and step outputs so the worker resumes at the failed step. An
+   * execution that is already QUEUED/RUNNING is returned unchanged (a rerun of an interrupted
+   * replay); a SUCCEEDED/SUPERSEDED one too — the caller decides, nothing is undone.
+   */
+  async reopen(id: string, reason: string): Promise<ExecutionRecord> {
+    const updated = await this.change(id, this.clock(), {
+      action: 'reopen',
+      set: ['#status = :queued'],
+      remove: ['finishedAt', 'expiresAt'],
+      condition: '#status = :failed',
+      names: { '#status': 'status' },
+      values: { ':queued': 'QUEUED', ':failed': 'FAILED' },
+      event: { type: 'Reopened', detail: reason },
+    });
+    if (updated) return updated;
+    const current = await this.get(id);
+    if (!current) throw new ExecutionNotFoundError(id);
+    return current;
+  }
+
   /** Executions of one entry, newest first by default. */
   listByEntry(tenantId: string, entryId: string, o: ListByEntryOptions = {}): Promise<ExecutionRecord[]> {
     return this.queries.listByEntry(tenantId, entryId, o);

@@ -1,0 +1,25 @@
+import { PackagerError, PermanentError } from '@bp/shared';
+
+/** The operator asked for something malformed (bad option, unknown status, no filter). CLI exit 2, HTTP 400. */
+export class OpsUsageError extends PermanentError {
+  constructor(message: string) {
+    super(message, { code: 'Usage' });
+  }
+}
+
+/** The thing asked for does not exist (execution id, expired record). CLI exit 3, HTTP 404. */
+export class OpsNotFoundError extends PermanentError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, { code: 'NotFound', details });
+  }
+}
+
+/** Whether an error means "no such thing", whichever layer raised it. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof OpsNotFoundError || (err instanceof PackagerError && err.code === 'ExecutionNotFound');
+}
+
+/** Whether an error means "you asked wrongly" (usage, configuration, an invalid limit). */
+export function isUsage(err: unknown): boolean {
+  return err instanceof OpsUsageError || (err instanceof PackagerError && (err.code === 'Config' || err.code === 'InvalidLimit'));
+}

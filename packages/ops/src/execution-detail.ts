@@ -1,0 +1,110 @@
+import { type ExecutionEvent, type ExecutionRecord, STEPS } from '@bp/shared';
+import type { OpsDeps } from './deps.ts';
+import { OpsNotFoundError } from './errors.ts';
+import { msBetween } from './time.ts';
+
+/** How far one pipeline step got, from its checkpoint and the (bounded) event history. */
+export interface StepView {
+  step: string;
+  state: 'done' | 'running' | 'failed' | 'waiting' | 'pending';
+  /** Times the step was started, as far as the kept history shows. */
+  starts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** Error of its last failed attempt, `Class: message`. */
+  lastError?: string;
+}
+
+export interface PackageView {
+  name: string;
+  topHash?: string;
+  /** `quilt+s3://bucket#package=name@tophash`: what Quilt clients install. */
+  uri: string;
+  /** Catalog page when QUILT_CATALOG_URL is set, else the S3 console at the package prefix. */
+  link: string;
+}
+
+/** Everything `executions show` prints. */
+export interface ExecutionDetail {
+  execution: ExecutionRecord;
+  steps: StepView[];
+  timings: { createdAt: string; startedAt?: string; finishedAt?: string; queuedMs?: number; runMs?: number; totalMs?: number };
+  /** Failures in the history, oldest first (each failed attempt and the final error). */
+  errors: Array<{ at: string; step?: string; detail: string }>;
+  package?: PackageView;
+}
+
+export async function showExecution(deps: OpsDeps, executionId: string): Promise<ExecutionDetail> {
+  const rec = await deps.executions.get(executionId);
+  if (!rec) throw new OpsNotFoundError(`execution ${executionId} does not exist (or has expired)`, { executionId });
+  return describeExecution(rec, deps, deps.clock());
+}
+
+export function describeExecution(rec: ExecutionRecord, o: { names: { bucket: string }; catalogUrl?: string }, now: Date): ExecutionDetail {
+  const end = rec.finishedAt ?? now.toISOString();
+  const errors = rec.events
+    .filter((e) => e.type === 'StepFailed' || e.type === 'Failed')
+    .map((e) => ({ at: e.at, ...(e.step ? { step: e.step } : {}), detail: e.detail ?? e.type }));
+  const published = rec.outputs.publish as { packageName?: string; topHash?: string } | undefined;
+  return {
+    execution: rec,
+    steps: stepViews(rec, now),
+    timings: {
+      createdAt: rec.createdAt,
+      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+      ...(rec.finishedAt ? { finishedAt: rec.finishedAt } : {}),
+      queuedMs: msBetween(rec.createdAt, rec.startedAt),
+      runMs: msBetween(rec.startedAt, end),
+      totalMs: msBetween(rec.createdAt, end),
+    },
+    errors,
+    ...(published?.packageName ? { package: packageView(o.names.bucket, published.packageName, published.topHash, o.catalogUrl) } : {}),
+  };
+}
+
+function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
+  // Job kinds other than entry.package only ever touch some steps: show the ones they used.
+  const names = rec.kind === 'entry.package' ? [...STEPS] : [...new Set([...Object.keys(rec.outputs), ...rec.events.flatMap((e) => (e.step ? [e.step] : []))])];
+  return names.map((step) => {
+    const events = rec.events.filter((e) => e.step === step);
+    const starts = events.filter((e) => e.type === 'StepStarted');
+    const lastStart = starts.at(-1);
+    const done = lastOf(events, (e) => e.type === 'StepSucceeded');
+    const failed = lastOf(events, (e) => e.type === 'StepFailed' || e.type === 'Failed');
+    const hasOutput = Object.prototype.hasOwnProperty.call(rec.outputs, step);
+    const state = stateOf(rec, step, hasOutput, lastStart, failed);
+    const finishedAt = hasOutput ? done?.at : state === 'failed' ? failed?.at : undefined;
+    const startedAt = lastStart?.at;
+    return {
+      step,
+      state,
+      starts: starts.length,
+      ...(startedAt ? { startedAt } : {}),
+      ...(finishedAt ? { finishedAt } : {}),
+      durationMs: msBetween(startedAt, finishedAt ?? (state === 'running' || state === 'waiting' ? now.toISOString() : undefined)),
+      ...(failed?.detail && !hasOutput ? { lastError: failed.detail } : {}),
+    };
+  });
+}
+
+function stateOf(rec: ExecutionRecord, step: string, hasOutput: boolean, lastStart: ExecutionEvent | undefined, failed: ExecutionEvent | undefined): StepView['state'] {
+  if (hasOutput) return 'done';
+  if (rec.step !== step || !lastStart) return 'pending';
+  if (rec.status === 'FAILED') return 'failed';
+  if (failed && failed.at >= lastStart.at) return 'waiting'; // failed attempt; the message comes back
+  if (rec.status === 'RUNNING' || rec.status === 'QUEUED') return 'running';
+  return 'pending';
+}
+
+export function packageView(bucket: string, name: string, topHash: string | undefined, catalogUrl: string | undefined): PackageView {
+  const link = catalogUrl
+    ? `${catalogUrl.replace(/\/$/, '')}/b/${encodeURIComponent(bucket)}/packages/${name}`
+    : `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?prefix=${encodeURIComponent(`${name}/`)}`;
+  return { name, ...(topHash ? { topHash } : {}), uri: `quilt+s3://${bucket}#package=${name}${topHash ? `@${topHash}` : ''}`, link };
+}
+
+function lastOf<T>(list: T[], test: (v: T) => boolean): T | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (test(list[i]!)) return list[i];
+  return undefined;
+}

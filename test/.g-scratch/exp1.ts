@@ -1,0 +1,28 @@
+import { startSystem } from '../support/system.ts';
+import { WorkerPool } from '../support/faults/service-processes.ts';
+import { stopSharedLocalAws } from '@bp/local-stack/testing';
+
+const t0 = Date.now();
+const sys = await startSystem({ label: 'exp1', workers: 0, visibilityTimeoutSeconds: 10, sim: { rateLimit: { limit: 10000, windowSeconds: 30 } } });
+console.log('system up', Date.now() - t0);
+const pool = new WorkerPool({ label: 'exp1', env: { ...sys.env, LOG_LEVEL: 'info', HEARTBEAT_SECONDS: '3', SHUTDOWN_GRACE_SECONDS: '3' } });
+const t1 = Date.now();
+const w = pool.start(1);
+await w.waitForLog('worker started', 60000);
+console.log('worker started in', Date.now() - t1);
+const r = await sys.send({ type: 'v2.entry.created', entryId: 'etr_exp1' });
+console.log(r.status, r.json);
+const t2 = Date.now();
+const ex = await sys.waitForExecution(String(r.json.executionId), { timeoutMs: 60000 });
+console.log(ex.status, 'in', Date.now() - t2, ex.events.map(e=>e.type+':'+(e.step??'')).join(' '));
+const t3 = Date.now();
+const code = await w.kill('SIGTERM');
+console.log('sigterm exit', code, Date.now() - t3);
+const w2 = pool.start(1);
+await w2.waitForLog('worker started', 60000);
+const t4 = Date.now();
+await w2.kill('SIGKILL');
+console.log('sigkill exit', w2.exitCode, Date.now() - t4);
+console.log(pool.history.map(p => [p.id, p.exitCode, p.logFile]));
+await sys.stop();
+await stopSharedLocalAws();

@@ -1,0 +1,108 @@
+/**
+ * `pnpm bench transfer`: the worker's streaming transfer (download → spool → unzip → hash →
+ * multipart upload) against a plain upload of the same bytes to the same S3, in one run, for a
+ * ~20 MB and a ~1 GB export. Each side runs in its own process so peak RSS is its own.
+ * Targets (reported, not asserted): throughput ≥ 0.8 × plain; peak RSS < 300 MB at 1 GB and no
+ * more than 50 MB above the 20 MB run.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import yauzl from 'yauzl-promise';
+import { freePort, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+interface Run { ms: number; bytes: number; files: number; peakRssMb: number }
+
+async function exportUrl(sim: string, entryId: string): Promise<string> {
+  const tok = await (await fetch(`${sim}/api/v2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}` },
+    body: 'grant_type=client_credentials',
+  })).json() as { access_token: string };
+  const auth = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
+  const { taskId } = await (await fetch(`${sim}/api/v2/exports`, { method: 'POST', headers: auth, body: JSON.stringify({ id: entryId, format: 'pdf' }) })).json() as { taskId: string };
+  for (;;) {
+    const t = await (await fetch(`${sim}/api/v2/tasks/${taskId}`, { headers: auth })).json() as { status: string; response?: { downloadURL: string } };
+    if (t.status === 'SUCCEEDED') return t.response!.downloadURL;
+    if (t.status === 'FAILED') throw new Error(`export of ${entryId} failed`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function extract(url: string, dir: string): Promise<void> {
+  const zipPath = `${dir}.zip`;
+  const res = await fetch(url);
+  await pipeline(res.body as unknown as NodeJS.ReadableStream, createWriteStream(zipPath));
+  const zip = await yauzl.open(zipPath);
+  for await (const e of zip) {
+    if (e.filename.endsWith('/')) continue;
+    const out = path.join(dir, e.filename);
+    mkdirSync(path.dirname(out), { recursive: true });
+    await pipeline(await e.openReadStream(), createWriteStream(out));
+  }
+  await zip.close();
+  rmSync(zipPath);
+}
+
+function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>): Run {
+  const out = execFileSync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
+    env: { ...process.env, BENCH_ENV: JSON.stringify(env) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Run;
+}
+
+export async function runTransferBench(): Promise<void> {
+  const sizes = (process.env.BENCH_TRANSFER_SIZES_MB ?? '20,1000').split(',').map(Number);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-transfer-'));
+  const aws = await startLocalAws();
+  const simPort = await freePort();
+  const sim = startProcess({
+    name: 'sim', command: tsx,
+    args: [path.join(root, 'packages/benchling-sim/src/cli.ts'), 'serve', '--port', String(simPort), '--export-delay-ms', '0', '--rate-limit', '100000/30'],
+    logFile: path.join(tmp, 'sim.log'),
+  });
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  try {
+    await waitUntil('simulator', async () => { if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet'); }, 30_000, sim);
+    const env = { ...(await aws.provision({ prefix: 'bench-transfer-' })), BENCH_TMP: tmp };
+    const rows: Array<{ size: number; worker: Run; plain: Run }> = [];
+    for (const size of sizes) {
+      process.stderr.write(`preparing a ~${size} MB export…\n`);
+      const url = await exportUrl(simUrl, `etr_big${size}mb_bench`);
+      const dir = path.join(tmp, `files-${size}`);
+      await extract(url, dir);
+      process.stderr.write(`measuring ${size} MB: worker transfer, then plain upload…\n`);
+      const worker = measure('worker', url, `bench/worker-${size}/`, env);
+      const plain = measure('plain', dir, `bench/plain-${size}/`, env);
+      rows.push({ size, worker, plain });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const mbs = (r: Run) => r.bytes / 1e6 / (r.ms / 1000);
+    console.log('\ntransfer: worker pipeline vs plain upload of the same bytes (same S3, same run)\n');
+    console.log('| export | files | bytes | worker MB/s | plain MB/s | ratio | worker peak RSS | plain peak RSS |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(`| ~${r.size} MB | ${r.worker.files} | ${r.worker.bytes} | ${mbs(r.worker).toFixed(1)} | ${mbs(r.plain).toFixed(1)} | ${(mbs(r.worker) / mbs(r.plain)).toFixed(2)} | ${r.worker.peakRssMb} MB | ${r.plain.peakRssMb} MB |`);
+    }
+    const small = rows[0];
+    const big = rows.at(-1);
+    if (small && big && big !== small) {
+      console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.worker.peakRssMb - small.worker.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.worker.peakRssMb} MB (target < 300 MB)`);
+    }
+    console.log(`throughput target: ratio ≥ 0.80`);
+  } finally {
+    await sim.stop();
+    await aws.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
