@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { expect } from 'chai';
 import { FastPrng } from '@bp/benchling-sim/prng';
 import { type RunningSystem, startSystem } from '../support/system.ts';
@@ -146,6 +148,9 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
     const takeovers = executions.flatMap((e) => e.events).filter((ev) => ev.type === 'AttemptStarted' && /took over/.test(ev.detail ?? '')).length;
     const cutByKill = windows.filter((w) => w.endedBy === 'killed').length;
     const exportsStarted = [...sys.sim.state.exportsStarted.values()].reduce((a, b) => a + b, 0);
+
+    // Everything the verdict rests on, for a post-mortem of a failed run.
+    await writeFile(path.join(pool.logDir, 'chaos-state.json'), JSON.stringify({ seed: SEED, deliveries, executions, dlq: [...dlqIds], rows, workers: pool.history.map((p) => ({ id: p.id, startedAt: p.startedAt, signal: p.signal, signalledAt: p.signalledAt, exitedAt: p.exitedAt })) }, null, 1));
 
     printTable('chaos run (seed ' + SEED + ')', ['what', 'count'], [
       ['webhooks sent', deliveries.length],

@@ -4,6 +4,7 @@
  * WORKERS worker processes, prints where to look and how to send a webhook, and on Ctrl-C stops
  * everything it started. Variables set by the caller override every local default.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getInt, getString } from '@bp/shared';
@@ -64,10 +65,18 @@ async function up(): Promise<void> {
     BENCHLING_CLIENT_SECRET: 'sim-secret',
     BENCHLING_ALLOWED_BASE_URLS: `^http://127\\.0\\.0\\.1:${ports.sim}$`,
     QUILT_PUBLISH: 'direct',
+    OPS_TOKENS: 'local=local-dev-ops-token',
+    OPS_TENANT_ID: 'ten_sim',
+    OPS_BENCHLING_BASE_URL: simUrl,
     PORT: String(ports.ingress),
     ...names,
     ...env,
   };
+  // Lets `pnpm ops …` in another terminal find this stack (it loads the file when its env has no queue).
+  const stackEnvFile = path.join(root, '.local', 'stack.env');
+  mkdirSync(path.dirname(stackEnvFile), { recursive: true });
+  const keys = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'S3_LOCAL_COMPAT', 'JOBS_QUEUE_URL', 'DLQ_URL', 'PACKAGER_QUEUE_URL', 'TABLE_PREFIX', 'PACKAGE_BUCKET', 'OPS_TENANT_ID', 'OPS_BENCHLING_BASE_URL'];
+  writeFileSync(stackEnvFile, keys.filter((k) => serviceEnv[k]).map((k) => `${k}=${serviceEnv[k]}`).join('\n') + '\n');
   const tsx = path.join(root, 'node_modules/.bin/tsx');
   const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
     const p = startProcess({ name, command: tsx, args: [path.join(root, script), ...args], env: { ...serviceEnv, ...extra }, cwd: root, logFile: path.join(logDir, `${name}.log`) });
@@ -104,6 +113,11 @@ benchling-packager is running
 
 Send a signed webhook (in another terminal):
   pnpm sim send --sim ${simUrl} --to http://127.0.0.1:${ports.ingress} --type v2.entry.created --entry etr_demo1
+
+Operators (another terminal):
+  pnpm ops executions list          pnpm ops queues          pnpm ops dlq peek
+  curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/ops/stats
+  curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/metrics
 
 Ctrl-C stops everything.`);
   }

@@ -7,7 +7,7 @@ import { msBetween } from './time.ts';
 export interface StepView {
   step: string;
   state: 'done' | 'running' | 'failed' | 'waiting' | 'pending';
-  /** Times the step was started, as far as the kept history shows. */
+  /** Times the step ran (started, or ended when only its end is recorded), as far as the kept history shows. */
   starts: number;
   startedAt?: string;
   finishedAt?: string;
@@ -67,34 +67,41 @@ function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
   // Job kinds other than entry.package only ever touch some steps: show the ones they used.
   const names = rec.kind === 'entry.package' ? [...STEPS] : [...new Set([...Object.keys(rec.outputs), ...rec.events.flatMap((e) => (e.step ? [e.step] : []))])];
   return names.map((step) => {
-    const events = rec.events.filter((e) => e.step === step);
-    const starts = events.filter((e) => e.type === 'StepStarted');
-    const lastStart = starts.at(-1);
-    const done = lastOf(events, (e) => e.type === 'StepSucceeded');
-    const failed = lastOf(events, (e) => e.type === 'StepFailed' || e.type === 'Failed');
     const hasOutput = Object.prototype.hasOwnProperty.call(rec.outputs, step);
-    const state = stateOf(rec, step, hasOutput, lastStart, failed);
-    const finishedAt = hasOutput ? done?.at : state === 'failed' ? failed?.at : undefined;
-    const startedAt = lastStart?.at;
+    const mine = rec.events.filter((e) => e.step === step);
+    const runs = mine.filter((e) => e.type === 'StepStarted').length || mine.filter((e) => e.type === 'StepSucceeded' || e.type === 'StepFailed' || e.type === 'Failed').length;
+    const done = lastOf(mine, (e) => e.type === 'StepSucceeded');
+    const failed = lastOf(mine, (e) => e.type === 'StepFailed' || e.type === 'Failed');
+    const state = stateOf(rec, step, hasOutput, mine, failed);
+    const finishedAt = hasOutput ? done?.at : state === 'failed' || state === 'waiting' ? failed?.at : undefined;
+    // The worker records only long steps when they start; a short one started when the event before its end was written.
+    const lastStart = lastOf(mine, (e) => e.type === 'StepStarted');
+    const end = hasOutput ? done : failed;
+    const startedAt = lastStart?.at ?? (end ? eventBefore(rec.events, end)?.at : undefined);
     return {
       step,
       state,
-      starts: starts.length,
+      starts: runs,
       ...(startedAt ? { startedAt } : {}),
       ...(finishedAt ? { finishedAt } : {}),
-      durationMs: msBetween(startedAt, finishedAt ?? (state === 'running' || state === 'waiting' ? now.toISOString() : undefined)),
+      durationMs: msBetween(startedAt, finishedAt ?? (state === 'running' ? now.toISOString() : undefined)),
       ...(failed?.detail && !hasOutput ? { lastError: failed.detail } : {}),
     };
   });
 }
 
-function stateOf(rec: ExecutionRecord, step: string, hasOutput: boolean, lastStart: ExecutionEvent | undefined, failed: ExecutionEvent | undefined): StepView['state'] {
+function stateOf(rec: ExecutionRecord, step: string, hasOutput: boolean, mine: ExecutionEvent[], failed: ExecutionEvent | undefined): StepView['state'] {
   if (hasOutput) return 'done';
-  if (rec.step !== step || !lastStart) return 'pending';
-  if (rec.status === 'FAILED') return 'failed';
-  if (failed && failed.at >= lastStart.at) return 'waiting'; // failed attempt; the message comes back
-  if (rec.status === 'RUNNING' || rec.status === 'QUEUED') return 'running';
-  return 'pending';
+  if (rec.status === 'FAILED') return rec.lastError?.step === step ? 'failed' : 'pending';
+  if (rec.step !== step || mine.length === 0) return 'pending';
+  // The last thing that happened to this step was a failed attempt: its message comes back for a retry.
+  if (failed && mine.at(-1) === failed) return 'waiting';
+  return rec.status === 'RUNNING' ? 'running' : 'pending';
+}
+
+function eventBefore(events: ExecutionEvent[], e: ExecutionEvent): ExecutionEvent | undefined {
+  const i = events.indexOf(e);
+  return i > 0 ? events[i - 1] : undefined;
 }
 
 export function packageView(bucket: string, name: string, topHash: string | undefined, catalogUrl: string | undefined): PackageView {

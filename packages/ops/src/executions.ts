@@ -78,7 +78,7 @@ export function summarise(r: ExecutionRecord, now: Date): ExecutionSummary {
     kind: r.kind,
     tenantId: r.tenantId,
     ...(r.entryId ? { entryId: r.entryId } : {}),
-    ...(r.step ? { step: r.step } : {}),
+    ...(r.step || r.lastError?.step ? { step: r.step ?? r.lastError!.step } : {}),
     attempts: r.attempts,
     trigger: r.trigger.type,
     createdAt: r.createdAt,

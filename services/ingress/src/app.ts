@@ -1,4 +1,6 @@
 import express, { type ErrorRequestHandler, type Request } from 'express';
+import type { Registry } from 'prom-client';
+import { metricsRequestHandler, processMetrics } from '@bp/shared/metrics/index';
 import type { AwsClients, Logger, ResourceNames } from '@bp/shared';
 import type { JwksCache } from '@bp/shared/webhook/jwks';
 import type { IngressConfig } from './config.ts';
@@ -21,6 +23,13 @@ export interface IngressDeps {
   logger: Logger;
   /** Epoch-millisecond clock. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Operator endpoints: the ops API router (mounted at /ops) and the authentication that also
+   * guards GET /metrics. Absent when no ops credential is configured.
+   */
+  ops?: { router: express.Router; auth: express.RequestHandler };
+  /** Prometheus registry served at GET /metrics (behind the ops authentication). */
+  metrics?: Registry;
 }
 
 export function createApp(deps: IngressDeps): express.Application {
@@ -41,6 +50,14 @@ export function createApp(deps: IngressDeps): express.Application {
   // Raw bytes, whatever the content type: the signature covers the body exactly as sent.
   const rawBody = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
   app.post(WEBHOOK_PATHS, rawBody, webhookHandler({ ...deps, now, counts }));
+
+  if (deps.ops) {
+    app.use('/ops', deps.ops.router);
+    if (deps.metrics) {
+      const serve = metricsRequestHandler(deps.metrics);
+      app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
+    }
+  }
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
@@ -68,6 +85,7 @@ function errorHandler(logger: Logger, maxBodyBytes: number, counts: OutcomeCount
       outcome = 'bad_request';
     }
     counts.add(outcome);
+    processMetrics().webhookAnswered(outcome);
     if (!res.headersSent) res.status(status).json(body);
     const level = status >= 500 ? 'error' : 'info';
     logger.log(level, 'webhook', { webhookId, outcome, status, path: req.path, error: `${e.name ?? 'Error'}: ${e.message ?? String(err)}`, ms: now() - startedAt });

@@ -1,5 +1,7 @@
-import { createAwsClients, createLogger, describeError } from '@bp/shared';
+import { createAwsClients, createLogger, describeError, getBool } from '@bp/shared';
 import { JwksCache } from '@bp/shared/webhook/jwks';
+import { buildOpsDeps, createOpsAuth, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
+import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
 
@@ -20,7 +22,22 @@ async function main(): Promise<void> {
     logger.warn('starting without webhook signing keys; the cache keeps retrying', { error: describeError(err).message });
   }
 
-  const app = createApp({ config, aws, names: config.names, jwks, logger });
+  // Ops calls get their own clients: the webhook path's sub-second AWS timeouts are too short for them.
+  const opsConfig = opsApiConfigFromEnv(process.env);
+  const opsEnabled = opsConfig.tokens.length > 0 || opsConfig.oidc !== undefined;
+  const opsDeps = opsEnabled ? buildOpsDeps(process.env, { logger }) : undefined;
+  const ops = opsDeps
+    ? {
+        router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens, oidc: opsConfig.oidc }, logger: logger.child({ component: 'ops' }), rateLimitPerMinute: opsConfig.rateLimitPerMinute, replayMaxMessages: opsConfig.replayMaxMessages }),
+        auth: createOpsAuth({ tokens: opsConfig.tokens, ...(opsConfig.oidc ? { oidc: opsConfig.oidc } : {}) }),
+      }
+    : undefined;
+  if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
+  const app = createApp({ config, aws, names: config.names, jwks, logger, ...(ops ? { ops, metrics: processMetrics().registry } : {}) });
+  const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
+  if (emf) processMetrics().emitTo(emf);
+  // Behind a load balancer: the client's address (for the ops rate limit) is in X-Forwarded-For.
+  app.set('trust proxy', 1);
   const server = app.listen(config.port);
   server.on('listening', () => {
     const addr = server.address();
@@ -49,6 +66,8 @@ async function main(): Promise<void> {
     force.unref();
     server.close(() => {
       aws.destroy();
+      opsDeps?.destroy();
+      void emf?.close();
       logger.info('stopped');
       process.exit(0);
     });

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { processMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
 import { acceptWebhook, AcceptUnavailableError } from '@bp/shared/dedupe';
 import { classifyWebhookBody, type EnqueueDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
@@ -41,6 +42,7 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
     const answer = (status: number, outcome: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       res.status(status).set(headers).json(body);
       deps.counts.add(outcome);
+      processMetrics().webhookAnswered(outcome);
       log.info('webhook', { ...fields, outcome, status, ms: deps.now() - started });
     };
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

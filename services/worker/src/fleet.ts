@@ -5,6 +5,7 @@ import type { WorkerDeps } from './context.ts';
 import { handleJob } from './handle-job.ts';
 import type { JobOutcome } from './retry-policy.ts';
 import type { ActiveJobsListener } from './task-protection.ts';
+import { processMetrics } from '@bp/shared/metrics/index';
 
 /**
  * `concurrency` sqs-consumer instances with batchSize 1, so each is one job slot: a slow job never
@@ -109,6 +110,7 @@ export class WorkerFleet {
           }),
         );
         this.deps.logger.warn('message moved to the DLQ', { messageId: message.MessageId, reason: outcome.reason });
+        processMetrics().dlqMoved('dead_lettered', 'rejected');
         return;
     }
   }

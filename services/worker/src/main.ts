@@ -4,7 +4,8 @@
  * drains within the grace period and exits 0.
  */
 import { mkdirSync } from 'node:fs';
-import { awsOptionsFromEnv, createAwsClients, createLogger, describeError } from '@bp/shared';
+import { awsOptionsFromEnv, createAwsClients, createLogger, describeError, getBool, getInt } from '@bp/shared';
+import { countingRateLimits, EmfPublisher, processMetrics, startMetricsServer } from '@bp/shared/metrics/index';
 import { workerConfigFromEnv } from './config.ts';
 import { WorkerFleet } from './fleet.ts';
 import { TaskProtection } from './task-protection.ts';
@@ -16,7 +17,14 @@ async function main(): Promise<void> {
   const aws = createAwsClients(awsOptionsFromEnv(process.env, { requestTimeoutMs: 30_000, maxAttempts: 3 }));
   mkdirSync(config.tmpDir, { recursive: true });
 
-  const deps = await buildWorkerDeps(config, aws, logger);
+  const metrics = processMetrics();
+  // Benchling 429s are counted where every response passes: the client's fetch.
+  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics) });
+  // Prometheus scrapes METRICS_PORT; CloudWatch reads the same numbers as EMF lines in the logs.
+  const metricsPort = getInt(process.env, 'METRICS_PORT', 0, { min: 0, max: 65535 });
+  const metricsServer = metricsPort > 0 ? await startMetricsServer(metricsPort, metrics.registry) : undefined;
+  const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'worker' }) : undefined;
+  if (emf) metrics.emitTo(emf);
   // ECS injects ECS_AGENT_URI into every task; protection keeps scale-in off tasks that hold jobs.
   const agentUri = process.env.ECS_AGENT_URI;
   if (config.taskProtection && !agentUri) logger.warn('ECS_TASK_PROTECTION is on but ECS_AGENT_URI is not set; running unprotected');
@@ -30,6 +38,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping', { signal, activeJobs: fleet.activeJobs, graceSeconds: config.shutdownGraceSeconds });
     await fleet.stop(config.shutdownGraceSeconds * 1000);
+    await emf?.close();
+    await metricsServer?.close();
     aws.destroy();
     logger.info('stopped');
     process.exit(0);

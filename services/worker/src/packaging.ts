@@ -1,4 +1,4 @@
-import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, PermanentError, type StepName } from '@bp/shared';
+import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, type StepName } from '@bp/shared';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
@@ -11,6 +11,7 @@ import { type ExportStarted, startExport } from './steps/start-export.ts';
 import { transfer, type TransferSummary } from './steps/transfer.ts';
 import { type MetadataWritten, writeMetadata } from './steps/write-metadata.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { processMetrics } from '@bp/shared/metrics/index';
 
 type Outputs = ExecutionRecord['outputs'];
 
@@ -44,6 +45,10 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   const begun = await executions.beginAttempt(job.executionId, { workerId: config.workerId, leaseMs });
   if (begun.alreadyFinished) {
     log.info('execution already finished: message acknowledged', { status: begun.record.status });
+    // A crash between finishing and handing the entry on leaves the entry lease (and any coalesced
+    // trigger) with this execution: finish that now. A no-op when it was done.
+    const finishedEntryId = job.entryId ?? begun.record.entryId;
+    if (finishedEntryId) await finishEntry(deps, entryKey(job.tenantId, finishedEntryId), { ...job, entryId: finishedEntryId }, log);
     return { action: 'done' };
   }
   let execution = begun.record;
@@ -58,6 +63,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     const rerun = await entries.requestRerun(key, job.trigger, job.executionId);
     if (rerun.leaseHeld) {
       await executions.supersede(job.executionId, `entry ${entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`);
+      processMetrics().executionFinished(job.kind, 'SUPERSEDED');
       log.info('coalesced into the running execution', { runningExecutionId: lease.heldBy });
       return { action: 'done' };
     }
@@ -108,6 +114,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   };
   const canvas = canvasId ? { id: canvasId, benchling } : undefined;
   let currentStep = 'start';
+  let stepStartedAt = Date.now();
   try {
     heartbeat.start();
     if (canvas && !execution.outputs['fetch-entry']) {
@@ -122,20 +129,24 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       // Short steps are recorded once, when they checkpoint; long ones also say when they start.
       if (LONG_STEPS.has(step.name)) await executions.recordStepStart(job.executionId, config.workerId, step.name);
       const started = Date.now();
+      stepStartedAt = started;
       const result = await step.run({ ...ctx, log: slog, execution }, execution.outputs);
       if ('waitSeconds' in result) {
         // Free the slot: come back later. Keep the entry lease across the wait.
         await entries.extendEntryLease(key, job.executionId, (result.waitSeconds + config.visibilityTimeoutSeconds) * 1000);
         await executions.requeueForPoll(job.executionId, config.workerId, result.waitSeconds);
         slog.info('export still running: re-enqueued', { delaySeconds: result.waitSeconds });
+        processMetrics().stepFinished(step.name, 'requeued', (Date.now() - started) / 1000);
         return { action: 'requeue', body: JSON.stringify(result.job), delaySeconds: result.waitSeconds };
       }
       execution = await executions.checkpoint(job.executionId, config.workerId, step.name, result.output);
       ctx.execution = execution;
       slog.info('step succeeded', { ms: Date.now() - started });
+      processMetrics().stepFinished(step.name, 'succeeded', (Date.now() - started) / 1000);
     }
     const published = execution.outputs.publish as Published;
     await executions.succeed(job.executionId, config.workerId);
+    processMetrics().executionFinished(job.kind, 'SUCCEEDED');
     await entries.recordPublished(key, {
       executionId: job.executionId,
       packageName: published.packageName,
@@ -148,6 +159,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   } catch (err) {
     const described = describeError(err);
     const error: ExecutionError = { step: currentStep, ...described, at: deps.clock().toISOString() };
+    if (currentStep !== 'start') processMetrics().stepFinished(currentStep, 'failed', (Date.now() - stepStartedAt) / 1000);
     if (signal.aborted) {
       // Shutdown: hand the job back at once; the next worker resumes from the last checkpoint.
       await executions.recordRetry(job.executionId, config.workerId, currentStep, { ...error, message: `worker shutting down: ${error.message}` });
@@ -158,12 +170,15 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       const delaySeconds = retryDelaySeconds(receiveCount);
       log.warn('attempt failed, will retry', { step: currentStep, error: described, receiveCount, delaySeconds });
       await executions.recordRetry(job.executionId, config.workerId, currentStep, error);
+      processMetrics().retryScheduled(currentStep, described.class);
       await entries.extendEntryLease(key, job.executionId, (delaySeconds + config.visibilityTimeoutSeconds) * 1000);
       return { action: 'retry', delaySeconds };
     }
     const final = isRetryable(err) ? { ...error, message: `gave up after ${receiveCount} attempts: ${error.message}` } : error;
     log.error('execution failed', { step: currentStep, error: final });
     await executions.fail(job.executionId, config.workerId, final);
+    processMetrics().executionFinished(job.kind, 'FAILED');
+    if (isRetryable(err)) processMetrics().dlqMoved('dead_lettered', 'max_receives');
     if (canvas) await showOnCanvas(ctx, canvas.id, { kind: 'failed', message: plainReason(final), at: final.at, executionId: job.executionId });
     await finishEntry(deps, key, jobWithEntry, log);
     // A transient failure on the last receive goes on to the DLQ through the redrive policy.
@@ -174,13 +189,17 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   }
 }
 
-/** Releases the entry and starts the single follow-up run that coalesced triggers asked for. */
+/**
+ * Releases the entry, or hands its lease to the single follow-up run that coalesced triggers asked
+ * for and starts it. Safe to repeat: a redelivered message completes a hand-off a crash cut short.
+ */
 async function finishEntry(deps: WorkerDeps, key: string, job: JobMessage & { entryId: string }, log: StepContext['log']): Promise<void> {
-  const released = await deps.entries.releaseEntryLease(key, job.executionId);
-  if (released.rerunRequested) {
-    const followUp = await enqueueFollowUp(deps, job, released.rerunRequested);
-    log.info('started the follow-up run for changes made while packaging', { followUpExecutionId: followUp });
-  }
+  const leaseMs = deps.config.visibilityTimeoutSeconds * 1000;
+  const end = await deps.entries.handOffEntryLease(key, job.executionId, newExecutionId(deps.clock()), leaseMs);
+  const handoff = end.outcome === 'handedOff' ? end : end.outcome === 'notHeld' ? end.pendingHandoff : undefined;
+  if (!handoff) return;
+  const followUp = await enqueueFollowUp(deps, job, handoff.trigger, handoff.to);
+  log.info('started the follow-up run for changes made while packaging', { followUpExecutionId: followUp, resumedHandoff: end.outcome === 'notHeld' });
 }
 
 async function showResult(ctx: StepContext, o: Outputs): Promise<StepResult<unknown>> {

@@ -3,6 +3,7 @@ import { canvasBlocks, packageLink } from './canvas.ts';
 import type { WorkerDeps } from './context.ts';
 import type { JobOutcome } from './retry-policy.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
+import { processMetrics } from '@bp/shared/metrics/index';
 
 /**
  * Short jobs that are one call each: creating an entry's canvas (`canvas.init`) and recording an
@@ -18,6 +19,7 @@ export async function runSimpleJob(deps: WorkerDeps, job: JobMessage, receiveCou
     const output = job.kind === 'canvas.init' ? await createCanvas(deps, job) : await recordLifecycle(deps, job);
     await executions.checkpoint(job.executionId, config.workerId, 'update-canvas', output);
     await executions.succeed(job.executionId, config.workerId);
+    processMetrics().executionFinished(job.kind, 'SUCCEEDED');
     log.info('execution succeeded', output);
     return { action: 'done' };
   } catch (err) {
@@ -25,9 +27,11 @@ export async function runSimpleJob(deps: WorkerDeps, job: JobMessage, receiveCou
     const error = { step, ...e, at: deps.clock().toISOString() };
     if (e.retryable && receiveCount < deps.maxReceiveCount) {
       await executions.recordRetry(job.executionId, config.workerId, step, error);
+      processMetrics().retryScheduled(step, e.class);
       return { action: 'retry', delaySeconds: retryDelaySeconds(receiveCount) };
     }
     await executions.fail(job.executionId, config.workerId, error);
+    processMetrics().executionFinished(job.kind, 'FAILED');
     log.error('execution failed', { error });
     return e.retryable ? { action: 'retry', delaySeconds: 0 } : { action: 'done' };
   }

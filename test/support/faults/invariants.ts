@@ -35,8 +35,8 @@ export interface OutcomeRow {
 /**
  * Where each acknowledged webhook ended:
  * - SUCCEEDED; FAILED with a lastError (class and message);
- * - SUPERSEDED, only if a later SUCCEEDED execution of the same entry read the entry after this
- *   trigger arrived (its fetch-entry started after this execution was created): the change was packaged;
+ * - SUPERSEDED, only if a later run of the same entry read the entry after this trigger arrived and
+ *   finished: SUCCEEDED (the change was packaged) or FAILED with a reason (an entry whose export fails);
  * - DLQ: its job message is in the dead-letter queue (an operator replays it);
  * - LOST otherwise: still QUEUED/RUNNING with no message anywhere, FAILED without a reason, or no record.
  */
@@ -52,10 +52,10 @@ export function classifyOutcomes(acked: AcknowledgedWebhook[], executions: Execu
         if (e.lastError?.class && e.lastError.message) return { webhook, outcome: 'FAILED', detail: `${e.lastError.step}: ${e.lastError.class}` };
         return { webhook, outcome: 'LOST', detail: 'FAILED without a reason' };
       case 'SUPERSEDED': {
-        const later = laterSuccessfulRead(e, executions);
-        if (later) return { webhook, outcome: 'SUPERSEDED', detail: `packaged by ${later.executionId}` };
+        const later = laterFinishedRead(e, executions);
+        if (later) return { webhook, outcome: 'SUPERSEDED', detail: `${later.status === 'SUCCEEDED' ? 'packaged' : 'failed'} by ${later.executionId}` };
         if (dlqExecutionIds.size > 0 && followUpsInDlq(e, executions, dlqExecutionIds)) return { webhook, outcome: 'SUPERSEDED', detail: 'its follow-up is in the DLQ' };
-        return { webhook, outcome: 'LOST', detail: 'SUPERSEDED but no later run of the entry succeeded' };
+        return { webhook, outcome: 'LOST', detail: 'SUPERSEDED but no later run of the entry read it and finished' };
       }
       default:
         if (dlqExecutionIds.has(e.executionId)) return { webhook, outcome: 'DLQ', detail: `${e.status}, message in the DLQ` };
@@ -64,19 +64,24 @@ export function classifyOutcomes(acked: AcknowledgedWebhook[], executions: Execu
   });
 }
 
-/** When the attempt that produced the checkpointed fetch-entry output started that step. */
+/**
+ * A lower bound on when the checkpointed fetch-entry output was read from Benchling: the event just
+ * before its StepSucceeded (short steps record no StepStarted, so that is the attempt's previous
+ * event, at the latest the AttemptStarted that began the read). For a run that failed reading it,
+ * the start of its last attempt.
+ */
 export function entryReadAt(e: ExecutionRecord): number | undefined {
-  let started: number | undefined;
-  for (const ev of e.events) {
-    if (ev.type === 'StepStarted' && ev.step === 'fetch-entry') started = Date.parse(ev.at);
-    if (ev.type === 'StepSucceeded' && ev.step === 'fetch-entry') return started;
-  }
-  return undefined;
+  const i = e.events.findIndex((ev) => ev.type === 'StepSucceeded' && ev.step === 'fetch-entry');
+  if (i > 0) return Date.parse(e.events[i - 1]!.at);
+  // A run that failed reading the entry (it does not exist) still read it, in its last attempt.
+  const lastAttempt = [...e.events].reverse().find((ev) => ev.type === 'AttemptStarted');
+  return e.status === 'FAILED' && e.lastError?.step === 'fetch-entry' && lastAttempt ? Date.parse(lastAttempt.at) : undefined;
 }
 
-function laterSuccessfulRead(superseded: ExecutionRecord, all: ExecutionRecord[]): ExecutionRecord | undefined {
+function laterFinishedRead(superseded: ExecutionRecord, all: ExecutionRecord[]): ExecutionRecord | undefined {
   const after = Date.parse(superseded.createdAt);
-  return all.find((x) => x.entryKey === superseded.entryKey && x.status === 'SUCCEEDED' && (entryReadAt(x) ?? 0) > after);
+  const finished = (x: ExecutionRecord) => x.status === 'SUCCEEDED' || (x.status === 'FAILED' && !!x.lastError?.message);
+  return all.find((x) => x.entryKey === superseded.entryKey && finished(x) && (entryReadAt(x) ?? 0) > after);
 }
 
 function followUpsInDlq(superseded: ExecutionRecord, all: ExecutionRecord[], dlq: Set<string>): boolean {
@@ -92,8 +97,9 @@ export function countOutcomes(rows: OutcomeRow[]): Record<Outcome, number> {
 
 /**
  * A stretch of time during which one attempt of one execution was working on its entry: from its
- * first StepStarted to the event that ended the attempt (StepFailed = handed back, Requeued,
- * Succeeded, Failed, Superseded). An attempt that left no ending event ended, at the latest, when
+ * AttemptStarted (an early bound: the entry lease is taken just after), if the attempt went on to
+ * run a step, to the event that ended it (StepFailed = handed back, Requeued, Succeeded, Failed,
+ * Superseded). An attempt that left no ending event ended, at the latest, when
  * its worker process died (we know when we killed it). If its worker was still alive when another
  * attempt started, the end is unknown and taken as `openUntil`: a zombie could still be working.
  */
@@ -117,6 +123,7 @@ export function workWindows(executions: ExecutionRecord[], workerEndedAt: (worke
   const out: WorkWindow[] = [];
   for (const e of executions) {
     let worker = '';
+    let attemptAt = 0;
     let open: WorkWindow | undefined;
     const close = (end: number, endedBy: WorkWindow['endedBy']) => {
       if (open) out.push({ ...open, end, endedBy });
@@ -133,9 +140,11 @@ export function workWindows(executions: ExecutionRecord[], workerEndedAt: (worke
       if (ev.type === 'AttemptStarted') {
         closeSilently();
         worker = /^worker (\S+)/.exec(ev.detail ?? '')?.[1] ?? '?';
-      } else if (ev.type === 'StepStarted') {
-        open ??= { entryKey: e.entryKey, executionId: e.executionId, workerId: worker, start: at, end: at, endedBy: 'event' };
-      } else if (ENDING_EVENTS.has(ev.type)) {
+        attemptAt = at;
+      } else if (ev.type === 'StepStarted' || ev.type === 'StepSucceeded') {
+        open ??= { entryKey: e.entryKey, executionId: e.executionId, workerId: worker, start: attemptAt || at, end: at, endedBy: 'event' };
+      }
+      if (ENDING_EVENTS.has(ev.type)) {
         close(at, 'event');
       }
     }

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,10 +119,12 @@ export class WorkerPool {
   /** Every worker process ever started, oldest first. */
   readonly history: ServiceProcess[] = [];
   private readonly slots = new Map<number, ServiceProcess>();
-  private readonly logDir: string;
+  /** Where every worker's log goes (and where suites leave their post-mortem files). */
+  readonly logDir: string;
 
   constructor(private readonly o: WorkerPoolOptions) {
     this.logDir = o.logDir ?? faultLogDir(o.label);
+    mkdirSync(this.logDir, { recursive: true });
   }
 
   /** Starts a worker in `slot` (which must be empty or dead), with extra env on top of the pool's. */

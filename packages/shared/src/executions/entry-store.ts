@@ -36,6 +36,10 @@ export interface EntryState {
   rerunExecutionId?: string;
   rerunRequestedAt?: string;
   rerunCount?: number;
+  /** Set by handOffEntryLease: the lease (and the coalesced trigger) passed from one execution to its follow-up. */
+  handoffFrom?: string;
+  handoffTo?: string;
+  handoffTrigger?: Trigger;
   /** The entry's canvas, kept across executions so no run creates a second one. */
   canvasId?: string;
   appId?: string;
@@ -58,6 +62,20 @@ export interface ReleaseEntryLeaseResult {
   /** Execution created for the latest coalesced trigger (already superseded). */
   rerunExecutionId?: string;
 }
+
+/**
+ * What handOffEntryLease did: released the lease (nothing was coalesced), passed it to the
+ * follow-up (start it for `trigger`), or found the lease with someone else, in which case
+ * `pendingHandoff` says this execution had already handed off and its follow-up may still need starting.
+ */
+export type HandOffResult =
+  | { outcome: 'released' }
+  | { outcome: 'handedOff'; to: string; trigger: Trigger; coalesced: number }
+  | { outcome: 'notHeld'; pendingHandoff?: { to: string; trigger: Trigger } };
+
+/** Everything a finished holder clears from the entry item. */
+const HOLD_ATTRIBUTES = 'leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount, handoffFrom, handoffTo, handoffTrigger';
+const RERUN_ATTRIBUTES = 'rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount';
 
 const ACQUIRE_TRIES = 5;
 
@@ -146,8 +164,7 @@ export class EntryStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { entryKey: key },
-          UpdateExpression:
-            'SET updatedAt = :nowIso REMOVE leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount',
+          UpdateExpression: `SET updatedAt = :nowIso REMOVE ${HOLD_ATTRIBUTES}`,
           ConditionExpression: 'leaseExecutionId = :ex',
           ExpressionAttributeValues: { ':ex': executionId, ':nowIso': now.toISOString() },
           ReturnValues: 'ALL_OLD',
@@ -165,6 +182,50 @@ export class EntryStore {
       if (isConditionFailed(err)) return { released: false };
       throw err;
     }
+  }
+
+  /**
+   * Ends this execution's hold on the entry so that a crash at any point loses no coalesced trigger.
+   * No rerun request pending: the lease is released. One pending: in a single update the lease
+   * passes to `followUpExecutionId` (for `leaseMs`) and the request is cleared, recording the
+   * hand-off (from, to, trigger) on the item. The follow-up reads the entry after this update, so it
+   * covers every trigger folded in so far, and later triggers coalesce into it; the caller creates
+   * and enqueues it. Should the caller crash first, its redelivered message calls this again and gets
+   * `notHeld` with `pendingHandoff`: create and enqueue the follow-up then (idempotently).
+   */
+  async handOffEntryLease(key: string, executionId: string, followUpExecutionId: string, leaseMs: number): Promise<HandOffResult> {
+    assertPositive(leaseMs);
+    const now = this.clock();
+    const released = await this.conditionalUpdate({
+      key,
+      update: `SET updatedAt = :nowIso REMOVE ${HOLD_ATTRIBUTES}`,
+      condition: 'leaseExecutionId = :ex AND attribute_not_exists(rerunRequested)',
+      values: { ':ex': executionId, ':nowIso': now.toISOString() },
+    });
+    if (released) return { outcome: 'released' };
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { entryKey: key },
+          UpdateExpression:
+            'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
+            `REMOVE ${RERUN_ATTRIBUTES}`,
+          ConditionExpression: 'leaseExecutionId = :ex AND rerunRequested = :yes',
+          ExpressionAttributeValues: { ':ex': executionId, ':to': followUpExecutionId, ':until': now.getTime() + leaseMs, ':yes': true, ':nowIso': now.toISOString() },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = res.Attributes as EntryState;
+      return { outcome: 'handedOff', to: followUpExecutionId, trigger: old.rerunTrigger!, coalesced: old.rerunCount ?? 1 };
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+    const current = await this.get(key);
+    if (current?.handoffFrom === executionId && current.handoffTo && current.handoffTrigger) {
+      return { outcome: 'notHeld', pendingHandoff: { to: current.handoffTo, trigger: current.handoffTrigger } };
+    }
+    return { outcome: 'notHeld' };
   }
 
   /**

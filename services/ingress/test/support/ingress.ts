@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger } from '@bp/shared';
 import { JwksCache, type JwksCacheOptions } from '@bp/shared/webhook/jwks';
-import { createApp } from '../../src/app.ts';
+import { createApp, type IngressDeps } from '../../src/app.ts';
 import { type IngressConfig, ingressConfigFromEnv } from '../../src/config.ts';
 
 const LOG_SERVICE = 'ingress-test';
@@ -40,14 +40,14 @@ export interface RunningIngress {
  * The real app on a real port, configured through `ingressConfigFromEnv` like main does, with
  * the keys warmed. `env` is an isolatedEnv map plus whatever a test overrides.
  */
-export async function startIngress(env: Record<string, string>, jwks: Partial<JwksCacheOptions> = {}): Promise<RunningIngress> {
+export async function startIngress(env: Record<string, string>, jwks: Partial<JwksCacheOptions> = {}, extra: Pick<IngressDeps, 'ops' | 'metrics'> = {}): Promise<RunningIngress> {
   captureIngressLogs();
   const config = ingressConfigFromEnv(env);
   const logger = createLogger({ service: LOG_SERVICE, level: 'debug' });
   const aws = createAwsClients(config.aws);
   const cache = new JwksCache({ url: config.jwksUrl, ...config.jwks, logger, ...jwks });
   await cache.warm().catch(() => undefined);
-  const app = createApp({ config, aws, names: config.names, jwks: cache, logger });
+  const app = createApp({ config, aws, names: config.names, jwks: cache, logger, ...extra });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,85 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { TableRole, Tables } from './tables.ts';
+
+/**
+ * Least-privilege task-role policies, written out action by action (the L2 `grant*` helpers give
+ * Scan, BatchWrite and more than the code calls). Every statement names its resources; nothing is `*`.
+ * When the code starts calling a new AWS action, it gets AccessDenied here first: add it below.
+ */
+
+export interface PermissionTargets {
+  jobsQueue: sqs.IQueue;
+  deadLetters: sqs.IQueue;
+  /** Quilt packaging engine queue, when publishing through it. */
+  packagerQueueArn: string | undefined;
+  tables: Tables;
+  bucket: s3.IBucket;
+  /** Key prefixes the worker writes under (each ends with `/`). */
+  objectPrefixes: string[];
+  /** KMS key of an SSE-KMS bucket. */
+  bucketKmsKeyArn: string | undefined;
+  /** Cluster the worker tasks run in: task protection is scoped to its tasks. */
+  clusterName: string;
+}
+
+/** Item operations the stores issue: Get/Put/Update/Delete, and ConditionCheck inside transactions. */
+const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+
+const tableArn = (t: Tables, role: TableRole) => t.byRole[role].attrArn;
+const indexArns = (t: Tables, role: TableRole) => t.indexNames[role].map((i) => `${tableArn(t, role)}/index/${i}`);
+
+/** Ingress: verify → dedupe (conditional writes, transactions) → SendMessage; `/health/ready` probes. */
+export function ingressStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  const tables = [tableArn(t.tables, 'dedupe'), tableArn(t.tables, 'executions')];
+  return [
+    new iam.PolicyStatement({ sid: 'EnqueueJobs', actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [t.jobsQueue.queueArn] }),
+    new iam.PolicyStatement({ sid: 'DedupeAndExecutionItems', actions: ITEM_ACTIONS, resources: tables }),
+    new iam.PolicyStatement({ sid: 'ReadinessProbes', actions: ['dynamodb:DescribeTable'], resources: tables }),
+  ];
+}
+
+/** Worker: consume and re-enqueue jobs, dead-letter, publish, the four tables, package objects, task protection. */
+export function workerStatements(scope: Construct, t: PermissionTargets): iam.PolicyStatement[] {
+  const allTables: TableRole[] = ['dedupe', 'executions', 'entries', 'installations'];
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ConsumeJobs',
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      resources: [t.jobsQueue.queueArn],
+    }),
+    new iam.PolicyStatement({ sid: 'DeadLetterJobs', actions: ['sqs:SendMessage'], resources: [t.deadLetters.queueArn] }),
+    new iam.PolicyStatement({ sid: 'PipelineItems', actions: ITEM_ACTIONS, resources: allTables.map((r) => tableArn(t.tables, r)) }),
+    new iam.PolicyStatement({
+      sid: 'ExecutionQueries',
+      actions: ['dynamodb:Query'],
+      resources: [tableArn(t.tables, 'executions'), ...allTables.flatMap((r) => indexArns(t.tables, r))],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PackageObjects',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: t.objectPrefixes.map((p) => t.bucket.arnForObjects(`${p}*`)),
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListPackagePrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [t.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': t.objectPrefixes.map((p) => `${p}*`) } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ScaleInProtection',
+      actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+      resources: [Stack.of(scope).formatArn({ service: 'ecs', resource: 'task', resourceName: `${t.clusterName}/*` })],
+    }),
+  ];
+  if (t.packagerQueueArn) {
+    statements.push(new iam.PolicyStatement({ sid: 'PublishToPackager', actions: ['sqs:SendMessage'], resources: [t.packagerQueueArn] }));
+  }
+  if (t.bucketKmsKeyArn) {
+    statements.push(new iam.PolicyStatement({ sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [t.bucketKmsKeyArn] }));
+  }
+  return statements;
+}

@@ -1,0 +1,169 @@
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { describeError, type Logger } from '@bp/shared';
+import type { OpsDeps } from '../deps.ts';
+import { peekDlq } from '../dlq-peek.ts';
+import { type ReplayFilter, replayDlq } from '../dlq-replay.ts';
+import { isNotFound, isUsage, OpsUsageError } from '../errors.ts';
+import { showExecution } from '../execution-detail.ts';
+import { listExecutions, parseLimit, parseStatus } from '../executions.ts';
+import { queueStats } from '../queues.ts';
+import { parseRate } from '../rate-pacer.ts';
+import { executionStats } from '../stats.ts';
+import { parseSince } from '../time.ts';
+import type { AlbOidcVerifier } from './alb-oidc.ts';
+import { authFailureOf, callerOf, createOpsAuth } from './auth.ts';
+import type { OpsToken } from './bearer-tokens.ts';
+
+export interface OpsRouterDeps extends OpsDeps {
+  /** Bearer tokens and/or the ALB OIDC verifier (`opsApiConfigFromEnv`). */
+  auth: { tokens?: OpsToken[]; oidc?: AlbOidcVerifier | undefined };
+  /** Every call is logged here with who made it. */
+  logger: Logger;
+  /** Requests per client IP per minute, authenticated or not. Default 120. */
+  rateLimitPerMinute?: number;
+  /** Most messages one POST /dlq/replay moves; a bigger backlog takes several calls (or the CLI). Default 100. */
+  replayMaxMessages?: number;
+}
+
+/**
+ * The ops HTTP API. Mount it under /ops: `app.use('/ops', createOpsRouter(deps))`.
+ *   GET  /executions?status&entry&tenant&since&limit   GET /executions/:id
+ *   GET  /queues?peekJobs=true                          GET /dlq?limit
+ *   GET  /stats?since=24h                               POST /dlq/replay {filter…, dryRun, rate, maxMessages}
+ * Order per request: access log → rate limit (per IP) → authentication → handler.
+ */
+export function createOpsRouter(deps: OpsRouterDeps): Router {
+  const router = Router();
+  router.use(accessLog(deps.logger));
+  router.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.rateLimitPerMinute ?? 120,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res.locals.opsAuthFailure ??= 'rate limited';
+        res.status(429).json({ error: 'rate_limited', retryAfterSeconds: 60 });
+      },
+    }),
+  );
+  router.use(createOpsAuth({ tokens: deps.auth.tokens ?? [], ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}) }));
+  router.use(express.json({ limit: '16kb' }));
+
+  router.get('/executions', async (req, res) => {
+    const q = query(req);
+    const executions = await listExecutions(deps, {
+      ...(q.status ? { status: parseStatus(q.status) } : {}),
+      ...(q.entry ? { entryId: q.entry } : {}),
+      ...(q.tenant ? { tenantId: q.tenant } : {}),
+      ...(q.since ? { since: parseSince(q.since, deps.clock(), 'since') } : {}),
+      limit: parseLimit(q.limit, 20),
+    });
+    res.json({ executions });
+  });
+
+  router.get('/executions/:id', async (req, res) => {
+    res.json(await showExecution(deps, String(req.params.id)));
+  });
+
+  router.get('/queues', async (req, res) => {
+    res.json({ queues: await queueStats(deps, { peekJobs: query(req).peekJobs === 'true' }) });
+  });
+
+  router.get('/dlq', async (req, res) => {
+    res.json({ messages: await peekDlq(deps, { limit: parseLimit(query(req).limit, 10, 100) }) });
+  });
+
+  router.get('/stats', async (req, res) => {
+    res.json(await executionStats(deps, { since: parseSince(query(req).since ?? '24h', deps.clock(), 'since') }));
+  });
+
+  router.post('/dlq/replay', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const max = deps.replayMaxMessages ?? 100;
+    const result = await replayDlq(deps, {
+      filter: replayFilter(body),
+      dryRun: optionalBool(body, 'dryRun') ?? false,
+      ratePerSecond: body.rate === undefined ? 5 : parseRate(String(body.rate)),
+      maxMessages: body.maxMessages === undefined ? max : parseLimit(body.maxMessages as number, max, max),
+      requestedBy: `api:${callerOf(res)?.name ?? 'unknown'}`,
+    });
+    res.json(result);
+  });
+
+  router.use(errorHandler(deps.logger));
+  return router;
+}
+
+/** One log line per call, after it is answered: who, what, status, how long. */
+function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = Date.now();
+    res.on('finish', () => {
+      const caller = callerOf(res);
+      logger.info('ops call', {
+        who: caller ? `${caller.via}:${caller.name}` : 'anonymous',
+        method: req.method,
+        path: req.originalUrl.slice(0, 300),
+        status: res.statusCode,
+        ms: Date.now() - started,
+        ...(authFailureOf(res) ? { refused: authFailureOf(res) } : {}),
+      });
+    });
+    next();
+  };
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res: Response, _next) => {
+    const e = describeError(err);
+    if (isUsage(err) || (err as { type?: string }).type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'bad_request', message: e.message });
+    } else if (isNotFound(err)) {
+      res.status(404).json({ error: 'not_found', message: e.message });
+    } else {
+      logger.error('ops call failed', { error: e });
+      res.status(500).json({ error: 'internal', message: e.message });
+    }
+  };
+}
+
+function query(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.query)) out[k] = typeof v === 'string' ? v : undefined;
+  return out;
+}
+
+function replayFilter(body: Record<string, unknown>): ReplayFilter {
+  const text = (k: string) => {
+    const v = body[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '' || v.length > 200) throw new OpsUsageError(`${k} must be a non-empty string of at most 200 characters`);
+    return v;
+  };
+  const executionId = text('executionId');
+  const entryId = text('entryId');
+  const errorMatches = text('errorMatches');
+  let re: RegExp | undefined;
+  if (errorMatches !== undefined) {
+    try {
+      re = new RegExp(errorMatches, 'i');
+    } catch (err) {
+      throw new OpsUsageError(`errorMatches is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+  return {
+    ...(executionId ? { executionId } : {}),
+    ...(entryId ? { entryId } : {}),
+    ...(re ? { errorMatches: re } : {}),
+    ...(optionalBool(body, 'all') ? { all: true } : {}),
+  };
+}
+
+function optionalBool(body: Record<string, unknown>, k: string): boolean | undefined {
+  const v = body[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new OpsUsageError(`${k} must be true or false`);
+  return v;
+}

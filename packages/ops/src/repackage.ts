@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describeError, type JobMessage, JobMessageSchema, newExecutionId, newQueuedExecution } from '@bp/shared';
+import type { OpsDeps } from './deps.ts';
+import { OpsUsageError } from './errors.ts';
+
+export interface RepackageRequest {
+  tenantId: string;
+  entryId: string;
+  /** Tenant origin, e.g. `https://acme.benchling.com` (the worker checks it against its allow-list). */
+  baseURL: string;
+  /** Benchling app id, when the canvas should be updated by an app other than the default. */
+  appId?: string;
+  /** Who asked: goes into the trigger as `userId` and into the history. Default `ops`. */
+  requestedBy?: string;
+}
+
+export interface RepackageResult {
+  executionId: string;
+  jobsMessageId: string;
+  job: JobMessage;
+}
+
+/**
+ * Starts a fresh packaging of one entry, as the ingress does for a webhook: the QUEUED execution
+ * record first (operators see it at once), then the job message. Trigger type `ops.repackage`,
+ * webhook id `ops:<uuid>`. If the send fails the record is marked FAILED, so nothing sits
+ * QUEUED without a job. An entry being packaged right now is coalesced by the worker as usual.
+ */
+export async function repackage(deps: OpsDeps, r: RepackageRequest): Promise<RepackageResult> {
+  const now = deps.clock();
+  const executionId = newExecutionId(now);
+  const job: JobMessage = {
+    v: 1,
+    kind: 'entry.package',
+    executionId,
+    tenantId: r.tenantId,
+    baseURL: r.baseURL.replace(/\/$/, ''),
+    ...(r.appId ? { appId: r.appId } : {}),
+    entryId: r.entryId,
+    trigger: { webhookId: `ops:${randomUUID()}`, type: 'ops.repackage', receivedAt: now.toISOString(), userId: r.requestedBy ?? 'ops' },
+  };
+  const checked = JobMessageSchema.safeParse(job);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new OpsUsageError(`cannot build the job: ${issue?.path.join('.') || '(job)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  await deps.executions.create(newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: r.entryId, trigger: job.trigger, now }));
+  try {
+    const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+    return { executionId, jobsMessageId: sent.MessageId ?? 'unknown', job };
+  } catch (err) {
+    const e = describeError(err);
+    await deps.executions
+      .fail(executionId, undefined, { step: 'enqueue', class: e.class, message: `could not send the job: ${e.message}`, retryable: true, at: deps.clock().toISOString() })
+      .catch(() => undefined);
+    throw err;
+  }
+}
