@@ -8,8 +8,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 CI=true
-# The pnpm version package.json's packageManager pins.
-RUN corepack enable pnpm
+# pnpm 10 from the npm registry (corepack needs to download from elsewhere, which a locked-down builder may not reach).
+RUN npm install -g pnpm@10
 # Dependencies first, from the lockfile alone, so a source change does not refetch them.
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc ./
 RUN pnpm fetch
