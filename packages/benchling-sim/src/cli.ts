@@ -77,7 +77,7 @@ program
 program
   .command('send')
   .description("ask a running simulator to sign a webhook with its current key and POST it; exit 0 on a 2xx answer, 1 otherwise")
-  .requiredOption('--to <url>', "receiver's webhook URL (suffix /event, /lifecycle or /canvas is added unless --routing stable)")
+  .option('--to <url>', "receiver's webhook URL (suffix /event, /lifecycle or /canvas is added unless --routing stable)", `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`)
   .requiredOption('--type <type>', `message type, e.g. ${WEBHOOK_TYPES[0]}`)
   .option('--sim <url>', 'running simulator', `http://127.0.0.1:${getInt(env, 'SIM_PORT', 8090)}`)
   .option('--entry <id>', 'entry id (resourceId)')
