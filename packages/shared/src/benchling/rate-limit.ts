@@ -63,6 +63,8 @@ export class TenantBudget {
   private blockedUntil = 0;
   /** Epoch ms when the server's current window ends, when a response told us. */
   private windowEndsAt: number | undefined;
+  /** Whether any response has reported `x-rate-limit-remaining` yet. */
+  private serverReported = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly jitterMs: number;
   private readonly defaultThrottleMs: number;
@@ -100,8 +102,13 @@ export class TenantBudget {
       this.limit = h.limit;
       this.tokens = Math.min(this.tokens, h.limit);
     }
-    // Other processes spend the same budget: never believe we have more than the server says.
-    if (h.remaining !== undefined) this.tokens = Math.min(this.tokens, h.remaining);
+    if (h.remaining !== undefined) {
+      // The first report replaces the budget we assumed at start (a larger real one must not stall
+      // us); after that, never believe more than the server said: other processes spend it too,
+      // and a late response may carry an older, higher count.
+      this.tokens = this.serverReported ? Math.min(this.tokens, h.remaining) : h.remaining;
+      this.serverReported = true;
+    }
     if (h.resetSeconds !== undefined) {
       this.windowEndsAt = now + h.resetSeconds * 1000;
       // The countdown is longest just after a window opens, so the longest one seen is the window.

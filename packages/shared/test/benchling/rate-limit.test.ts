@@ -85,6 +85,16 @@ describe('Benchling TenantBudget', () => {
     expect(budget.snapshot().tokens).to.equal(3);
   });
 
+  it('replaces the budget it assumed at start with the first one the server reports, even when larger', async () => {
+    const clock = fakeTime();
+    const budget = new TenantBudget({ now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 50; i++) await budget.acquire();
+    budget.recordResponse(200, rateHeaders({ limit: 10_000, remaining: 9_990, reset: 30 }));
+    const before = clock.now();
+    for (let i = 0; i < 200; i++) await budget.acquire();
+    expect(clock.now() - before, 'no wait for a window reset').to.equal(0);
+  });
+
   it('ignores missing or malformed rate-limit headers', () => {
     const h = new Headers({ 'x-rate-limit-limit': 'abc', 'x-rate-limit-remaining': '', 'x-rate-limit-reset': '-1' });
     expect(parseRateLimitHeaders(h)).to.deep.equal({});
