@@ -2,26 +2,17 @@ import { expect } from 'chai';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../../src/index.ts';
 import { ExecutionStore, MAX_EVENTS, type ExecutionRecord } from '../../src/executions/index.ts';
-import { ManualClock, localTables, queuedExecution } from './fixtures.ts';
+import { executionStoreSuite, type ManualClock, queuedExecution } from './fixtures.ts';
 
 const LEASE_MS = 30_000;
 
 describe('execution store: bounded event history', () => {
+  const suite = executionStoreSuite('exevents');
   let aws: AwsClients;
   let tableName: string;
   let clock: ManualClock;
   let store: ExecutionStore;
-
-  before(async () => {
-    const t = await localTables('exevents');
-    aws = t.aws;
-    tableName = t.names.executionsTable;
-  });
-  after(() => aws.destroy());
-  beforeEach(() => {
-    clock = new ManualClock();
-    store = new ExecutionStore({ doc: aws.doc, tableName, clock: clock.now });
-  });
+  beforeEach(() => ({ aws, tableName, clock, store } = suite));
 
   /** The item as stored, bypassing the store's read-side trimming. */
   async function raw(id: string): Promise<ExecutionRecord> {

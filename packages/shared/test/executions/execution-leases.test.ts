@@ -1,26 +1,17 @@
 import { expect } from 'chai';
 import type { AwsClients } from '../../src/index.ts';
 import { ExecutionStore, LeaseHeldError, LeaseLostError, ExecutionNotFoundError, ExecutionExistsError, firstPendingStep } from '../../src/executions/index.ts';
-import { ManualClock, localTables, queuedExecution } from './fixtures.ts';
+import { executionStoreSuite, type ManualClock, queuedExecution } from './fixtures.ts';
 
 const LEASE_MS = 30_000;
 
 describe('execution store: leases, checkpoints and finishing', () => {
+  const suite = executionStoreSuite('exlease');
   let aws: AwsClients;
   let tableName: string;
   let clock: ManualClock;
   let store: ExecutionStore;
-
-  before(async () => {
-    const t = await localTables('exlease');
-    aws = t.aws;
-    tableName = t.names.executionsTable;
-  });
-  after(() => aws.destroy());
-  beforeEach(() => {
-    clock = new ManualClock();
-    store = new ExecutionStore({ doc: aws.doc, tableName, clock: clock.now });
-  });
+  beforeEach(() => ({ aws, tableName, clock, store } = suite));
 
   async function created() {
     const rec = queuedExecution({ now: clock.now() });

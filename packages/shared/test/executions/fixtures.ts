@@ -1,5 +1,5 @@
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, resourceNamesFromEnv, type ResourceNames } from '../../src/index.ts';
-import { newExecutionId, newQueuedExecution, type ExecutionRecord } from '../../src/executions/index.ts';
+import { ExecutionStore, newExecutionId, newQueuedExecution, type ExecutionRecord } from '../../src/executions/index.ts';
 // @bp/local-stack is not a dependency of @bp/shared (it depends on us), so import by path.
 import { isolatedEnv } from '../../../local-stack/src/testing.ts';
 
@@ -51,4 +51,28 @@ export async function eventually<T>(read: () => Promise<T>, accept: (v: T) => bo
     if (accept(v) || Date.now() > deadline) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What each test of an execution-store suite gets: one local table per suite, a fresh clock and store per test. */
+export interface ExecutionStoreSuite {
+  aws: AwsClients;
+  tableName: string;
+  clock: ManualClock;
+  store: ExecutionStore;
+}
+
+/** Registers the suite's mocha hooks; read the fields inside tests (they are set by the hooks). */
+export function executionStoreSuite(label: string): ExecutionStoreSuite {
+  const suite = {} as ExecutionStoreSuite;
+  before(async () => {
+    const t = await localTables(label);
+    suite.aws = t.aws;
+    suite.tableName = t.names.executionsTable;
+  });
+  after(() => suite.aws?.destroy());
+  beforeEach(() => {
+    suite.clock = new ManualClock();
+    suite.store = new ExecutionStore({ doc: suite.aws.doc, tableName: suite.tableName, clock: suite.clock.now });
+  });
+  return suite;
 }
