@@ -27,12 +27,13 @@ describe('Benchling answering 429, 500, cut connections and a hung request for a
     const statusesBefore = new Map(sys.sim.state.statusCounts);
     const cutBefore = sys.sim.state.requestLog.filter((l) => l.status === 0).length;
 
-    // Deterministic coins (seeded) so a run is repeatable; the newest matching rule wins.
-    const window = { forMs: FAULT_WINDOW_MS };
-    sys.sim.faults.add({ path: '^/api/v2/', status: 429, probability: 0.3, resetSeconds: 1, seed: 11, ...window });
-    sys.sim.faults.add({ path: '^/api/v2/exports$', method: 'POST', status: 500, probability: 0.5, seed: 12, ...window });
-    sys.sim.faults.add({ path: '^/api/v2/tasks/', closeSocket: true, probability: 0.3, seed: 13, ...window });
-    sys.sim.faults.add({ path: '^/_sim/downloads/', status: 503, probability: 0.5, seed: 14, ...window });
+    // Each kind of fault hits its first few requests (so every kind surely happens, whatever the
+    // timing), and 429s hit a seeded 40 % of reads for a while. The newest matching rule wins.
+    sys.sim.faults.add({ path: '^/api/v2/(entries|tasks)/', status: 429, probability: 0.4, resetSeconds: 1, seed: 11, forMs: FAULT_WINDOW_MS });
+    sys.sim.faults.add({ path: '^/api/v2/token$', status: 429, resetSeconds: 1, count: 2 });
+    sys.sim.faults.add({ path: '^/api/v2/exports$', method: 'POST', status: 500, count: 3 });
+    sys.sim.faults.add({ path: '^/api/v2/tasks/', closeSocket: true, count: 3 });
+    sys.sim.faults.add({ path: '^/_sim/downloads/', status: 503, count: 3 });
     // One request hangs past the client's 15 s timeout.
     sys.sim.faults.add({ path: '^/api/v2/entries/', delayMs: 20_000, count: 1 });
 

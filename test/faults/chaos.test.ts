@@ -148,6 +148,8 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
     const takeovers = executions.flatMap((e) => e.events).filter((ev) => ev.type === 'AttemptStarted' && /took over/.test(ev.detail ?? '')).length;
     const cutByKill = windows.filter((w) => w.endedBy === 'killed').length;
     const exportsStarted = [...sys.sim.state.exportsStarted.values()].reduce((a, b) => a + b, 0);
+    // A kill between POST /exports and its checkpoint makes the resumed attempt start the export again.
+    const exportsCheckpointed = executions.filter((e) => e.outputs['start-export'] !== undefined).length;
 
     // Everything the verdict rests on, for a post-mortem of a failed run.
     await writeFile(path.join(pool.logDir, 'chaos-state.json'), JSON.stringify({ seed: SEED, deliveries, executions, dlq: [...dlqIds], rows, workers: pool.history.map((p) => ({ id: p.id, startedAt: p.startedAt, signal: p.signal, signalledAt: p.signalledAt, exitedAt: p.exitedAt })) }, null, 1));
@@ -165,9 +167,10 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
       ['DLQ', counts.DLQ],
       ['lost', counts.LOST],
       ['executions incl. follow-ups', executions.length],
-      ['exports started at Benchling', exportsStarted],
+      ['exports started at Benchling / checkpointed', `${exportsStarted} / ${exportsCheckpointed}`],
       ['package revisions checked / files checked', `${revisions.revisions} / ${revisions.filesChecked}`],
       ['revision problems', revisions.problems.length],
+      ['objects the S3 listing skipped (found by HEAD)', revisions.listingMisses],
       ['entries with two runs at once', new Set(overlaps.map(([a]) => a.entryKey)).size],
       ['seconds: sending / killing / settled', `${seconds(sendsDoneAt! - t0)} / ${seconds(killsEndedAt - t0)} / ${seconds(settledAt - t0)}`],
     ]);

@@ -97,7 +97,7 @@ export function downloadRoutes(ctx: SimContext): Router {
     const t = [...ctx.state.exports.values()].find((x) => x.downloadToken === token);
     if (!t?.zipPath || t.downloadIssuedAt === undefined) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
     if (Date.now() - t.downloadIssuedAt > DOWNLOAD_URL_TTL_SECONDS * 1000) return s3Error(res, 403, 'AccessDenied', 'Request has expired');
-    res.sendFile(t.zipPath, { headers: { 'content-disposition': `attachment; filename="${t.entryId}.zip"`, 'content-type': 'application/zip' } }, (err) => {
+    res.sendFile(t.zipPath, { headers: { 'content-disposition': `attachment; filename="${t.entryId.replace(/[^\w.-]/g, '_')}.zip"`, 'content-type': 'application/zip' } }, (err) => {
       // A client that hangs up mid-download is normal (and what timeout tests do).
       if (err && !res.headersSent) next(err);
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describeError, type JobMessage, JobMessageSchema, newExecutionId, newQueuedExecution } from '@bp/shared';
+import { describeError, type JobMessage, JobMessageSchema, newExecutionId, newQueuedExecution, serializeJobMessage } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
 import { OpsUsageError } from './errors.ts';
 
@@ -47,7 +47,7 @@ export async function repackage(deps: OpsDeps, r: RepackageRequest): Promise<Rep
   }
   await deps.executions.create(newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: r.entryId, trigger: job.trigger, now }));
   try {
-    const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+    const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) }));
     return { executionId, jobsMessageId: sent.MessageId ?? 'unknown', job };
   } catch (err) {
     const e = describeError(err);

@@ -2,7 +2,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from './errors.ts';
 import { newExecutionId, newQueuedExecution } from './executions/types.ts';
-import type { JobMessage } from './jobs.ts';
+import { type JobMessage, serializeJobMessage } from './jobs.ts';
 import type { Logger } from './logger.ts';
 import type { ResourceNames } from './resources.ts';
 
@@ -227,7 +227,7 @@ async function enqueue(
   const message: JobMessage = { ...req.job, executionId };
   try {
     await deps.sqs.send(
-      new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: JSON.stringify(message) }),
+      new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) }),
       { abortSignal: o.signal },
     );
   } catch (err) {

@@ -45,6 +45,15 @@ export const JobMessageSchema = z.object({
 });
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 
+/**
+ * The SQS body of a job: JSON with every non-ASCII character written as a \u escape. SQS refuses
+ * some characters a JSON string may hold (U+FFFE/U+FFFF; fauxqs also everything beyond the BMP),
+ * and a refused send of a signed webhook would be retried for ever: escaped, any string travels.
+ */
+export function serializeJobMessage(job: JobMessage): string {
+  return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Parses an SQS body. Throws PermanentError (code `BadMessage`) naming what is wrong. */
 export function parseJobMessage(body: string | undefined): JobMessage {
   if (body === undefined) throw new PermanentError('job message has no body', { code: 'BadMessage' });

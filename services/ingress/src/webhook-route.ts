@@ -23,6 +23,16 @@ export interface WebhookRouteDeps {
   counts: OutcomeCounts;
 }
 
+/**
+ * Longest webhook-id accepted, bytes. It is the dedupe key, and DynamoDB refuses keys over 2048
+ * bytes: such an id must get a 400 (final), not the 503 an "unavailable" table would give, which
+ * Benchling would retry for ever. Benchling's own ids are about 30 characters.
+ */
+const MAX_WEBHOOK_ID_BYTES = 256;
+
+/** A UTF-16 surrogate without its pair: such a string has no UTF-8 form (encodeURIComponent throws). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Seconds Benchling should wait before retrying after a 503 (a hint; its retry policy is its own). */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
@@ -60,6 +70,10 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
         fields.reason = err.reason;
         return answer(401, 'unauthorized', { error: 'unauthorized', reason: err.reason });
       }
+      if (Buffer.byteLength(verifiedId, 'utf8') > MAX_WEBHOOK_ID_BYTES) {
+        fields.field = 'webhook-id';
+        return answer(400, 'malformed', { error: 'malformed', field: 'webhook-id', message: `webhook-id is longer than ${MAX_WEBHOOK_ID_BYTES} bytes` });
+      }
 
       let decision;
       try {
@@ -83,6 +97,12 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
         const field = checked.error.issues[0]?.path.join('.') ?? '(job)';
         fields.field = field;
         return answer(400, 'malformed', { error: 'malformed', field, message: `the job built from this webhook is invalid at ${field}` });
+      }
+      // Ids go into Benchling URLs: one with a lone surrogate can never be encoded, so no retry could help.
+      const unusable = ([['entryId', 'message.resourceId'], ['canvasId', 'message.canvasId']] as const).find(([k]) => LONE_SURROGATE.test(decision[k] ?? ''));
+      if (unusable) {
+        fields.field = unusable[1];
+        return answer(400, 'malformed', { error: 'malformed', field: unusable[1], message: `${unusable[1]} is not well-formed Unicode` });
       }
       if (decision.entryId) fields.entryId = decision.entryId;
 

@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import pRetry from 'p-retry';
-import { type JobMessage, newQueuedExecution, type Trigger } from '@bp/shared';
+import { type JobMessage, newQueuedExecution, serializeJobMessage, type Trigger } from '@bp/shared';
 import { ExecutionExistsError } from '@bp/shared/executions/index';
 import type { WorkerDeps } from './context.ts';
 
@@ -29,7 +29,7 @@ export async function enqueueFollowUp(deps: WorkerDeps, previous: JobMessage & {
     if (!(err instanceof ExecutionExistsError)) throw err;
     if ((await deps.executions.get(executionId))?.status !== 'QUEUED') return executionId;
   }
-  await pRetry(() => deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, MessageBody: JSON.stringify(job) })), {
+  await pRetry(() => deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) })), {
     retries: 5,
     minTimeout: 200,
     randomize: true,

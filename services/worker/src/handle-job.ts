@@ -36,6 +36,14 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
       await deps.executions.fail(job.executionId, undefined, { step: 'setup', ...e, at: deps.clock().toISOString() }).catch(() => undefined);
       return { action: 'done' };
     }
+    if (receiveCount >= deps.maxReceiveCount) {
+      // This was the last receive: SQS moves the message to the DLQ next, so say so on the execution.
+      const error = { step: 'setup', ...e, message: `gave up after ${receiveCount} attempts: ${e.message}`, at: deps.clock().toISOString() };
+      await deps.executions.fail(job.executionId, undefined, error).catch((failErr: unknown) =>
+        deps.logger.warn('could not mark the execution failed', { executionId: job.executionId, error: describeError(failErr) }),
+      );
+      return { action: 'retry', delaySeconds: 0 };
+    }
     return { action: 'retry', delaySeconds: Math.min(60, 5 * receiveCount) };
   }
 }

@@ -1,4 +1,4 @@
-import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, type StepName } from '@bp/shared';
+import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, serializeJobMessage, type StepName } from '@bp/shared';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
@@ -137,7 +137,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
         await executions.requeueForPoll(job.executionId, config.workerId, result.waitSeconds);
         slog.info('export still running: re-enqueued', { delaySeconds: result.waitSeconds });
         processMetrics().stepFinished(step.name, 'requeued', (Date.now() - started) / 1000);
-        return { action: 'requeue', body: JSON.stringify(result.job), delaySeconds: result.waitSeconds };
+        return { action: 'requeue', body: serializeJobMessage(result.job), delaySeconds: result.waitSeconds };
       }
       execution = await executions.checkpoint(job.executionId, config.workerId, step.name, result.output);
       ctx.execution = execution;

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { EXECUTION_STATUSES, type ExecutionRecord } from '@bp/shared';
 import type { ExecutionStore } from '@bp/shared/executions/index';
 import { parseManifest, topHash } from '@bp/shared/quilt/index';
@@ -180,6 +180,8 @@ export interface RevisionCheck {
   revisions: number;
   latestRevisions: number;
   filesChecked: number;
+  /** Objects a paginated listing left out but HEAD found (fauxqs's pagination can skip keys). */
+  listingMisses: number;
   problems: RevisionProblem[];
 }
 
@@ -188,6 +190,9 @@ export interface RevisionCheck {
  * physical object exists with the manifest's size. Without S3 versioning (fauxqs) a newer revision
  * overwrites the metadata files in place, so their size is checked on `latest` revisions only;
  * the export files are byte-identical across revisions of an unedited entry and are checked on all.
+ * A key the bucket listing does not show is looked up with HEAD before it counts as missing: fauxqs
+ * sorts a ListObjectsV2 page with localeCompare but continues after its last key by code-unit order,
+ * so keys of mixed case (README.md, attachments/…) can be skipped across pages.
  */
 export async function checkRevisions(s3: S3Client, bucket: string): Promise<RevisionCheck> {
   const sizes = new Map<string, number>();
@@ -205,30 +210,43 @@ export async function checkRevisions(s3: S3Client, bucket: string): Promise<Revi
   }
   const problems: RevisionProblem[] = [];
   let filesChecked = 0;
+  let listingMisses = 0;
+  const headed = new Map<string, number | undefined>();
+  const sizeOf = async (key: string): Promise<number | undefined> => {
+    if (sizes.has(key)) return sizes.get(key);
+    if (!headed.has(key)) {
+      const size = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+        (h) => h.ContentLength ?? -1,
+        () => undefined,
+      );
+      if (size !== undefined) listingMisses++;
+      headed.set(key, size);
+    }
+    return headed.get(key);
+  };
   for (const key of manifests) {
     const hash = key.slice('.quilt/packages/'.length);
     const { meta, entries } = parseManifest((await getTextObject(s3, bucket, key))!);
     if (topHash(meta, entries) !== hash) problems.push({ manifest: key, problem: 'top hash does not match the manifest' });
     for (const e of entries) {
       filesChecked++;
-      const size = e.physicalKey.bucket === bucket ? sizes.get(e.physicalKey.key) : undefined;
+      const size = e.physicalKey.bucket === bucket ? await sizeOf(e.physicalKey.key) : undefined;
       if (size === undefined) problems.push({ manifest: key, logicalKey: e.logicalKey, problem: `missing object ${e.physicalKey.key}` });
       else if (size !== e.size && (latest.has(hash) || !METADATA_FILES.has(e.logicalKey))) {
         problems.push({ manifest: key, logicalKey: e.logicalKey, problem: `size ${size}, manifest says ${e.size}` });
       }
     }
   }
-  return { revisions: manifests.length, latestRevisions: latest.size, filesChecked, problems };
+  return { revisions: manifests.length, latestRevisions: latest.size, filesChecked, listingMisses, problems };
 }
 
-/** Every key of the bucket (for "nothing outside package prefixes" checks). */
+/**
+ * Every key of a small bucket (for "nothing outside package prefixes" checks). One page only, and
+ * it throws rather than paginate: fauxqs sorts a page with localeCompare but continues after the
+ * last key by code-unit order, so keys of mixed case are skipped across pages.
+ */
 export async function allKeys(s3: S3Client, bucket: string): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    out.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return out;
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+  if (page.IsTruncated) throw new Error(`bucket ${bucket} holds more than 1000 objects: list it by prefix instead`);
+  return (page.Contents ?? []).map((o) => o.Key!);
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, startProcess } from '@bp/local-stack';
+import { freePort, type ManagedProcess, startProcess, waitUntil } from '@bp/local-stack';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -13,8 +13,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  */
 export function faultLogDir(label: string): string {
   const base = process.env.BP_TEST_LOG_DIR || path.join(os.tmpdir(), 'bp-fault-logs');
-  return path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`);
+  let dir = logDirs.get(label);
+  if (!dir) logDirs.set(label, (dir = path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`)));
+  return dir;
 }
+const logDirs = new Map<string, string>();
 
 /** One run of a service process, from spawn to exit. */
 export interface ServiceProcess {
@@ -152,4 +155,24 @@ export class WorkerPool {
   async stopAll(graceMs = 15_000): Promise<void> {
     await Promise.all([...this.slots.values()].filter((p) => p.alive).map((p) => p.kill('SIGTERM', graceMs)));
   }
+}
+
+/** An ingress process and where it listens. */
+export interface IngressProcess extends ServiceProcess {
+  url: string;
+}
+
+/**
+ * Spawns the ingress (`services/ingress/src/main.ts`) on a free port and resolves once
+ * `/health/live` answers. `env` carries the queue/table names, endpoints and JWKS settings.
+ */
+export async function spawnIngress(o: { label: string; env: Record<string, string>; logDir?: string }): Promise<IngressProcess> {
+  const port = await freePort();
+  const sp = spawnService({ id: `${o.label}-ingress`, script: 'services/ingress/src/main.ts', env: { LOG_LEVEL: 'info', ...o.env, PORT: String(port) }, logDir: o.logDir ?? faultLogDir(o.label) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil('ingress process', async () => {
+    const r = await fetch(`${url}/health/live`);
+    if (!r.ok) throw new Error(String(r.status));
+  }, 45_000, sp.proc);
+  return Object.assign(sp, { url });
 }
