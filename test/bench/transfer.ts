@@ -5,8 +5,9 @@
  * Targets (reported, not asserted): throughput ≥ 0.8 × plain; peak RSS < 300 MB at 1 GB and no
  * more than 50 MB above the 20 MB run.
  */
-import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { freePort, startLocalAws, startProcess, waitUntil } from '@bp/local-stac
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
+const execFileAsync = promisify(execFile);
 
 interface Run { ms: number; bytes: number; files: number; peakRssMb: number }
 
@@ -51,14 +53,14 @@ async function extract(url: string, dir: string): Promise<void> {
   rmSync(zipPath);
 }
 
-function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>): Run {
-  const out = execFileSync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
+/** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
+async function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>): Promise<Run> {
+  const { stdout } = await execFileAsync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
     env: { ...process.env, BENCH_ENV: JSON.stringify(env) },
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 1 << 20,
   });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Run;
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run;
 }
 
 function median(runs: Run[]): Run {
@@ -92,8 +94,8 @@ export async function runTransferBench(): Promise<void> {
       const workers: Run[] = [];
       const plains: Run[] = [];
       for (let i = 0; i < repeat; i++) {
-        workers.push(measure('worker', url, `bench/worker-${size}-${i}/`, env));
-        plains.push(measure('plain', dir, `bench/plain-${size}-${i}/`, env));
+        workers.push(await measure('worker', url, `bench/worker-${size}-${i}/`, env));
+        plains.push(await measure('plain', dir, `bench/plain-${size}-${i}/`, env));
       }
       const worker = median(workers);
       const plain = median(plains);
@@ -113,6 +115,11 @@ export async function runTransferBench(): Promise<void> {
       console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.worker.peakRssMb - small.worker.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.worker.peakRssMb} MB (target < 300 MB)`);
     }
     console.log(`throughput target: ratio ≥ 0.80`);
+  } catch (err) {
+    // The simulator's log goes with the temp dir: show its end so a failed run can be explained.
+    const log = path.join(tmp, 'sim.log');
+    if (existsSync(log)) process.stderr.write(`--- simulator log (tail) ---\n${readFileSync(log, 'utf8').split('\n').slice(-30).join('\n')}\n`);
+    throw err;
   } finally {
     await sim.stop();
     await aws.stop();
