@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { generateSigningKey, type Simulator, startSimulator } from '@bp/benchling-sim';
+import { generateSigningKey, serviceEnvFor, type Simulator, startSimulator } from '@bp/benchling-sim';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, type ExecutionRecord, type JobMessage, newExecutionId, newQueuedExecution, resourceNamesFromEnv } from '@bp/shared';
 import { ExecutionStore } from '@bp/shared/executions/index';
 import { isolatedEnv } from '@bp/local-stack/testing';
@@ -57,11 +57,7 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
     sim = await startSimulator({ exportDelayMs: 100, rateLimit: { limit: 1_000_000, windowSeconds: 30 } });
     env = {
       ...base,
-      BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId,
-      BENCHLING_JWKS_URL: sim.jwksUrl,
-      BENCHLING_CLIENT_ID: sim.options.clientId,
-      BENCHLING_CLIENT_SECRET: sim.options.clientSecret,
-      BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
+      ...serviceEnvFor(sim),
       QUILT_PUBLISH: 'direct',
       VISIBILITY_TIMEOUT_SECONDS: '10',
     };

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { type SendWebhookOptions, type Simulator, type SimulatorOptions, startSimulator } from '@bp/benchling-sim';
+import { type SendWebhookOptions, serviceEnvFor, type Simulator, type SimulatorOptions, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { awsOptionsFromEnv, type AwsClients, createAwsClients, createLogger, type ExecutionRecord, type Logger } from '@bp/shared';
 import { EntryStore, ExecutionStore } from '@bp/shared/executions/index';
@@ -49,11 +49,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const sim = await startSimulator({ exportDelayMs: 200, ...o.sim });
   const env: Record<string, string> = {
     ...base,
-    BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId,
-    BENCHLING_JWKS_URL: sim.jwksUrl,
-    BENCHLING_CLIENT_ID: sim.options.clientId,
-    BENCHLING_CLIENT_SECRET: sim.options.clientSecret,
-    BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
+    ...serviceEnvFor(sim),
     QUILT_PUBLISH: 'direct',
     VISIBILITY_TIMEOUT_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
     LOG_LEVEL: process.env.BP_TEST_LOG_LEVEL || 'silent',

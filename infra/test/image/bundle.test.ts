@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { awsOptionsFromEnv, createAwsClients } from '@bp/shared';
 import { ExecutionStore } from '@bp/shared/executions/index';
-import { type Simulator, startSimulator } from '../../../packages/benchling-sim/src/index.ts';
+import { serviceEnvFor, type Simulator, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv } from '../../../packages/local-stack/src/testing.ts';
 import { FakeEcsAgent } from '../../../services/worker/test/support/ecs-agent.ts';
 import { SERVICE_COMMANDS, type ServiceTarget } from '../../src/images.ts';
@@ -127,11 +127,7 @@ describe('the deployable bundles (scripts/bundle.sh), started the way the images
         ...aws,
         LOG_LEVEL: 'info',
         PORT: String(port),
-        BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId,
-        BENCHLING_JWKS_URL: sim.jwksUrl,
-        BENCHLING_CLIENT_ID: sim.options.clientId,
-        BENCHLING_CLIENT_SECRET: sim.options.clientSecret,
-        BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
+        ...serviceEnvFor(sim),
         QUILT_PUBLISH: 'direct',
         VISIBILITY_TIMEOUT_SECONDS: '30',
         SHUTDOWN_GRACE_SECONDS: '5',

@@ -107,3 +107,17 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
   };
 }
+
+/**
+ * The environment that points the ingress and workers at this simulator: its JWKS for webhook
+ * signatures, its OAuth client, and its base URL allowed to receive credentials.
+ */
+export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'>): Record<string, string> {
+  return {
+    BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId,
+    BENCHLING_JWKS_URL: sim.jwksUrl,
+    BENCHLING_CLIENT_ID: sim.options.clientId,
+    BENCHLING_CLIENT_SECRET: sim.options.clientSecret,
+    BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
+  };
+}
