@@ -7,6 +7,9 @@ import type { JobOutcome } from './retry-policy.ts';
 import type { ActiveJobsListener } from './task-protection.ts';
 import { processMetrics } from '@bp/shared/metrics/index';
 
+/** Part of the shutdown grace kept for handing in-flight jobs back (abort, roll back, record, release). */
+const HAND_BACK_RESERVE_MS = 2000;
+
 /**
  * `concurrency` sqs-consumer instances with batchSize 1, so each is one job slot: a slow job never
  * holds back polling for the others. sqs-consumer extends visibility on its heartbeat while a job runs.
@@ -56,9 +59,11 @@ export class WorkerFleet {
   async stop(graceMs: number): Promise<void> {
     for (const c of this.consumers) c.stop();
     const all = () => Promise.allSettled([...this.inFlight.values()]);
-    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+    // The grace period is the whole budget: jobs may finish in it, less the time a hand-back takes.
+    const finishMs = graceMs - Math.min(HAND_BACK_RESERVE_MS, graceMs / 2);
+    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), finishMs).unref())]);
     if (timedOut && this.inFlight.size > 0) {
-      this.deps.logger.warn('grace period over: handing in-flight jobs back', { jobs: this.inFlight.size });
+      this.deps.logger.warn('grace period over: handing in-flight jobs back', { jobs: this.inFlight.size, reserveMs: graceMs - finishMs });
       this.shutdown.abort(new Error('worker shutting down'));
       await all();
     }
