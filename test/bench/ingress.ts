@@ -54,7 +54,7 @@ export async function runIngressBench(): Promise<void> {
     const key = generateSigningKey('bench-key');
     jwks = await serveJwks(key);
 
-    const ingress = await spawnServer('ingress', 'services/ingress/src/main.ts', { ...ingressEnv, BENCHLING_JWKS_URL: jwks.url, LOG_LEVEL: 'info' }, logDir);
+    const ingress = await spawnServer('ingress', 'services/ingress/src/main.ts', { ...ingressEnv, BENCHLING_JWKS_URL: jwks.url, LOG_LEVEL: process.env.BENCH_INGRESS_LOG_LEVEL ?? 'info' }, logDir);
     const bare = await spawnServer('bare', 'test/bench/bare-server.ts', bareEnv, logDir);
     processes.push(ingress.proc, bare.proc);
 
