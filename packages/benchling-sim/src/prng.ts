@@ -68,6 +68,17 @@ const CHUNK_BYTES = 1 << 20;
  */
 export function randomByteStream(size: number, seed: number): Readable {
   const prng = new FastPrng(seed);
+  return chunkedStream(size, (n) => prng.fill(Buffer.allocUnsafe(n)));
+}
+
+/** A stream of `size` zero bytes, reusing one zeroed chunk. */
+export function zeroByteStream(size: number): Readable {
+  const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+  return chunkedStream(size, (n) => zeros.subarray(0, n));
+}
+
+/** `size` bytes, `chunk(n)` making each piece of at most CHUNK_BYTES when the reader asks for it. */
+function chunkedStream(size: number, chunk: (n: number) => Buffer): Readable {
   let left = size;
   return new Readable({
     highWaterMark: CHUNK_BYTES,
@@ -78,25 +89,7 @@ export function randomByteStream(size: number, seed: number): Readable {
       }
       const n = Math.min(CHUNK_BYTES, left);
       left -= n;
-      this.push(prng.fill(Buffer.allocUnsafe(n)));
-    },
-  });
-}
-
-/** A stream of `size` zero bytes, reusing one zeroed chunk. */
-export function zeroByteStream(size: number): Readable {
-  const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(size, 1)));
-  let left = size;
-  return new Readable({
-    highWaterMark: CHUNK_BYTES,
-    read() {
-      if (left <= 0) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(zeros.length, left);
-      left -= n;
-      this.push(n === zeros.length ? zeros : zeros.subarray(0, n));
+      this.push(chunk(n));
     },
   });
 }
