@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -62,6 +64,7 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect(entryJson.files).to.have.length(zipFiles.size);
     expect(entryJson.trigger.type).to.equal('v2.entry.created');
     expect(exec.outputs).to.have.all.keys('fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas');
+    expect(readdirSync(sys.env.WORKER_TMP_DIR!), 'no spool left behind').to.deep.equal([]);
   });
 
   it('fails an entry that does not exist with a clear reason and writes no package', async () => {
@@ -99,6 +102,7 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
       expect(await objectsUnder(sys, `${name}/`)).to.deep.equal([]);
       const all = await objectsUnder(sys, '');
       expect(all.filter((k) => k.includes('evil')), 'nothing written outside the prefix').to.deep.equal([]);
+      expect(existsSync(path.join(sys.env.WORKER_TMP_DIR!, exec.executionId)), 'no spool left behind').to.equal(false);
     });
   }
 

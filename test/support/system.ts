@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import { type SendWebhookOptions, serviceEnvFor, type Simulator, type SimulatorOptions, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv } from '@bp/local-stack/testing';
@@ -52,6 +55,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     ...serviceEnvFor(sim),
     QUILT_PUBLISH: 'direct',
     VISIBILITY_TIMEOUT_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
+    WORKER_TMP_DIR: mkdtempSync(path.join(os.tmpdir(), `bp-spool-${o.label}-`)),
     LOG_LEVEL: process.env.BP_TEST_LOG_LEVEL || 'silent',
     ...o.env,
   };
@@ -121,6 +125,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       });
       await sim.close();
       for (const a of [aws, ingressAws, ...workerAws]) a.destroy();
+      rmSync(env.WORKER_TMP_DIR!, { recursive: true, force: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { PermanentError } from '@bp/shared';
@@ -20,17 +21,26 @@ export function executionStateKey(executionId: string, name: string): string {
 /** Streams the export ZIP into S3 under the package prefix, hashing as it goes. */
 export async function transfer(ctx: StepContext, ready: ExportReady): Promise<StepResult<TransferSummary>> {
   const { config, s3 } = ctx.deps;
-  const files = await transferExport(
-    { s3, logger: ctx.log },
-    {
-      downloadUrl: ready.downloadURL,
-      bucket: config.names.bucket,
-      prefix: `${ctx.packageName()}/`,
-      limits: config.zipLimits,
-      tmpDir: path.join(config.tmpDir, ctx.execution.executionId),
-      signal: ctx.signal,
-    },
-  );
+  // The execution's own spool directory: emptied first (a killed attempt may have left a partial
+  // ZIP there) and removed afterwards, whatever happens.
+  const tmpDir = path.join(config.tmpDir, ctx.execution.executionId);
+  await rm(tmpDir, { recursive: true, force: true });
+  let files: TransferredFile[];
+  try {
+    files = await transferExport(
+      { s3, logger: ctx.log },
+      {
+        downloadUrl: ready.downloadURL,
+        bucket: config.names.bucket,
+        prefix: `${ctx.packageName()}/`,
+        limits: config.zipLimits,
+        tmpDir,
+        signal: ctx.signal,
+      },
+    );
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
   const fileListKey = executionStateKey(ctx.execution.executionId, 'files.json');
   await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: fileListKey, Body: JSON.stringify(files), ContentType: 'application/json' }));
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
