@@ -1,7 +1,7 @@
 import { describeError, type JobMessage, parseJobMessage, PermanentError, TransientError } from '@bp/shared';
 import type { WorkerDeps } from './context.ts';
 import { runPackaging } from './packaging.ts';
-import { type JobOutcome, leaseHeldDelaySeconds } from './retry-policy.ts';
+import { gaveUpMessage, type JobOutcome, leaseHeldDelaySeconds } from './retry-policy.ts';
 import { runSimpleJob } from './simple-jobs.ts';
 
 /**
@@ -38,7 +38,7 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
     }
     if (receiveCount >= deps.maxReceiveCount) {
       // This was the last receive: SQS moves the message to the DLQ next, so say so on the execution.
-      const error = { step: 'setup', ...e, message: `gave up after ${receiveCount} attempts: ${e.message}`, at: deps.clock().toISOString() };
+      const error = { step: 'setup', ...e, message: gaveUpMessage(receiveCount, e.message), at: deps.clock().toISOString() };
       await deps.executions.fail(job.executionId, undefined, error).catch((failErr: unknown) =>
         deps.logger.warn('could not mark the execution failed', { executionId: job.executionId, error: describeError(failErr) }),
       );

@@ -3,7 +3,7 @@ import type { BenchlingClient } from '@bp/shared/benchling/index';
 import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
 import { enqueueFollowUp } from './follow-up.ts';
-import { type JobOutcome, retryDelaySeconds } from './retry-policy.ts';
+import { gaveUpMessage, type JobOutcome, retryDelaySeconds } from './retry-policy.ts';
 import { awaitExport, type ExportReady } from './steps/await-export.ts';
 import { type EntrySnapshot, fetchEntry } from './steps/fetch-entry.ts';
 import { publish, type Published } from './steps/publish.ts';
@@ -71,7 +71,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     // also run ourselves — take the lease again (the follow-up, if any, will find current state).
     const again = await entries.acquireEntryLease(key, job.executionId, leaseMs);
     if (!again.acquired) {
-      await executions.recordRetry(job.executionId, config.workerId, 'acquire-entry', retryError('EntryBusy', `entry ${entryId} is busy`));
+      await executions.recordRetry(job.executionId, config.workerId, 'acquire-entry', { step: 'acquire-entry', class: 'EntryBusy', message: `entry ${entryId} is busy`, retryable: true, at: deps.clock().toISOString() });
       return { action: 'retry', delaySeconds: retryDelaySeconds(1) };
     }
   }
@@ -174,7 +174,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       await entries.extendEntryLease(key, job.executionId, (delaySeconds + config.visibilityTimeoutSeconds) * 1000);
       return { action: 'retry', delaySeconds };
     }
-    const final = isRetryable(err) ? { ...error, message: `gave up after ${receiveCount} attempts: ${error.message}` } : error;
+    const final = isRetryable(err) ? { ...error, message: gaveUpMessage(receiveCount, error.message) } : error;
     log.error('execution failed', { step: currentStep, error: final });
     await executions.fail(job.executionId, config.workerId, final);
     processMetrics().executionFinished(job.kind, 'FAILED');
@@ -233,10 +233,6 @@ async function entryOfCanvas(benchling: BenchlingClient, job: JobMessage): Promi
 export function packageNameFor(prefix: string, displayId: string): string {
   const name = displayId.replace(/[^\w-]/g, '_');
   return `${prefix}/${name}`;
-}
-
-function retryError(cls: string, message: string): ExecutionError {
-  return { step: 'acquire-entry', class: cls, message, retryable: true, at: new Date().toISOString() };
 }
 
 /** What a scientist reads on the canvas: the message without internal prefixes, within Benchling's limits. */

@@ -33,3 +33,8 @@ export function leaseHeldDelaySeconds(err: TransientError, visibilityTimeoutSeco
   const ms = err.retryAfterMs ?? visibilityTimeoutSeconds * 1000;
   return Math.max(1, Math.min(visibilityTimeoutSeconds, Math.ceil(ms / 1000)));
 }
+
+/** The reason recorded when the last receive SQS allows still failed with a transient error. */
+export function gaveUpMessage(receiveCount: number, message: string): string {
+  return `gave up after ${receiveCount} attempts: ${message}`;
+}
