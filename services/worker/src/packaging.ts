@@ -76,6 +76,8 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     }
   }
 
+  // Marks when this attempt holds the entry: the fault suite's no-two-runs-at-once check starts here.
+  await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry');
   const entryState = await entries.get(key);
   const canvasId = job.canvasId ?? entryState?.canvasId;
   if (job.canvasId && entryState?.canvasId !== job.canvasId) {

@@ -96,8 +96,9 @@ export function countOutcomes(rows: OutcomeRow[]): Record<Outcome, number> {
 }
 
 /**
- * A stretch of time during which one attempt of one execution was working on its entry: from its
- * AttemptStarted (an early bound: the entry lease is taken just after), if the attempt went on to
+ * A stretch of time during which one attempt of one execution was working on its entry: from the
+ * moment it held the entry lease (its `StepStarted acquire-entry`; AttemptStarted for histories
+ * without one), if the attempt went on to
  * run a step, to the event that ended it (StepFailed = handed back, Requeued, Succeeded, Failed,
  * Superseded). An attempt that left no ending event ended, at the latest, when
  * its worker process died (we know when we killed it). If its worker was still alive when another
@@ -140,6 +141,9 @@ export function workWindows(executions: ExecutionRecord[], workerEndedAt: (worke
       if (ev.type === 'AttemptStarted') {
         closeSilently();
         worker = /^worker (\S+)/.exec(ev.detail ?? '')?.[1] ?? '?';
+        attemptAt = at;
+      } else if (ev.type === 'StepStarted' && ev.step === 'acquire-entry') {
+        // The attempt holds the entry lease from here; before it, it only waited for the lease.
         attemptAt = at;
       } else if (ev.type === 'StepStarted' || ev.type === 'StepSucceeded') {
         open ??= { entryKey: e.entryKey, executionId: e.executionId, workerId: worker, start: attemptAt || at, end: at, endedBy: 'event' };
