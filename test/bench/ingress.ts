@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { generateSigningKey, type SigningKey } from '@bp/benchling-sim/signing';
 import { freePort, type ManagedProcess, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
 import { measureVerifyAndValidate } from './ingress-overhead.ts';
-import { type LoadResult, presign, runLoad } from './load.ts';
+import { type LoadResult, presign, runLoad, runPacedLoad } from './load.ts';
 import { cpuMillis } from './process-cpu.ts';
 
 /**
@@ -34,7 +34,7 @@ import { cpuMillis } from './process-cpu.ts';
 /** Saturation runs in ABBA order (ingress, bare, bare, ingress) so drift in the emulators hits both alike. */
 const SATURATION = { connections: 32, durationSeconds: 5, rounds: [['ingress', 'bare'], ['bare', 'ingress']] as const };
 const FIXED_RATES = [100, 20];
-const FIXED_RATE = { connections: 10, durationSeconds: 8 };
+const FIXED_RATE = { durationSeconds: 8 };
 const WARMUP = { connections: 16, durationSeconds: 3 };
 /** Deliveries signed per server and phase; generous, since saturation throughput is not known in advance. */
 const POOL = { warmup: 6000, saturation: 10_000, fixedRate: 1000, overhead: 3000 };
@@ -82,7 +82,7 @@ export async function runIngressBench(): Promise<void> {
     for (const [i, rate] of FIXED_RATES.entries()) {
       for (const name of i % 2 === 0 ? (['ingress', 'bare'] as const) : (['bare', 'ingress'] as const)) {
         say(`${name} at a fixed ${rate} req/s (${FIXED_RATE.durationSeconds} s)`);
-        results[name][`rate${rate}`] = await runLoad({ url: servers[name].url, pool: pool(POOL.fixedRate), overallRate: rate, ...FIXED_RATE });
+        results[name][`rate${rate}`] = await runPacedLoad({ url: servers[name].url, pool: pool(POOL.fixedRate), rate, ...FIXED_RATE });
       }
     }
     const overhead = measureVerifyAndValidate(key, pool(POOL.overhead));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { type SigningKey, signWebhook } from '@bp/benchling-sim/signing';
 
@@ -58,16 +59,21 @@ export interface LoadResult {
 }
 
 /**
- * Drives `url` with the pool's deliveries: at saturation (no rate) or at `overallRate` req/s.
- * Each request takes the next unused delivery.
+ * Drives `url` with the pool's deliveries at saturation: `connections` closed-loop connections
+ * (autocannon), each sending its next request as soon as the last is answered. Each request
+ * takes the next unused delivery.
+ *
+ * Not for fixed rates: autocannon's `overallRate` lets every connection send its whole
+ * per-second quota back to back when the second starts, then pause; 100 req/s over 10
+ * connections is a burst of 10 concurrent requests each second, not one every 10 ms. Use
+ * `runPacedLoad` for a fixed rate.
  */
-export async function runLoad(o: { url: string; pool: Delivery[]; connections: number; durationSeconds: number; overallRate?: number }): Promise<LoadResult> {
+export async function runLoad(o: { url: string; pool: Delivery[]; connections: number; durationSeconds: number }): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: o.url,
     connections: o.connections,
     duration: o.durationSeconds,
-    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
     timeout: 10,
     requests: [
       {
@@ -92,5 +98,67 @@ export async function runLoad(o: { url: string; pool: Delivery[]; connections: n
     errors: result.errors,
     durationSeconds: result.duration,
     poolExhausted: next > o.pool.length,
+  };
+}
+
+/**
+ * Open-loop load at a fixed rate: request i is due at start + i / rate, sent then whether or
+ * not earlier ones were answered (over keep-alive connections, as many as are needed), and its
+ * latency is counted from when it was DUE, not when it was sent — so a stalled server, or a timer
+ * in this process firing late, is charged in full (no coordinated omission).
+ */
+export async function runPacedLoad(o: { url: string; pool: Delivery[]; rate: number; durationSeconds: number; timeoutMs?: number }): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL('/event', o.url);
+  const total = Math.round(o.rate * o.durationSeconds);
+  const intervalMs = 1000 / o.rate;
+  const latencies: number[] = [];
+  let accepted = 0;
+  let other = 0;
+  let errors = 0;
+  const inFlight: Promise<void>[] = [];
+
+  const send = (d: Delivery, dueAt: number) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) }, timeout: o.timeoutMs ?? 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - dueAt);
+          if (res.statusCode === 202) accepted++;
+          else other++;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(d.body);
+    });
+
+  const start = performance.now() + 20;
+  for (let i = 0; i < total; i++) {
+    const dueAt = start + i * intervalMs;
+    const wait = dueAt - performance.now();
+    // A timer firing late makes the request late, and that lateness is counted in its latency.
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(send(o.pool[i % o.pool.length]!, dueAt));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const durationSeconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! : Number.NaN);
+  return {
+    accepted,
+    acceptedPerSecond: accepted / durationSeconds,
+    p50: pct(0.5),
+    p99: pct(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    other,
+    errors,
+    durationSeconds,
+    poolExhausted: total > o.pool.length,
   };
 }
