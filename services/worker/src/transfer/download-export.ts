@@ -17,12 +17,37 @@ export interface DownloadOptions {
 /** Status codes that say the URL will never work: the export expired, was deleted, or was never ours. */
 const PERMANENT_STATUS: Record<number, string> = { 403: 'DownloadForbidden', 404: 'DownloadNotFound', 410: 'DownloadGone' };
 
+/** What the response said about the body before its first byte. */
+export interface DownloadHead {
+  /** Content-Length when the bytes arrive as sent (no content-encoding); otherwise unknown. */
+  size?: number;
+  /** The object's ETag, for ranged reads of the same object (`If-Match`). */
+  etag?: string;
+}
+
+/**
+ * A download in progress into a spool file, readable while it runs: `waitFor(n)` resolves once
+ * the first n bytes are on disk, so a reader can follow the download instead of waiting for its end.
+ */
+export interface Download {
+  /** Resolves once the response headers are in and the spool file exists; rejects like `done`. */
+  readonly head: Promise<DownloadHead>;
+  /** Resolves with the byte count once the whole body is on disk; rejects with a classified error. */
+  readonly done: Promise<number>;
+  /** Bytes on disk so far. */
+  readonly bytes: number;
+  /** The error the download ended with, once it has (undefined while it runs or after success). */
+  readonly failure: unknown;
+  /** Resolves once at least `n` bytes are on disk; rejects if the download fails or ends first. */
+  waitFor(n: number): Promise<void>;
+}
+
 /**
  * Streams a URL's body into a new file, never holding more than one network chunk in memory,
  * and classifies every failure: refused URLs are permanent, unavailable servers, broken and
- * stalled connections are transient. Returns the byte count.
+ * stalled connections are transient. The returned Download can be read while it runs.
  */
-export async function downloadToFile(o: DownloadOptions): Promise<number> {
+export function startDownload(o: DownloadOptions): Download {
   const where = describeUrl(o.url);
   const stall = new AbortController();
   let stallTimer: NodeJS.Timeout | undefined;
@@ -40,47 +65,130 @@ export async function downloadToFile(o: DownloadOptions): Promise<number> {
     return new TransientError(`export download from ${where} ${what}: ${(err as Error).message}`, { code: 'DownloadInterrupted', cause: err, details: { url: where } });
   };
 
-  armStallTimer();
-  try {
-    let res: Response;
-    try {
-      res = await o.fetch(o.url, { signal, redirect: 'follow' });
-    } catch (err) {
-      throw failure(err, 'failed');
+  let bytes = 0;
+  let ended: { error?: unknown } | undefined;
+  const waiters = new Set<{ n: number; resolve: () => void; reject: (err: unknown) => void }>();
+  const settleWaiters = () => {
+    for (const w of waiters) {
+      if (w.n <= bytes) w.resolve();
+      else if (ended) w.reject(ended.error ?? new TransientError(`export download from ${where} ended after ${bytes} bytes, before byte ${w.n}`, { code: 'DownloadInterrupted', details: { url: where } }));
+      else continue;
+      waiters.delete(w);
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw statusError(res, where);
-    }
-    if (!res.body) throw new TransientError(`export download from ${where} returned no body`, { code: 'DownloadInterrupted', details: { url: where } });
-    // Content-Length describes the encoded body; only trust it when the bytes arrive as sent.
-    const declared = res.headers.get('content-encoding') ? undefined : parseLength(res.headers.get('content-length'));
-    if (declared !== undefined && declared > o.maxBytes) {
-      await res.body.cancel().catch(() => undefined);
-      throw tooLarge(where, declared, o.maxBytes);
-    }
+  };
 
-    const file = await open(o.dest, 'wx', 0o600);
-    let bytes = 0;
+  let announceHead!: (h: DownloadHead) => void;
+  const head = new Promise<DownloadHead>((resolve) => (announceHead = resolve));
+  const done = (async () => {
+    armStallTimer();
     try {
-      for await (const chunk of res.body) {
-        armStallTimer();
-        bytes += chunk.byteLength;
-        if (bytes > o.maxBytes) throw tooLarge(where, bytes, o.maxBytes);
-        await file.write(chunk);
+      let res: Response;
+      try {
+        res = await o.fetch(o.url, { signal, redirect: 'follow' });
+      } catch (err) {
+        throw failure(err, 'failed');
       }
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => undefined);
+        throw statusError(res, where);
+      }
+      if (!res.body) throw new TransientError(`export download from ${where} returned no body`, { code: 'DownloadInterrupted', details: { url: where } });
+      // Content-Length describes the encoded body; only trust it when the bytes arrive as sent.
+      const declared = res.headers.get('content-encoding') ? undefined : parseLength(res.headers.get('content-length'));
+      if (declared !== undefined && declared > o.maxBytes) {
+        await res.body.cancel().catch(() => undefined);
+        throw tooLarge(where, declared, o.maxBytes);
+      }
+
+      const file = await open(o.dest, 'wx', 0o600);
+      const etag = res.headers.get('etag') ?? undefined;
+      announceHead({ ...(declared !== undefined ? { size: declared } : {}), ...(etag ? { etag } : {}) });
+      // Network chunks (~64 KiB) are written in batches: one system call and one promise per MiB, not per chunk.
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      const flush = async () => {
+        if (batchBytes === 0) return;
+        const chunks = batch;
+        const n = batchBytes;
+        batch = [];
+        batchBytes = 0;
+        let written = 0;
+        while (written < n) {
+          const { bytesWritten } = await file.writev(written === 0 ? chunks : remainingAfter(chunks, written));
+          written += bytesWritten;
+        }
+        bytes += n;
+        settleWaiters();
+      };
+      try {
+        for await (const chunk of res.body) {
+          armStallTimer();
+          if (bytes + batchBytes + chunk.byteLength > o.maxBytes) throw tooLarge(where, bytes + batchBytes + chunk.byteLength, o.maxBytes);
+          batch.push(chunk);
+          batchBytes += chunk.byteLength;
+          if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+        }
+        await flush();
+      } catch (err) {
+        throw failure(err, 'broke off');
+      } finally {
+        await file.close();
+      }
+      if (declared !== undefined && bytes !== declared) {
+        throw new TransientError(`export download from ${where} ended after ${bytes} of ${declared} bytes`, { code: 'DownloadInterrupted', details: { url: where } });
+      }
+      ended = {};
+      return bytes;
     } catch (err) {
-      throw failure(err, 'broke off');
+      ended = { error: err };
+      throw err;
     } finally {
-      await file.close();
+      clearTimeout(stallTimer);
+      settleWaiters();
     }
-    if (declared !== undefined && bytes !== declared) {
-      throw new TransientError(`export download from ${where} ended after ${bytes} of ${declared} bytes`, { code: 'DownloadInterrupted', details: { url: where } });
+  })();
+  // Whoever awaits `head` learns of a failure before the body started from it.
+  const headOrFailure = Promise.race([head, done.then(() => head)]);
+  done.catch(() => undefined);
+  headOrFailure.catch(() => undefined);
+
+  return {
+    head: headOrFailure,
+    done,
+    get bytes() {
+      return bytes;
+    },
+    get failure() {
+      return ended?.error;
+    },
+    waitFor(n: number) {
+      if (n <= bytes) return Promise.resolve();
+      if (ended) return Promise.reject(ended.error ?? new TransientError(`export download from ${where} ended after ${bytes} bytes, before byte ${n}`, { code: 'DownloadInterrupted', details: { url: where } }));
+      return new Promise<void>((resolve, reject) => waiters.add({ n, resolve, reject }));
+    },
+  };
+}
+
+/** Bytes of network chunks gathered before one write to the spool file. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** The parts of `chunks` after their first `skip` bytes (what a short writev left unwritten). */
+function remainingAfter(chunks: Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
     }
-    return bytes;
-  } finally {
-    clearTimeout(stallTimer);
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
   }
+  return out;
+}
+
+/** Downloads the whole body into `o.dest`; returns the byte count. */
+export async function downloadToFile(o: DownloadOptions): Promise<number> {
+  return await startDownload(o).done;
 }
 
 function statusError(res: Response, where: string): Error {

@@ -1,19 +1,21 @@
 /**
  * Streaming export transfer: Benchling's export ZIP → files under a prefix in S3.
  *
- * 1. Download the presigned URL into a temp file in `tmpDir` (ZIP needs random access to its
- *    central directory at the end; the file, not memory, holds it), refusing more than
- *    `limits.maxZipBytes`.
- * 2. Read the whole central directory and refuse the ZIP if anything is unsafe (`..`, absolute
- *    paths, drive letters, symlinks, too many entries, too large, too compressed, duplicates):
- *    an unsafe ZIP uploads nothing.
- * 3. Stream each file entry, in ZIP order, through inflate → `sha2-256-chunked` hasher → S3
- *    (multipart above one part). Memory per file ≈ partSizeBytes × (queueSize + 1), whatever
- *    the export size. The streamed bytes must match the declared sizes, so a lying header
- *    cannot smuggle a bomb past the checks of step 2.
+ * 1. Download the presigned URL into a temp file in `tmpDir` (never into memory), refusing
+ *    more than `limits.maxZipBytes`. The download runs on its own, at network speed.
+ * 2. Meanwhile read the whole central directory — at the end of the ZIP, so fetched with an HTTP
+ *    Range request for the tail (see ExportZipReader; without Range support, from the spool once
+ *    the download has it) — and refuse the ZIP if anything is unsafe (`..`, absolute paths,
+ *    drive letters, symlinks, too many entries, too large, too compressed, duplicates): an
+ *    unsafe ZIP uploads nothing, and its download is stopped.
+ * 3. Stream each file entry, in ZIP order, from the spool as its bytes arrive, through inflate →
+ *    `sha2-256-chunked` hasher → S3 (multipart above one part). Memory per file ≈ partSizeBytes
+ *    × (queueSize + 1), whatever the export size. The streamed bytes must match the declared
+ *    sizes, so a lying header cannot smuggle a bomb past the checks of step 2.
  * 4. All or nothing: if anything fails or the signal aborts, the in-flight multipart upload is
  *    aborted and the objects already written by this call are deleted (by version id when the
- *    bucket is versioned, which restores any previous version). The temp file is always removed.
+ *    bucket is versioned, which restores any previous version). A download that breaks is the
+ *    error reported, whatever the readers saw of it. The temp file is always removed.
  *
  * Errors: PermanentError for a refused URL (403/404/410) or an unsafe/corrupt ZIP (codes
  * `ZipTraversal`, `ZipAbsolutePath`, `ZipBadPath`, `ZipSymlink`, `ZipBomb`, `ZipTooManyEntries`,
@@ -26,9 +28,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import yauzl, { type ZipFile } from 'yauzl-promise';
-import { PermanentError, describeError } from '@bp/shared';
+import { PackagerError, PermanentError, describeError } from '@bp/shared';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { describeUrl, downloadToFile } from './download-export.ts';
+import { describeUrl, startDownload } from './download-export.ts';
+import { ExportZipReader, httpRangeFetcher } from './export-zip-reader.ts';
 import type { TransferDeps, TransferOptions, TransferredFile } from './types.ts';
 import { aborted } from './upload-entry.ts';
 import { uploadFiles } from './upload-files.ts';
@@ -39,6 +42,12 @@ const MiB = 1024 * 1024;
 const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000 };
 /** S3's smallest multipart part (all but the last), bytes. */
 const MIN_PART_BYTES = 5 * MiB;
+/**
+ * Most bytes of the ZIP's tail (its central directory) fetched by Range and held in memory while
+ * the directory is read; a larger directory is read from the spool once the download has it.
+ * About 100 bytes an entry: room for ~150,000 entries.
+ */
+const MAX_DIRECTORY_BYTES = 16 * MiB;
 /** Parallel deletes while rolling back. */
 const ROLLBACK_CONCURRENCY = 8;
 
@@ -55,25 +64,41 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
   await mkdir(o.tmpDir, { recursive: true });
   const zipPath = path.join(o.tmpDir, `export-${randomUUID()}.zip`);
   const uploaded: TransferredFile[] = [];
-  let result: TransferredFile[] = [];
+  // Stops the download when the transfer ends early (unsafe ZIP, failed upload, abort).
+  const stopDownload = new AbortController();
+  const downloadSignal = o.signal ? AbortSignal.any([o.signal, stopDownload.signal]) : stopDownload.signal;
+  const fetchFn = o.fetch ?? globalThis.fetch;
+  const download = startDownload({
+    url: o.downloadUrl,
+    dest: zipPath,
+    maxBytes: o.limits.maxZipBytes,
+    stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+    fetch: fetchFn,
+    signal: downloadSignal,
+  });
+  let reader: ExportZipReader | undefined;
   try {
-    const zipBytes = await downloadToFile({
-      url: o.downloadUrl,
-      dest: zipPath,
-      maxBytes: o.limits.maxZipBytes,
-      stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-      fetch: o.fetch ?? globalThis.fetch,
-      ...(o.signal ? { signal: o.signal } : {}),
+    const head = await download.head;
+    // Without a trustworthy length the ZIP's end is unknown until the download ends.
+    const zipBytes = head.size ?? (await download.done);
+    reader = new ExportZipReader({
+      path: zipPath,
+      size: zipBytes,
+      download,
+      fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }),
+      maxDirectoryBytes: MAX_DIRECTORY_BYTES,
     });
-    log.debug('export downloaded', { url: describeUrl(o.downloadUrl), zipBytes, ms: Date.now() - started });
-
-    const zip = await openZip(zipPath);
+    const zip = await openZip(reader, zipBytes);
+    let result: TransferredFile[];
     try {
       const files = await planZipEntries(zip, { prefix: o.prefix, limits: o.limits, zipBytes });
-      const done = await uploadFiles(deps.s3, files, { bucket: o.bucket, partSizeBytes, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
+      reader.directoryRead();
+      log.debug('export directory read', { url: describeUrl(o.downloadUrl), zipBytes, files: files.length, downloadedBytes: download.bytes, ...reader.rangeStats, ms: Date.now() - started });
+      result = await uploadFiles(deps.s3, files, { bucket: o.bucket, partSizeBytes, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
+      // Every file came from it, but the download must still end whole: a short or broken body fails the transfer.
+      await download.done;
       // An abort that lands while the last object completes still means "stop": do not hand back files.
       if (o.signal?.aborted) throw aborted(o.signal.reason);
-      result = done;
     } finally {
       await zip.close();
     }
@@ -81,21 +106,29 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
     const ms = Date.now() - started;
     log.info('export transfer done', { files: result.length, bytes, zipBytes, ms, mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10 });
     return result;
-  } catch (err) {
+  } catch (caught) {
+    // A download that broke first is the cause of whatever the readers then saw: report it, not its echo.
+    const err = download.failure ?? caught;
+    stopDownload.abort();
     if (uploaded.length > 0) await deleteUploaded(deps, o.bucket, uploaded, log);
     log.warn('export transfer failed', { error: describeError(err), filesRolledBack: uploaded.length });
     throw err;
   } finally {
+    stopDownload.abort();
+    await download.done.catch(() => undefined);
+    await reader?.release();
     await rm(zipPath, { force: true });
   }
 }
 
-async function openZip(zipPath: string): Promise<ZipFile> {
+async function openZip(reader: ExportZipReader, size: number): Promise<ZipFile> {
   try {
     // Names come back raw (no backslash rewrite, no validation) so entry-path.ts applies one set of rules with our error codes.
     // Sizes are checked by our hasher, which knows the declared size; Mac Archive Utility's truncated sizes are not supported.
-    return await yauzl.open(zipPath, { validateFilenames: false, strictFilenames: true, validateEntrySizes: false, supportMacArchive: false });
+    return await yauzl.fromReader(reader, size, { validateFilenames: false, strictFilenames: true, validateEntrySizes: false, supportMacArchive: false });
   } catch (err) {
+    // The reader's own errors (a broken download) keep their class; anything yauzl says is about the bytes.
+    if (err instanceof PackagerError) throw err;
     throw new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
   }
 }

@@ -1,5 +1,5 @@
 import type { Entry, ZipFile } from 'yauzl-promise';
-import { PermanentError } from '@bp/shared';
+import { PackagerError, PermanentError } from '@bp/shared';
 import { s3KeyFor, sanitizeEntryPath } from './entry-path.ts';
 import { exceedsRatio, type ZipLimits } from './zip-limits.ts';
 
@@ -87,6 +87,8 @@ async function readNextEntry(zip: ZipFile): Promise<Entry | null> {
   try {
     return await zip.readEntry();
   } catch (err) {
+    // The reader's own errors (a broken download) keep their class; anything yauzl says is about the bytes.
+    if (err instanceof PackagerError) throw err;
     throw new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
   }
 }

@@ -132,6 +132,120 @@ describe('export transfer (ZIP download → S3)', function () {
     });
   });
 
+  describe('following the download (the directory by Range, the files as their bytes arrive)', () => {
+    /** Polls until `key` exists in S3, or gives up after `ms`. */
+    async function appears(key: string, ms: number): Promise<boolean> {
+      for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 25))) {
+        if ((await keysUnder(key)).includes(key)) return true;
+      }
+      return false;
+    }
+
+    it('uploads the first files while the rest of the ZIP is still downloading', async () => {
+      const first = textBytes(50_000, 2);
+      const rest = randomBytes(3 * MiB);
+      const zip = buildZip([
+        { name: 'first.txt', data: first },
+        { name: 'rest.bin', data: rest, method: 'store' },
+      ]);
+      let resume!: () => void;
+      const resumed = new Promise<void>((r) => (resume = r));
+      // The server stops after ~1 MiB, well before the central directory, until the test lets it go on.
+      const { prefix, run } = transfer(undefined, { route: { body: zip, pauseAfterBytes: MiB, resume: resumed } });
+      const outcome = run.then(
+        (files) => ({ files }),
+        (err: unknown) => ({ err }),
+      );
+      try {
+        expect(await appears(`${prefix}first.txt`, 10_000), 'first.txt in S3 while the download is paused').to.equal(true);
+      } finally {
+        resume();
+      }
+      const done = await outcome;
+      expect(done).to.have.property('files');
+      const files = (done as { files: Awaited<typeof run> }).files;
+      expect(files.map((f) => [f.logicalKey, f.size])).to.deep.equal([
+        ['first.txt', first.length],
+        ['rest.bin', rest.length],
+      ]);
+      expect(files[1]!.hash).to.deep.equal(hashBuffer(rest));
+      expect((await objectBytes(`${prefix}rest.bin`)).equals(rest)).to.equal(true);
+      // The directory came by Range: one request for the tail (two if the directory is longer than it).
+      const ranged = server.rangeRequests.filter((r) => r.startsWith(`/exports/${prefix.slice('benchling/EXP'.length, -1)}`));
+      expect(ranged.length).to.be.within(1, 2);
+    });
+
+    it('refuses an unsafe ZIP from its directory without waiting for the download to finish', async () => {
+      const zip = buildZip([
+        { name: 'big.bin', data: randomBytes(2 * MiB), method: 'store' },
+        { name: '../escape.txt', data: textBytes(100) },
+      ]);
+      let resume!: () => void;
+      const resumed = new Promise<void>((r) => (resume = r));
+      try {
+        const started = Date.now();
+        const err = await expectRejection(transfer(undefined, { route: { body: zip, pauseAfterBytes: 256 * 1024, resume: resumed } }).run);
+        expect(err.code).to.equal('ZipTraversal');
+        expect(Date.now() - started, 'refused while the download was still paused').to.be.below(10_000);
+      } finally {
+        resume();
+      }
+    });
+
+    it('still works against a server without Range support: it reads the directory once the download has it', async () => {
+      const data = textBytes(200_000, 4);
+      const before = server.rangeRequests.length;
+      const { prefix, run } = transfer(undefined, { route: { body: buildZip([{ name: 'a.txt', data }]), ignoreRange: true } });
+      const files = await run;
+      expect(files.map((f) => f.key)).to.deep.equal([`${prefix}a.txt`]);
+      expect((await objectBytes(`${prefix}a.txt`)).equals(data)).to.equal(true);
+      expect(server.rangeRequests.length).to.equal(before);
+    });
+
+    it('does not mix two versions of the object: a tail from another ZIP is ignored, with or without an ETag', async () => {
+      const data = textBytes(300_000, 8);
+      const zip = buildZip([{ name: 'real.txt', data }]);
+      const other = buildZip([{ name: 'other.txt', data: textBytes(400_000, 9) }, { name: 'more.txt', data: textBytes(1000) }]);
+      // With an ETag the ranged request carries If-Match and the server refuses it (412).
+      const withEtag = transfer(undefined, { route: { body: zip, rangeBody: other } });
+      expect((await withEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
+      // Without one, the Content-Range total (another size) gives it away.
+      const noEtag = transfer(undefined, { route: { body: zip, rangeBody: other, headers: { etag: '' } } });
+      expect((await noEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
+      expect((await objectBytes(`${noEtag.prefix}real.txt`)).equals(data)).to.equal(true);
+    });
+
+    it('fails with the download\'s error when it breaks after files went up, and deletes them', async () => {
+      const zip = buildZip([
+        { name: 'a.txt', data: textBytes(20_000, 1) },
+        { name: 'b.txt', data: textBytes(20_000, 2) },
+        { name: 'big.bin', data: randomBytes(3 * MiB), method: 'store' },
+      ]);
+      const sent: string[] = [];
+      const stop = recordCommands(aws, sent);
+      let resume!: () => void;
+      const resumed = new Promise<void>((r) => (resume = r));
+      try {
+        // Paused after 1 MiB until both small files are in S3, then cut at 2 MiB.
+        const { prefix, run } = transfer(undefined, { route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB } });
+        const failed = expectRejection(run);
+        const uploadedBeforeCut = (await appears(`${prefix}a.txt`, 10_000)) && (await appears(`${prefix}b.txt`, 10_000));
+        resume();
+        const err = await failed;
+        expect(uploadedBeforeCut, 'a.txt and b.txt uploaded before the cut').to.equal(true);
+        expect(err).to.be.instanceOf(TransientError);
+        expect(err.code).to.equal('DownloadInterrupted');
+        expect(await keysUnder(prefix)).to.deep.equal([]);
+      } finally {
+        resume();
+        stop();
+      }
+      // The small files had gone up before the cut (the directory came by Range), and were deleted again.
+      expect(sent.filter((c) => c === 'PutObjectCommand').length).to.equal(2);
+      expect(sent.filter((c) => c === 'DeleteObjectCommand').length).to.equal(2);
+    });
+  });
+
   describe('an unsafe ZIP is refused before anything is written', () => {
     const good: ZipEntrySpec = { name: 'good.txt', data: textBytes(5000) };
     const cases: Array<{ title: string; entries: ZipEntrySpec[]; code: string; entry?: string; limits?: Partial<ZipLimits> }> = [

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,28 +11,54 @@ export interface Served {
   stallAfterBytes?: number;
   /** Send the headers and this many body bytes, then cut the connection. */
   cutAfterBytes?: number;
+  /** Send this many body bytes, then wait for `resume` before sending the rest. */
+  pauseAfterBytes?: number;
+  resume?: Promise<void>;
+  /** Answer Range requests with the whole body and 200, as a server without Range support does. */
+  ignoreRange?: boolean;
+  /** Serve Range requests from this body instead (the object changed between requests). */
+  rangeBody?: Buffer;
 }
 
 /**
  * A real HTTP server standing in for S3's presigned export URLs: bodies go out in 64 KiB
- * writes, as a network would deliver them.
+ * writes, as a network would deliver them. Like S3 it answers `Range: bytes=a-b` with 206 and
+ * sends an ETag, honouring `If-Match` (412 when it differs).
  */
 export class ExportServer {
   readonly routes = new Map<string, Served>();
   readonly requests: string[] = [];
+  /** `path bytes=a-b` for every Range request. */
+  readonly rangeRequests: string[] = [];
   #server: Server | undefined;
 
   async start(): Promise<void> {
-    this.#server = createServer((req, res) => {
+    this.#server = createServer(async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       this.requests.push(url.pathname);
       const r = this.routes.get(url.pathname) ?? { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code></Error>') };
+      const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+      if (range && !r.ignoreRange && (r.status ?? 200) === 200) {
+        this.rangeRequests.push(`${url.pathname} ${req.headers.range}`);
+        const whole = r.rangeBody ?? r.body ?? Buffer.alloc(0);
+        const etag = etagOf(whole);
+        if (req.headers['if-match'] && req.headers['if-match'] !== etag) return res.writeHead(412).end();
+        const first = Number(range[1]);
+        const last = Math.min(Number(range[2]), whole.length - 1);
+        if (first > last) return res.writeHead(416, { 'content-range': `bytes */${whole.length}` }).end();
+        const part = whole.subarray(first, last + 1);
+        res.writeHead(206, { 'content-length': String(part.length), 'content-range': `bytes ${first}-${last}/${whole.length}`, etag });
+        return res.end(part);
+      }
       const body = r.body ?? Buffer.alloc(0);
       // A chunked response must not also declare its length.
       const length = r.headers?.['transfer-encoding'] ? {} : { 'content-length': String(body.length) };
-      res.writeHead(r.status ?? 200, { ...length, ...r.headers });
+      res.writeHead(r.status ?? 200, { ...length, etag: etagOf(body), ...r.headers });
       const limit = Math.min(body.length, r.stallAfterBytes ?? r.cutAfterBytes ?? body.length);
-      for (let o = 0; o < limit; o += 65_536) res.write(body.subarray(o, Math.min(limit, o + 65_536)));
+      for (let o = 0; o < limit; o += 65_536) {
+        if (r.pauseAfterBytes !== undefined && o >= r.pauseAfterBytes && o - 65_536 < r.pauseAfterBytes) await r.resume;
+        res.write(body.subarray(o, Math.min(limit, o + 65_536)));
+      }
       if (r.cutAfterBytes !== undefined) res.socket?.destroy();
       else if (r.stallAfterBytes === undefined) res.end();
     });
@@ -48,4 +75,8 @@ export class ExportServer {
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
 }

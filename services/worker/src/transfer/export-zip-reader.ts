@@ -1,0 +1,195 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import yauzl from 'yauzl-promise';
+import type { Download } from './download-export.ts';
+
+/**
+ * A yauzl Reader over an export ZIP that is still downloading, so files can go up to S3 while
+ * the rest of the ZIP comes down.
+ *
+ * A ZIP's central directory is at its end, and an unsafe ZIP must upload nothing, so every entry
+ * has to be known before the first upload. Waiting for the whole download would serialise the
+ * download and the upload. Instead, while the directory is read, bytes not yet on disk are
+ * fetched with HTTP Range requests for the ZIP's tail (S3's presigned GET honours Range); once
+ * the directory is read (`directoryRead()`), every read follows the spool file: it is served
+ * from disk as soon as the download has written the bytes it needs, streaming entry data as it
+ * arrives. The download itself is never slowed: it writes to disk at network speed.
+ *
+ * The tail is only trusted if it is the same object: a 206 whose Content-Range names the same
+ * total size, sent under `If-Match` with the download's ETag when it has one. Anything else —
+ * no Range support, another status, a network error, a directory larger than
+ * `maxDirectoryBytes` — and the reader simply waits for the download, as a plain spool would.
+ */
+export class ExportZipReader extends yauzl.Reader {
+  readonly #path: string;
+  readonly #size: number;
+  readonly #download: Download;
+  readonly #fetchRange: RangeFetcher | undefined;
+  readonly #maxDirectoryBytes: number;
+  #file: FileHandle | undefined;
+  /** Bytes [tail.start, size) held in memory, fetched by Range while the directory was read. */
+  #tail: { start: number; bytes: Buffer } | undefined;
+  #readingDirectory = true;
+  /** Ranges proved unusable once: stop asking. */
+  #rangesUnusable = false;
+  #rangeRequests = 0;
+
+  constructor(o: { path: string; size: number; download: Download; fetchRange?: RangeFetcher; maxDirectoryBytes: number }) {
+    super();
+    this.#path = o.path;
+    this.#size = o.size;
+    this.#download = o.download;
+    this.#fetchRange = o.fetchRange;
+    this.#maxDirectoryBytes = o.maxDirectoryBytes;
+  }
+
+  /** Closes the spool file whatever state yauzl left the reader in (a failed open does not close it). */
+  async release(): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    await file?.close().catch(() => undefined);
+  }
+
+  /** The directory has been read: from now on reads follow the download (entry data). */
+  directoryRead(): void {
+    this.#readingDirectory = false;
+  }
+
+  /** Range requests made, and whether the tail was used (for logs and tests). */
+  get rangeStats(): { requests: number; tailBytes: number } {
+    return { requests: this.#rangeRequests, tailBytes: this.#tail?.bytes.length ?? 0 };
+  }
+
+  // The typings say Promise<{}>; yauzl ignores the value.
+  override async _open(): Promise<{}> {
+    this.#file = await open(this.#path, 'r');
+    return {};
+  }
+
+  override async _close(): Promise<{}> {
+    await this.#file?.close();
+    this.#file = undefined;
+    return {};
+  }
+
+  override async _read(start: number, length: number): Promise<Buffer> {
+    const end = start + length;
+    const fromTail = this.#fromTail(start, end) ?? (await this.#fetchTail(start, end));
+    if (fromTail) return fromTail;
+    await this.#download.waitFor(end);
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.#handle().read(buf, 0, length, start);
+    if (bytesRead !== length) throw new Error('Unexpected end of file');
+    return buf;
+  }
+
+  override _createReadStream(start: number, length: number): Readable {
+    const fromTail = this.#fromTail(start, start + length);
+    if (fromTail) return Readable.from([fromTail]);
+    return new FollowingFileStream(this.#handle(), start, start + length, this.#download);
+  }
+
+  #handle(): FileHandle {
+    if (!this.#file) throw new Error('ExportZipReader is not open');
+    return this.#file;
+  }
+
+  #fromTail(start: number, end: number): Buffer | undefined {
+    const t = this.#tail;
+    if (!t || start < t.start || end > this.#size) return undefined;
+    return t.bytes.subarray(start - t.start, end - t.start);
+  }
+
+  /** While the directory is read, bytes beyond the download come by Range: [start, size) joins the tail. */
+  async #fetchTail(start: number, end: number): Promise<Buffer | undefined> {
+    if (!this.#readingDirectory || this.#rangesUnusable || !this.#fetchRange) return undefined;
+    if (end <= this.#download.bytes) return undefined;
+    const tailEnd = this.#tail?.start ?? this.#size;
+    if (this.#size - start > this.#maxDirectoryBytes || start >= tailEnd) return undefined;
+    this.#rangeRequests++;
+    const got = await this.#fetchRange(start, tailEnd);
+    if (!got) {
+      this.#rangesUnusable = true;
+      return undefined;
+    }
+    this.#tail = { start, bytes: this.#tail ? Buffer.concat([got, this.#tail.bytes]) : got };
+    return this.#fromTail(start, end);
+  }
+}
+
+/** Fetches bytes [start, end) of the same object, or undefined if that cannot be done safely. */
+export type RangeFetcher = (start: number, end: number) => Promise<Buffer | undefined>;
+
+/**
+ * A RangeFetcher for `url`: a GET with `Range` (and `If-Match` when the object's ETag is known)
+ * that only counts if the answer is a 206 for exactly those bytes of an object of `size` bytes.
+ * Never throws: any failure is "no".
+ */
+export function httpRangeFetcher(o: { url: string; size: number; etag?: string; fetch: typeof fetch; signal: AbortSignal }): RangeFetcher {
+  return async (start, end) => {
+    try {
+      const res = await o.fetch(o.url, {
+        signal: o.signal,
+        redirect: 'follow',
+        headers: { range: `bytes=${start}-${end - 1}`, ...(o.etag ? { 'if-match': o.etag } : {}) },
+      });
+      const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+      const exact = res.status === 206 && !res.headers.get('content-encoding') && contentRange && Number(contentRange[1]) === start && Number(contentRange[2]) === end - 1 && Number(contentRange[3]) === o.size;
+      if (!exact || !res.body) {
+        await res.body?.cancel().catch(() => undefined);
+        return undefined;
+      }
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const chunk of res.body) {
+        n += chunk.byteLength;
+        if (n > end - start) return undefined;
+        chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      }
+      return n === end - start ? Buffer.concat(chunks, n) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** Most bytes one read of the spool file takes. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Bytes [start, end) of a file that is still being written by `download`: read as far as the
+ * download has got, then wait for more. Fails with the download's own error if it breaks first.
+ */
+class FollowingFileStream extends Readable {
+  #pos: number;
+  readonly #end: number;
+
+  constructor(
+    private readonly file: FileHandle,
+    start: number,
+    end: number,
+    private readonly download: Download,
+  ) {
+    super({ highWaterMark: READ_CHUNK_BYTES });
+    this.#pos = start;
+    this.#end = end;
+  }
+
+  override _read(): void {
+    this.#readMore().catch((err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  async #readMore(): Promise<void> {
+    if (this.#pos >= this.#end) {
+      this.push(null);
+      return;
+    }
+    if (this.download.bytes <= this.#pos) await this.download.waitFor(this.#pos + 1);
+    const n = Math.min(READ_CHUNK_BYTES, this.#end - this.#pos, this.download.bytes - this.#pos);
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = await this.file.read(buf, 0, n, this.#pos);
+    if (bytesRead === 0) throw new Error('Unexpected end of file');
+    this.#pos += bytesRead;
+    this.push(bytesRead === n ? buf : buf.subarray(0, bytesRead));
+  }
+}
