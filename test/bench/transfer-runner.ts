@@ -2,7 +2,7 @@
  * One measured transfer in a process of its own, so its peak RSS is the worker's alone.
  * mode `worker`: the pipeline's transferExport (HTTP download → spool → unzip → hash → multipart upload).
  * mode `plain`: lib-storage uploads of the same files from local disk, no hashing, same part size and concurrency.
- * Prints one JSON line: { ms, bytes, files, peakRssMb }.
+ * Prints one JSON line: { ms, bytes, files, peakRssMb, cpuMs } (cpuMs: this process's user + system CPU).
  */
 import { readFileSync, readdirSync, statSync, createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +25,7 @@ function walk(dir: string): string[] {
 const [mode, source, prefix] = process.argv.slice(2);
 const env = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
 const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 120_000, maxAttempts: 3 }));
-const logger = createLogger({ service: 'bench', level: 'silent' });
+const logger = createLogger({ service: 'bench', level: process.env.BENCH_TRANSFER_LOG_LEVEL ?? 'silent' });
 const started = performance.now();
 let bytes = 0;
 let files = 0;
@@ -51,6 +51,7 @@ if (mode === 'worker') {
   for (const f of large) await put(f);
 }
 const ms = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ ms, bytes, files, peakRssMb: peakRssMb() })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ ms, bytes, files, peakRssMb: peakRssMb(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
 aws.destroy();
 process.exit(0);

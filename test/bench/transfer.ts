@@ -15,12 +15,14 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import yauzl from 'yauzl-promise';
 import { freePort, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
+import { cpuMillis } from './process-cpu.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 const execFileAsync = promisify(execFile);
 
-interface Run { ms: number; bytes: number; files: number; peakRssMb: number }
+/** One measured transfer; CPU in milliseconds of the transferring process, the S3 emulator and the simulator during it. */
+interface Run { ms: number; bytes: number; files: number; peakRssMb: number; cpuMs: number; s3CpuMs: number; simCpuMs: number }
 
 async function exportUrl(sim: string, entryId: string): Promise<string> {
   const tok = await (await fetch(`${sim}/api/v2/token`, {
@@ -54,13 +56,17 @@ async function extract(url: string, dir: string): Promise<void> {
 }
 
 /** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
-async function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>): Promise<Run> {
+async function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>, pids: { s3?: number; sim?: number }): Promise<Run> {
+  const before = { s3: cpuMillis(pids.s3), sim: cpuMillis(pids.sim) };
   const { stdout } = await execFileAsync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
     env: { ...process.env, BENCH_ENV: JSON.stringify(env) },
     encoding: 'utf8',
-    maxBuffer: 1 << 20,
+    maxBuffer: 16 << 20,
   });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run;
+  // With BENCH_TRANSFER_LOG_LEVEL the runner's log lines come first: pass them on.
+  if (process.env.BENCH_TRANSFER_LOG_LEVEL) process.stderr.write(stdout.trim().split('\n').slice(0, -1).map((l) => `  ${l}\n`).join(''));
+  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as Omit<Run, 's3CpuMs' | 'simCpuMs'>;
+  return { ...run, s3CpuMs: cpuMillis(pids.s3) - before.s3, simCpuMs: cpuMillis(pids.sim) - before.sim };
 }
 
 function median(runs: Run[]): Run {
@@ -82,6 +88,7 @@ export async function runTransferBench(): Promise<void> {
   try {
     await waitUntil('simulator', async () => { if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet'); }, 30_000, sim);
     const env = { ...(await aws.provision({ prefix: 'bench-transfer-' })), BENCH_TMP: tmp };
+    const pids = { s3: aws.processes[0]?.child.pid, sim: sim.child.pid };
     const rows: Array<{ size: number; worker: Run; plain: Run }> = [];
     for (const size of sizes) {
       process.stderr.write(`preparing a ~${size} MB export…\n`);
@@ -94,8 +101,8 @@ export async function runTransferBench(): Promise<void> {
       const workers: Run[] = [];
       const plains: Run[] = [];
       for (let i = 0; i < repeat; i++) {
-        workers.push(await measure('worker', url, `bench/worker-${size}-${i}/`, env));
-        plains.push(await measure('plain', dir, `bench/plain-${size}-${i}/`, env));
+        workers.push(await measure('worker', url, `bench/worker-${size}-${i}/`, env, pids));
+        plains.push(await measure('plain', dir, `bench/plain-${size}-${i}/`, env, pids));
       }
       const worker = median(workers);
       const plain = median(plains);
@@ -114,7 +121,16 @@ export async function runTransferBench(): Promise<void> {
     if (small && big && big !== small) {
       console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.worker.peakRssMb - small.worker.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.worker.peakRssMb} MB (target < 300 MB)`);
     }
-    console.log(`throughput target: ratio ≥ 0.80`);
+    const cpu = (ms: number) => (ms / 1000).toFixed(1);
+    console.log('\nCPU seconds during each (median) run, and the machine\'s cores × wall time:\n');
+    console.log('| export | side | wall s | transferring process | S3 emulator (fauxqs) | simulator | sum | cores × wall |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      for (const [side, run] of [['worker', r.worker], ['plain', r.plain]] as const) {
+        console.log(`| ~${r.size} MB | ${side} | ${cpu(run.ms)} | ${cpu(run.cpuMs)} | ${cpu(run.s3CpuMs)} | ${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * os.cpus().length)} |`);
+      }
+    }
+    console.log(`\nthroughput target: ratio ≥ 0.80`);
   } catch (err) {
     // The simulator's log goes with the temp dir: show its end so a failed run can be explained.
     const log = path.join(tmp, 'sim.log');
