@@ -123,8 +123,11 @@ describe('coalescing: a worker dying while it hands an entry on loses no coalesc
       expect(holder.status).to.equal('SUCCEEDED');
       expect(sys.sim.state.exportsStartedFor(entryId)).to.equal(1);
 
-      // What the dead worker had done: it held the entry when an edit was coalesced into it…
+      // The live worker marks the execution SUCCEEDED before it releases the entry: wait for the
+      // release, or it would undo the hold re-created below.
       const key = entryKey(holder.tenantId, entryId);
+      await eventually('the holder releasing the entry', async () => ((await sys.entries.get(key))?.leaseExecutionId === undefined ? true : undefined), { timeoutMs: 10_000, everyMs: 50 });
+      // What the dead worker had done: it held the entry when an edit was coalesced into it…
       await sys.entries.acquireEntryLease(key, holder.executionId, 20_000);
       await editEntry(sys, entryId, 'Edited while the holder was dying');
       const coalesced = await sys.send({ type: 'v2.entry.updated.fields', entryId, updates: ['fields.Name'] });

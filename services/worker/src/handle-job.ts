@@ -1,6 +1,7 @@
-import { describeError, type JobMessage, parseJobMessage, PermanentError, TransientError } from '@bp/shared';
+import { describeError, entryKey, type JobMessage, parseJobMessage, PermanentError, TransientError } from '@bp/shared';
+import { LeaseLostError } from '@bp/shared/executions/index';
 import type { WorkerDeps } from './context.ts';
-import { runPackaging } from './packaging.ts';
+import { finishEntry, type PackagingAttempt, runPackaging } from './packaging.ts';
 import { gaveUpMessage, type JobOutcome, leaseHeldDelaySeconds } from './retry-policy.ts';
 import { runSimpleJob } from './simple-jobs.ts';
 
@@ -18,8 +19,9 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
     await failNamedExecution(deps, body, reason);
     return { action: 'deadLetter', reason };
   }
+  const attempt: PackagingAttempt = {};
   try {
-    return job.kind === 'entry.package' ? await runPackaging(deps, job, receiveCount, signal) : await runSimpleJob(deps, job, receiveCount);
+    return job.kind === 'entry.package' ? await runPackaging(deps, job, receiveCount, signal, attempt) : await runSimpleJob(deps, job, receiveCount);
   } catch (err) {
     if (err instanceof TransientError && err.code === 'LeaseHeld') {
       return { action: 'retry', delaySeconds: leaseHeldDelaySeconds(err, deps.config.visibilityTimeoutSeconds) };
@@ -27,6 +29,7 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
     if (err instanceof PermanentError && err.code === 'ExecutionNotFound') {
       // No record to mark FAILED: keep the message where an operator sees it, with the reason.
       deps.logger.error('job names an execution that does not exist: dead-lettering it', { executionId: job.executionId });
+      await endEntryHold(deps, job, attempt, err);
       return { action: 'deadLetter', reason: err.message };
     }
     // Errors outside a step (a store or queue call): the message comes back and the run resumes.
@@ -34,6 +37,7 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
     deps.logger.error('job attempt failed outside the pipeline', { executionId: job.executionId, error: e, receiveCount });
     if (err instanceof PermanentError) {
       await deps.executions.fail(job.executionId, undefined, { step: 'setup', ...e, at: deps.clock().toISOString() }).catch(() => undefined);
+      await endEntryHold(deps, job, attempt, err);
       return { action: 'done' };
     }
     if (receiveCount >= deps.maxReceiveCount) {
@@ -42,9 +46,37 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
       await deps.executions.fail(job.executionId, undefined, error).catch((failErr: unknown) =>
         deps.logger.warn('could not mark the execution failed', { executionId: job.executionId, error: describeError(failErr) }),
       );
+      await endEntryHold(deps, job, attempt, err);
       return { action: 'retry', delaySeconds: 0 };
     }
     return { action: 'retry', delaySeconds: Math.min(60, 5 * receiveCount) };
+  }
+}
+
+/**
+ * The job is given up on outside the pipeline's own ending (its execution is FAILED, or its
+ * message dead-lettered): end the execution's hold on the entry as a normal end does — start the
+ * follow-up if triggers were coalesced meanwhile, release otherwise, or complete a hand-off a
+ * failure cut short — so nothing waits for the lease to lapse. Only while this execution still
+ * holds the entry (EntryStore.handOffEntryLease checks); never when another worker has taken the
+ * execution over, as its run holds the entry under the same id. Best effort: a failure is logged.
+ */
+async function endEntryHold(deps: WorkerDeps, job: JobMessage, attempt: PackagingAttempt, err: unknown): Promise<void> {
+  if (job.kind !== 'entry.package') return;
+  const entryId = attempt.entryId ?? job.entryId;
+  if (!entryId) return;
+  const log = deps.logger.child({ executionId: job.executionId, entryId });
+  if (err instanceof LeaseLostError) {
+    const d = err.details as { key?: string; owner?: string; status?: string };
+    if (d.key?.startsWith('execution ') && d.owner && d.status === 'RUNNING') {
+      log.warn('execution taken over by another worker: leaving the entry to it', { owner: d.owner });
+      return;
+    }
+  }
+  try {
+    await finishEntry(deps, entryKey(job.tenantId, entryId), { ...job, entryId }, log);
+  } catch (endErr) {
+    log.warn('could not hand the entry on; a coalesced trigger waits for the lease to lapse', { error: describeError(endErr) });
   }
 }
 

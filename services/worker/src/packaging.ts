@@ -32,12 +32,19 @@ const PIPELINE: Array<{ name: StepName; run(ctx: StepContext, o: Outputs): Promi
   { name: 'update-canvas', run: (ctx, o) => showResult(ctx, o) },
 ];
 
+/** What an attempt learnt before it threw: lets the caller end the entry's hold when it gives up. */
+export interface PackagingAttempt {
+  /** The entry the job is for, once known (a canvas-only job learns it from Benchling). */
+  entryId?: string;
+}
+
 /**
  * Runs (or resumes) one `entry.package` execution. Holds the execution lease and the entry lease
  * while it works; a trigger for an entry that is already being packaged is coalesced into one
- * follow-up run. Returns what to do with the SQS message.
+ * follow-up run. Returns what to do with the SQS message. An error it throws leaves the entry
+ * lease with this execution; `attempt` says which entry, for a caller that gives up on the job.
  */
-export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCount: number, signal: AbortSignal): Promise<JobOutcome> {
+export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCount: number, signal: AbortSignal, attempt: PackagingAttempt = {}): Promise<JobOutcome> {
   const { config, executions, entries } = deps;
   const leaseMs = config.visibilityTimeoutSeconds * 1000;
   const log = deps.logger.child({ executionId: job.executionId, webhookId: job.trigger.webhookId, entryId: job.entryId });
@@ -54,6 +61,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   let execution = begun.record;
   const benchling = deps.benchlingFor(job);
   const entryId = job.entryId ?? (await entryOfCanvas(benchling, job));
+  attempt.entryId = entryId;
   const key = entryKey(job.tenantId, entryId);
   const jobWithEntry = { ...job, entryId };
 
@@ -194,8 +202,9 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
 /**
  * Releases the entry, or hands its lease to the single follow-up run that coalesced triggers asked
  * for and starts it. Safe to repeat: a redelivered message completes a hand-off a crash cut short.
+ * A no-op when this execution no longer holds the entry (and has no hand-off left to complete).
  */
-async function finishEntry(deps: WorkerDeps, key: string, job: JobMessage & { entryId: string }, log: StepContext['log']): Promise<void> {
+export async function finishEntry(deps: WorkerDeps, key: string, job: JobMessage & { entryId: string }, log: StepContext['log']): Promise<void> {
   const leaseMs = deps.config.visibilityTimeoutSeconds * 1000;
   const end = await deps.entries.handOffEntryLease(key, job.executionId, newExecutionId(deps.clock()), leaseMs);
   const handoff = end.outcome === 'handedOff' ? end : end.outcome === 'notHeld' ? end.pendingHandoff : undefined;

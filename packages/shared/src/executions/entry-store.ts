@@ -30,7 +30,7 @@ export interface EntryState {
   /** Execution holding the entry lease, and until when (epoch ms). */
   leaseExecutionId?: string;
   leaseExpiresAt?: number;
-  /** Set by requestRerun while the lease is held; cleared atomically by releaseEntryLease. */
+  /** Set by requestRerun while the lease is held; taken atomically by handOffEntryLease (which passes it to the follow-up). */
   rerunRequested?: boolean;
   rerunTrigger?: Trigger;
   rerunExecutionId?: string;
@@ -52,17 +52,6 @@ export interface EntryState {
 export type AcquireEntryLeaseResult = { acquired: true; expiresAt: number } | { acquired: false; heldBy: string; expiresAt: number };
 export type RequestRerunResult = { leaseHeld: true; heldBy: string; expiresAt: number } | { leaseHeld: false };
 
-export interface ReleaseEntryLeaseResult {
-  /** False when another execution holds the lease now (ours lapsed and was taken): nothing changed. */
-  released: boolean;
-  /** Set when triggers were coalesced while we held the lease: the latest one. Start exactly one follow-up for it. */
-  rerunRequested?: Trigger;
-  /** How many triggers were folded into that request. */
-  coalesced?: number;
-  /** Execution created for the latest coalesced trigger (already superseded). */
-  rerunExecutionId?: string;
-}
-
 /**
  * What handOffEntryLease did: released the lease (nothing was coalesced), passed it to the
  * follow-up (start it for `trigger`), or found the lease with someone else, in which case
@@ -83,12 +72,13 @@ const ACQUIRE_TRIES = 5;
  * Per-entry state: the entry lease (one execution per entry at a time), coalesced rerun
  * requests, the canvas id and the last published package.
  *
- * Coalescing is race-free because both sides are single conditional updates on the same
- * item, which DynamoDB serialises: `requestRerun` sets the flag only on the condition that a
- * live lease exists, and `releaseEntryLease` removes the lease and the flag in one update that
- * returns the old item. If the request lands first the releaser sees it; if the release lands
- * first the requester's condition fails and it is told to run the work itself. A request is
- * never lost, and never delivered twice because the releaser clears it as it reads it.
+ * Coalescing is race-free because both sides are conditional updates on the same item, which
+ * DynamoDB serialises: `requestRerun` sets the flag only on the condition that a live lease
+ * exists, and `handOffEntryLease` either removes the lease on the condition that no flag is set,
+ * or (a flag is set) passes the lease to the follow-up and clears the flag in one update that
+ * returns the old item. If the request lands first the holder hands it on; if the release lands
+ * first the requester's condition fails and it is told to run the work itself. A request is never
+ * lost, and never delivered twice because the hand-off clears it as it reads it.
  */
 export class EntryStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -150,38 +140,6 @@ export class EntryStore {
       ...(current?.leaseExecutionId ? { owner: current.leaseExecutionId } : {}),
       ...(current?.leaseExpiresAt !== undefined ? { leaseExpiresAt: current.leaseExpiresAt } : {}),
     });
-  }
-
-  /**
-   * Frees the lease if this execution holds it and, in the same update, takes the pending rerun
-   * request: the caller must start exactly one follow-up when `rerunRequested` is set. If another
-   * execution holds the lease now, nothing changes (`released: false`): the request stays for it.
-   */
-  async releaseEntryLease(key: string, executionId: string): Promise<ReleaseEntryLeaseResult> {
-    const now = this.clock();
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { entryKey: key },
-          UpdateExpression: `SET updatedAt = :nowIso REMOVE ${HOLD_ATTRIBUTES}`,
-          ConditionExpression: 'leaseExecutionId = :ex',
-          ExpressionAttributeValues: { ':ex': executionId, ':nowIso': now.toISOString() },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const old = res.Attributes as EntryState | undefined;
-      if (!old?.rerunRequested || !old.rerunTrigger) return { released: true };
-      return {
-        released: true,
-        rerunRequested: old.rerunTrigger,
-        coalesced: old.rerunCount ?? 1,
-        ...(old.rerunExecutionId ? { rerunExecutionId: old.rerunExecutionId } : {}),
-      };
-    } catch (err) {
-      if (isConditionFailed(err)) return { released: false };
-      throw err;
-    }
   }
 
   /**

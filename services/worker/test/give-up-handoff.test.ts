@@ -1,0 +1,211 @@
+import { expect } from 'chai';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type Simulator, serviceEnvFor, startSimulator } from '@bp/benchling-sim';
+import { isolatedEnv } from '@bp/local-stack/testing';
+import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, entryKey, type JobMessage, newExecutionId, newQueuedExecution, parseJobMessage } from '@bp/shared';
+import { ExecutionStore, type ExecutionRecord } from '@bp/shared/executions/index';
+import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
+
+const MAX_RECEIVES = 3;
+const VISIBILITY_SECONDS = 30;
+const TENANT = 'ten_giveup';
+
+/**
+ * The real executions store, except that recording the `acquire-entry` step start of the
+ * executions in `failing` fails as a DynamoDB throttling burst does: an error outside every
+ * pipeline step, after the attempt took the entry lease. `beforeStepStart` runs first, to let
+ * something happen at exactly that moment.
+ */
+class ThrottledExecutionStore extends ExecutionStore {
+  readonly failing = new Set<string>();
+  beforeStepStart: ((id: string) => Promise<void>) | undefined;
+
+  override async recordStepStart(id: string, workerId: string, step: string): Promise<ExecutionRecord> {
+    if (step === 'acquire-entry') await this.beforeStepStart?.(id);
+    if (step === 'acquire-entry' && this.failing.has(id)) {
+      throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    }
+    return super.recordStepStart(id, workerId, step);
+  }
+}
+
+/**
+ * An execution that holds the entry lease ends other than by the pipeline's normal end: the
+ * worker gives up on it outside the steps (permanent error, last SQS receive). A trigger
+ * coalesced into it meanwhile must start its follow-up at once, not wait for the lease to lapse.
+ * Everything runs against fauxqs, DynamoDB Local and the Benchling simulator.
+ */
+describe('giving up on a job ends its hold on the entry as a normal end does', function () {
+  this.timeout(60_000);
+  let sim: Simulator;
+  let env: Record<string, string>;
+  let aws: AwsClients;
+  /** A worker as deployed. */
+  let deps: WorkerDeps;
+  /** The same worker during a DynamoDB throttling burst. */
+  let throttledDeps: WorkerDeps;
+  let throttled: ThrottledExecutionStore;
+  /** The same worker after a redeploy whose Benchling allow-list no longer admits the tenant. */
+  let lockedOutDeps: WorkerDeps;
+  let n = 0;
+
+  before(async function () {
+    this.timeout(30_000);
+    sim = await startSimulator({ exportDelayMs: 100 });
+    env = {
+      ...(await isolatedEnv('giveup', { maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS })),
+      ...serviceEnvFor(sim),
+      VISIBILITY_TIMEOUT_SECONDS: String(VISIBILITY_SECONDS),
+      WORKER_ID: 'giveup-w1',
+    };
+    aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
+    const logger = createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' });
+    deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, logger);
+    throttled = new ThrottledExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable });
+    throttledDeps = { ...deps, executions: throttled };
+    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...env, BENCHLING_ALLOWED_BASE_URLS: '^https://[a-z0-9-]+\\.benchling\\.com$' }), aws, logger);
+  });
+  after(async () => {
+    aws?.destroy();
+    await sim?.close();
+  });
+  beforeEach(() => {
+    throttled.failing.clear();
+    throttled.beforeStepStart = undefined;
+  });
+
+  const signal = () => new AbortController().signal;
+
+  async function queuedJob(entryId: string, webhookId: string): Promise<JobMessage> {
+    const now = new Date();
+    const job: JobMessage = {
+      v: 1,
+      kind: 'entry.package',
+      executionId: newExecutionId(now),
+      tenantId: TENANT,
+      baseURL: sim.url,
+      entryId,
+      trigger: { webhookId, type: 'v2.entry.updated.fields', receivedAt: now.toISOString(), updates: ['fields.Name'] },
+    };
+    await deps.executions.create(newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, entryId, trigger: job.trigger, now }));
+    return job;
+  }
+
+  /**
+   * Execution A's first receive fails outside the steps after taking the entry lease, so A keeps
+   * the entry while its message waits to come back. With `coalesce`, a webhook for the entry then
+   * arrives, and the worker folds it into A (its execution B is SUPERSEDED).
+   */
+  async function holderWithLease(entryId: string, o: { coalesce: boolean }): Promise<{ a: JobMessage; b?: JobMessage; key: string }> {
+    const key = entryKey(TENANT, entryId);
+    const a = await queuedJob(entryId, `wh_${entryId}_a`);
+    throttled.failing.add(a.executionId);
+    expect((await handleJob(throttledDeps, JSON.stringify(a), 1, signal())).action).to.equal('retry');
+    throttled.failing.delete(a.executionId);
+    expect((await deps.entries.get(key))?.leaseExecutionId, 'A keeps the entry across its retry').to.equal(a.executionId);
+    if (!o.coalesce) return { a, key };
+    const b = await queuedJob(entryId, `wh_${entryId}_b`);
+    expect(await handleJob(deps, JSON.stringify(b), 1, signal())).to.deep.equal({ action: 'done' });
+    expect((await deps.executions.get(b.executionId))?.status).to.equal('SUPERSEDED');
+    expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
+    return { a, b, key };
+  }
+
+  /** Job messages on the jobs queue now (nothing else consumes it in this suite), removed as read. */
+  async function takeQueuedJobs(): Promise<JobMessage[]> {
+    const jobs: JobMessage[] = [];
+    for (;;) {
+      const res = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.JOBS_QUEUE_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+      if (!res.Messages?.length) return jobs;
+      for (const m of res.Messages) {
+        jobs.push(parseJobMessage(m.Body));
+        await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: env.JOBS_QUEUE_URL, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+
+  /** The follow-up holds the entry with a fresh lease, exists QUEUED for B's trigger, and its job is on the queue. */
+  async function expectFollowUpStarted(key: string, a: JobMessage, b: JobMessage, givenUpAt: number): Promise<void> {
+    const entry = await deps.entries.get(key);
+    const followUpId = entry?.leaseExecutionId;
+    expect(followUpId, 'the entry was handed on').to.be.a('string').and.not.equal(a.executionId);
+    expect(entry).to.deep.include({ handoffFrom: a.executionId, handoffTo: followUpId });
+    expect(entry?.rerunRequested, 'the coalesced request was taken').to.equal(undefined);
+    expect(entry!.leaseExpiresAt!, 'a fresh lease for the follow-up').to.be.at.least(givenUpAt + (VISIBILITY_SECONDS - 5) * 1000);
+    const followUp = await deps.executions.get(followUpId!);
+    expect(followUp, 'the follow-up execution exists').to.not.equal(undefined);
+    expect(followUp).to.deep.include({ status: 'QUEUED', entryId: a.entryId });
+    expect(followUp!.trigger.webhookId, 'it runs for the coalesced trigger').to.equal(b.trigger.webhookId);
+    const queued = (await takeQueuedJobs()).filter((j) => j.entryId === a.entryId);
+    expect(queued.map((j) => j.executionId), 'its job is enqueued').to.deep.equal([followUpId]);
+  }
+
+  it('starts the follow-up at once when the worker gives up on the last receive outside the steps', async () => {
+    const { a, b, key } = await holderWithLease(`etr_giveup_last_${++n}`, { coalesce: true });
+    throttled.failing.add(a.executionId);
+    const givenUpAt = Date.now();
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal()), 'the message goes on to the DLQ').to.deep.equal({ action: 'retry', delaySeconds: 0 });
+    const failed = (await deps.executions.get(a.executionId))!;
+    expect(failed.status).to.equal('FAILED');
+    expect(failed.lastError!.message).to.match(new RegExp(`^gave up after ${MAX_RECEIVES} attempts: `));
+    await expectFollowUpStarted(key, a, b!, givenUpAt);
+  });
+
+  it('starts the follow-up at once when a permanent error outside the steps fails the execution', async () => {
+    const { a, b, key } = await holderWithLease(`etr_giveup_perm_${++n}`, { coalesce: true });
+    const givenUpAt = Date.now();
+    expect(await handleJob(lockedOutDeps, JSON.stringify(a), 2, signal())).to.deep.equal({ action: 'done' });
+    const failed = (await deps.executions.get(a.executionId))!;
+    expect(failed.status).to.equal('FAILED');
+    expect(failed.lastError).to.include({ class: 'BenchlingBaseUrlRejected', step: 'setup' });
+    await expectFollowUpStarted(key, a, b!, givenUpAt);
+  });
+
+  it('starts the follow-up at once when a step fails permanently (the pipeline’s own failure end)', async () => {
+    // `etr_missing…` entries answer 404 at the simulator: fetch-entry fails for good.
+    const { a, b, key } = await holderWithLease(`etr_missing_giveup_${++n}`, { coalesce: true });
+    const givenUpAt = Date.now();
+    expect(await handleJob(deps, JSON.stringify(a), 2, signal())).to.deep.equal({ action: 'done' });
+    expect((await deps.executions.get(a.executionId))!.lastError).to.include({ step: 'fetch-entry', retryable: false });
+    await expectFollowUpStarted(key, a, b!, givenUpAt);
+  });
+
+  it('releases the entry at once when nothing was coalesced, and starts nothing', async () => {
+    const { a, key } = await holderWithLease(`etr_giveup_free_${++n}`, { coalesce: false });
+    throttled.failing.add(a.executionId);
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: 0 });
+    expect((await deps.executions.get(a.executionId))!.status).to.equal('FAILED');
+    expect((await deps.entries.get(key))?.leaseExecutionId, 'the entry is free: the next trigger runs at once').to.equal(undefined);
+    expect((await takeQueuedJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
+  });
+
+  it('leaves an entry another execution holds now, with its coalesced request, alone', async () => {
+    const entryId = `etr_giveup_other_${++n}`;
+    const key = entryKey(TENANT, entryId);
+    const a = await queuedJob(entryId, `wh_${entryId}_a`);
+    // C is packaging the entry, and a trigger was coalesced into it.
+    const c = newExecutionId();
+    expect((await deps.entries.acquireEntryLease(key, c, VISIBILITY_SECONDS * 1000)).acquired).to.equal(true);
+    const b = await queuedJob(entryId, `wh_${entryId}_b`);
+    expect(await handleJob(deps, JSON.stringify(b), 1, signal())).to.deep.equal({ action: 'done' });
+    // A fails for good before it could take the entry.
+    expect(await handleJob(lockedOutDeps, JSON.stringify(a), 1, signal())).to.deep.equal({ action: 'done' });
+    expect((await deps.executions.get(a.executionId))!.status).to.equal('FAILED');
+    expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: c, rerunRequested: true });
+    expect((await takeQueuedJobs()).filter((j) => j.entryId === entryId)).to.deep.equal([]);
+  });
+
+  it('leaves the entry to another worker that has taken the execution over', async () => {
+    const { a, key } = await holderWithLease(`etr_giveup_takeover_${++n}`, { coalesce: true });
+    // Our lease on A lapsed (as seen 31 s on) and worker w2 took the execution over, entry and all;
+    // our next write finds the lease gone: a LeaseLostError naming w2, on our last receive.
+    const later = new ExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable, clock: () => new Date(Date.now() + (VISIBILITY_SECONDS + 1) * 1000) });
+    throttled.beforeStepStart = async (id) => {
+      if (id === a.executionId) await later.beginAttempt(id, { workerId: 'giveup-w2', leaseMs: VISIBILITY_SECONDS * 1000 });
+    };
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: 0 });
+    // w2's run holds the entry under A's id: it hands the entry on when it ends, not us now.
+    expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
+    expect((await takeQueuedJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
+  });
+});
