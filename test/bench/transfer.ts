@@ -120,6 +120,8 @@ export async function runTransferBench(): Promise<void> {
     const big = rows.at(-1);
     if (small && big && big !== small) {
       console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.worker.peakRssMb - small.worker.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.worker.peakRssMb} MB (target < 300 MB)`);
+      // For scale: the same growth for the plain lib-storage upload, which has no download, spool or hashing.
+      console.log(`plain upload's peak RSS growth over the same sizes: ${big.plain.peakRssMb - small.plain.peakRssMb} MB`);
     }
     const cpu = (ms: number) => (ms / 1000).toFixed(1);
     console.log('\nCPU seconds during each (median) run, and the machine\'s cores × wall time:\n');

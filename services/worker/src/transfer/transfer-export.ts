@@ -39,7 +39,7 @@ import { validateZipLimits } from './zip-limits.ts';
 import { planZipEntries } from './zip-plan.ts';
 
 const MiB = 1024 * 1024;
-const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000 };
+const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000, followFromBytes: 8 * MiB };
 /** S3's smallest multipart part (all but the last), bytes. */
 const MIN_PART_BYTES = 5 * MiB;
 /**
@@ -85,7 +85,9 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
       path: zipPath,
       size: zipBytes,
       download,
-      fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }),
+      ...(zipBytes >= (o.followFromBytes ?? DEFAULTS.followFromBytes)
+        ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }) }
+        : {}),
       maxDirectoryBytes: MAX_DIRECTORY_BYTES,
     });
     const zip = await openZip(reader, zipBytes);
@@ -165,4 +167,5 @@ function validateTransferOptions(o: TransferOptions): void {
   if (o.queueSize !== undefined && (!Number.isSafeInteger(o.queueSize) || o.queueSize < 1)) throw bad('queueSize', 'must be a positive integer');
   if (o.fileConcurrency !== undefined && (!Number.isSafeInteger(o.fileConcurrency) || o.fileConcurrency < 1)) throw bad('fileConcurrency', 'must be a positive integer');
   if (o.stallTimeoutMs !== undefined && !(o.stallTimeoutMs > 0)) throw bad('stallTimeoutMs', 'must be positive');
+  if (o.followFromBytes !== undefined && !(o.followFromBytes >= 0)) throw bad('followFromBytes', 'must be zero or more');
 }

@@ -31,6 +31,11 @@ export interface TransferOptions {
   stallTimeoutMs?: number;
   /** Stops the transfer: the in-flight multipart upload is aborted and finished files are deleted. */
   signal?: AbortSignal;
+  /**
+   * ZIPs at least this large have their directory fetched by Range so files upload while the rest
+   * downloads; smaller ones are read once downloaded (one request, and little to gain). Default 8 MiB.
+   */
+  followFromBytes?: number;
   /** HTTP client for the download. Default the global fetch. */
   fetch?: typeof fetch;
 }

@@ -141,6 +141,17 @@ describe('export transfer (ZIP download → S3)', function () {
       return false;
     }
 
+    // These ZIPs are small: follow them anyway (by default only ZIPs of 8 MiB or more are).
+    const follow = { followFromBytes: 0 };
+
+    it('reads a ZIP below followFromBytes once downloaded, without a Range request', async () => {
+      const data = textBytes(100_000, 6);
+      const before = server.rangeRequests.length;
+      const { prefix, run } = transfer(buildZip([{ name: 'small.txt', data }]));
+      expect((await run).map((f) => f.key)).to.deep.equal([`${prefix}small.txt`]);
+      expect(server.rangeRequests.length).to.equal(before);
+    });
+
     it('uploads the first files while the rest of the ZIP is still downloading', async () => {
       const first = textBytes(50_000, 2);
       const rest = randomBytes(3 * MiB);
@@ -151,7 +162,7 @@ describe('export transfer (ZIP download → S3)', function () {
       let resume!: () => void;
       const resumed = new Promise<void>((r) => (resume = r));
       // The server stops after ~1 MiB, well before the central directory, until the test lets it go on.
-      const { prefix, run } = transfer(undefined, { route: { body: zip, pauseAfterBytes: MiB, resume: resumed } });
+      const { prefix, run } = transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: MiB, resume: resumed } });
       const outcome = run.then(
         (files) => ({ files }),
         (err: unknown) => ({ err }),
@@ -184,7 +195,7 @@ describe('export transfer (ZIP download → S3)', function () {
       const resumed = new Promise<void>((r) => (resume = r));
       try {
         const started = Date.now();
-        const err = await expectRejection(transfer(undefined, { route: { body: zip, pauseAfterBytes: 256 * 1024, resume: resumed } }).run);
+        const err = await expectRejection(transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: 256 * 1024, resume: resumed } }).run);
         expect(err.code).to.equal('ZipTraversal');
         expect(Date.now() - started, 'refused while the download was still paused').to.be.below(10_000);
       } finally {
@@ -195,7 +206,7 @@ describe('export transfer (ZIP download → S3)', function () {
     it('still works against a server without Range support: it reads the directory once the download has it', async () => {
       const data = textBytes(200_000, 4);
       const before = server.rangeRequests.length;
-      const { prefix, run } = transfer(undefined, { route: { body: buildZip([{ name: 'a.txt', data }]), ignoreRange: true } });
+      const { prefix, run } = transfer(undefined, { ...follow, route: { body: buildZip([{ name: 'a.txt', data }]), ignoreRange: true } });
       const files = await run;
       expect(files.map((f) => f.key)).to.deep.equal([`${prefix}a.txt`]);
       expect((await objectBytes(`${prefix}a.txt`)).equals(data)).to.equal(true);
@@ -207,10 +218,10 @@ describe('export transfer (ZIP download → S3)', function () {
       const zip = buildZip([{ name: 'real.txt', data }]);
       const other = buildZip([{ name: 'other.txt', data: textBytes(400_000, 9) }, { name: 'more.txt', data: textBytes(1000) }]);
       // With an ETag the ranged request carries If-Match and the server refuses it (412).
-      const withEtag = transfer(undefined, { route: { body: zip, rangeBody: other } });
+      const withEtag = transfer(undefined, { ...follow, route: { body: zip, rangeBody: other } });
       expect((await withEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
       // Without one, the Content-Range total (another size) gives it away.
-      const noEtag = transfer(undefined, { route: { body: zip, rangeBody: other, headers: { etag: '' } } });
+      const noEtag = transfer(undefined, { ...follow, route: { body: zip, rangeBody: other, headers: { etag: '' } } });
       expect((await noEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
       expect((await objectBytes(`${noEtag.prefix}real.txt`)).equals(data)).to.equal(true);
     });
@@ -227,7 +238,7 @@ describe('export transfer (ZIP download → S3)', function () {
       const resumed = new Promise<void>((r) => (resume = r));
       try {
         // Paused after 1 MiB until both small files are in S3, then cut at 2 MiB.
-        const { prefix, run } = transfer(undefined, { route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB } });
+        const { prefix, run } = transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB } });
         const failed = expectRejection(run);
         const uploadedBeforeCut = (await appears(`${prefix}a.txt`, 10_000)) && (await appears(`${prefix}b.txt`, 10_000));
         resume();
