@@ -45,12 +45,17 @@ export class ChunkedSha256Hasher {
   #inChunk = 0;
   #chunk: Hash = createHash('sha256');
   readonly #digests: Hash = createHash('sha256');
+  #chunks = 0;
   #finished = false;
 
-  constructor(expectedSize: number) {
+  readonly #onChunk: ((index: number, digest: Buffer) => void) | undefined;
+
+  /** `onChunk` receives each chunk's SHA-256 as soon as the chunk is complete (index from 0). */
+  constructor(expectedSize: number, onChunk?: (index: number, digest: Buffer) => void) {
     assertSize(expectedSize, 'expectedSize');
     this.expectedSize = expectedSize;
     this.chunkSize = chunkSizeFor(expectedSize);
+    this.#onChunk = onChunk;
   }
 
   /** Bytes hashed so far. */
@@ -93,7 +98,9 @@ export class ChunkedSha256Hasher {
   }
 
   #closeChunk(): void {
-    this.#digests.update(this.#chunk.digest());
+    const digest = this.#chunk.digest();
+    this.#digests.update(digest);
+    this.#onChunk?.(this.#chunks++, digest);
     this.#chunk = createHash('sha256');
     this.#inChunk = 0;
   }
@@ -115,9 +122,9 @@ export class HashingPassThrough extends Transform {
   readonly hasher: ChunkedSha256Hasher;
   #hash: ChunkedHash | undefined;
 
-  constructor(expectedSize: number) {
+  constructor(expectedSize: number, onChunk?: (index: number, digest: Buffer) => void) {
     super();
-    this.hasher = new ChunkedSha256Hasher(expectedSize);
+    this.hasher = new ChunkedSha256Hasher(expectedSize, onChunk);
   }
 
   /** Bytes that have flowed through so far. */

@@ -9,7 +9,8 @@
  *    drive letters, symlinks, too many entries, too large, too compressed, duplicates): an
  *    unsafe ZIP uploads nothing, and its download is stopped.
  * 3. Stream each file entry, in ZIP order, from the spool as its bytes arrive, through inflate →
- *    `sha2-256-chunked` hasher → S3 (multipart above one part). Memory per file ≈ partSizeBytes
+ *    `sha2-256-chunked` hasher → S3 (multipart above one part; each part's chunk digest is its
+ *    signed payload hash, see part-digests.ts). Memory per file ≈ partSizeBytes
  *    × (queueSize + 1), whatever the export size. The streamed bytes must match the declared
  *    sizes, so a lying header cannot smuggle a bomb past the checks of step 2.
  * 4. All or nothing: if anything fails or the signal aborts, the in-flight multipart upload is

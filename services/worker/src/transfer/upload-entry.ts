@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackagerError, PermanentError, TransientError } from '@bp/shared';
-import { HashingPassThrough } from '@bp/shared/quilt/hash';
+import { chunkSizeFor, HashingPassThrough } from '@bp/shared/quilt/hash';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { collectPartDigests } from './part-digests.ts';
 import type { TransferredFile } from './types.ts';
 import type { PlannedFile } from './zip-plan.ts';
 
@@ -28,7 +29,9 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
   const { file } = o;
   if (o.signal?.aborted) throw aborted(o.signal.reason);
   const source = await openEntry(file);
-  const hashing = new HashingPassThrough(file.size);
+  // Each part is one hash chunk when the sizes agree: the signer can reuse the chunk's digest.
+  const digests = chunkSizeFor(file.size) === o.partSizeBytes ? collectPartDigests(s3, o.bucket, file.key) : undefined;
+  const hashing = new HashingPassThrough(file.size, digests?.onChunk);
   // leavePartsOnError false: any failure aborts the multipart upload so no parts linger (and bill).
   const upload = new Upload({
     client: s3,
@@ -74,6 +77,7 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
     };
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    digests?.release();
   }
 }
 

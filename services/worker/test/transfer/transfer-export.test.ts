@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +129,42 @@ describe('export transfer (ZIP download → S3)', function () {
       // A multipart object's ETag ends in -<parts>: 21 MiB in 8 MiB parts is 3.
       expect(result[0]!.etag).to.match(/-3"$/);
       expect((await objectBytes(prefix + 'data/big.bin')).equals(big)).to.equal(true);
+    });
+  });
+
+  describe('signing with the digests already computed', () => {
+    it('gives the signer each part\'s chunk digest, so every uploaded byte is hashed once', async () => {
+      const big = Buffer.concat([randomBytes(8 * MiB), textBytes(9 * MiB, 3)]);
+      const small = textBytes(30_000, 4);
+      // What each upload request carries once the build step is over, before the signer could add anything.
+      const seen: Array<{ command: string; key?: string; part?: number; header?: string }> = [];
+      const name = `seen-${randomUUID()}`;
+      aws.s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Key?: string; PartNumber?: number };
+          const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+          seen.push({ command: (context as { commandName?: string }).commandName ?? '?', key: input.Key, part: input.PartNumber, header: headers['x-amz-content-sha256'] });
+          return next(args);
+        },
+        { step: 'build', priority: 'low', name },
+      );
+      try {
+        const { prefix, run } = transfer(buildZip([{ name: 'big.bin', data: big, method: 'store' }, { name: 'small.txt', data: small }]));
+        const files = await run;
+        expect(files[0]!.hash).to.deep.equal(hashBuffer(big));
+        const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+        const parts = seen.filter((r) => r.command === 'UploadPartCommand' && r.key === `${prefix}big.bin`).sort((a, b) => a.part! - b.part!);
+        expect(parts.map((r) => [r.part, r.header])).to.deep.equal([
+          [1, sha(big.subarray(0, 8 * MiB))],
+          [2, sha(big.subarray(8 * MiB, 16 * MiB))],
+          [3, sha(big.subarray(16 * MiB))],
+        ]);
+        const put = seen.find((r) => r.command === 'PutObjectCommand' && r.key === `${prefix}small.txt`);
+        expect(put?.header).to.equal(sha(small));
+        expect((await objectBytes(`${prefix}big.bin`)).equals(big)).to.equal(true);
+      } finally {
+        aws.s3.middlewareStack.remove(name);
+      }
     });
   });
 
