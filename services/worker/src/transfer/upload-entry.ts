@@ -109,6 +109,10 @@ function classify(err: unknown, side: Side, file: PlannedFile): PackagerError {
   const status = e.$metadata?.httpStatusCode;
   const details = { key: file.key, status, s3Code: e.name };
   const message = `upload of ${file.key} failed: ${e.name}: ${e.message}`;
+  // S3 received other bytes than were hashed (the signed payload hash is the chunk digest): damaged on the way, so send again.
+  if (e.name === 'XAmzContentSHA256Mismatch' || e.name === 'BadDigest') {
+    return new TransientError(`upload of ${file.key} arrived damaged (${e.name}): ${e.message}`, { code: 'S3DigestMismatch', cause: err, details });
+  }
   // No status means the request never got an answer (network, timeout): worth another try.
   if (status === undefined || status === 429 || status >= 500 || e.$retryable) return new TransientError(message, { code: 'S3Upload', cause: err, details });
   return new PermanentError(message, { code: 'S3UploadRejected', cause: err, details });

@@ -168,6 +168,35 @@ describe('export transfer (ZIP download → S3)', function () {
     });
   });
 
+  describe('S3 refusing a part whose bytes do not match its digest', () => {
+    it('is a TransientError (the bytes were damaged on the way), and the transfer rolls back', async () => {
+      const big = randomBytes(10 * MiB);
+      const name = `mismatch-${randomUUID()}`;
+      // Real S3 answers 400 XAmzContentSHA256Mismatch when a body does not hash to the signed value.
+      aws.s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          if ((context as { commandName?: string }).commandName === 'UploadPartCommand' && (args.input as { PartNumber?: number }).PartNumber === 2) {
+            throw Object.assign(new Error('The provided x-amz-content-sha256 header does not match what was computed.'), {
+              name: 'XAmzContentSHA256Mismatch',
+              $metadata: { httpStatusCode: 400 },
+            });
+          }
+          return next(args);
+        },
+        { step: 'build', priority: 'low', name },
+      );
+      try {
+        const { prefix, run } = transfer(buildZip([{ name: 'small.txt', data: textBytes(1000) }, { name: 'big.bin', data: big, method: 'store' }]));
+        const err = await expectRejection(run);
+        expect(err).to.be.instanceOf(TransientError);
+        expect(err.code).to.equal('S3DigestMismatch');
+        expect(await keysUnder(prefix)).to.deep.equal([]);
+      } finally {
+        aws.s3.middlewareStack.remove(name);
+      }
+    });
+  });
+
   describe('following the download (the directory by Range, the files as their bytes arrive)', () => {
     /** Polls until `key` exists in S3, or gives up after `ms`. */
     async function appears(key: string, ms: number): Promise<boolean> {
