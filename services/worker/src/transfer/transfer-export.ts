@@ -103,7 +103,9 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
       // An abort that lands while the last object completes still means "stop": do not hand back files.
       if (o.signal?.aborted) throw aborted(o.signal.reason);
     } finally {
-      await zip.close();
+      // yauzl refuses to close while it counts a read in progress; that must not replace the real error
+      // (the spool file is closed by reader.release() below either way).
+      await zip.close().catch((err: unknown) => log.debug('ZIP reader not closed cleanly', { error: describeError(err) }));
     }
     const bytes = result.reduce((n, f) => n + f.size, 0);
     const ms = Date.now() - started;
