@@ -161,24 +161,16 @@ export class EntryStore {
       values: { ':ex': executionId, ':nowIso': now.toISOString() },
     });
     if (released) return { outcome: 'released' };
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { entryKey: key },
-          UpdateExpression:
-            'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
-            `REMOVE ${RERUN_ATTRIBUTES}`,
-          ConditionExpression: 'leaseExecutionId = :ex AND rerunRequested = :yes',
-          ExpressionAttributeValues: { ':ex': executionId, ':to': followUpExecutionId, ':until': now.getTime() + leaseMs, ':yes': true, ':nowIso': now.toISOString() },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const old = res.Attributes as EntryState;
-      return { outcome: 'handedOff', to: followUpExecutionId, trigger: old.rerunTrigger!, coalesced: old.rerunCount ?? 1 };
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    const old = await this.conditionalUpdate({
+      key,
+      update:
+        'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
+        `REMOVE ${RERUN_ATTRIBUTES}`,
+      condition: 'leaseExecutionId = :ex AND rerunRequested = :yes',
+      values: { ':ex': executionId, ':to': followUpExecutionId, ':until': now.getTime() + leaseMs, ':yes': true, ':nowIso': now.toISOString() },
+      returnValues: 'ALL_OLD',
+    });
+    if (old) return { outcome: 'handedOff', to: followUpExecutionId, trigger: old.rerunTrigger!, coalesced: old.rerunCount ?? 1 };
     const current = await this.get(key);
     if (current?.handoffFrom === executionId && current.handoffTo && current.handoffTrigger) {
       return { outcome: 'notHeld', pendingHandoff: { to: current.handoffTo, trigger: current.handoffTrigger } };
@@ -193,24 +185,15 @@ export class EntryStore {
    */
   async requestRerun(key: string, trigger: Trigger, executionId: string): Promise<RequestRerunResult> {
     const now = this.clock();
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { entryKey: key },
-          UpdateExpression:
-            'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
-          ConditionExpression: 'attribute_exists(leaseExecutionId) AND leaseExpiresAt > :nowMs',
-          ExpressionAttributeValues: { ':yes': true, ':trigger': trigger, ':ex': executionId, ':nowIso': now.toISOString(), ':one': 1, ':nowMs': now.getTime() },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const item = res.Attributes as EntryState;
-      return { leaseHeld: true, heldBy: item.leaseExecutionId ?? '', expiresAt: item.leaseExpiresAt ?? 0 };
-    } catch (err) {
-      if (isConditionFailed(err)) return { leaseHeld: false };
-      throw err;
-    }
+    const item = await this.conditionalUpdate({
+      key,
+      update: 'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
+      condition: 'attribute_exists(leaseExecutionId) AND leaseExpiresAt > :nowMs',
+      values: { ':yes': true, ':trigger': trigger, ':ex': executionId, ':nowIso': now.toISOString(), ':one': 1, ':nowMs': now.getTime() },
+      returnValues: 'ALL_NEW',
+    });
+    if (!item) return { leaseHeld: false };
+    return { leaseHeld: true, heldBy: item.leaseExecutionId ?? '', expiresAt: item.leaseExpiresAt ?? 0 };
   }
 
   /** Remembers the entry's canvas (upsert; the latest canvas Benchling reports wins). Other fields are untouched. */
@@ -232,18 +215,30 @@ export class EntryStore {
 
   /** Records a publication unless a newer one is already recorded. Returns whether it was stored. */
   async recordPublished(key: string, p: PublishedPackage): Promise<boolean> {
-    return this.conditionalUpdate({
+    const stored = await this.conditionalUpdate({
       key,
       update: 'SET lastPublished = :p, updatedAt = :nowIso',
       condition: 'attribute_not_exists(lastPublished) OR lastPublished.#at <= :at',
       names: { '#at': 'at' },
       values: { ':p': p, ':at': p.at, ':nowIso': this.clock().toISOString() },
     });
+    return stored !== undefined;
   }
 
-  private async conditionalUpdate(o: { key: string; update: string; condition: string; names?: Record<string, string>; values: Record<string, unknown> }): Promise<boolean> {
+  /**
+   * One conditional update of the entry item. Undefined when the condition failed; otherwise the
+   * item as `returnValues` asks (the old or new one), or `{}` when it asks for none.
+   */
+  private async conditionalUpdate(o: {
+    key: string;
+    update: string;
+    condition: string;
+    names?: Record<string, string>;
+    values: Record<string, unknown>;
+    returnValues?: 'ALL_OLD' | 'ALL_NEW';
+  }): Promise<EntryState | undefined> {
     try {
-      await this.doc.send(
+      const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { entryKey: o.key },
@@ -251,14 +246,16 @@ export class EntryStore {
           ConditionExpression: o.condition,
           ...(o.names ? { ExpressionAttributeNames: o.names } : {}),
           ExpressionAttributeValues: o.values,
+          ...(o.returnValues ? { ReturnValues: o.returnValues } : {}),
         }),
       );
-      return true;
+      return (res.Attributes ?? {}) as EntryState;
     } catch (err) {
-      if (isConditionFailed(err)) return false;
+      if (isConditionFailed(err)) return undefined;
       throw err;
     }
   }
+
 }
 
 function assertPositive(leaseMs: number): void {
