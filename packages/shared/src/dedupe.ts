@@ -97,6 +97,13 @@ export class AcceptUnavailableError extends TransientError {}
 
 const MAX_ROUNDS = 3;
 
+/** Condition on the execution record: no worker has picked it up yet (it may still be unsent). */
+const EXECUTION_STILL_QUEUED = {
+  ConditionExpression: '#status = :queued',
+  ExpressionAttributeNames: { '#status': 'status' },
+  ExpressionAttributeValues: { ':queued': 'QUEUED' },
+};
+
 /** Runs the accept protocol above for one delivery. Throws AcceptUnavailableError → 503. */
 export async function acceptWebhook(deps: AcceptDeps, req: AcceptRequest, opts: AcceptOptions = {}): Promise<AcceptResult> {
   const now = deps.now ?? Date.now;
@@ -195,9 +202,7 @@ async function takeOver(
             ConditionCheck: {
               TableName: deps.names.executionsTable,
               Key: { executionId },
-              ConditionExpression: '#status = :queued',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':queued': 'QUEUED' },
+              ...EXECUTION_STILL_QUEUED,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
@@ -284,13 +289,7 @@ async function releaseAfterFailedSend(deps: AcceptDeps, webhookId: string, execu
           TransactItems: [
             { Delete: { TableName: deps.names.dedupeTable, Key: { webhookId }, ...mine, ExpressionAttributeValues: { ':id': executionId, ':pending': 'PENDING' } } },
             {
-              Delete: {
-                TableName: deps.names.executionsTable,
-                Key: { executionId },
-                ConditionExpression: '#status = :queued',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':queued': 'QUEUED' },
-              },
+              Delete: { TableName: deps.names.executionsTable, Key: { executionId }, ...EXECUTION_STILL_QUEUED },
             },
           ],
         }),
