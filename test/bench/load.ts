@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import { type SigningKey, signWebhook } from '@bp/benchling-sim/signing';
+import { buildWebhookPayload } from '@bp/benchling-sim/webhook-payloads';
 
 /** One pre-signed webhook delivery. */
 export interface Delivery {
@@ -18,24 +19,19 @@ export function presign(key: SigningKey, count: number): Delivery[] {
   const timestamp = Math.floor(Date.now() / 1000);
   const out: Delivery[] = [];
   for (let i = 0; i < count; i++) {
-    const body = JSON.stringify({
-      version: '0',
-      baseURL: 'https://bench.benchling.com',
-      tenantId: 'ten_bench',
-      app: { id: 'app_bench' },
-      appDefinition: { id: 'appdef_bench', versionNumber: '1.0.0' },
-      channel: 'events',
-      message: {
-        type: 'v2.entry.updated.fields',
-        id: `evt_${i}`,
-        createdAt: new Date().toISOString(),
-        resourceId: `etr_${i % 500}`,
+    const body = JSON.stringify(
+      buildWebhookPayload('v2.entry.updated.fields', {
+        baseURL: 'https://bench.benchling.com',
+        tenantId: 'ten_bench',
+        appId: 'app_bench',
+        appDefinitionId: 'appdef_bench',
+        appVersion: '1.0.0',
+        entryId: `etr_${i % 500}`,
+        eventId: `evt_${i}`,
         schema: { id: 'ts_bench', name: 'Experiment' },
-        excludedProperties: [],
         updates: ['fields.Status'],
-        deprecated: false,
-      },
-    });
+      }),
+    );
     const headers = signWebhook({ keys: [key], webhookId: `msg_${randomUUID()}`, timestamp, body });
     out.push({ body, headers: { 'content-type': 'application/json', ...headers } });
   }
