@@ -45,8 +45,8 @@ export interface Download {
 }
 
 /**
- * Streams a URL's body into a new file, never holding more than one network chunk in memory,
- * and classifies every failure: refused URLs are permanent, unavailable servers, broken and
+ * Streams a URL's body into a new file, never holding more than about a MiB of it in memory
+ * (the write stream's buffer), and classifies every failure: refused URLs are permanent, unavailable servers, broken and
  * stalled connections are transient. The returned Download can be read while it runs.
  */
 export function startDownload(o: DownloadOptions): Download {
@@ -164,20 +164,16 @@ export function startDownload(o: DownloadOptions): Download {
       return ended?.error;
     },
     waitFor(n: number) {
-      if (n <= bytes) return Promise.resolve();
-      if (ended) return Promise.reject(ended.error ?? new TransientError(`export download from ${where} ended after ${bytes} bytes, before byte ${n}`, { code: 'DownloadInterrupted', details: { url: where } }));
-      return new Promise<void>((resolve, reject) => waiters.add({ n, resolve, reject }));
+      return new Promise<void>((resolve, reject) => {
+        waiters.add({ n, resolve, reject });
+        settleWaiters();
+      });
     },
   };
 }
 
 /** Bytes the spool's write stream gathers before it writes (one writev per MiB, not per network chunk). */
 const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/** Downloads the whole body into `o.dest`; returns the byte count. */
-export async function downloadToFile(o: DownloadOptions): Promise<number> {
-  return await startDownload(o).done;
-}
 
 function statusError(res: Response, where: string): Error {
   const details = { url: where, status: res.status };

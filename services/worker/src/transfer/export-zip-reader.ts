@@ -67,8 +67,7 @@ export class ExportZipReader extends yauzl.Reader {
   }
 
   override async _close(): Promise<{}> {
-    await this.#file?.close();
-    this.#file = undefined;
+    await this.release();
     return {};
   }
 

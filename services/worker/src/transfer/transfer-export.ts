@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import yauzl, { type ZipFile } from 'yauzl-promise';
-import { PackagerError, PermanentError, describeError } from '@bp/shared';
+import { PermanentError, describeError } from '@bp/shared';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { describeUrl, startDownload } from './download-export.ts';
 import { ExportZipReader, httpRangeFetcher } from './export-zip-reader.ts';
@@ -37,7 +37,7 @@ import type { TransferDeps, TransferOptions, TransferredFile } from './types.ts'
 import { aborted } from './upload-entry.ts';
 import { uploadFiles } from './upload-files.ts';
 import { validateZipLimits } from './zip-limits.ts';
-import { planZipEntries } from './zip-plan.ts';
+import { planZipEntries, zipReadError } from './zip-plan.ts';
 
 const MiB = 1024 * 1024;
 const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000, followFromBytes: 8 * MiB };
@@ -132,9 +132,7 @@ async function openZip(reader: ExportZipReader, size: number): Promise<ZipFile> 
     // Sizes are checked by our hasher, which knows the declared size; Mac Archive Utility's truncated sizes are not supported.
     return await yauzl.fromReader(reader, size, { validateFilenames: false, strictFilenames: true, validateEntrySizes: false, supportMacArchive: false });
   } catch (err) {
-    // The reader's own errors (a broken download) keep their class; anything yauzl says is about the bytes.
-    if (err instanceof PackagerError) throw err;
-    throw new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
+    throw zipReadError(err);
   }
 }
 

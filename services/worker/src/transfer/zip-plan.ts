@@ -87,10 +87,17 @@ async function readNextEntry(zip: ZipFile): Promise<Entry | null> {
   try {
     return await zip.readEntry();
   } catch (err) {
-    // The reader's own errors (a broken download) keep their class; anything yauzl says is about the bytes.
-    if (err instanceof PackagerError) throw err;
-    throw new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
+    throw zipReadError(err);
   }
+}
+
+/**
+ * What a failed yauzl call means: the reader's own errors (a broken download) keep their class;
+ * anything yauzl says itself is about the bytes, a permanent ZipCorrupt.
+ */
+export function zipReadError(err: unknown): PackagerError {
+  if (err instanceof PackagerError) return err;
+  return new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
 }
 
 function tooManyEntries(count: number, max: number): PermanentError {
