@@ -27,27 +27,39 @@ export interface DownloadHead {
   etag?: string;
 }
 
+/** The body handed to one sequential reader: chunks in order, `null` once it ended whole. */
+export interface BodyReader {
+  next(): Promise<Buffer | null>;
+}
+
 /**
- * A download in progress into a spool file, readable while it runs: `waitFor(n)` resolves once
- * the first n bytes are on disk, so a reader can follow the download instead of waiting for its end.
+ * A download whose body waits, unread, until its reader is chosen: either the spool file
+ * (`spool()`, readable while it is written: `waitFor(n)` resolves once the first n bytes are on
+ * disk), or one sequential reader in memory (`stream()`), which then sets the pace.
  */
 export interface Download {
-  /** Resolves once the response headers are in and the spool file exists; rejects like `done`. */
+  /** Resolves once the response headers are in; rejects like `done`. */
   readonly head: Promise<DownloadHead>;
-  /** Resolves with the byte count once the whole body is on disk; rejects with a classified error. */
+  /** Resolves with the byte count once the whole body is read (and spooled); rejects with a classified error. */
   readonly done: Promise<number>;
-  /** Bytes on disk so far. */
+  /** Bytes read so far (spooled: on disk). */
   readonly bytes: number;
   /** The error the download ended with, once it has (undefined while it runs or after success). */
   readonly failure: unknown;
-  /** Resolves once at least `n` bytes are on disk; rejects if the download fails or ends first. */
+  /** Writes the body to the spool file. Does nothing if it is already spooling; an error if it is streamed. */
+  spool(): void;
+  /** The body for one sequential reader, or undefined if it is already being spooled. Once only. */
+  stream(): BodyReader | undefined;
+  /** Resolves once at least `n` bytes are on disk (spooling the body if no reader was chosen); rejects if the download fails or ends first. */
   waitFor(n: number): Promise<void>;
 }
 
 /**
- * Streams a URL's body into a new file, never holding more than about a MiB of it in memory
- * (the write stream's buffer), and classifies every failure: refused URLs are permanent, unavailable servers, broken and
- * stalled connections are transient. The returned Download can be read while it runs.
+ * GETs a URL and classifies every failure: refused URLs are permanent, unavailable servers,
+ * broken and stalled connections are transient. The body goes to a spool file (never holding
+ * more than about a MiB of it in memory: the write stream's buffer) or to one sequential reader;
+ * the stall timer runs only while a chunk is awaited from the network, so a reader that pauses
+ * the body is not a stalled server.
  */
 export function startDownload(o: DownloadOptions): Download {
   const where = describeUrl(o.url);
@@ -66,6 +78,8 @@ export function startDownload(o: DownloadOptions): Download {
     }
     return new TransientError(`export download from ${where} ${what}: ${(err as Error).message}`, { code: 'DownloadInterrupted', cause: err, details: { url: where } });
   };
+  const interrupted = (got: number, wanted: string) =>
+    new TransientError(`export download from ${where} ended after ${got} bytes, ${wanted}`, { code: 'DownloadInterrupted', details: { url: where } });
 
   let bytes = 0;
   let ended: { error?: unknown } | undefined;
@@ -73,22 +87,41 @@ export function startDownload(o: DownloadOptions): Download {
   const settleWaiters = () => {
     for (const w of waiters) {
       if (w.n <= bytes) w.resolve();
-      else if (ended) w.reject(ended.error ?? new TransientError(`export download from ${where} ended after ${bytes} bytes, before byte ${w.n}`, { code: 'DownloadInterrupted', details: { url: where } }));
+      else if (ended) w.reject(ended.error ?? interrupted(bytes, `before byte ${w.n}`));
       else continue;
       waiters.delete(w);
     }
   };
 
+  let mode: 'spool' | 'stream' | undefined;
+  let chooseMode!: () => void;
+  const modeChosen = new Promise<void>((resolve) => (chooseMode = resolve));
+  /** Settled by the stream reader: when it has read the end, or failed. */
+  let streamEnd!: { resolve: () => void; reject: (err: unknown) => void };
+  const streamEnded = new Promise<void>((resolve, reject) => (streamEnd = { resolve, reject }));
+  streamEnded.catch(() => undefined);
+  /** Rejects when the download is aborted from outside, so nothing waits on an abandoned reader. */
+  const abandoned = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(failure(o.signal?.reason, 'aborted'));
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  abandoned.catch(() => undefined);
+
   let announceHead!: (h: DownloadHead) => void;
   const head = new Promise<DownloadHead>((resolve) => (announceHead = resolve));
+  let pull: (() => Promise<Buffer | null>) | undefined;
   const done = (async () => {
     armStallTimer();
+    let body: AsyncIterator<Uint8Array> | undefined;
     try {
       let res: Response;
       try {
         res = await o.fetch(o.url, { signal, redirect: 'follow' });
       } catch (err) {
         throw failure(err, 'failed');
+      } finally {
+        clearTimeout(stallTimer);
       }
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
@@ -101,48 +134,45 @@ export function startDownload(o: DownloadOptions): Download {
         await res.body.cancel().catch(() => undefined);
         throw tooLarge(where, declared, o.maxBytes);
       }
-
-      // A write stream, not FileHandle writes: it batches the ~64 KiB network chunks into writev
-      // calls at half the CPU (measured: 0.55 vs 1.1-1.3 CPU-seconds per GB).
-      const out = createWriteStream(o.dest, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BATCH_BYTES });
-      // Always listened to: a write error (a full disk) must fail the download, not the process.
-      let writeError: unknown;
-      out.on('error', (err) => (writeError ??= err));
-      await once(out, 'open');
+      const iterator = (body = res.body[Symbol.asyncIterator]());
+      let received = 0;
+      pull = async () => {
+        armStallTimer();
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await iterator.next();
+        } catch (err) {
+          throw failure(err, 'broke off');
+        } finally {
+          clearTimeout(stallTimer);
+        }
+        if (r.done) {
+          if (declared !== undefined && received !== declared) throw interrupted(received, `of ${declared}`);
+          return null;
+        }
+        received += r.value.byteLength;
+        if (received > o.maxBytes) throw tooLarge(where, received, o.maxBytes);
+        return Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      };
       const etag = res.headers.get('etag') ?? undefined;
       announceHead({ ...(declared !== undefined ? { size: declared } : {}), ...(etag ? { etag } : {}) });
-      let received = 0;
-      try {
-        for await (const chunk of res.body) {
-          armStallTimer();
-          received += chunk.byteLength;
-          if (received > o.maxBytes) throw tooLarge(where, received, o.maxBytes);
-          const n = chunk.byteLength;
-          // Readers may use bytes once they are written: the callbacks come in order.
-          const more = out.write(chunk, (err) => {
-            if (err) return;
-            bytes += n;
-            settleWaiters();
-          });
-          if (!more) await once(out, 'drain');
-          if (writeError) throw writeError;
-        }
-        out.end();
-        await finished(out);
-      } catch (err) {
-        out.destroy();
-        throw failure(err, 'broke off');
-      } finally {
-        // The file must be closed before anyone removes it.
-        if (!out.closed) await once(out, 'close').catch(() => undefined);
-      }
-      if (declared !== undefined && bytes !== declared) {
-        throw new TransientError(`export download from ${where} ended after ${bytes} of ${declared} bytes`, { code: 'DownloadInterrupted', details: { url: where } });
-      }
+
+      await Promise.race([modeChosen, abandoned]);
+      if (mode === 'spool') {
+        const onWritten = (n: number) => {
+          bytes += n;
+          settleWaiters();
+        };
+        await spoolBody(o.dest, pull, onWritten).catch((err: unknown) => {
+          throw failure(err, 'could not be spooled');
+        });
+      } else await Promise.race([streamEnded, abandoned]);
       ended = {};
       return bytes;
     } catch (err) {
       ended = { error: err };
+      // Stop the connection: nobody reads the rest.
+      await body?.return?.().catch(() => undefined);
       throw err;
     } finally {
       clearTimeout(stallTimer);
@@ -154,6 +184,12 @@ export function startDownload(o: DownloadOptions): Download {
   done.catch(() => undefined);
   headOrFailure.catch(() => undefined);
 
+  const spool = () => {
+    if (mode === 'stream') throw new Error('export download is already streamed, it cannot be spooled');
+    if (mode) return;
+    mode = 'spool';
+    chooseMode();
+  };
   return {
     head: headOrFailure,
     done,
@@ -163,13 +199,73 @@ export function startDownload(o: DownloadOptions): Download {
     get failure() {
       return ended?.error;
     },
+    spool,
+    stream() {
+      if (mode) return undefined;
+      mode = 'stream';
+      chooseMode();
+      let over = false;
+      return {
+        next: async () => {
+          if (over) return null;
+          await Promise.race([headOrFailure, abandoned]);
+          try {
+            const chunk = await pull!();
+            if (chunk) bytes += chunk.length;
+            else {
+              over = true;
+              streamEnd.resolve();
+            }
+            return chunk;
+          } catch (err) {
+            over = true;
+            streamEnd.reject(err);
+            throw err;
+          }
+        },
+      };
+    },
     waitFor(n: number) {
+      if (mode === 'stream') return Promise.reject(new Error('export download is streamed: there is no spool to wait for'));
+      spool();
       return new Promise<void>((resolve, reject) => {
         waiters.add({ n, resolve, reject });
         settleWaiters();
       });
     },
   };
+}
+
+/**
+ * Writes the body to a new spool file through a write stream, not FileHandle writes: it batches
+ * the ~64 KiB network chunks into writev calls at half the CPU (measured: 0.55 vs 1.1-1.3
+ * CPU-seconds per GB). `onWritten` hears of each chunk once it is on disk, in order.
+ */
+async function spoolBody(dest: string, pull: () => Promise<Buffer | null>, onWritten: (n: number) => void): Promise<void> {
+  const out = createWriteStream(dest, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BATCH_BYTES });
+  // Always listened to: a write error (a full disk) must fail the download, not the process.
+  let writeError: unknown;
+  out.on('error', (err) => (writeError ??= err));
+  try {
+    await once(out, 'open');
+    for (let chunk = await pull(); chunk; chunk = await pull()) {
+      const n = chunk.length;
+      // Readers may use bytes once they are written: the callbacks come in order.
+      const more = out.write(chunk, (err) => {
+        if (!err) onWritten(n);
+      });
+      if (!more) await once(out, 'drain');
+      if (writeError) throw writeError;
+    }
+    out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  } finally {
+    // The file must be closed before anyone removes it.
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
+  }
 }
 
 /** Bytes the spool's write stream gathers before it writes (one writev per MiB, not per network chunk). */

@@ -1,7 +1,9 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl-promise';
+import { TransientError } from '@bp/shared';
 import type { Download } from './download-export.ts';
+import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-source.ts';
 
 /**
  * A yauzl Reader over an export ZIP that is still downloading, so files can go up to S3 while
@@ -9,16 +11,17 @@ import type { Download } from './download-export.ts';
  *
  * A ZIP's central directory is at its end, and an unsafe ZIP must upload nothing, so every entry
  * has to be known before the first upload. Waiting for the whole download would serialise the
- * download and the upload. Instead, while the directory is read, bytes not yet on disk are
- * fetched with HTTP Range requests for the ZIP's tail (S3's presigned GET honours Range); once
- * the directory is read (`directoryRead()`), every read follows the spool file: it is served
- * from disk as soon as the download has written the bytes it needs, streaming entry data as it
- * arrives. The download itself is never slowed: it writes to disk at network speed.
+ * download and the upload. Instead, while the directory is read, the ZIP's tail is fetched with
+ * HTTP Range requests (S3's presigned GET honours Range) and the download's body waits unread.
+ * Once the directory is read (`directoryRead()`), the entries are read in one pass over the
+ * download as it arrives (SequentialZipSource): no spool file, no disk, memory bounded.
  *
  * The tail is only trusted if it is the same object: a 206 whose Content-Range names the same
  * total size, sent under `If-Match` with the download's ETag when it has one. Anything else —
  * no Range support, another status, a network error, a directory larger than
- * `maxDirectoryBytes` — and the reader simply waits for the download, as a plain spool would.
+ * `maxDirectoryBytes` — and the download goes to a spool file, which the reader follows: a read
+ * is served from disk as soon as the download has written the bytes it needs. So do ZIPs whose
+ * entries are out of order or overlap, which one pass cannot read.
  */
 export class ExportZipReader extends yauzl.Reader {
   readonly #path: string;
@@ -26,7 +29,10 @@ export class ExportZipReader extends yauzl.Reader {
   readonly #download: Download;
   readonly #fetchRange: RangeFetcher | undefined;
   readonly #maxDirectoryBytes: number;
-  #file: FileHandle | undefined;
+  /** The spool file, opened once there is one (the download creates it when it starts spooling). */
+  #file: Promise<FileHandle> | undefined;
+  /** Entry data read straight from the download, when it was still unread once the directory was. */
+  #source: SequentialZipSource | undefined;
   /** Bytes [tail.start, size) held in memory, fetched by Range while the directory was read. */
   #tail: { start: number; bytes: Buffer } | undefined;
   #readingDirectory = true;
@@ -43,16 +49,29 @@ export class ExportZipReader extends yauzl.Reader {
     this.#maxDirectoryBytes = o.maxDirectoryBytes;
   }
 
-  /** Closes the spool file whatever state yauzl left the reader in (a failed open does not close it). */
+  /** Settles any read still waiting and closes the spool file, whatever state yauzl left the reader in. */
   async release(): Promise<void> {
+    this.#source?.destroy(new TransientError('export transfer ended before this read was answered', { code: 'TransferAborted' }));
     const file = this.#file;
     this.#file = undefined;
-    await file?.close().catch(() => undefined);
+    const handle = await file?.catch(() => undefined);
+    await handle?.close().catch(() => undefined);
   }
 
-  /** The directory has been read: from now on reads follow the download (entry data). */
-  directoryRead(): void {
+  /**
+   * The directory has been read: entry data from now on. If the download is still unread (the
+   * whole directory came by Range) and the entries lie in order, they are read in one pass over
+   * the download, without a spool; otherwise from the spool as the download writes it.
+   */
+  directoryRead(spans: readonly EntrySpan[]): 'stream' | 'spool' {
     this.#readingDirectory = false;
+    const body = spansInOrder(spans) ? this.#download.stream() : undefined;
+    if (body) {
+      this.#source = new SequentialZipSource(body, spans);
+      return 'stream';
+    }
+    this.#download.spool();
+    return 'spool';
   }
 
   /** Range requests made, and whether the tail was used (for logs and tests). */
@@ -60,9 +79,8 @@ export class ExportZipReader extends yauzl.Reader {
     return { requests: this.#rangeRequests, tailBytes: this.#tail?.bytes.length ?? 0 };
   }
 
-  // The typings say Promise<{}>; yauzl ignores the value.
+  // The typings say Promise<{}>; yauzl ignores the value. Nothing to open yet: see #handle().
   override async _open(): Promise<{}> {
-    this.#file = await open(this.#path, 'r');
     return {};
   }
 
@@ -72,24 +90,28 @@ export class ExportZipReader extends yauzl.Reader {
   }
 
   override async _read(start: number, length: number): Promise<Buffer> {
+    if (this.#source) return this.#source.read(start, length);
     const end = start + length;
     const fromTail = this.#fromTail(start, end) ?? (await this.#fetchTail(start, end));
     if (fromTail) return fromTail;
+    // Anything the tail cannot give comes from the spool (which starts the spool if it had not).
     await this.#download.waitFor(end);
     const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await this.#handle().read(buf, 0, length, start);
+    const { bytesRead } = await (await this.#handle()).read(buf, 0, length, start);
     if (bytesRead !== length) throw new Error('Unexpected end of file');
     return buf;
   }
 
   override _createReadStream(start: number, length: number): Readable {
+    if (this.#source) return this.#source.stream(start, length);
     const fromTail = this.#fromTail(start, start + length);
     if (fromTail) return Readable.from([fromTail]);
-    return new FollowingFileStream(this.#handle(), start, start + length, this.#download);
+    return new FollowingFileStream(() => this.#handle(), start, start + length, this.#download);
   }
 
-  #handle(): FileHandle {
-    if (!this.#file) throw new Error('ExportZipReader is not open');
+  /** The spool file for reading; only asked for once the download has written to it. */
+  #handle(): Promise<FileHandle> {
+    this.#file ??= open(this.#path, 'r');
     return this.#file;
   }
 
@@ -164,7 +186,7 @@ class FollowingFileStream extends Readable {
   readonly #end: number;
 
   constructor(
-    private readonly file: FileHandle,
+    private readonly file: () => Promise<FileHandle>,
     start: number,
     end: number,
     private readonly download: Download,
@@ -186,7 +208,7 @@ class FollowingFileStream extends Readable {
     if (this.download.bytes <= this.#pos) await this.download.waitFor(this.#pos + 1);
     const n = Math.min(READ_CHUNK_BYTES, this.#end - this.#pos, this.download.bytes - this.#pos);
     const buf = Buffer.allocUnsafe(n);
-    const { bytesRead } = await this.file.read(buf, 0, n, this.#pos);
+    const { bytesRead } = await (await this.file()).read(buf, 0, n, this.#pos);
     if (bytesRead === 0) throw new Error('Unexpected end of file');
     this.#pos += bytesRead;
     this.push(bytesRead === n ? buf : buf.subarray(0, bytesRead));

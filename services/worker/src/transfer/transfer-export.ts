@@ -1,18 +1,18 @@
 /**
  * Streaming export transfer: Benchling's export ZIP → files under a prefix in S3.
  *
- * 1. Download the presigned URL into a temp file in `tmpDir` (never into memory), refusing
- *    more than `limits.maxZipBytes`. The download runs on its own, at network speed.
- * 2. Meanwhile read the whole central directory — at the end of the ZIP, so fetched with an HTTP
- *    Range request for the tail (see ExportZipReader; without Range support, from the spool once
- *    the download has it) — and refuse the ZIP if anything is unsafe (`..`, absolute paths,
- *    drive letters, symlinks, too many entries, too large, too compressed, duplicates): an
- *    unsafe ZIP uploads nothing, and its download is stopped.
- * 3. Stream each file entry, in ZIP order, from the spool as its bytes arrive, through inflate →
- *    `sha2-256-chunked` hasher → S3 (multipart above one part; each part's chunk digest is its
- *    signed payload hash, see part-digests.ts). Memory per file ≈ partSizeBytes
- *    × (queueSize + 1), whatever the export size. The streamed bytes must match the declared
- *    sizes, so a lying header cannot smuggle a bomb past the checks of step 2.
+ * 1. GET the presigned URL, refusing more than `limits.maxZipBytes`.
+ * 2. Read the whole central directory — at the end of the ZIP, so fetched with an HTTP Range
+ *    request for the tail while the download's body waits (see ExportZipReader) — and refuse the
+ *    ZIP if anything is unsafe (`..`, absolute paths, drive letters, symlinks, too many entries,
+ *    too large, too compressed, duplicates): an unsafe ZIP uploads nothing, and its download is
+ *    stopped.
+ * 3. Stream each file entry, in ZIP order, straight from the download (or, for small ZIPs,
+ *    servers without Range support and out-of-order ZIPs, from a temp file in `tmpDir` as the
+ *    download writes it), through inflate → `sha2-256-chunked` hasher → S3 (multipart above one
+ *    part; each part's chunk digest is its signed payload hash, see part-digests.ts). Memory per
+ *    file ≈ partSizeBytes × (queueSize + 1), whatever the export size. The streamed bytes must
+ *    match the declared sizes, so a lying header cannot smuggle a bomb past the checks of step 2.
  * 4. All or nothing: if anything fails or the signal aborts, the in-flight multipart upload is
  *    aborted and the objects already written by this call are deleted (by version id when the
  *    bucket is versioned, which restores any previous version). A download that breaks is the
@@ -80,23 +80,23 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
   let reader: ExportZipReader | undefined;
   try {
     const head = await download.head;
-    // Without a trustworthy length the ZIP's end is unknown until the download ends.
+    // Small ZIPs, and ZIPs of unknown length (whose end is unknown until the download ends), are spooled.
+    const follow = head.size !== undefined && head.size >= (o.followFromBytes ?? DEFAULTS.followFromBytes);
+    if (!follow) download.spool();
     const zipBytes = head.size ?? (await download.done);
     reader = new ExportZipReader({
       path: zipPath,
       size: zipBytes,
       download,
-      ...(zipBytes >= (o.followFromBytes ?? DEFAULTS.followFromBytes)
-        ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }) }
-        : {}),
+      ...(follow ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }) } : {}),
       maxDirectoryBytes: MAX_DIRECTORY_BYTES,
     });
     const zip = await openZip(reader, zipBytes);
     let result: TransferredFile[];
     try {
       const files = await planZipEntries(zip, { prefix: o.prefix, limits: o.limits, zipBytes });
-      reader.directoryRead();
-      log.debug('export directory read', { url: describeUrl(o.downloadUrl), zipBytes, files: files.length, downloadedBytes: download.bytes, ...reader.rangeStats, ms: Date.now() - started });
+      const entries = reader.directoryRead(files.map((f) => ({ name: f.entry.filename, headerOffset: f.entry.fileHeaderOffset, compressedSize: f.entry.compressedSize })));
+      log.debug('export directory read', { url: describeUrl(o.downloadUrl), zipBytes, files: files.length, entries, downloadedBytes: download.bytes, ...reader.rangeStats, ms: Date.now() - started });
       result = await uploadFiles(deps.s3, files, { bucket: o.bucket, partSizeBytes, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
       // Every file came from it, but the download must still end whole: a short or broken body fails the transfer.
       await download.done;

@@ -19,7 +19,11 @@ export interface TransferOptions {
   prefix: string;
   /** Size, count and ratio limits that stop ZIP bombs; see DEFAULT_ZIP_LIMITS. */
   limits: ZipLimits;
-  /** Directory for the spooled ZIP (created if missing); needs up to `limits.maxZipBytes` free. */
+  /**
+   * Directory for the ZIP when it has to be spooled (created if missing): ZIPs below
+   * `followFromBytes`, servers without Range support, out-of-order ZIPs. Needs up to
+   * `limits.maxZipBytes` free then; a followed ZIP streams without touching it.
+   */
   tmpDir: string;
   /** Multipart part size, bytes. Default 8 MiB (S3 minimum 5 MiB). */
   partSizeBytes?: number;

@@ -28,7 +28,7 @@ export interface UploadEntryOptions {
 export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<TransferredFile> {
   const { file } = o;
   if (o.signal?.aborted) throw aborted(o.signal.reason);
-  const source = await openEntry(file);
+  const source = await openEntry(file, o.signal);
   // Each part is one hash chunk when the sizes agree: the signer can reuse the chunk's digest.
   const digests = chunkSizeFor(file.size) === o.partSizeBytes ? collectPartDigests(s3, o.bucket, file.key) : undefined;
   const hashing = new HashingPassThrough(file.size, digests?.onChunk);
@@ -81,11 +81,25 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
   }
 }
 
-async function openEntry(file: PlannedFile): Promise<Readable> {
+/**
+ * The entry's data stream. Its local header may wait on the download (entries are read in
+ * order), so a stop signal ends the wait; a stream that opens after that is closed at once.
+ */
+async function openEntry(file: PlannedFile, signal: AbortSignal | undefined): Promise<Readable> {
+  const opening = file.entry.openReadStream();
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(aborted(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    return await file.entry.openReadStream();
+    return await Promise.race([opening, stopped]);
   } catch (err) {
-    throw corrupt(file, err);
+    opening.then((s) => s.destroy(), () => undefined);
+    // The reader's own errors (a broken download) keep their class; anything else is about the ZIP.
+    throw err instanceof PackagerError ? err : corrupt(file, err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort!);
   }
 }
 

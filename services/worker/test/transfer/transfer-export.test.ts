@@ -234,6 +234,8 @@ describe('export transfer (ZIP download → S3)', function () {
       );
       try {
         expect(await appears(`${prefix}first.txt`, 10_000), 'first.txt in S3 while the download is paused').to.equal(true);
+        // Straight from the download: no spool file.
+        expect(await readdir(tmpDir), 'files in the temp directory').to.deep.equal([]);
       } finally {
         resume();
       }
@@ -289,6 +291,30 @@ describe('export transfer (ZIP download → S3)', function () {
       const noEtag = transfer(undefined, { ...follow, route: { body: zip, rangeBody: other, headers: { etag: '' } } });
       expect((await noEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
       expect((await objectBytes(`${noEtag.prefix}real.txt`)).equals(data)).to.equal(true);
+    });
+
+    it('reads a ZIP whose directory lists the entries in another order than their data (from a spool)', async () => {
+      const a = randomBytes(300_000);
+      const b = textBytes(200_000, 5);
+      const c = randomBytes(100_000);
+      const zip = buildZip(
+        [
+          { name: 'a.bin', data: a, method: 'store' },
+          { name: 'b.txt', data: b },
+          { name: 'c.bin', data: c, method: 'store' },
+        ],
+        { directoryOrder: [2, 0, 1] },
+      );
+      const { prefix, run } = transfer(zip, follow);
+      const files = await run;
+      expect(files.map((f) => [f.logicalKey, f.size])).to.deep.equal([
+        ['c.bin', c.length],
+        ['a.bin', a.length],
+        ['b.txt', b.length],
+      ]);
+      for (const [name, data] of [['a.bin', a], ['b.txt', b], ['c.bin', c]] as const) {
+        expect((await objectBytes(`${prefix}${name}`)).equals(data), name).to.equal(true);
+      }
     });
 
     it('fails with the download\'s error when it breaks after files went up, and deletes them', async () => {

@@ -20,7 +20,7 @@ export interface ZipEntrySpec {
  * A minimal ZIP writer for tests. yazl (what the simulator uses) refuses to write the unsafe
  * names and lying sizes these tests need, so the archive is assembled by hand, per APPNOTE 4.3.
  */
-export function buildZip(entries: ZipEntrySpec[]): Buffer {
+export function buildZip(entries: ZipEntrySpec[], o: { directoryOrder?: number[] } = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -76,7 +76,8 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
     centrals.push(Buffer.concat([central, name]));
     offset += localRecord.length;
   }
-  const cd = Buffer.concat(centrals);
+  // The central directory may list the entries in another order than their data (`directoryOrder`: indexes into `entries`).
+  const cd = Buffer.concat(o.directoryOrder ? o.directoryOrder.map((i) => centrals[i]!) : centrals);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
   eocd.writeUInt16LE(entries.length, 8);
