@@ -46,6 +46,8 @@ export interface Download {
   readonly bytes: number;
   /** The error the download ended with, once it has (undefined while it runs or after success). */
   readonly failure: unknown;
+  /** Times a broken or stalled connection was picked up where it stopped (by Range). */
+  readonly resumes: number;
   /** Writes the body to the spool file. Does nothing if it is already spooling; an error if it is streamed. */
   spool(): void;
   /** The body for one sequential reader, or undefined if it is already being spooled. Once only. */
@@ -56,20 +58,27 @@ export interface Download {
 
 /**
  * GETs a URL and classifies every failure: refused URLs are permanent, unavailable servers,
- * broken and stalled connections are transient. The body goes to a spool file (never holding
+ * broken and stalled connections are transient. A connection that breaks or stalls mid-body is
+ * resumed by Range from the byte it stopped at, up to MAX_RESUMES times. The body goes to a spool file (never holding
  * more than about a MiB of it in memory: the write stream's buffer) or to one sequential reader;
  * the stall timer runs only while a chunk is awaited from the network, so a reader that pauses
  * the body is not a stalled server.
  */
 export function startDownload(o: DownloadOptions): Download {
   const where = describeUrl(o.url);
-  const stall = new AbortController();
+  // One stall timer per request: a stalled connection is given up, and may be resumed by another.
+  let stall = new AbortController();
+  let signal = attemptSignal();
+  function attemptSignal(): AbortSignal {
+    stall = new AbortController();
+    return o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
+  }
   let stallTimer: NodeJS.Timeout | undefined;
   const armStallTimer = () => {
     clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => stall.abort(), o.stallTimeoutMs);
+    const current = stall;
+    stallTimer = setTimeout(() => current.abort(), o.stallTimeoutMs);
   };
-  const signal = o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
   const failure = (err: unknown, what: string): Error => {
     if (err instanceof PermanentError || err instanceof TransientError) return err;
     if (o.signal?.aborted) return new TransientError(`export download from ${where} aborted`, { code: 'TransferAborted', cause: o.signal.reason });
@@ -82,6 +91,7 @@ export function startDownload(o: DownloadOptions): Download {
     new TransientError(`export download from ${where} ended after ${got} bytes, ${wanted}`, { code: 'DownloadInterrupted', details: { url: where } });
 
   let bytes = 0;
+  let resumes = 0;
   let ended: { error?: unknown } | undefined;
   const waiters = new Set<{ n: number; resolve: () => void; reject: (err: unknown) => void }>();
   const settleWaiters = () => {
@@ -134,27 +144,64 @@ export function startDownload(o: DownloadOptions): Download {
         await res.body.cancel().catch(() => undefined);
         throw tooLarge(where, declared, o.maxBytes);
       }
-      const iterator = (body = res.body[Symbol.asyncIterator]());
+      const etag = res.headers.get('etag') ?? undefined;
+      let iterator: AsyncIterator<Uint8Array> = (body = res.body[Symbol.asyncIterator]());
       let received = 0;
-      pull = async () => {
+      /**
+       * A connection that broke or stalled mid-body is picked up where it stopped: a Range
+       * request for the rest, under If-Match with the first answer's ETag, counted only if it is
+       * a 206 for exactly those bytes of an object of the same size. Otherwise the error stands.
+       */
+      const resume = async (cause: Error): Promise<AsyncIterator<Uint8Array> | undefined> => {
+        const resumable = cause instanceof TransientError && (cause.code === 'DownloadInterrupted' || cause.code === 'DownloadStalled');
+        if (!resumable || declared === undefined || resumes >= MAX_RESUMES || o.signal?.aborted) return undefined;
+        resumes++;
+        await iterator.return?.().catch(() => undefined);
+        signal = attemptSignal();
         armStallTimer();
-        let r: IteratorResult<Uint8Array>;
         try {
-          r = await iterator.next();
-        } catch (err) {
-          throw failure(err, 'broke off');
+          const r = await o.fetch(o.url, { signal, redirect: 'follow', headers: { range: `bytes=${received}-${declared - 1}`, ...(etag ? { 'if-match': etag } : {}) } });
+          const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(r.headers.get('content-range') ?? '');
+          const exact = r.status === 206 && !r.headers.get('content-encoding') && range && Number(range[1]) === received && Number(range[2]) === declared - 1 && Number(range[3]) === declared;
+          if (!exact || !r.body) {
+            await r.body?.cancel().catch(() => undefined);
+            return undefined;
+          }
+          return r.body[Symbol.asyncIterator]();
+        } catch {
+          return undefined;
         } finally {
           clearTimeout(stallTimer);
         }
-        if (r.done) {
-          if (declared !== undefined && received !== declared) throw interrupted(received, `of ${declared}`);
-          return null;
-        }
-        received += r.value.byteLength;
-        if (received > o.maxBytes) throw tooLarge(where, received, o.maxBytes);
-        return Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
       };
-      const etag = res.headers.get('etag') ?? undefined;
+      pull = async () => {
+        for (;;) {
+          armStallTimer();
+          let r: IteratorResult<Uint8Array>;
+          try {
+            r = await iterator.next();
+          } catch (err) {
+            clearTimeout(stallTimer);
+            const broke = failure(err, 'broke off');
+            // Every byte is in: only the end of the body was lost.
+            if (declared !== undefined && received === declared) return null;
+            const rest = await resume(broke);
+            if (!rest) throw broke;
+            iterator = body = rest;
+            continue;
+          } finally {
+            clearTimeout(stallTimer);
+          }
+          if (r.done) {
+            if (declared !== undefined && received !== declared) throw interrupted(received, `of ${declared}`);
+            return null;
+          }
+          received += r.value.byteLength;
+          if (received > o.maxBytes) throw tooLarge(where, received, o.maxBytes);
+          if (declared !== undefined && received > declared) throw interrupted(received, `more than the ${declared} it declared`);
+          return Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        }
+      };
       announceHead({ ...(declared !== undefined ? { size: declared } : {}), ...(etag ? { etag } : {}) });
 
       await Promise.race([modeChosen, abandoned]);
@@ -198,6 +245,9 @@ export function startDownload(o: DownloadOptions): Download {
     },
     get failure() {
       return ended?.error;
+    },
+    get resumes() {
+      return resumes;
     },
     spool,
     stream() {
@@ -267,6 +317,9 @@ async function spoolBody(dest: string, pull: () => Promise<Buffer | null>, onWri
     if (!out.closed) await once(out, 'close').catch(() => undefined);
   }
 }
+
+/** Most times one download is picked up again after its connection broke or stalled. */
+const MAX_RESUMES = 3;
 
 /** Bytes the spool's write stream gathers before it writes (one writev per MiB, not per network chunk). */
 const WRITE_BATCH_BYTES = 1024 * 1024;

@@ -1,7 +1,8 @@
 /**
  * Streaming export transfer: Benchling's export ZIP → files under a prefix in S3.
  *
- * 1. GET the presigned URL, refusing more than `limits.maxZipBytes`.
+ * 1. GET the presigned URL, refusing more than `limits.maxZipBytes`. A connection that breaks or
+ *    stalls mid-body is picked up where it stopped, by Range under the same ETag (up to 3 times).
  * 2. Read the whole central directory — at the end of the ZIP, so fetched with an HTTP Range
  *    request for the tail while the download's body waits (see ExportZipReader) — and refuse the
  *    ZIP if anything is unsafe (`..`, absolute paths, drive letters, symlinks, too many entries,
@@ -109,7 +110,7 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
     }
     const bytes = result.reduce((n, f) => n + f.size, 0);
     const ms = Date.now() - started;
-    log.info('export transfer done', { files: result.length, bytes, zipBytes, ms, mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10 });
+    log.info('export transfer done', { files: result.length, bytes, zipBytes, ms, mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10, downloadResumes: download.resumes });
     return result;
   } catch (caught) {
     // A download that broke first is the cause of whatever the readers then saw: report it, not its echo.

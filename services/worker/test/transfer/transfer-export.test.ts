@@ -329,7 +329,8 @@ describe('export transfer (ZIP download → S3)', function () {
       const resumed = new Promise<void>((r) => (resume = r));
       try {
         // Paused after 1 MiB until both small files are in S3, then cut at 2 MiB.
-        const { prefix, run } = transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB } });
+        // Resuming the cut connection is refused too (the ZIP's tail, fetched first, is not).
+        const { prefix, run } = transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB, refuseRangeBefore: zip.length - 200_000 } });
         const failed = expectRejection(run);
         const uploadedBeforeCut = (await appears(`${prefix}a.txt`, 10_000)) && (await appears(`${prefix}b.txt`, 10_000));
         resume();
@@ -493,18 +494,44 @@ describe('export transfer (ZIP download → S3)', function () {
       expect((err as TransientError).retryAfterMs).to.equal(7000);
     });
 
-    it('turns a refused connection and a connection cut mid-body into TransientErrors', async () => {
+    it('turns a refused connection, and a connection cut mid-body that cannot be resumed, into TransientErrors', async () => {
       const refused = await expectRejection(transfer(Buffer.alloc(0), { downloadUrl: 'http://127.0.0.1:1/export.zip' }).run);
       expect(refused).to.be.instanceOf(TransientError);
       const zip = buildZip([{ name: 'a.bin', data: randomBytes(500_000) }]);
-      const cut = await expectRejection(transfer(undefined, { route: { body: zip, cutAfterBytes: 200_000 } }).run);
+      // Without Range support there is no picking up where it broke.
+      const cut = await expectRejection(transfer(undefined, { route: { body: zip, cutAfterBytes: 200_000, ignoreRange: true } }).run);
       expect(cut).to.be.instanceOf(TransientError);
       expect(cut.code).to.equal('DownloadInterrupted');
     });
 
+    it('picks up a connection that broke or stalled mid-body where it stopped, streamed or spooled', async () => {
+      const data = randomBytes(3 * MiB);
+      const zip = buildZip([
+        { name: 'a.txt', data: textBytes(50_000, 3) },
+        { name: 'b.bin', data, method: 'store' },
+      ]);
+      for (const [how, route, extra] of [
+        ['cut, streamed', { cutAfterBytes: MiB }, { followFromBytes: 0 }],
+        ['stalled, streamed', { stallAfterBytes: MiB }, { followFromBytes: 0, stallTimeoutMs: 300 }],
+        ['cut, spooled', { cutAfterBytes: MiB }, {}],
+      ] as const) {
+        const before = server.rangeRequests.length;
+        const { prefix, run } = transfer(undefined, { route: { body: zip, ...route }, ...extra });
+        const files = await run;
+        expect(files.map((f) => f.logicalKey), how).to.deep.equal(['a.txt', 'b.bin']);
+        expect((await objectBytes(`${prefix}b.bin`)).equals(data), how).to.equal(true);
+        // One Range request picked the body up after the break (besides any for the directory).
+        const resumed = server.rangeRequests.slice(before).filter((r) => {
+          const start = Number(/bytes=(\d+)-/.exec(r)![1]);
+          return start > 0 && start <= MiB;
+        });
+        expect(resumed, how).to.have.length(1);
+      }
+    });
+
     it('gives up on a download that stops sending bytes', async () => {
       const zip = buildZip([{ name: 'a.bin', data: randomBytes(500_000) }]);
-      const err = await expectRejection(transfer(undefined, { route: { body: zip, stallAfterBytes: 100_000 }, stallTimeoutMs: 300 }).run);
+      const err = await expectRejection(transfer(undefined, { route: { body: zip, stallAfterBytes: 100_000, ignoreRange: true }, stallTimeoutMs: 300 }).run);
       expect(err).to.be.instanceOf(TransientError);
       expect(err.code).to.equal('DownloadStalled');
     });

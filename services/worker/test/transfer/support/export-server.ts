@@ -18,6 +18,8 @@ export interface Served {
   ignoreRange?: boolean;
   /** Serve Range requests from this body instead (the object changed between requests). */
   rangeBody?: Buffer;
+  /** Answer 503 to Range requests that start before this byte (a resume fails, the tail still works). */
+  refuseRangeBefore?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export class ExportServer {
       const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
       if (range && !r.ignoreRange && (r.status ?? 200) === 200) {
         this.rangeRequests.push(`${url.pathname} ${req.headers.range}`);
+        if (r.refuseRangeBefore !== undefined && Number(range[1]) < r.refuseRangeBefore) return res.writeHead(503).end();
         const whole = r.rangeBody ?? r.body ?? Buffer.alloc(0);
         const etag = etagOf(whole);
         if (req.headers['if-match'] && req.headers['if-match'] !== etag) return res.writeHead(412).end();
@@ -57,7 +60,10 @@ export class ExportServer {
       const limit = Math.min(body.length, r.stallAfterBytes ?? r.cutAfterBytes ?? body.length);
       for (let o = 0; o < limit; o += 65_536) {
         if (r.pauseAfterBytes !== undefined && o >= r.pauseAfterBytes && o - 65_536 < r.pauseAfterBytes) await r.resume;
-        res.write(body.subarray(o, Math.min(limit, o + 65_536)));
+        const chunk = body.subarray(o, Math.min(limit, o + 65_536));
+        // Before a cut, let every byte go out first: the client sees the headers and `limit` bytes, then the break.
+        if (r.cutAfterBytes !== undefined) await new Promise<void>((resolve) => res.write(chunk, () => resolve()));
+        else res.write(chunk);
       }
       if (r.cutAfterBytes !== undefined) res.socket?.destroy();
       else if (r.stallAfterBytes === undefined) res.end();
