@@ -1,6 +1,7 @@
 /**
  * One measured transfer in a process of its own, so its peak RSS is the worker's alone.
- * mode `worker`: the pipeline's transferExport (HTTP download → spool → unzip → hash → multipart upload).
+ * mode `worker`: the pipeline's transferExport (HTTP download → unzip → hash → multipart upload, the entries
+ *   streamed from the download as it arrives).
  * mode `plain`: lib-storage uploads of the same files from local disk, no hashing, same part size and concurrency.
  * Prints one JSON line: { ms, bytes, files, peakRssMb, cpuMs } (cpuMs: this process's user + system CPU).
  */

@@ -1,6 +1,6 @@
 /**
- * `pnpm bench transfer`: the worker's streaming transfer (download → spool → unzip → hash →
- * multipart upload) against a plain upload of the same bytes to the same S3, in one run, for a
+ * `pnpm bench transfer`: the worker's streaming transfer (download → unzip → hash → multipart
+ * upload) against a plain upload of the same bytes to the same S3, in one run, for a
  * ~20 MB and a ~1 GB export. Each side runs in its own process so peak RSS is its own.
  * Targets (reported, not asserted): throughput ≥ 0.8 × plain; peak RSS < 300 MB at 1 GB and no
  * more than 50 MB above the 20 MB run.
@@ -120,7 +120,7 @@ export async function runTransferBench(): Promise<void> {
     const big = rows.at(-1);
     if (small && big && big !== small) {
       console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.worker.peakRssMb - small.worker.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.worker.peakRssMb} MB (target < 300 MB)`);
-      // For scale: the same growth for the plain lib-storage upload, which has no download, spool or hashing.
+      // For scale: the same growth for the plain lib-storage upload, which has no download or hashing.
       console.log(`plain upload's peak RSS growth over the same sizes: ${big.plain.peakRssMb - small.plain.peakRssMb} MB`);
     }
     const cpu = (ms: number) => (ms / 1000).toFixed(1);

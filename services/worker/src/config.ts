@@ -39,7 +39,7 @@ export interface WorkerConfig {
     allowedBaseUrls: RegExp[];
   };
   zipLimits: { maxZipBytes: number; maxTotalUncompressedBytes: number; maxEntries: number; maxCompressionRatio: number };
-  /** Directory for spooled export ZIPs. Default the OS temp dir. */
+  /** Directory for export ZIPs that are spooled rather than streamed (small, no Range support, out of order). Default the OS temp dir. */
   tmpDir: string;
   /** Keep a FAILED/SUCCEEDED execution this many days. Default 90. */
   executionTtlDays: number;
