@@ -293,6 +293,28 @@ describe('export transfer (ZIP download → S3)', function () {
       expect((await objectBytes(`${noEtag.prefix}real.txt`)).equals(data)).to.equal(true);
     });
 
+    it('streams a ZIP with folder entries, an empty file and data descriptors, skipping what is not a file', async () => {
+      const a = textBytes(120_000, 11);
+      const b = randomBytes(200_000);
+      const zip = buildZip([
+        { name: 'docs/' },
+        { name: 'docs/a.txt', data: a, dataDescriptor: true },
+        { name: 'empty.txt' },
+        { name: 'raw/' },
+        { name: 'raw/b.bin', data: b, method: 'store', dataDescriptor: true },
+      ]);
+      const { prefix, run } = transfer(zip, follow);
+      const files = await run;
+      expect(files.map((f) => [f.logicalKey, f.size])).to.deep.equal([
+        ['docs/a.txt', a.length],
+        ['empty.txt', 0],
+        ['raw/b.bin', b.length],
+      ]);
+      expect((await objectBytes(`${prefix}docs/a.txt`)).equals(a)).to.equal(true);
+      expect((await objectBytes(`${prefix}raw/b.bin`)).equals(b)).to.equal(true);
+      expect((await objectBytes(`${prefix}empty.txt`)).length).to.equal(0);
+    });
+
     it('reads a ZIP whose directory lists the entries in another order than their data (from a spool)', async () => {
       const a = randomBytes(300_000);
       const b = textBytes(200_000, 5);
