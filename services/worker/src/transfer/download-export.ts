@@ -59,10 +59,10 @@ export interface Download {
 /**
  * GETs a URL and classifies every failure: refused URLs are permanent, unavailable servers,
  * broken and stalled connections are transient. A connection that breaks or stalls mid-body is
- * resumed by Range from the byte it stopped at, up to MAX_RESUMES times. The body goes to a spool file (never holding
- * more than about a MiB of it in memory: the write stream's buffer) or to one sequential reader;
- * the stall timer runs only while a chunk is awaited from the network, so a reader that pauses
- * the body is not a stalled server.
+ * resumed by Range from the byte it stopped at, up to MAX_RESUMES times. The body goes to a
+ * spool file (never holding more than about a MiB of it in memory: the write stream's buffer)
+ * or to one sequential reader; the stall timer runs only while a chunk is awaited from the
+ * network, so a reader that pauses the body is not a stalled server.
  */
 export function startDownload(o: DownloadOptions): Download {
   const where = describeUrl(o.url);

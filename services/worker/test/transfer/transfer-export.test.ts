@@ -315,6 +315,18 @@ describe('export transfer (ZIP download → S3)', function () {
       expect((await objectBytes(`${prefix}empty.txt`)).length).to.equal(0);
     });
 
+    it('stops the files waiting for their bytes when one fails, and rolls back the rest', async () => {
+      // The liar inflates past its declared size while the files after it wait on the download for
+      // their headers; its data is larger than its stream's buffer, so the source is still feeding it.
+      const liar: ZipEntrySpec = { name: 'liar.txt', data: randomBytes(3 * MiB), declaredSize: MiB };
+      const zip = buildZip([{ name: 'a.txt', data: textBytes(5000, 13) }, liar, ...['c', 'd', 'e'].map((n, i) => ({ name: `${n}.txt`, data: textBytes(80_000, 14 + i) }))]);
+      const { prefix, run } = transfer(zip, follow);
+      const err = await expectRejection(run);
+      expect(err.code).to.equal('ZipBomb');
+      expect(err.details.entry).to.equal('liar.txt');
+      expect(await keysUnder(prefix)).to.deep.equal([]);
+    });
+
     it('reads a ZIP whose directory lists the entries in another order than their data (from a spool)', async () => {
       const a = randomBytes(300_000);
       const b = textBytes(200_000, 5);
