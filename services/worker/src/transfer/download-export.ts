@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { PermanentError, TransientError } from '@bp/shared';
+import type { HttpAnswer, HttpGet } from './http-get.ts';
 
 export interface DownloadOptions {
   /** URL to GET; only its origin and path appear in errors (the query holds a signature). */
@@ -12,7 +13,7 @@ export interface DownloadOptions {
   maxBytes: number;
   /** Milliseconds without a byte after which the download counts as stalled. */
   stallTimeoutMs: number;
-  fetch: typeof fetch;
+  get: HttpGet;
   signal?: AbortSignal;
 }
 
@@ -123,36 +124,35 @@ export function startDownload(o: DownloadOptions): Download {
   let pull: (() => Promise<Buffer | null>) | undefined;
   const done = (async () => {
     armStallTimer();
-    let body: AsyncIterator<Uint8Array> | undefined;
+    let body: AsyncIterator<Buffer> | undefined;
     try {
-      let res: Response;
+      let res: HttpAnswer;
       try {
-        res = await o.fetch(o.url, { signal, redirect: 'follow' });
+        res = await o.get(o.url, { signal });
       } catch (err) {
         throw failure(err, 'failed');
       } finally {
         clearTimeout(stallTimer);
       }
-      if (!res.ok) {
-        await res.body?.cancel().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) {
+        res.discard();
         throw statusError(res, where);
       }
-      if (!res.body) throw new TransientError(`export download from ${where} returned no body`, { code: 'DownloadInterrupted', details: { url: where } });
       // Content-Length describes the encoded body; only trust it when the bytes arrive as sent.
-      const declared = res.headers.get('content-encoding') ? undefined : parseLength(res.headers.get('content-length'));
+      const declared = res.header('content-encoding') ? undefined : parseLength(res.header('content-length'));
       if (declared !== undefined && declared > o.maxBytes) {
-        await res.body.cancel().catch(() => undefined);
+        res.discard();
         throw tooLarge(where, declared, o.maxBytes);
       }
-      const etag = res.headers.get('etag') ?? undefined;
-      let iterator: AsyncIterator<Uint8Array> = (body = res.body[Symbol.asyncIterator]());
+      const etag = res.header('etag');
+      let iterator: AsyncIterator<Buffer> = (body = res.body[Symbol.asyncIterator]());
       let received = 0;
       /**
        * A connection that broke or stalled mid-body is picked up where it stopped: a Range
        * request for the rest, under If-Match with the first answer's ETag, counted only if it is
        * a 206 for exactly those bytes of an object of the same size. Otherwise the error stands.
        */
-      const resume = async (cause: Error): Promise<AsyncIterator<Uint8Array> | undefined> => {
+      const resume = async (cause: Error): Promise<AsyncIterator<Buffer> | undefined> => {
         const resumable = cause instanceof TransientError && (cause.code === 'DownloadInterrupted' || cause.code === 'DownloadStalled');
         if (!resumable || declared === undefined || resumes >= MAX_RESUMES || o.signal?.aborted) return undefined;
         resumes++;
@@ -160,11 +160,9 @@ export function startDownload(o: DownloadOptions): Download {
         signal = attemptSignal();
         armStallTimer();
         try {
-          const r = await o.fetch(o.url, { signal, redirect: 'follow', headers: { range: `bytes=${received}-${declared - 1}`, ...(etag ? { 'if-match': etag } : {}) } });
-          const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(r.headers.get('content-range') ?? '');
-          const exact = r.status === 206 && !r.headers.get('content-encoding') && range && Number(range[1]) === received && Number(range[2]) === declared - 1 && Number(range[3]) === declared;
-          if (!exact || !r.body) {
-            await r.body?.cancel().catch(() => undefined);
+          const r = await o.get(o.url, { signal, headers: { range: `bytes=${received}-${declared - 1}`, ...(etag ? { 'if-match': etag } : {}) } });
+          if (!isExactRange(r, received, declared - 1, declared)) {
+            r.discard();
             return undefined;
           }
           return r.body[Symbol.asyncIterator]();
@@ -177,29 +175,31 @@ export function startDownload(o: DownloadOptions): Download {
       pull = async () => {
         for (;;) {
           armStallTimer();
-          let r: IteratorResult<Uint8Array>;
+          let broke: Error | undefined;
+          let chunk: Buffer | undefined;
           try {
-            r = await iterator.next();
+            const r = await iterator.next();
+            if (!r.done) chunk = r.value;
+            // A body that ends short of its Content-Length broke off as surely as one that errors.
+            else if (declared !== undefined && received !== declared) broke = interrupted(received, `of ${declared}`);
+            else return null;
           } catch (err) {
+            broke = failure(err, 'broke off');
+          } finally {
             clearTimeout(stallTimer);
-            const broke = failure(err, 'broke off');
+          }
+          if (broke) {
             // Every byte is in: only the end of the body was lost.
             if (declared !== undefined && received === declared) return null;
             const rest = await resume(broke);
             if (!rest) throw broke;
             iterator = body = rest;
             continue;
-          } finally {
-            clearTimeout(stallTimer);
           }
-          if (r.done) {
-            if (declared !== undefined && received !== declared) throw interrupted(received, `of ${declared}`);
-            return null;
-          }
-          received += r.value.byteLength;
+          received += chunk!.length;
           if (received > o.maxBytes) throw tooLarge(where, received, o.maxBytes);
           if (declared !== undefined && received > declared) throw interrupted(received, `more than the ${declared} it declared`);
-          return Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+          return chunk!;
         }
       };
       announceHead({ ...(declared !== undefined ? { size: declared } : {}), ...(etag ? { etag } : {}) });
@@ -324,7 +324,13 @@ const MAX_RESUMES = 3;
 /** Bytes the spool's write stream gathers before it writes (one writev per MiB, not per network chunk). */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
-function statusError(res: Response, where: string): Error {
+/** True if `res` is a 206 for exactly bytes [first, last] of an object of `total` bytes, sent as stored. */
+export function isExactRange(res: HttpAnswer, first: number, last: number, total: number): boolean {
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.header('content-range') ?? '');
+  return res.status === 206 && !res.header('content-encoding') && !!range && Number(range[1]) === first && Number(range[2]) === last && Number(range[3]) === total;
+}
+
+function statusError(res: HttpAnswer, where: string): Error {
   const details = { url: where, status: res.status };
   const permanent = PERMANENT_STATUS[res.status];
   if (permanent) return new PermanentError(`export download from ${where} refused: HTTP ${res.status}`, { code: permanent, details });
@@ -332,7 +338,7 @@ function statusError(res: Response, where: string): Error {
     return new TransientError(`export download from ${where} unavailable: HTTP ${res.status}`, {
       code: 'DownloadUnavailable',
       details,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+      retryAfterMs: retryAfterMs(res.header('retry-after')),
     });
   }
   return new PermanentError(`export download from ${where} rejected: HTTP ${res.status}`, { code: 'DownloadRejected', details });
@@ -346,7 +352,7 @@ function tooLarge(where: string, bytes: number, max: number): PermanentError {
 }
 
 /** `Retry-After` as milliseconds: either delta-seconds or an HTTP date. */
-function retryAfterMs(header: string | null): number | undefined {
+function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
@@ -354,8 +360,8 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function parseLength(header: string | null): number | undefined {
-  if (header === null || !/^\d+$/.test(header)) return undefined;
+function parseLength(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d+$/.test(header)) return undefined;
   return Number(header);
 }
 

@@ -2,7 +2,8 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl-promise';
 import { TransientError } from '@bp/shared';
-import type { Download } from './download-export.ts';
+import { type Download, isExactRange } from './download-export.ts';
+import type { HttpGet } from './http-get.ts';
 import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-source.ts';
 
 /**
@@ -146,26 +147,23 @@ export type RangeFetcher = (start: number, end: number) => Promise<Buffer | unde
  * that only counts if the answer is a 206 for exactly those bytes of an object of `size` bytes.
  * Never throws: any failure is "no".
  */
-export function httpRangeFetcher(o: { url: string; size: number; etag?: string; fetch: typeof fetch; signal: AbortSignal }): RangeFetcher {
+export function httpRangeFetcher(o: { url: string; size: number; etag?: string; get: HttpGet; signal: AbortSignal }): RangeFetcher {
   return async (start, end) => {
     try {
-      const res = await o.fetch(o.url, {
-        signal: o.signal,
-        redirect: 'follow',
-        headers: { range: `bytes=${start}-${end - 1}`, ...(o.etag ? { 'if-match': o.etag } : {}) },
-      });
-      const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-      const exact = res.status === 206 && !res.headers.get('content-encoding') && contentRange && Number(contentRange[1]) === start && Number(contentRange[2]) === end - 1 && Number(contentRange[3]) === o.size;
-      if (!exact || !res.body) {
-        await res.body?.cancel().catch(() => undefined);
+      const res = await o.get(o.url, { signal: o.signal, headers: { range: `bytes=${start}-${end - 1}`, ...(o.etag ? { 'if-match': o.etag } : {}) } });
+      if (!isExactRange(res, start, end - 1, o.size)) {
+        res.discard();
         return undefined;
       }
       const chunks: Buffer[] = [];
       let n = 0;
       for await (const chunk of res.body) {
-        n += chunk.byteLength;
-        if (n > end - start) return undefined;
-        chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        n += chunk.length;
+        if (n > end - start) {
+          res.discard();
+          return undefined;
+        }
+        chunks.push(chunk);
       }
       return n === end - start ? Buffer.concat(chunks, n) : undefined;
     } catch {

@@ -2,3 +2,4 @@ export { transferExport } from './transfer-export.ts';
 export type { TransferDeps, TransferOptions, TransferredFile } from './types.ts';
 export { DEFAULT_ZIP_LIMITS, RATIO_FLOOR_BYTES, type ZipLimits } from './zip-limits.ts';
 export { sanitizeEntryPath, type EntryPath } from './entry-path.ts';
+export { nodeHttpGet, type HttpAnswer, type HttpGet } from './http-get.ts';

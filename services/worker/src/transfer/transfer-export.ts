@@ -34,6 +34,7 @@ import { PermanentError, describeError } from '@bp/shared';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { describeUrl, startDownload } from './download-export.ts';
 import { ExportZipReader, httpRangeFetcher } from './export-zip-reader.ts';
+import { nodeHttpGet } from './http-get.ts';
 import type { TransferDeps, TransferOptions, TransferredFile } from './types.ts';
 import { aborted } from './upload-entry.ts';
 import { uploadFiles } from './upload-files.ts';
@@ -69,13 +70,13 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
   // Stops the download when the transfer ends early (unsafe ZIP, failed upload, abort).
   const stopDownload = new AbortController();
   const downloadSignal = o.signal ? AbortSignal.any([o.signal, stopDownload.signal]) : stopDownload.signal;
-  const fetchFn = o.fetch ?? globalThis.fetch;
+  const get = o.httpGet ?? nodeHttpGet;
   const download = startDownload({
     url: o.downloadUrl,
     dest: zipPath,
     maxBytes: o.limits.maxZipBytes,
     stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-    fetch: fetchFn,
+    get,
     signal: downloadSignal,
   });
   let reader: ExportZipReader | undefined;
@@ -89,7 +90,7 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
       path: zipPath,
       size: zipBytes,
       download,
-      ...(follow ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), fetch: fetchFn, signal: downloadSignal }) } : {}),
+      ...(follow ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), get, signal: downloadSignal }) } : {}),
       maxDirectoryBytes: MAX_DIRECTORY_BYTES,
     });
     const zip = await openZip(reader, zipBytes);

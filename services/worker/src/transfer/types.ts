@@ -1,6 +1,7 @@
 import type { Logger } from '@bp/shared';
 import type { ChunkedHash } from '@bp/shared/quilt/hash';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { HttpGet } from './http-get.ts';
 import type { ZipLimits } from './zip-limits.ts';
 
 /** Collaborators of a transfer. */
@@ -40,8 +41,8 @@ export interface TransferOptions {
    * downloads; smaller ones are read once downloaded (one request, and little to gain). Default 8 MiB.
    */
   followFromBytes?: number;
-  /** HTTP client for the download. Default the global fetch. */
-  fetch?: typeof fetch;
+  /** HTTP GET for the download and its Range requests. Default node:http / node:https (nodeHttpGet). */
+  httpGet?: HttpGet;
 }
 
 /** A file of the export, now in S3. Size and hash were computed from the bytes as they streamed. */

@@ -20,6 +20,8 @@ export interface Served {
   rangeBody?: Buffer;
   /** Answer 503 to Range requests that start before this byte (a resume fails, the tail still works). */
   refuseRangeBefore?: number;
+  /** Answer 307 to this path (on the same server) instead. */
+  redirectTo?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export class ExportServer {
       const url = new URL(req.url ?? '/', 'http://x');
       this.requests.push(url.pathname);
       const r = this.routes.get(url.pathname) ?? { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code></Error>') };
+      if (r.redirectTo) return res.writeHead(307, { location: r.redirectTo }).end();
       const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
       if (range && !r.ignoreRange && (r.status ?? 200) === 200) {
         this.rangeRequests.push(`${url.pathname} ${req.headers.range}`);
