@@ -66,12 +66,9 @@ async function endEntryHold(deps: WorkerDeps, job: JobMessage, attempt: Packagin
   const entryId = attempt.entryId ?? job.entryId;
   if (!entryId) return;
   const log = deps.logger.child({ executionId: job.executionId, entryId });
-  if (err instanceof LeaseLostError) {
-    const d = err.details as { key?: string; owner?: string; status?: string };
-    if (d.key?.startsWith('execution ') && d.owner && d.status === 'RUNNING') {
-      log.warn('execution taken over by another worker: leaving the entry to it', { owner: d.owner });
-      return;
-    }
+  if (err instanceof LeaseLostError && err.lease === 'execution' && err.owner && err.status === 'RUNNING') {
+    log.warn('execution taken over by another worker: leaving the entry to it', { owner: err.owner });
+    return;
   }
   try {
     await finishEntry(deps, entryKey(job.tenantId, entryId), { ...job, entryId }, log);

@@ -134,7 +134,8 @@ export class EntryStore {
     if (ok) return until;
     const current = await this.get(key);
     throw new LeaseLostError({
-      key: `entry ${key}`,
+      lease: 'entry',
+      id: key,
       workerId: executionId,
       action: 'extendEntryLease',
       ...(current?.leaseExecutionId ? { owner: current.leaseExecutionId } : {}),

@@ -27,13 +27,24 @@ export class LeaseHeldError extends TransientError {
  * or deleting its message: the current owner's delivery is the live one.
  */
 export class LeaseLostError extends TransientError {
-  constructor(o: { key: string; workerId: string; owner?: string; leaseExpiresAt?: number; status?: string; action: string }) {
+  /** Which lease was lost: an execution's (worker ids) or an entry's (execution ids). */
+  readonly lease: 'execution' | 'entry';
+  /** Who holds it now, if anyone. */
+  readonly owner: string | undefined;
+  /** For an execution lease: the execution's status when the write was refused. */
+  readonly status: string | undefined;
+
+  constructor(o: { lease: 'execution' | 'entry'; id: string; workerId: string; owner?: string; leaseExpiresAt?: number; status?: string; action: string }) {
+    const key = `${o.lease} ${o.id}`;
     const holder = o.owner ? `held by ${o.owner}` : 'not held by anyone';
     const status = o.status ? `, status ${o.status}` : '';
-    super(`${o.action} on ${o.key} rejected: ${o.workerId} lost the lease (${holder}${status})`, {
+    super(`${o.action} on ${key} rejected: ${o.workerId} lost the lease (${holder}${status})`, {
       code: 'LeaseLost',
-      details: { key: o.key, workerId: o.workerId, owner: o.owner, leaseExpiresAt: o.leaseExpiresAt, status: o.status, action: o.action },
+      details: { key, workerId: o.workerId, owner: o.owner, leaseExpiresAt: o.leaseExpiresAt, status: o.status, action: o.action },
     });
+    this.lease = o.lease;
+    this.owner = o.owner;
+    this.status = o.status;
   }
 }
 

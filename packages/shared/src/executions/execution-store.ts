@@ -354,7 +354,8 @@ export class ExecutionStore {
 
   private leaseLostFrom(id: string, workerId: string, action: string, current: ExecutionRecord): LeaseLostError {
     return new LeaseLostError({
-      key: `execution ${id}`,
+      lease: 'execution',
+      id,
       workerId,
       action,
       status: current.status,
