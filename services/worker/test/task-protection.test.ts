@@ -130,7 +130,8 @@ describe('ECS task scale-in protection, against a local HTTP server playing the 
     expect(p.protectedNow).to.equal(false);
     agent.mode = 'ok';
     await waitFor('protection on after the agent recovers', () => agent.isProtected, 3000);
-    expect(p.protectedNow).to.equal(true);
+    // The agent records the call before the worker has read its answer: wait for the worker's view.
+    await waitFor('the worker to know it is protected', () => p.protectedNow, 2000);
   });
 
   it('keeps going when the agent cannot be reached at all, and sends no "off" for a protection it never got', async () => {
