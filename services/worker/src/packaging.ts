@@ -87,6 +87,17 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   // Marks when this attempt holds the entry: the fault suite's no-two-runs-at-once check starts here.
   await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry');
   const entryState = await entries.get(key);
+  const stale = staleSnapshot(execution, entryState?.lastPublished);
+  if (stale) {
+    // This run stopped (its worker died) after reading the entry, its lease lapsed, and a later run
+    // read the entry again and published it: going on would publish, and write under the prefix,
+    // an older state than the package already has. That later run covered this trigger too.
+    await executions.supersede(job.executionId, stale);
+    processMetrics().executionFinished(job.kind, 'SUPERSEDED');
+    log.info('superseded: a later run published the entry after this one read it', { reason: stale });
+    await finishEntry(deps, key, jobWithEntry, log);
+    return { action: 'done' };
+  }
   const canvasId = job.canvasId ?? entryState?.canvasId;
   if (job.canvasId && entryState?.canvasId !== job.canvasId) {
     await entries.setCanvas(key, { canvasId: job.canvasId, appId: job.appId, featureId: job.trigger.featureId });
@@ -157,12 +168,15 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     const published = execution.outputs.publish as Published;
     await executions.succeed(job.executionId, config.workerId);
     processMetrics().executionFinished(job.kind, 'SUCCEEDED');
-    await entries.recordPublished(key, {
-      executionId: job.executionId,
-      packageName: published.packageName,
-      ...(published.topHash ? { topHash: published.topHash } : {}),
-      at: published.publishedAt,
-    });
+    // A revision that went to the history (a later one was already published) is not the entry's latest.
+    if (published.latest !== false) {
+      await entries.recordPublished(key, {
+        executionId: job.executionId,
+        packageName: published.packageName,
+        ...(published.topHash ? { topHash: published.topHash } : {}),
+        at: published.publishedAt,
+      });
+    }
     log.info('execution succeeded', { packageName: published.packageName, topHash: published.topHash });
     await finishEntry(deps, key, jobWithEntry, log);
     return { action: 'done' };
@@ -197,6 +211,18 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     heartbeat.stop();
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Why a resumed run's snapshot is stale, or undefined: another run published the entry after this
+ * run read it (it could only have read it later, under the entry lease this run had lost). A run
+ * that has published already is not stale: it only has to finish.
+ */
+function staleSnapshot(execution: ExecutionRecord, lastPublished: { executionId: string; at: string } | undefined): string | undefined {
+  const snapshot = execution.outputs['fetch-entry'] as EntrySnapshot | undefined;
+  if (!snapshot?.fetchedAt || !lastPublished || execution.outputs.publish !== undefined) return undefined;
+  if (lastPublished.executionId === execution.executionId || lastPublished.at <= snapshot.fetchedAt) return undefined;
+  return `a later run (${lastPublished.executionId}) published this entry at ${lastPublished.at}, after this run read it at ${snapshot.fetchedAt}`;
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { PermanentError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { type ManifestEntry, type PackageMeta, parseManifest, serializeManifest, topHash as computeTopHash } from './manifest.ts';
 import { parsePackageName } from './package-name.ts';
-import { isTopHash, latestPointerKey, manifestKey, timestampPointerKey } from './registry-layout.ts';
+import { isTopHash, latestPointerKey, manifestKey, namedPackagePrefix, timestampPointerKey } from './registry-layout.ts';
 import { getTextObject, putTextObject } from './s3-text.ts';
 
 export interface DirectPublishDeps {
@@ -31,10 +31,15 @@ export interface DirectPublishOptions {
 }
 
 export interface DirectPublishResult {
-  /** The revision that is now `latest`: the new one, or the existing one when content was unchanged. */
+  /** The revision published: the new one, or the existing `latest` when content was unchanged. */
   topHash: string;
   /** False when `latest` already had the same entries and user_meta, so nothing was written. */
   created: boolean;
+  /**
+   * False when a revision with a later time was already published: this one joins the history
+   * under its own timestamp, and `latest` stays on the later one.
+   */
+  latest: boolean;
   manifestKey: string;
   /** Pointer keys this call wrote or found already written (timestamp, then `latest`); empty when unchanged. */
   pointerKeys: string[];
@@ -54,7 +59,8 @@ const MAX_POINTER_SECONDS_AHEAD = 60;
  * Publishes a revision as native Quilt objects: manifest, then timestamp pointer, then `latest`
  * last, so readers never see a pointer to a missing manifest. Every write is idempotent, so a
  * rerun after a crash between writes completes the same revision. When `latest` already holds
- * the same content (message aside), nothing is written.
+ * the same content (message aside), nothing is written. `latest` never moves back in time: a
+ * revision older than one already published is written to the history only.
  */
 export async function publishDirect(deps: DirectPublishDeps, o: DirectPublishOptions): Promise<DirectPublishResult> {
   parsePackageName(o.packageName);
@@ -70,12 +76,25 @@ export async function publishDirect(deps: DirectPublishDeps, o: DirectPublishOpt
   const latest = await readLatest(deps.s3, o.bucket, o.packageName);
   if (latest && (latest.topHash === hash || sameContent(latest, meta, o.entries))) {
     deps.logger?.info('quilt package unchanged: no new revision', { packageName: o.packageName, topHash: latest.topHash });
-    return { topHash: latest.topHash, created: false, manifestKey: manifestKey(latest.topHash), pointerKeys: [] };
+    return { topHash: latest.topHash, created: false, latest: true, manifestKey: manifestKey(latest.topHash), pointerKeys: [] };
   }
 
   const key = manifestKey(hash);
   await putTextObject(deps.s3, o.bucket, key, manifest, 'application/jsonl; charset=utf-8');
   const stampKey = await writeTimestampPointer(deps.s3, o.bucket, o.packageName, Math.floor(o.now.getTime() / 1000), hash);
+  // A run that resumes after a later one has published (a worker died mid-publish, its lease lapsed
+  // and a newer trigger ran meanwhile) holds an older snapshot: history, not `latest`.
+  const stampSeconds = Number(stampKey.slice(stampKey.lastIndexOf('/') + 1));
+  const newest = await newestPointerSeconds(deps.s3, o.bucket, o.packageName);
+  if (newest !== undefined && newest > stampSeconds) {
+    deps.logger?.info('quilt package revision written to the history: a later revision stays latest', {
+      packageName: o.packageName,
+      topHash: hash,
+      revisionTime: stampSeconds,
+      latestTime: newest,
+    });
+    return { topHash: hash, created: true, latest: false, manifestKey: key, pointerKeys: [stampKey] };
+  }
   const latestKey = latestPointerKey(o.packageName);
   await putTextObject(deps.s3, o.bucket, latestKey, hash, 'text/plain');
   deps.logger?.info('quilt package revision written', {
@@ -84,7 +103,23 @@ export async function publishDirect(deps: DirectPublishDeps, o: DirectPublishOpt
     previousTopHash: latest?.topHash,
     entryCount: o.entries.length,
   });
-  return { topHash: hash, created: true, manifestKey: key, pointerKeys: [stampKey, latestKey] };
+  return { topHash: hash, created: true, latest: true, manifestKey: key, pointerKeys: [stampKey, latestKey] };
+}
+
+/** The latest time among a package's timestamp pointers (whole Unix seconds), if it has any. */
+async function newestPointerSeconds(s3: S3Client, bucket: string, packageName: string): Promise<number | undefined> {
+  const prefix = namedPackagePrefix(packageName);
+  let newest: number | undefined;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const name = o.Key!.slice(prefix.length);
+      if (/^\d+$/.test(name)) newest = Math.max(newest ?? 0, Number(name));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return newest;
 }
 
 /**

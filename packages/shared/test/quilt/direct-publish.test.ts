@@ -83,7 +83,7 @@ describe('publishDirect against the local S3', function () {
       { s3: aws.s3 },
       { bucket, packageName: PACKAGE, message: 'a later trigger', userMeta: META_A.userMeta, entries: [...entries].reverse(), now: new Date(NOW.getTime() + 3_600_000) },
     );
-    expect(res).to.deep.equal({ topHash: TOP_HASH_A, created: false, manifestKey: manifestKey(TOP_HASH_A), pointerKeys: [] });
+    expect(res).to.deep.equal({ topHash: TOP_HASH_A, created: false, latest: true, manifestKey: manifestKey(TOP_HASH_A), pointerKeys: [] });
     expect(await listAll(aws.s3, bucket)).to.deep.equal(before);
   });
 
@@ -98,6 +98,22 @@ describe('publishDirect against the local S3', function () {
     expect(await readText(aws.s3, bucket, timestampPointerKey(PACKAGE, NOW_SECONDS + 60))).to.equal(res.topHash);
     expect(await readText(aws.s3, bucket, timestampPointerKey(PACKAGE, NOW_SECONDS))).to.equal(TOP_HASH_A);
     expect(await readText(aws.s3, bucket, manifestKey(TOP_HASH_A))).to.equal(serializeManifest(META_A, entries));
+  });
+
+  it('never moves latest back in time: an older snapshot published late joins the history only', async () => {
+    const pkg = 'benchling/EXP00009999';
+    const own = entries.map((e) => ({ ...e, physicalKey: { bucket, key: `${pkg}/${e.logicalKey}` } }));
+    const newer = await publishDirect({ s3: aws.s3 }, { bucket, packageName: pkg, ...META_A, entries: own, now: new Date(NOW.getTime() + 120_000) });
+    // A run that fetched the entry earlier, and resumed its publish after the newer run finished.
+    const older = own.map((e) => (e.logicalKey === 'z' ? { ...e, size: 9, hash: { type: 'sha2-256-chunked' as const, value: 'f+ktjZt+G/KVbHQ6j6LjxzpXgNrf8Z9a+nqCNB6cJS4=' } } : e));
+    const late = await publishDirect({ s3: aws.s3 }, { bucket, packageName: pkg, ...META_A, entries: older, now: NOW });
+
+    expect(late).to.include({ created: true, latest: false });
+    expect(late.pointerKeys).to.deep.equal([timestampPointerKey(pkg, NOW_SECONDS)]);
+    expect(await readText(aws.s3, bucket, latestPointerKey(pkg))).to.equal(newer.topHash);
+    expect(await readText(aws.s3, bucket, timestampPointerKey(pkg, NOW_SECONDS))).to.equal(late.topHash);
+    expect(await readText(aws.s3, bucket, manifestKey(late.topHash))).to.equal(serializeManifest(META_A, older));
+    expect((await readLatest(aws.s3, bucket, pkg))!.topHash).to.equal(newer.topHash);
   });
 
   it('creates a new revision when only the user_meta changes', async () => {

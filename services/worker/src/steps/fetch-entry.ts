@@ -15,6 +15,8 @@ export interface EntrySnapshot {
   /** Fields as Benchling returns them; dropped from the checkpoint when very large (re-read for metadata). */
   fields?: unknown;
   customFields?: unknown;
+  /** When this run read the entry (not part of any package file): a resumed run compares it with later publishes. */
+  fetchedAt?: string;
 }
 
 const MAX_CHECKPOINT_FIELDS_BYTES = 64 * 1024;
@@ -33,6 +35,7 @@ export async function fetchEntry(ctx: StepContext): Promise<StepResult<EntrySnap
     authors: e.authors,
     schema: e.schema,
     folderId: e.folderId,
+    fetchedAt: ctx.deps.clock().toISOString(),
   };
   const bulky = JSON.stringify({ fields: e.fields, customFields: e.customFields });
   if (Buffer.byteLength(bulky) <= MAX_CHECKPOINT_FIELDS_BYTES) {

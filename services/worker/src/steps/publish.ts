@@ -13,6 +13,8 @@ export interface Published {
   topHash?: string;
   /** False when identical content was already the latest revision. */
   created?: boolean;
+  /** False when a later revision was already published: this one went to the history (direct mode). */
+  latest?: boolean;
   publishedAt: string;
 }
 
@@ -55,8 +57,8 @@ export async function publish(ctx: StepContext, entry: EntrySnapshot, transferre
       now: new Date((ctx.execution.outputs['await-export'] as { readyAt: string }).readyAt),
     },
   );
-  ctx.log.info(result.created ? 'package revision published' : 'content unchanged: no new revision', { packageName, topHash: result.topHash });
-  return { output: { mode: 'direct', packageName, topHash: result.topHash, created: result.created, publishedAt } };
+  ctx.log.info(result.created ? 'package revision published' : 'content unchanged: no new revision', { packageName, topHash: result.topHash, latest: result.latest });
+  return { output: { mode: 'direct', packageName, topHash: result.topHash, created: result.created, latest: result.latest, publishedAt } };
 }
 
 async function removeStaleObjects(ctx: StepContext, bucket: string, prefix: string, keep: Set<string>): Promise<void> {
