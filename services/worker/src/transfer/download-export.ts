@@ -160,12 +160,8 @@ export function startDownload(o: DownloadOptions): Download {
         signal = attemptSignal();
         armStallTimer();
         try {
-          const r = await o.get(o.url, { signal, headers: { range: `bytes=${received}-${declared - 1}`, ...(etag ? { 'if-match': etag } : {}) } });
-          if (!isExactRange(r, received, declared - 1, declared)) {
-            r.discard();
-            return undefined;
-          }
-          return r.body[Symbol.asyncIterator]();
+          const rest = await getExactRange(o.get, o.url, { first: received, last: declared - 1, total: declared, ...(etag ? { etag } : {}), signal });
+          return rest?.body[Symbol.asyncIterator]();
         } catch {
           return undefined;
         } finally {
@@ -324,10 +320,23 @@ const MAX_RESUMES = 3;
 /** Bytes the spool's write stream gathers before it writes (one writev per MiB, not per network chunk). */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
-/** True if `res` is a 206 for exactly bytes [first, last] of an object of `total` bytes, sent as stored. */
-export function isExactRange(res: HttpAnswer, first: number, last: number, total: number): boolean {
+/**
+ * GETs bytes [first, last] of the object at `url`, under If-Match when its ETag is known. The
+ * answer counts only if it is a 206 for exactly those bytes of an object of `total` bytes, sent
+ * as stored: then it is returned; otherwise it is dropped and the result is undefined. Network
+ * errors throw.
+ */
+export async function getExactRange(
+  get: HttpGet,
+  url: string,
+  o: { first: number; last: number; total: number; etag?: string; signal: AbortSignal },
+): Promise<HttpAnswer | undefined> {
+  const res = await get(url, { signal: o.signal, headers: { range: `bytes=${o.first}-${o.last}`, ...(o.etag ? { 'if-match': o.etag } : {}) } });
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.header('content-range') ?? '');
-  return res.status === 206 && !res.header('content-encoding') && !!range && Number(range[1]) === first && Number(range[2]) === last && Number(range[3]) === total;
+  const exact = res.status === 206 && !res.header('content-encoding') && !!range && Number(range[1]) === o.first && Number(range[2]) === o.last && Number(range[3]) === o.total;
+  if (exact) return res;
+  res.discard();
+  return undefined;
 }
 
 function statusError(res: HttpAnswer, where: string): Error {

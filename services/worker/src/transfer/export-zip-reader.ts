@@ -2,7 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl-promise';
 import { TransientError } from '@bp/shared';
-import { type Download, isExactRange } from './download-export.ts';
+import { type Download, getExactRange } from './download-export.ts';
 import type { HttpGet } from './http-get.ts';
 import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-source.ts';
 
@@ -150,11 +150,8 @@ export type RangeFetcher = (start: number, end: number) => Promise<Buffer | unde
 export function httpRangeFetcher(o: { url: string; size: number; etag?: string; get: HttpGet; signal: AbortSignal }): RangeFetcher {
   return async (start, end) => {
     try {
-      const res = await o.get(o.url, { signal: o.signal, headers: { range: `bytes=${start}-${end - 1}`, ...(o.etag ? { 'if-match': o.etag } : {}) } });
-      if (!isExactRange(res, start, end - 1, o.size)) {
-        res.discard();
-        return undefined;
-      }
+      const res = await getExactRange(o.get, o.url, { first: start, last: end - 1, total: o.size, ...(o.etag ? { etag: o.etag } : {}), signal: o.signal });
+      if (!res) return undefined;
       const chunks: Buffer[] = [];
       let n = 0;
       for await (const chunk of res.body) {
