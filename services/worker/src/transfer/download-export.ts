@@ -251,10 +251,13 @@ export function startDownload(o: DownloadOptions): Download {
       mode = 'stream';
       chooseMode();
       let over = false;
+      // The body's reader exists once the headers are in; later calls (one per chunk) need not wait.
+      const ready = Promise.race([headOrFailure, abandoned]);
+      ready.catch(() => undefined);
       return {
         next: async () => {
           if (over) return null;
-          await Promise.race([headOrFailure, abandoned]);
+          if (!pull) await ready;
           try {
             const chunk = await pull!();
             if (chunk) bytes += chunk.length;
