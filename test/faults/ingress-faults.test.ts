@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type Simulator, startSimulator } from '@bp/benchling-sim';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, parseJobMessage, resourceNamesFromEnv } from '@bp/shared';
+import { type AwsClients, awsOptionsFromEnv, createAwsClients, resourceNamesFromEnv } from '@bp/shared';
 import { readDedupeRecord } from '@bp/shared/dedupe';
 import { ExecutionStore } from '@bp/shared/executions/index';
-import { isolatedEnv } from '@bp/local-stack/testing';
+import { isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
 import { allExecutions } from '../support/faults/invariants.ts';
 import { eventually } from '../support/faults/queues.ts';
 import { printTable } from '../support/faults/report.ts';
@@ -45,17 +44,7 @@ describe('ingress process with its queue or table behind a failing network (TCP 
   const table: Array<Array<string | number>> = [];
 
   /** Receives and deletes every job on the queue; returns them parsed. */
-  async function takeJobs() {
-    const out = [];
-    for (;;) {
-      const res = await inspect.sqs.send(new ReceiveMessageCommand({ QueueUrl: names.jobsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
-      if (!res.Messages?.length) return out;
-      for (const m of res.Messages) {
-        out.push(parseJobMessage(m.Body));
-        await inspect.sqs.send(new DeleteMessageCommand({ QueueUrl: names.jobsQueueUrl, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
-  }
+  const takeJobs = () => takeQueuedJobs(inspect.sqs, names.jobsQueueUrl, 60);
 
   async function executionsOf(webhookId: string) {
     return (await allExecutions(executions)).filter((e) => e.trigger.webhookId === webhookId);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type JobMessage, parseJobMessage } from '@bp/shared';
 import { type LocalAws, startLocalAws } from './index.ts';
 
 let shared: Promise<LocalAws> | undefined;
@@ -27,4 +29,20 @@ export async function isolatedEnv(label: string, opts: { maxReceiveCount?: numbe
   const l = await sharedLocalAws();
   const prefix = `t${randomBytes(3).toString('hex')}-${label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12)}-`;
   return l.provision({ prefix, ...opts });
+}
+
+/**
+ * Receives and deletes every job message on a queue that nothing else consumes; returns them
+ * parsed, in the order received. Each is hidden for `visibilitySeconds` between receive and delete.
+ */
+export async function takeQueuedJobs(sqs: SQSClient, queueUrl: string, visibilitySeconds = 30): Promise<JobMessage[]> {
+  const jobs: JobMessage[] = [];
+  for (;;) {
+    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilitySeconds }));
+    if (!res.Messages?.length) return jobs;
+    for (const m of res.Messages) {
+      jobs.push(parseJobMessage(m.Body));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
 }

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type Simulator, serviceEnvFor, startSimulator } from '@bp/benchling-sim';
-import { isolatedEnv } from '@bp/local-stack/testing';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, entryKey, type JobMessage, newExecutionId, newQueuedExecution, parseJobMessage } from '@bp/shared';
+import { isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
+import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, entryKey, type JobMessage, newExecutionId, newQueuedExecution } from '@bp/shared';
 import { ExecutionStore, type ExecutionRecord } from '@bp/shared/executions/index';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
 
@@ -112,17 +111,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   }
 
   /** Job messages on the jobs queue now (nothing else consumes it in this suite), removed as read. */
-  async function takeQueuedJobs(): Promise<JobMessage[]> {
-    const jobs: JobMessage[] = [];
-    for (;;) {
-      const res = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.JOBS_QUEUE_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
-      if (!res.Messages?.length) return jobs;
-      for (const m of res.Messages) {
-        jobs.push(parseJobMessage(m.Body));
-        await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: env.JOBS_QUEUE_URL, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
-  }
+  const takeJobs = () => takeQueuedJobs(aws.sqs, env.JOBS_QUEUE_URL!, 30);
 
   /** The follow-up holds the entry with a fresh lease, exists QUEUED for B's trigger, and its job is on the queue. */
   async function expectFollowUpStarted(key: string, a: JobMessage, b: JobMessage, givenUpAt: number): Promise<void> {
@@ -136,7 +125,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(followUp, 'the follow-up execution exists').to.not.equal(undefined);
     expect(followUp).to.deep.include({ status: 'QUEUED', entryId: a.entryId });
     expect(followUp!.trigger.webhookId, 'it runs for the coalesced trigger').to.equal(b.trigger.webhookId);
-    const queued = (await takeQueuedJobs()).filter((j) => j.entryId === a.entryId);
+    const queued = (await takeJobs()).filter((j) => j.entryId === a.entryId);
     expect(queued.map((j) => j.executionId), 'its job is enqueued').to.deep.equal([followUpId]);
   }
 
@@ -176,7 +165,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: 0 });
     expect((await deps.executions.get(a.executionId))!.status).to.equal('FAILED');
     expect((await deps.entries.get(key))?.leaseExecutionId, 'the entry is free: the next trigger runs at once').to.equal(undefined);
-    expect((await takeQueuedJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
+    expect((await takeJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
   });
 
   it('leaves an entry another execution holds now, with its coalesced request, alone', async () => {
@@ -192,7 +181,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(await handleJob(lockedOutDeps, JSON.stringify(a), 1, signal())).to.deep.equal({ action: 'done' });
     expect((await deps.executions.get(a.executionId))!.status).to.equal('FAILED');
     expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: c, rerunRequested: true });
-    expect((await takeQueuedJobs()).filter((j) => j.entryId === entryId)).to.deep.equal([]);
+    expect((await takeJobs()).filter((j) => j.entryId === entryId)).to.deep.equal([]);
   });
 
   it('leaves the entry to another worker that has taken the execution over', async () => {
@@ -206,6 +195,6 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: 0 });
     // w2's run holds the entry under A's id: it hands the entry on when it ends, not us now.
     expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
-    expect((await takeQueuedJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
+    expect((await takeJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
   });
 });
