@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { collectPartDigests } from './part-digests.ts';
 import type { TransferredFile } from './types.ts';
-import type { PlannedFile } from './zip-plan.ts';
+import { type PlannedFile, zipReadError } from './zip-plan.ts';
 
 export interface UploadEntryOptions {
   bucket: string;
@@ -96,8 +96,7 @@ async function openEntry(file: PlannedFile, signal: AbortSignal | undefined): Pr
     return await Promise.race([opening, stopped]);
   } catch (err) {
     opening.then((s) => s.destroy(), () => undefined);
-    // The reader's own errors (a broken download) keep their class; anything else is about the ZIP.
-    throw err instanceof PackagerError ? err : corrupt(file, err);
+    throw zipReadError(err, file.entry.filename);
   } finally {
     signal?.removeEventListener('abort', onAbort!);
   }
@@ -118,7 +117,7 @@ function classify(err: unknown, side: Side, file: PlannedFile): PackagerError {
     );
   }
   if (err instanceof PackagerError) return err;
-  if (side === 'zip') return corrupt(file, err);
+  if (side === 'zip') return zipReadError(err, file.entry.filename);
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const status = e.$metadata?.httpStatusCode;
   const details = { key: file.key, status, s3Code: e.name };
@@ -130,14 +129,6 @@ function classify(err: unknown, side: Side, file: PlannedFile): PackagerError {
   // No status means the request never got an answer (network, timeout): worth another try.
   if (status === undefined || status === 429 || status >= 500 || e.$retryable) return new TransientError(message, { code: 'S3Upload', cause: err, details });
   return new PermanentError(message, { code: 'S3UploadRejected', cause: err, details });
-}
-
-function corrupt(file: PlannedFile, err: unknown): PermanentError {
-  return new PermanentError(`corrupt ZIP: entry ${JSON.stringify(file.entry.filename)}: ${(err as Error)?.message ?? String(err)}`, {
-    code: 'ZipCorrupt',
-    cause: err,
-    details: { entry: file.entry.filename },
-  });
 }
 
 /** The error a transfer stopped by its signal ends with: retryable, since nothing was wrong with the export. */

@@ -92,12 +92,15 @@ async function readNextEntry(zip: ZipFile): Promise<Entry | null> {
 }
 
 /**
- * What a failed yauzl call means: the reader's own errors (a broken download) keep their class;
- * anything yauzl says itself is about the bytes, a permanent ZipCorrupt.
+ * What a failed read of the ZIP means: the reader's own errors (a broken download) keep their
+ * class; anything yauzl or inflate says itself is about the bytes, a permanent ZipCorrupt that
+ * names `entry` when the read was of one.
  */
-export function zipReadError(err: unknown): PackagerError {
+export function zipReadError(err: unknown, entry?: string): PackagerError {
   if (err instanceof PackagerError) return err;
-  return new PermanentError(`corrupt ZIP: ${(err as Error).message}`, { code: 'ZipCorrupt', cause: err });
+  const why = (err as Error)?.message ?? String(err);
+  if (entry === undefined) return new PermanentError(`corrupt ZIP: ${why}`, { code: 'ZipCorrupt', cause: err });
+  return new PermanentError(`corrupt ZIP: entry ${JSON.stringify(entry)}: ${why}`, { code: 'ZipCorrupt', cause: err, details: { entry } });
 }
 
 function tooManyEntries(count: number, max: number): PermanentError {
