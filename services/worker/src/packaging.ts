@@ -1,5 +1,6 @@
 import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, serializeJobMessage, type StepName } from '@bp/shared';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
+import type { PublishedPackage } from '@bp/shared/executions/index';
 import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
 import { enqueueFollowUp } from './follow-up.ts';
@@ -218,7 +219,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
  * run read it (it could only have read it later, under the entry lease this run had lost). A run
  * that has published already is not stale: it only has to finish.
  */
-function staleSnapshot(execution: ExecutionRecord, lastPublished: { executionId: string; at: string } | undefined): string | undefined {
+function staleSnapshot(execution: ExecutionRecord, lastPublished: PublishedPackage | undefined): string | undefined {
   const snapshot = execution.outputs['fetch-entry'] as EntrySnapshot | undefined;
   if (!snapshot?.fetchedAt || !lastPublished || execution.outputs.publish !== undefined) return undefined;
   if (lastPublished.executionId === execution.executionId || lastPublished.at <= snapshot.fetchedAt) return undefined;
