@@ -3,7 +3,8 @@
  * upload) against a plain upload of the same bytes to the same S3, in one run, for a
  * ~20 MB and a ~1 GB export. Each side runs in its own process so peak RSS is its own.
  * Targets (reported, not asserted): throughput ≥ 0.8 × plain; peak RSS < 300 MB at 1 GB and no
- * more than 50 MB above the 20 MB run.
+ * more than 50 MB above the 20 MB run. BENCH_TRANSFER_POOLED=1 adds a yardstick: the plain upload
+ * with reused part buffers instead of lib-storage (see transfer-runner.ts).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -58,7 +59,7 @@ async function extract(url: string, dir: string): Promise<void> {
 const RUNS_PER_PROCESS = 2;
 
 /** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
-async function measure(mode: 'worker' | 'plain', source: string, prefix: string, env: Record<string, string>, pids: { s3?: number; sim?: number }): Promise<Run[]> {
+async function measure(mode: 'worker' | 'plain' | 'pooled', source: string, prefix: string, env: Record<string, string>, pids: { s3?: number; sim?: number }): Promise<Run[]> {
   const { stdout } = await execFileAsync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
     env: { ...process.env, BENCH_ENV: JSON.stringify(env), BENCH_PIDS: JSON.stringify(pids), BENCH_RUNS: String(RUNS_PER_PROCESS) },
     encoding: 'utf8',
@@ -90,7 +91,9 @@ export async function runTransferBench(): Promise<void> {
     await waitUntil('simulator', async () => { if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet'); }, 30_000, sim);
     const env = { ...(await aws.provision({ prefix: 'bench-transfer-' })), BENCH_TMP: tmp };
     const pids = { s3: aws.processes[0]?.child.pid, sim: sim.child.pid };
-    const rows: Array<{ size: number; worker: Run; plain: Run; workerFirst: Run; plainFirst: Run }> = [];
+    const rows: Array<{ size: number; worker: Run; plain: Run; workerFirst: Run; plainFirst: Run; pooled?: Run; pooledFirst?: Run }> = [];
+    // A yardstick, not the product: plain uploads whose parts go through reused buffers instead of lib-storage's fresh ones.
+    const withPooled = process.env.BENCH_TRANSFER_POOLED === '1';
     for (const size of sizes) {
       process.stderr.write(`preparing a ~${size} MB export…\n`);
       const url = await exportUrl(simUrl, `etr_big${size}mb_bench`);
@@ -101,12 +104,17 @@ export async function runTransferBench(): Promise<void> {
       const repeat = size <= 100 ? Number(process.env.BENCH_TRANSFER_REPEAT ?? 5) : 1;
       const workers: Run[][] = [];
       const plains: Run[][] = [];
+      const pooleds: Run[][] = [];
       for (let i = 0; i < repeat; i++) {
         workers.push(await measure('worker', url, `bench/worker-${size}-${i}/`, env, pids));
         plains.push(await measure('plain', dir, `bench/plain-${size}-${i}/`, env, pids));
+        if (withPooled) pooleds.push(await measure('pooled', dir, `bench/pooled-${size}-${i}/`, env, pids));
       }
       const nth = (runs: Run[][], n: number) => median(runs.map((r) => r[n]!));
-      rows.push({ size, worker: nth(workers, 1), plain: nth(plains, 1), workerFirst: nth(workers, 0), plainFirst: nth(plains, 0) });
+      rows.push({
+        size, worker: nth(workers, 1), plain: nth(plains, 1), workerFirst: nth(workers, 0), plainFirst: nth(plains, 0),
+        ...(withPooled ? { pooled: nth(pooleds, 1), pooledFirst: nth(pooleds, 0) } : {}),
+      });
       rmSync(dir, { recursive: true, force: true });
     }
     const mbs = (r: Run) => r.bytes / 1e6 / (r.ms / 1000);
@@ -125,6 +133,15 @@ export async function runTransferBench(): Promise<void> {
       console.log(`\npeak RSS growth from ${small.size} MB to ${big.size} MB: ${big.workerFirst.peakRssMb - small.workerFirst.peakRssMb} MB (target ≤ 50 MB); at ${big.size} MB: ${big.workerFirst.peakRssMb} MB (target < 300 MB)`);
       // For scale: the same growth for the plain lib-storage upload, which has no download or hashing.
       console.log(`plain upload's peak RSS growth over the same sizes: ${big.plainFirst.peakRssMb - small.plainFirst.peakRssMb} MB`);
+      if (small.pooledFirst && big.pooledFirst) {
+        console.log(`pooled-part upload (S3's multipart API with 5 reused 8 MiB buffers, no lib-storage): peak RSS ${small.pooledFirst.peakRssMb} → ${big.pooledFirst.peakRssMb} MB (growth ${big.pooledFirst.peakRssMb - small.pooledFirst.peakRssMb} MB)`);
+      }
+    }
+    if (withPooled) {
+      console.log('\npooled-part upload vs plain lib-storage upload of the same files, MB/s (second transfer of each process):\n');
+      console.log('| export | pooled MB/s | plain MB/s | pooled ÷ plain |');
+      console.log('|---|---|---|---|');
+      for (const r of rows) console.log(`| ~${r.size} MB | ${mbs(r.pooled!).toFixed(1)} | ${mbs(r.plain).toFixed(1)} | ${(mbs(r.pooled!) / mbs(r.plain)).toFixed(2)} |`);
     }
     const cpu = (ms: number) => (ms / 1000).toFixed(1);
     console.log('\nCPU seconds during each (median) second transfer, and the machine\'s cores × wall time:\n');
