@@ -1,20 +1,13 @@
 import { expect } from 'chai';
-import { startSimulator, type Simulator } from '../src/index.ts';
-import { authedClient } from './helpers.ts';
+import { useSimulator } from './helpers.ts';
 
 describe('simulated app canvases and app sessions', function () {
   this.timeout(30_000);
-  let sim: Simulator;
-  let call: Awaited<ReturnType<typeof authedClient>>;
-  before(async () => {
-    sim = await startSimulator({ rateLimit: { limit: 10_000, windowSeconds: 30 } });
-    call = await authedClient(sim);
-  });
-  after(() => sim.close());
+  const suite = useSimulator({ rateLimit: { limit: 10_000, windowSeconds: 30 } });
 
   const createCanvas = (overrides: Record<string, unknown> = {}) =>
-    call('POST', '/app-canvases', {
-      appId: sim.options.appId,
+    suite.call('POST', '/app-canvases', {
+      appId: suite.sim.options.appId,
       featureId: 'quilt_entry',
       resourceId: 'etr_canvas1',
       blocks: [
@@ -29,29 +22,29 @@ describe('simulated app canvases and app sessions', function () {
       const created = await createCanvas();
       expect(created.status).to.equal(201);
       expect(created.body.id).to.match(/^cnvs_\w+$/);
-      expect(created.body).to.deep.include({ app: { id: sim.options.appId }, featureId: 'quilt_entry', resourceId: 'etr_canvas1', enabled: true, sessionId: null });
+      expect(created.body).to.deep.include({ app: { id: suite.sim.options.appId }, featureId: 'quilt_entry', resourceId: 'etr_canvas1', enabled: true, sessionId: null });
 
       const published = [
         { type: 'MARKDOWN', value: '[Open package](https://example.com/b/pkg)' },
         { type: 'BUTTON', id: 'package_now', text: 'Package now', enabled: true },
       ];
-      const patched = await call('PATCH', `/app-canvases/${created.body.id}`, { blocks: published });
+      const patched = await suite.call('PATCH', `/app-canvases/${created.body.id}`, { blocks: published });
       expect(patched.status).to.equal(200);
       expect(patched.body.blocks).to.deep.equal(published);
       expect(patched.body.featureId).to.equal('quilt_entry');
 
-      const got = await call('GET', `/app-canvases/${created.body.id}`);
+      const got = await suite.call('GET', `/app-canvases/${created.body.id}`);
       expect(got.body).to.deep.equal(patched.body);
 
-      const history = sim.state.canvases.get(created.body.id)!.history;
+      const history = suite.sim.state.canvases.get(created.body.id)!.history;
       expect(history.map((v: any) => v.blocks[0].value)).to.deep.equal(['Updating…', '[Open package](https://example.com/b/pkg)']);
       expect(history.map((v: any) => v.blocks[1].enabled)).to.deep.equal([false, true]);
-      expect(sim.state.canvasesFor('etr_canvas1').map((c) => c.current.id)).to.include(created.body.id);
+      expect(suite.sim.state.canvasesFor('etr_canvas1').map((c) => c.current.id)).to.include(created.body.id);
     });
 
     it('answers 404 for an unknown canvas', async () => {
-      expect((await call('GET', '/app-canvases/cnvs_nope')).status).to.equal(404);
-      expect((await call('PATCH', '/app-canvases/cnvs_nope', { enabled: false })).status).to.equal(404);
+      expect((await suite.call('GET', '/app-canvases/cnvs_nope')).status).to.equal(404);
+      expect((await suite.call('PATCH', '/app-canvases/cnvs_nope', { enabled: false })).status).to.equal(404);
     });
 
     it('refuses malformed canvases with 400', async () => {
@@ -64,7 +57,7 @@ describe('simulated app canvases and app sessions', function () {
       expect((await createCanvas({ colour: 'red' })).status, 'unknown property').to.equal(400);
       expect((await createCanvas({ sessionId: 'sesn_unknown' })).status, 'unknown session').to.equal(400);
       const created = await createCanvas();
-      expect((await call('PATCH', `/app-canvases/${created.body.id}`, { appId: sim.options.appId })).status, 'appId in PATCH').to.equal(400);
+      expect((await suite.call('PATCH', `/app-canvases/${created.body.id}`, { appId: suite.sim.options.appId })).status, 'appId in PATCH').to.equal(400);
     });
 
     it("refuses a canvas for another app with 403", async () => {
@@ -74,7 +67,7 @@ describe('simulated app canvases and app sessions', function () {
 
   describe('app sessions', () => {
     const createSession = (overrides: Record<string, unknown> = {}) =>
-      call('POST', '/app-sessions', { appId: sim.options.appId, name: 'Packaging', timeoutSeconds: 600, ...overrides });
+      suite.call('POST', '/app-sessions', { appId: suite.sim.options.appId, name: 'Packaging', timeoutSeconds: 600, ...overrides });
 
     it('creates a RUNNING session, appends messages on PATCH and ends with the status set', async () => {
       const created = await createSession({ messages: [{ content: 'Export started', style: 'INFO' }] });
@@ -82,18 +75,18 @@ describe('simulated app canvases and app sessions', function () {
       expect(created.body).to.include({ status: 'RUNNING', name: 'Packaging', timeoutSeconds: 600 });
       expect(created.body.id).to.match(/^sesn_/);
 
-      const p1 = await call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Uploading 3 files' }] });
+      const p1 = await suite.call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Uploading 3 files' }] });
       expect(p1.status).to.equal(200);
-      const p2 = await call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Published ✓', style: 'SUCCESS' }], status: 'SUCCEEDED' });
+      const p2 = await suite.call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Published ✓', style: 'SUCCESS' }], status: 'SUCCEEDED' });
       expect(p2.body.status).to.equal('SUCCEEDED');
       expect(p2.body.messages.map((m: any) => m.content)).to.deep.equal(['Export started', 'Uploading 3 files', 'Published ✓']);
-      expect((await call('GET', `/app-sessions/${created.body.id}`)).body).to.deep.equal(p2.body);
-      expect(sim.state.sessions.get(created.body.id)!.history).to.have.length(3);
+      expect((await suite.call('GET', `/app-sessions/${created.body.id}`)).body).to.deep.equal(p2.body);
+      expect(suite.sim.state.sessions.get(created.body.id)!.history).to.have.length(3);
     });
 
     it('refuses message content outside 3–200 characters and more than 10 messages per PATCH', async () => {
       const s = (await createSession()).body;
-      const patch = (body: unknown) => call('PATCH', `/app-sessions/${s.id}`, body);
+      const patch = (body: unknown) => suite.call('PATCH', `/app-sessions/${s.id}`, body);
       expect((await patch({ messages: [{ content: 'ab' }] })).status).to.equal(400);
       expect((await patch({ messages: [{ content: 'x'.repeat(201) }] })).status).to.equal(400);
       expect((await patch({ messages: [{ content: 'abc' }, { content: 'x'.repeat(200) }] })).status).to.equal(200);
@@ -108,9 +101,9 @@ describe('simulated app canvases and app sessions', function () {
 
     it('accepts only SUCCEEDED, FAILED and COMPLETED_WITH_WARNINGS as statuses, and no update after a final one', async () => {
       const s = (await createSession()).body;
-      expect((await call('PATCH', `/app-sessions/${s.id}`, { status: 'RUNNING' })).status).to.equal(400);
-      expect((await call('PATCH', `/app-sessions/${s.id}`, { status: 'COMPLETED_WITH_WARNINGS' })).status).to.equal(200);
-      expect((await call('PATCH', `/app-sessions/${s.id}`, { messages: [{ content: 'late' }] })).status).to.equal(400);
+      expect((await suite.call('PATCH', `/app-sessions/${s.id}`, { status: 'RUNNING' })).status).to.equal(400);
+      expect((await suite.call('PATCH', `/app-sessions/${s.id}`, { status: 'COMPLETED_WITH_WARNINGS' })).status).to.equal(200);
+      expect((await suite.call('PATCH', `/app-sessions/${s.id}`, { messages: [{ content: 'late' }] })).status).to.equal(400);
     });
 
     it('refuses bad sessions: short name, bad timeout, other app', async () => {

@@ -1,19 +1,13 @@
 import { expect } from 'chai';
-import { startSimulator, type Simulator } from '../src/index.ts';
-import { authedClient } from './helpers.ts';
+import { startSimulator } from '../src/index.ts';
+import { authedClient, useSimulator } from './helpers.ts';
 
 describe('simulated entries', function () {
   this.timeout(30_000);
-  let sim: Simulator;
-  let call: Awaited<ReturnType<typeof authedClient>>;
-  before(async () => {
-    sim = await startSimulator();
-    call = await authedClient(sim);
-  });
-  after(() => sim.close());
+  const suite = useSimulator();
 
   const edit = async (id: string, body: unknown) => {
-    const res = await fetch(`${sim.url}/_sim/entries/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${suite.sim.url}/_sim/entries/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -21,7 +15,7 @@ describe('simulated entries', function () {
     const other = await startSimulator();
     try {
       const otherCall = await authedClient(other);
-      const a = (await call('GET', '/entries/etr_Same123')).body.entry;
+      const a = (await suite.call('GET', '/entries/etr_Same123')).body.entry;
       const b = (await otherCall('GET', '/entries/etr_Same123')).body.entry;
       const { webURL: _w1, apiURL: _a1, ...restA } = a;
       const { webURL: _w2, apiURL: _a2, ...restB } = b;
@@ -33,12 +27,12 @@ describe('simulated entries', function () {
 
   it('gives each id its own name and an EXP display id of 8 digits, with non-ASCII text', async () => {
     const ids = ['etr_a1', 'etr_b2', 'etr_c3', 'etr_d4'];
-    const entries = await Promise.all(ids.map(async (id) => (await call('GET', `/entries/${id}`)).body.entry));
+    const entries = await Promise.all(ids.map(async (id) => (await suite.call('GET', `/entries/${id}`)).body.entry));
     for (const [i, e] of entries.entries()) {
       expect(e.id).to.equal(ids[i]);
       expect(e.displayId).to.match(/^EXP\d{8}$/);
-      expect(e.webURL.startsWith(`${sim.url}/`)).to.equal(true);
-      expect(e.apiURL).to.equal(`${sim.url}/api/v2/entries/${ids[i]}`);
+      expect(e.webURL.startsWith(`${suite.sim.url}/`)).to.equal(true);
+      expect(e.apiURL).to.equal(`${suite.sim.url}/api/v2/entries/${ids[i]}`);
       expect(e.fields.Name).to.include({ value: e.name, displayValue: e.name, type: 'text', isMulti: false });
       expect(e.creator).to.have.keys('id', 'name', 'handle');
       expect(e.days[0].notes).to.have.length.above(0);
@@ -49,17 +43,17 @@ describe('simulated entries', function () {
   });
 
   it('answers 404 with an invalidId for etr_missing… ids', async () => {
-    const r = await call('GET', '/entries/etr_missing42');
+    const r = await suite.call('GET', '/entries/etr_missing42');
     expect(r.status).to.equal(404);
     expect(r.body.error).to.include({ type: 'invalid_request_error', invalidId: 'etr_missing42' });
   });
 
   it('applies edits from POST /_sim/entries/{id}: new name and fields, later modifiedAt, next revision', async () => {
-    const before = (await call('GET', '/entries/etr_edit1')).body.entry;
+    const before = (await suite.call('GET', '/entries/etr_edit1')).body.entry;
     const r1 = await edit('etr_edit1', { name: 'Renamed — été', fields: { 'pH': 7.4, Opérateur: null } });
     expect(r1.status).to.equal(200);
     expect(r1.body.revision).to.equal(2);
-    const after = (await call('GET', '/entries/etr_edit1')).body.entry;
+    const after = (await suite.call('GET', '/entries/etr_edit1')).body.entry;
     expect(after.name).to.equal('Renamed — été');
     expect(after.fields.Name.value).to.equal('Renamed — été');
     expect(after.fields.pH).to.include({ value: 7.4, type: 'float', isMulti: false });
@@ -70,7 +64,7 @@ describe('simulated entries', function () {
     const r2 = await edit('etr_edit1', { fields: { pH: 7.5 } });
     expect(r2.body.revision).to.equal(3);
     expect(Date.parse(r2.body.entry.modifiedAt)).to.be.above(Date.parse(after.modifiedAt));
-    expect(sim.state.entries.get('etr_edit1')?.revision).to.equal(3);
+    expect(suite.sim.state.entries.get('etr_edit1')?.revision).to.equal(3);
   });
 
   it('refuses malformed edits and edits of missing entries', async () => {

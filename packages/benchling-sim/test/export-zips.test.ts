@@ -3,8 +3,8 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
-import { BOMB_UNCOMPRESSED_BYTES, MANY_FILES_COUNT, startSimulator, type Simulator } from '../src/index.ts';
-import { authedClient, exportAndDownload, tempZipDir } from './helpers.ts';
+import { BOMB_UNCOMPRESSED_BYTES, MANY_FILES_COUNT } from '../src/index.ts';
+import { exportAndDownload, useSimulator } from './helpers.ts';
 import { crc32, extract, readCentralDirectory, type ZipMember } from './zip-reader.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -13,21 +13,11 @@ const MiB = 1 << 20;
 
 describe('simulated export ZIPs', function () {
   this.timeout(120_000);
-  let sim: Simulator;
-  let call: Awaited<ReturnType<typeof authedClient>>;
-  const zips = tempZipDir('zips');
-  before(async () => {
-    sim = await startSimulator({ exportDelayMs: 50, zipDir: zips.dir, rateLimit: { limit: 10_000, windowSeconds: 30 } });
-    call = await authedClient(sim);
-  });
-  after(async () => {
-    await sim.close();
-    zips.remove();
-  });
+  const suite = useSimulator({ exportDelayMs: 50, rateLimit: { limit: 10_000, windowSeconds: 30 } }, 'zips');
 
   it('is a valid ZIP named after the entry, with attachments, a non-ASCII name and nested folders', async () => {
-    const entry = (await call('GET', '/entries/etr_zip1')).body.entry;
-    const { zip, response } = await exportAndDownload(call, 'etr_zip1');
+    const entry = (await suite.call('GET', '/entries/etr_zip1')).body.entry;
+    const { zip, response } = await exportAndDownload(suite.call, 'etr_zip1');
     expect(Number(response.headers.get('content-length'))).to.equal(zip.length);
     const members = readCentralDirectory(zip);
     const names = members.map((m) => m.name);
@@ -45,25 +35,25 @@ describe('simulated export ZIPs', function () {
   });
 
   it('exports the html format as an HTML page with its files', async () => {
-    const { zip } = await exportAndDownload(call, 'etr_zip1', 'html');
+    const { zip } = await exportAndDownload(suite.call, 'etr_zip1', 'html');
     const names = readCentralDirectory(zip).map((m) => m.name);
     expect(names.some((n) => /^EXP\d{8}\.html$/.test(n))).to.equal(true);
     expect(names.some((n) => /^EXP\d{8}_files\//.test(n))).to.equal(true);
   });
 
   it('produces the same bytes for the same entry revision, and new bytes after an edit', async () => {
-    const a = await exportAndDownload(call, 'etr_zip2');
-    const b = await exportAndDownload(call, 'etr_zip2');
+    const a = await exportAndDownload(suite.call, 'etr_zip2');
+    const b = await exportAndDownload(suite.call, 'etr_zip2');
     expect(sha(a.zip)).to.equal(sha(b.zip));
-    await fetch(`${sim.url}/_sim/entries/etr_zip2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Édité' }) });
-    const c = await exportAndDownload(call, 'etr_zip2');
+    await fetch(`${suite.sim.url}/_sim/entries/etr_zip2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Édité' }) });
+    const c = await exportAndDownload(suite.call, 'etr_zip2');
     expect(sha(c.zip)).to.not.equal(sha(a.zip));
     const pdf = readCentralDirectory(c.zip).find((m) => m.name.endsWith('.pdf'))!;
     expect(extract(c.zip, pdf).toString('utf8')).to.include('Édité');
   });
 
   it('serves byte ranges with 206 and the matching bytes', async () => {
-    const { url, zip } = await exportAndDownload(call, 'etr_zip1');
+    const { url, zip } = await exportAndDownload(suite.call, 'etr_zip1');
     const res = await fetch(url, { headers: { range: 'bytes=100-1099' } });
     expect(res.status).to.equal(206);
     expect(res.headers.get('content-range')).to.equal(`bytes 100-1099/${zip.length}`);
@@ -72,7 +62,7 @@ describe('simulated export ZIPs', function () {
   });
 
   it('makes etr_big<N>mb… about N MiB of incompressible data in many files, a few of N/4 MiB', async () => {
-    const { zip } = await exportAndDownload(call, 'etr_big8mb_a');
+    const { zip } = await exportAndDownload(suite.call, 'etr_big8mb_a');
     const members = readCentralDirectory(zip);
     const total = members.reduce((s, m) => s + m.uncompressedSize, 0);
     expect(total).to.be.within(8 * MiB, 8.2 * MiB);
@@ -83,7 +73,7 @@ describe('simulated export ZIPs', function () {
     expect(crc32(data)).to.equal(large.crc32);
     // Pseudo-random content: deflate cannot shrink it.
     expect(deflateRawSync(data.subarray(0, 256 * 1024)).length).to.be.above(255 * 1024);
-    const other = await exportAndDownload(call, 'etr_big8mb_b');
+    const other = await exportAndDownload(suite.call, 'etr_big8mb_b');
     expect(sha(other.zip)).to.not.equal(sha(zip));
   });
 
@@ -93,8 +83,8 @@ describe('simulated export ZIPs', function () {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const started = Date.now();
     try {
-      const r = await call('POST', '/exports', { id: 'etr_big256mb_stream' });
-      const task = sim.state.exports.get(r.body.taskId)!;
+      const r = await suite.call('POST', '/exports', { id: 'etr_big256mb_stream' });
+      const task = suite.sim.state.exports.get(r.body.taskId)!;
       while (!task.zipPath && !task.zipError) await new Promise((res) => setTimeout(res, 20));
       expect(task.zipError).to.equal(undefined);
       expect(statSync(task.zipPath!).size).to.be.above(256 * MiB);
@@ -108,14 +98,14 @@ describe('simulated export ZIPs', function () {
   });
 
   it('puts ../../evil.txt in etr_traversal… and /etc/evil.txt in etr_absolute… exports', async () => {
-    const traversal = readCentralDirectory((await exportAndDownload(call, 'etr_traversal_1')).zip).map((m) => m.name);
+    const traversal = readCentralDirectory((await exportAndDownload(suite.call, 'etr_traversal_1')).zip).map((m) => m.name);
     expect(traversal).to.include('../../evil.txt');
-    const absolute = readCentralDirectory((await exportAndDownload(call, 'etr_absolute_1')).zip).map((m) => m.name);
+    const absolute = readCentralDirectory((await exportAndDownload(suite.call, 'etr_absolute_1')).zip).map((m) => m.name);
     expect(absolute).to.include('/etc/evil.txt');
   });
 
   it('puts a symlink member (unix mode 0o120777) in etr_symlink… exports', async () => {
-    const { zip } = await exportAndDownload(call, 'etr_symlink_1');
+    const { zip } = await exportAndDownload(suite.call, 'etr_symlink_1');
     const link = readCentralDirectory(zip).find((m) => fileType(m) === 0o120000);
     expect(link, 'a symlink member').to.not.equal(undefined);
     expect((link!.externalAttributes >>> 16) & 0o7777).to.equal(0o777);
@@ -123,12 +113,12 @@ describe('simulated export ZIPs', function () {
   });
 
   it('puts 20,000 tiny files in etr_manyfiles… exports', async () => {
-    const members = readCentralDirectory((await exportAndDownload(call, 'etr_manyfiles_1')).zip);
+    const members = readCentralDirectory((await exportAndDownload(suite.call, 'etr_manyfiles_1')).zip);
     expect(members.filter((m) => m.name.startsWith('attachments/many/'))).to.have.length(MANY_FILES_COUNT);
   });
 
   it('puts one entry of 2 GiB of zeros compressed to about 2 MB in etr_bomb… exports', async () => {
-    const { zip } = await exportAndDownload(call, 'etr_bomb_1');
+    const { zip } = await exportAndDownload(suite.call, 'etr_bomb_1');
     const bomb = readCentralDirectory(zip).find((m) => m.uncompressedSize === BOMB_UNCOMPRESSED_BYTES);
     expect(bomb, 'the 2 GiB member').to.not.equal(undefined);
     expect(bomb!.method).to.equal(8);
@@ -137,10 +127,10 @@ describe('simulated export ZIPs', function () {
   });
 
   it('caches each generated ZIP once in zipDir', () => {
-    const files = readdirSync(zips.dir);
+    const files = readdirSync(suite.sim.options.zipDir);
     expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
     // The two identical etr_zip2 exports and the range/first etr_zip1 exports reused files.
-    expect(files.length).to.be.below(sim.state.exports.size);
+    expect(files.length).to.be.below(suite.sim.state.exports.size);
     for (const f of files) expect(path.extname(f)).to.equal('.zip');
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Simulator } from '../src/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src/index.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -42,7 +42,9 @@ export function apiClient(sim: Simulator, token: string) {
   };
 }
 
-export async function authedClient(sim: Simulator) {
+export type ApiCall = ReturnType<typeof apiClient>;
+
+export async function authedClient(sim: Simulator): Promise<ApiCall> {
   const t = await fetchToken(sim);
   if (t.status !== 200) throw new Error(`token request failed: ${t.status}`);
   return apiClient(sim, t.body.access_token as string);
@@ -71,4 +73,34 @@ export async function exportAndDownload(call: ReturnType<typeof apiClient>, entr
   const url = task.body.response.downloadURL as string;
   const res = await fetch(url);
   return { url, response: res, zip: Buffer.from(await res.arrayBuffer()) };
+}
+
+/**
+ * A simulator for the enclosing mocha suite: started, with a client signed in, before its tests
+ * and closed after them. With `zipLabel` its ZIPs go to a temp directory, removed afterwards.
+ */
+export function useSimulator(options: SimulatorOptions = {}, zipLabel?: string): { readonly sim: Simulator; readonly call: ApiCall } {
+  const zips = zipLabel ? tempZipDir(zipLabel) : undefined;
+  let sim: Simulator | undefined;
+  let call: ApiCall | undefined;
+  before(async () => {
+    sim = await startSimulator({ ...options, ...(zips ? { zipDir: zips.dir } : {}) });
+    call = await authedClient(sim);
+  });
+  after(async () => {
+    await sim?.close();
+    zips?.remove();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the simulator is started in before()');
+    return value;
+  };
+  return {
+    get sim() {
+      return started(sim);
+    },
+    get call() {
+      return started(call);
+    },
+  };
 }
