@@ -190,6 +190,6 @@ function regex(source: string): RegExp {
 function progressLine(e: ReplayEvent, t: ReplayTotals, depth: number): string {
   const n = t.moved + t.wouldMove + t.alreadyMoved + t.skipped + t.failed;
   const what = e.executionId ? `${e.executionId}${e.entryId ? ` (${e.entryId})` : ''}` : e.messageId;
-  const tail = e.outcome === 'moved' ? ` → jobs queue as ${e.jobsMessageId}` : e.reason ? `: ${e.reason}` : '';
+  const tail = (e.outcome === 'moved' ? ` → jobs queue as ${e.jobsMessageId}` : '') + (e.reason ? `: ${e.reason}` : '');
   return `[${n}/~${depth}] ${e.outcome} ${what}${tail}\n`;
 }

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsOptionsFromEnv, createAwsClients, type Env, getOptionalString, type Logger, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
-import { ExecutionStore } from '@bp/shared/executions/index';
+import { EntryStore, ExecutionStore } from '@bp/shared/executions/index';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
 
 /** What every ops operation works with; the CLI builds it from the environment, the API gets it from the ingress. */
@@ -10,6 +10,8 @@ export interface OpsDeps {
   doc: DynamoDBDocumentClient;
   names: Pick<ResourceNames, 'jobsQueueUrl' | 'dlqUrl' | 'dedupeTable' | 'executionsTable' | 'bucket'>;
   executions: ExecutionStore;
+  /** Per-entry state: who holds an entry, and whether a finished execution still has to hand it on. */
+  entries: EntryStore;
   /** Source of "now" for windows, ages and timestamps. */
   clock: () => Date;
   /** Quilt catalog base URL for package links; without it links point at the S3 console. */
@@ -33,6 +35,7 @@ export function buildOpsDeps(env: Env, opts: { logger?: Logger } = {}): OpsDeps 
     doc: aws.doc,
     names,
     executions: new ExecutionStore({ doc: aws.doc, tableName: names.executionsTable }),
+    entries: new EntryStore({ doc: aws.doc, tableName: names.entriesTable }),
     clock: () => new Date(),
     ...(catalogUrl ? { catalogUrl } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),

@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describeError, type ExecutionRecord } from '@bp/shared';
+import { describeError, entryKey, type ExecutionRecord, type JobMessage } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
 import { type DlqMessage, receiveDlq, releaseMessages } from './dlq-messages.ts';
 import { OpsUsageError } from './errors.ts';
@@ -13,6 +13,10 @@ import { ReplayMarkers } from './replay-markers.ts';
  * Per message: reopen the FAILED execution (→ QUEUED, or the worker would acknowledge the job
  * of a finished execution without running it) → SendMessage to the jobs queue → write the
  * replay marker (dedupe table, keyed by the DLQ message id) → DeleteMessage from the DLQ.
+ * The message of an execution that finished (SUCCEEDED or SUPERSEDED) is sent as it is when the
+ * execution still holds its entry: handing the entry on (releasing it, or starting the follow-up
+ * run for changes made meanwhile) is what failed on every receive, and the worker completes that
+ * for a finished execution's job. Any other finished execution's message is skipped.
  * Nothing is deleted before the send succeeded. A rerun finds the marker of a message an
  * interrupted run already sent and only deletes it. The remaining window: killed after the send
  * and before the marker write, a rerun sends the job once more. The worker absorbs that copy
@@ -56,7 +60,7 @@ export interface ReplayEvent {
   messageId: string;
   executionId?: string;
   entryId?: string;
-  /** Why it was skipped or failed; for `already-moved`, which earlier run sent it. */
+  /** Why it was skipped or failed; for `already-moved`, which earlier run sent it; for a finished execution's job that is (or would be) moved, what it has left to do. */
   reason?: string;
   /** MessageId of the copy on the jobs queue. */
   jobsMessageId?: string;
@@ -83,7 +87,7 @@ export interface ReplayResult {
   events: ReplayEvent[];
 }
 
-type Verdict = { kind: 'nomatch' } | { kind: 'skip'; reason: string } | { kind: 'finish'; reason: string } | { kind: 'move'; execution: ExecutionRecord };
+type Verdict = { kind: 'nomatch' } | { kind: 'skip'; reason: string } | { kind: 'finish'; reason: string } | { kind: 'move'; execution: ExecutionRecord; reason?: string };
 
 export function assertFilter(f: ReplayFilter): void {
   const narrowed = f.executionId !== undefined || f.entryId !== undefined || f.errorMatches !== undefined;
@@ -136,7 +140,7 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
         }
         if (dryRun) {
           totals.wouldMove++;
-          report({ ...base, outcome: 'would-move', ...(verdict.kind === 'finish' ? { reason: verdict.reason } : {}) });
+          report({ ...base, outcome: 'would-move', ...(verdict.reason ? { reason: verdict.reason } : {}) });
           continue;
         }
         if (stopped() || full()) continue; // stays held, released below
@@ -154,7 +158,7 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
           held.delete(m.messageId);
           totals.moved++;
           deps.metrics?.dlqMoved('replayed', 'ops');
-          report({ ...base, outcome: 'moved', jobsMessageId });
+          report({ ...base, outcome: 'moved', jobsMessageId, ...(verdict.reason ? { reason: verdict.reason } : {}) });
         } catch (err) {
           totals.failed++;
           report({ ...base, outcome: 'failed', reason: describeError(err).message });
@@ -177,8 +181,25 @@ async function judge(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, f: Re
   if (marker) return { kind: 'finish', reason: `sent to the jobs queue at ${marker.replayedAt} by ${marker.replayedBy} (as ${marker.jobsMessageId}); deleting the DLQ copy` };
   if (m.unreadable) return { kind: 'skip', reason: `not a valid job message: ${m.unreadable}` };
   if (!execution) return { kind: 'skip', reason: 'its execution does not exist (expired or never written)' };
-  if (execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED') return { kind: 'skip', reason: `its execution already ${execution.status}` };
+  if (execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED') {
+    const holding = await stillHoldsEntry(deps, m.job!, execution);
+    if (!holding) return { kind: 'skip', reason: `its execution already ${execution.status}` };
+    return { kind: 'move', execution, reason: holding };
+  }
   return { kind: 'move', execution };
+}
+
+/** Why a finished execution's job still has work to do, or undefined when its entry is no longer its to hand on. */
+async function stillHoldsEntry(deps: OpsDeps, job: JobMessage, execution: ExecutionRecord): Promise<string | undefined> {
+  const entryId = job.entryId ?? execution.entryId;
+  if (!entryId) return undefined;
+  const entry = await deps.entries.get(entryKey(job.tenantId, entryId));
+  const id = execution.executionId;
+  if (entry?.leaseExecutionId === id) {
+    return `its execution ${execution.status} but still holds entry ${entryId}${entry.rerunRequested ? ', with a change made meanwhile waiting for a follow-up run' : ''}: the worker hands it on`;
+  }
+  if (entry?.handoffFrom === id && entry.handoffTo) return `its execution ${execution.status} and handed entry ${entryId} to ${entry.handoffTo}, which may not have been started: the worker starts it`;
+  return undefined;
 }
 
 function matches(f: ReplayFilter, m: DlqMessage, e: ExecutionRecord | undefined): boolean {
@@ -195,8 +216,9 @@ function matches(f: ReplayFilter, m: DlqMessage, e: ExecutionRecord | undefined)
 /** Reopen → send → marker → delete. Returns the jobs-queue MessageId. */
 async function move(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, execution: ExecutionRecord, who: string): Promise<string> {
   const id = execution.executionId;
+  const finished = execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED';
   const reopened = execution.status === 'FAILED' ? await deps.executions.reopen(id, `DLQ replay by ${who} (DLQ message ${m.messageId})`) : execution;
-  if (reopened.status === 'SUCCEEDED' || reopened.status === 'SUPERSEDED') throw new Error(`execution ${id} finished (${reopened.status}) while being replayed`);
+  if (!finished && (reopened.status === 'SUCCEEDED' || reopened.status === 'SUPERSEDED')) throw new Error(`execution ${id} finished (${reopened.status}) while being replayed`);
   let jobsMessageId: string;
   try {
     const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: m.body, MessageAttributes: resendable(m) }));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type JobMessage } from '@bp/shared';
+import { entryKey, type JobMessage } from '@bp/shared';
 import { type OpsDeps, peekDlq, ReplayMarkers, replayDlq } from '../src/index.ts';
 import { deadLetteredJob, drain, opsStack, runOps } from './support.ts';
 
@@ -75,6 +75,31 @@ describe('ops: DLQ peek and replay against real queues and tables', function () 
     expect(r.events.find((e) => e.executionId === done)!.reason).to.match(/already SUCCEEDED/);
     expect(r.events.find((e) => e.executionId === undefined)!.reason).to.match(/not a valid job message/);
     expect(await depth(deps, deps.names.dlqUrl)).to.equal(2);
+  });
+
+  it('sends the job of a finished execution that still holds its entry, as it is, so the worker hands the entry on', async () => {
+    // Handing the entry on failed on every receive (DynamoDB down): the execution SUCCEEDED, its
+    // message went to the DLQ, and the entry is still leased to it with a change coalesced meanwhile.
+    const holding = await deadLetteredJob(deps, { entryId: 'etr_held', status: 'SUCCEEDED' });
+    const key = entryKey('ten_ops', 'etr_held');
+    expect((await deps.entries.acquireEntryLease(key, holding, 60_000)).acquired).to.equal(true);
+    const coalesced = { webhookId: 'wh_meanwhile', type: 'v2.entry.updated.fields', receivedAt: new Date().toISOString() };
+    expect((await deps.entries.requestRerun(key, coalesced, 'ex_meanwhile')).leaseHeld).to.equal(true);
+    // A finished execution whose entry is free (or someone else's) has nothing left to do.
+    const released = await deadLetteredJob(deps, { entryId: 'etr_free', status: 'SUCCEEDED' });
+
+    const dry = await replayDlq(deps, { filter: { all: true }, dryRun: true });
+    expect(dry.events.find((e) => e.executionId === holding)).to.deep.include({ outcome: 'would-move' });
+    const r = await replayDlq(deps, { filter: { all: true }, ratePerSecond: 50 });
+    expect(r.totals).to.include({ matched: 2, moved: 1, skipped: 1 });
+    const moved = r.events.find((e) => e.executionId === holding)!;
+    expect(moved.outcome).to.equal('moved');
+    expect(moved.reason).to.match(/still holds entry etr_held, with a change made meanwhile/);
+    expect(r.events.find((e) => e.executionId === released)).to.deep.include({ outcome: 'skipped', reason: 'its execution already SUCCEEDED' });
+    expect(executionIdsOf(await drain(deps.sqs, deps.names.jobsQueueUrl))).to.deep.equal([holding]);
+    // Sent as it is: reopening would make the worker package the entry again instead of handing it on.
+    expect((await deps.executions.get(holding))!.status).to.equal('SUCCEEDED');
+    expect(await depth(deps, deps.names.dlqUrl), 'the skipped one stays').to.equal(1);
   });
 
   it('finishes a move an interrupted run had sent (marker written) by deleting it, without sending it again', async () => {

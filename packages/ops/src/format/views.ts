@@ -76,7 +76,7 @@ export function peek(rows: PeekedMessage[]): string {
 
 export function replaySummary(r: ReplayResult): string {
   const t = r.totals;
-  const lines = r.events.filter((e) => e.outcome !== 'moved');
+  const lines = r.events.filter((e) => e.outcome !== 'moved' || e.reason);
   const detail = lines.length
     ? `\n${table(
         ['message', 'outcome', 'execution', 'why'],
