@@ -86,7 +86,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   }
 
   // Marks when this attempt holds the entry: the fault suite's no-two-runs-at-once check starts here.
-  await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry');
+  await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry', { tenantId: job.tenantId, entryId });
   const entryState = await entries.get(key);
   const stale = staleSnapshot(execution, entryState?.lastPublished);
   if (stale) {

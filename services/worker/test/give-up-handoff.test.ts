@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type Simulator, serviceEnvFor, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, entryKey, type JobMessage, newExecutionId, newQueuedExecution } from '@bp/shared';
-import { ExecutionStore, type ExecutionRecord } from '@bp/shared/executions/index';
+import { EntryStore, ExecutionStore, type ExecutionRecord, type HandOffResult } from '@bp/shared/executions/index';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
 
 const MAX_RECEIVES = 3;
@@ -19,12 +19,22 @@ class ThrottledExecutionStore extends ExecutionStore {
   readonly failing = new Set<string>();
   beforeStepStart: ((id: string) => Promise<void>) | undefined;
 
-  override async recordStepStart(id: string, workerId: string, step: string): Promise<ExecutionRecord> {
+  override async recordStepStart(id: string, workerId: string, step: string, o?: { tenantId?: string; entryId?: string }): Promise<ExecutionRecord> {
     if (step === 'acquire-entry') await this.beforeStepStart?.(id);
     if (step === 'acquire-entry' && this.failing.has(id)) {
       throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), { name: 'ProvisionedThroughputExceededException' });
     }
-    return super.recordStepStart(id, workerId, step);
+    return super.recordStepStart(id, workerId, step, o);
+  }
+}
+
+/** The real entry store, except that handing on the entries of the executions in `failing` fails. */
+class FailingHandoffEntryStore extends EntryStore {
+  readonly failing = new Set<string>();
+
+  override async handOffEntryLease(key: string, executionId: string, followUpExecutionId: string, leaseMs: number): Promise<HandOffResult> {
+    if (this.failing.has(executionId)) throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+    return super.handOffEntryLease(key, executionId, followUpExecutionId, leaseMs);
   }
 }
 
@@ -46,6 +56,9 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   let throttled: ThrottledExecutionStore;
   /** The same worker after a redeploy whose Benchling allow-list no longer admits the tenant. */
   let lockedOutDeps: WorkerDeps;
+  /** The same worker while DynamoDB fails the hand-off of some executions. */
+  let handoffFailingDeps: WorkerDeps;
+  let failingHandoff: FailingHandoffEntryStore;
   let n = 0;
 
   before(async function () {
@@ -62,6 +75,8 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, logger);
     throttled = new ThrottledExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable });
     throttledDeps = { ...deps, executions: throttled };
+    failingHandoff = new FailingHandoffEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
+    handoffFailingDeps = { ...deps, entries: failingHandoff };
     lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...env, BENCHLING_ALLOWED_BASE_URLS: '^https://[a-z0-9-]+\\.benchling\\.com$' }), aws, logger);
   });
   after(async () => {
@@ -196,5 +211,41 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     // w2's run holds the entry under A's id: it hands the entry on when it ends, not us now.
     expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
     expect((await takeJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
+  });
+
+  it('hands on the entry of a canvas button’s job, which names no entry, when its message comes back after it finished', async () => {
+    // A scientist clicks the button: the job names the canvas, and the worker learns the entry from Benchling.
+    const entryId = `etr_giveup_button_${++n}`;
+    const key = entryKey(TENANT, entryId);
+    const now = new Date();
+    const probe = { tenantId: TENANT, baseURL: sim.url };
+    const canvas = await deps.benchlingFor(probe).createCanvas({ appId: sim.options.appId, featureId: 'quilt_entry', resourceId: entryId, blocks: [] });
+    const a: JobMessage = {
+      v: 1, kind: 'entry.package', executionId: newExecutionId(now), tenantId: TENANT, baseURL: sim.url, appId: sim.options.appId, canvasId: canvas.id,
+      trigger: { webhookId: `wh_${entryId}_click`, type: 'v2.canvas.userInteracted', receivedAt: now.toISOString(), buttonId: deps.config.updateButtonId },
+    };
+    await deps.executions.create(newQueuedExecution({ executionId: a.executionId, tenantId: TENANT, kind: a.kind, trigger: a.trigger, now }));
+    // It publishes and SUCCEEDS, but handing the entry on fails: the message will come back.
+    failingHandoff.failing.add(a.executionId);
+    let body = JSON.stringify(a);
+    let outcome = await handleJob(handoffFailingDeps, body, 1, signal());
+    for (let polls = 0; outcome.action === 'requeue' && polls < 50; polls++) {
+      body = outcome.body;
+      await new Promise((r) => setTimeout(r, 100));
+      outcome = await handleJob(handoffFailingDeps, body, 1, signal());
+    }
+    expect(outcome.action, 'the hand-off failed: retry the message').to.equal('retry');
+    failingHandoff.failing.delete(a.executionId);
+    const finished = (await deps.executions.get(a.executionId))!;
+    expect(finished).to.deep.include({ status: 'SUCCEEDED', entryId, entryKey: key });
+    expect((await deps.executions.listByEntry(TENANT, entryId)).map((r) => r.executionId), 'listed under its entry').to.include(a.executionId);
+    // Meanwhile the entry is edited: that trigger is folded into A, which still holds the entry.
+    const b = await queuedJob(entryId, `wh_${entryId}_b`);
+    expect(await handleJob(deps, JSON.stringify(b), 1, signal())).to.deep.equal({ action: 'done' });
+    expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
+    // A's message comes back: A is finished, and its redelivery hands the entry on.
+    const redeliveredAt = Date.now();
+    expect(await handleJob(deps, body, 2, signal())).to.deep.equal({ action: 'done' });
+    await expectFollowUpStarted(key, { ...a, entryId }, b, redeliveredAt);
   });
 });

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, TransientError, describeError } from '../errors.ts';
+import { entryKey } from '../resources.ts';
 import { trimToNewest, newestEvents } from './bounded-events.ts';
 import { LIVE_ITEM, epochSeconds, isConditionFailed, isExpired } from './conditions.ts';
 import { ExecutionExistsError, ExecutionNotFoundError, LeaseHeldError, LeaseLostError } from './errors.ts';
@@ -160,13 +161,18 @@ export class ExecutionStore {
     }
   }
 
-  /** Marks `step` as running now (event `StepStarted`). */
-  async recordStepStart(id: string, workerId: string, step: string): Promise<ExecutionRecord> {
+  /**
+   * Marks `step` as running now (event `StepStarted`). With `entryId`, also records the entry the
+   * execution turned out to be for (a canvas button's job learns it from Benchling): it is then
+   * listed by entry, and a redelivered message can still hand that entry on once it has finished.
+   */
+  async recordStepStart(id: string, workerId: string, step: string, o: { tenantId?: string; entryId?: string } = {}): Promise<ExecutionRecord> {
+    const entry = o.entryId !== undefined && o.tenantId !== undefined ? { entryId: o.entryId, entryKey: entryKey(o.tenantId, o.entryId) } : undefined;
     return this.ownerChange(id, workerId, {
       action: 'recordStepStart',
-      set: ['#step = :step'],
+      set: ['#step = :step', ...(entry ? ['entryId = :entryId', 'entryKey = :entryKey'] : [])],
       names: { '#step': 'step' },
-      values: { ':step': step },
+      values: { ':step': step, ...(entry ? { ':entryId': entry.entryId, ':entryKey': entry.entryKey } : {}) },
       event: { type: 'StepStarted', step },
     });
   }
