@@ -1,5 +1,5 @@
 import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, serializeJobMessage, type StepName } from '@bp/shared';
-import type { BenchlingClient } from '@bp/shared/benchling/index';
+import { type BenchlingClient, BenchlingNotFoundError } from '@bp/shared/benchling/index';
 import type { PublishedPackage } from '@bp/shared/executions/index';
 import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
@@ -137,8 +137,17 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   const canvas = canvasId ? { id: canvasId, benchling } : undefined;
   let currentStep = 'start';
   let stepStartedAt = Date.now();
+  // The entry's latest package is recorded as soon as it is published, so neither a later failure
+  // (the canvas) nor a crash can leave it out; a resumed run records it again (a no-op then).
+  const notePublished = async () => {
+    const p = execution.outputs.publish as Published | undefined;
+    // A revision that went to the history (a later one was already published) is not the entry's latest.
+    if (!p || p.latest === false) return;
+    await entries.recordPublished(key, { executionId: job.executionId, packageName: p.packageName, ...(p.topHash ? { topHash: p.topHash } : {}), at: p.publishedAt });
+  };
   try {
     heartbeat.start();
+    await notePublished();
     if (canvas && !execution.outputs['fetch-entry']) {
       await showOnCanvas(ctx, canvas.id, { kind: 'updating', startedAt: deps.clock().toISOString() });
     }
@@ -163,21 +172,13 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       }
       execution = await executions.checkpoint(job.executionId, config.workerId, step.name, result.output);
       ctx.execution = execution;
+      if (step.name === 'publish') await notePublished();
       slog.info('step succeeded', { ms: Date.now() - started });
       processMetrics().stepFinished(step.name, 'succeeded', (Date.now() - started) / 1000);
     }
     const published = execution.outputs.publish as Published;
     await executions.succeed(job.executionId, config.workerId);
     processMetrics().executionFinished(job.kind, 'SUCCEEDED');
-    // A revision that went to the history (a later one was already published) is not the entry's latest.
-    if (published.latest !== false) {
-      await entries.recordPublished(key, {
-        executionId: job.executionId,
-        packageName: published.packageName,
-        ...(published.topHash ? { topHash: published.topHash } : {}),
-        at: published.publishedAt,
-      });
-    }
     log.info('execution succeeded', { packageName: published.packageName, topHash: published.topHash });
     await finishEntry(deps, key, jobWithEntry, log);
     return { action: 'done' };
@@ -246,7 +247,14 @@ async function showResult(ctx: StepContext, o: Outputs): Promise<StepResult<unkn
   const p = o.publish as Published;
   const t = o.transfer as TransferSummary;
   const link = packageLink({ catalogUrl: ctx.deps.config.catalogUrl, bucket: ctx.deps.config.names.bucket, packageName: p.packageName });
-  await showOnCanvas(ctx, canvasId, { kind: 'published', packageName: p.packageName, link, at: p.publishedAt, fileCount: t.fileCount + 3, unchanged: p.created === false }, true);
+  try {
+    await showOnCanvas(ctx, canvasId, { kind: 'published', packageName: p.packageName, link, at: p.publishedAt, fileCount: t.fileCount + 3, unchanged: p.created === false }, true);
+  } catch (err) {
+    // The scientist removed the canvas: the package is published all the same, and nothing is left to show it on.
+    if (!(err instanceof BenchlingNotFoundError)) throw err;
+    ctx.log.warn('the canvas is gone: the result is not shown', { canvasId });
+    return { output: { canvasId, skipped: 'the canvas no longer exists' } };
+  }
   return { output: { canvasId } };
 }
 

@@ -1,12 +1,15 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients, Logger } from '@bp/shared';
-import { BenchlingClientPool, BudgetRegistry } from '@bp/shared/benchling/index';
+import { BenchlingClientPool, type BenchlingRetryOptions, BudgetRegistry } from '@bp/shared/benchling/index';
 import { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerDeps } from './context.ts';
 
-/** Builds a worker's collaborators from its config and AWS clients: used by main.ts and by tests alike. */
-export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch } = {}): Promise<WorkerDeps> {
+/**
+ * Builds a worker's collaborators from its config and AWS clients: used by main.ts and by tests
+ * alike (tests may give Benchling calls another fetch, or quicker in-process retries).
+ */
+export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions } = {}): Promise<WorkerDeps> {
   // The redrive policy is the truth about when a job goes to the DLQ: read it rather than configure it twice.
   const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
   const maxReceiveCount = Number(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount ?? Number.POSITIVE_INFINITY);
@@ -16,6 +19,7 @@ export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, log
     allowedBaseUrls: config.benchling.allowedBaseUrls,
     logger,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.benchlingRetry ? { retry: opts.benchlingRetry } : {}),
   });
   return {
     config,
