@@ -18,6 +18,8 @@ export class WorkerFleet {
   private readonly consumers: Consumer[] = [];
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly shutdown = new AbortController();
+  /** Set by stop(): a receive still in flight then may deliver a message, which goes straight back. */
+  private stopping = false;
 
   /** `activeJobs` hears every job start and end (ECS scale-in protection in AWS). */
   constructor(
@@ -57,6 +59,7 @@ export class WorkerFleet {
    * checkpoint, release their leases and make their messages visible again at once.
    */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
     for (const c of this.consumers) c.stop();
     const all = () => Promise.allSettled([...this.inFlight.values()]);
     // The grace period is the whole budget: jobs may finish in it, less the time a hand-back takes.
@@ -71,6 +74,13 @@ export class WorkerFleet {
   }
 
   private async track(message: Message): Promise<Message | undefined> {
+    // sqs-consumer's stop() lets a long poll in flight finish, and hands us what it brings. A job
+    // started now would be killed when the process exits: make the message visible again at once
+    // for another worker instead, and run nothing.
+    if (this.stopping) {
+      await this.handBack(message);
+      return undefined;
+    }
     const id = message.MessageId ?? String(Math.random());
     this.opts.activeJobs?.jobStarted();
     const run = this.process(message);
@@ -89,6 +99,17 @@ export class WorkerFleet {
     await this.settle(message, outcome);
     // Returning the message makes sqs-consumer delete it; undefined leaves it on the queue.
     return outcome.action === 'retry' ? undefined : message;
+  }
+
+  /** Makes a message this worker will not run visible again now (best effort: else after its visibility timeout). */
+  private async handBack(message: Message): Promise<void> {
+    const { sqs, config, logger } = this.deps;
+    try {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+      logger.info('received while stopping: message handed back', { messageId: message.MessageId });
+    } catch (err) {
+      logger.warn('received while stopping; the message comes back after its visibility timeout', { messageId: message.MessageId, error: describeError(err) });
+    }
   }
 
   /** Performs the SQS side of an outcome. Sends happen before the delete sqs-consumer does after us. */

@@ -107,6 +107,8 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
+  // A listener added to a signal that has already fired never runs.
+  if (signal.aborted) onAbort();
   const heartbeat = new Heartbeat({
     intervalMs: config.heartbeatSeconds * 1000,
     beat: async () => {
