@@ -165,7 +165,8 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       stepStartedAt = started;
       const result = await step.run({ ...ctx, log: slog, execution }, execution.outputs);
       if ('waitSeconds' in result) {
-        // Free the slot: come back later. Keep the entry lease across the wait.
+        // Free the slot: come back later. Keep the entry lease across the wait (once no beat can cut it back).
+        await heartbeat.settle();
         await entries.extendEntryLease(key, job.executionId, (result.waitSeconds + config.visibilityTimeoutSeconds) * 1000);
         await executions.requeueForPoll(job.executionId, config.workerId, result.waitSeconds);
         slog.info('export still running: re-enqueued', { delaySeconds: result.waitSeconds });
@@ -185,6 +186,8 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     await finishEntry(deps, key, jobWithEntry, log);
     return { action: 'done' };
   } catch (err) {
+    // The leases are set below (released, or held across a retry's delay): no beat may land after that.
+    await heartbeat.settle();
     const described = describeError(err);
     const error: ExecutionError = { step: currentStep, ...described, at: deps.clock().toISOString() };
     if (currentStep !== 'start') processMetrics().stepFinished(currentStep, 'failed', (Date.now() - stepStartedAt) / 1000);
