@@ -145,7 +145,14 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
         }
         if (stopped() || full()) continue; // stays held, released below
         if (verdict.kind === 'finish') {
-          await deleteFromDlq(deps, m);
+          try {
+            await deleteFromDlq(deps, m);
+          } catch (err) {
+            // Marked as sent: the next run deletes it. One failed delete does not end this run.
+            totals.failed++;
+            report({ ...base, outcome: 'failed', reason: `already sent, but not deleted from the DLQ: ${describeError(err).message}` });
+            continue;
+          }
           held.delete(m.messageId);
           totals.alreadyMoved++;
           report({ ...base, outcome: 'already-moved', reason: verdict.reason });
@@ -230,7 +237,12 @@ async function move(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, execut
     }
     throw err;
   }
-  const fresh = await markers.put({ dlqMessageId: m.messageId, ...(id ? { executionId: id } : {}), jobsMessageId, replayedBy: who });
+  // The marker lets a run killed before the delete below finish the move without sending again.
+  // Sent, we go on to the delete even if it cannot be written: a DLQ copy left behind would be sent again.
+  const fresh = await markers.put({ dlqMessageId: m.messageId, ...(id ? { executionId: id } : {}), jobsMessageId, replayedBy: who }).catch((err: unknown) => {
+    deps.logger?.warn('replay marker not written; deleting the DLQ copy all the same', { messageId: m.messageId, error: describeError(err) });
+    return true;
+  });
   if (!fresh) deps.logger?.warn('another replay had also sent this DLQ message; the worker absorbs the duplicate', { messageId: m.messageId, executionId: id });
   try {
     await deleteFromDlq(deps, m);

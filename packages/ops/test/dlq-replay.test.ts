@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { entryKey, type JobMessage } from '@bp/shared';
 import { type OpsDeps, peekDlq, ReplayMarkers, replayDlq } from '../src/index.ts';
 import { deadLetteredJob, drain, opsStack, runOps } from './support.ts';
@@ -117,6 +118,43 @@ describe('ops: DLQ peek and replay against real queues and tables', function () 
     expect(r.events[0]!.reason).to.match(/an earlier run/);
     expect(await depth(deps, deps.names.dlqUrl)).to.equal(0);
     expect(await drain(deps.sqs, deps.names.jobsQueueUrl), 'not sent a second time').to.deep.equal([]);
+  });
+
+  it('deletes the DLQ copy of a message it sent even when the replay marker cannot be written', async () => {
+    const a = await deadLetteredJob(deps, { entryId: 'etr_nomarker' });
+    // DynamoDB throttles the marker write (a real table otherwise).
+    const throttledDoc = Object.create(deps.doc) as typeof deps.doc;
+    throttledDoc.send = ((command: unknown, ...rest: unknown[]) => {
+      if (command instanceof PutCommand && command.input.TableName === deps.names.dedupeTable) {
+        return Promise.reject(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
+      }
+      return (deps.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+    }) as typeof deps.doc.send;
+    const r = await replayDlq({ ...deps, doc: throttledDoc }, { filter: { all: true }, ratePerSecond: 50 });
+    expect(r.totals).to.include({ moved: 1, failed: 0 });
+    expect(await depth(deps, deps.names.dlqUrl), 'no copy left to send again').to.equal(0);
+    expect(executionIdsOf(await drain(deps.sqs, deps.names.jobsQueueUrl))).to.deep.equal([a]);
+  });
+
+  it('reports a DLQ copy it could not delete and goes on with the others', async () => {
+    const a = await deadLetteredJob(deps, { entryId: 'etr_nodelete' });
+    const [peeked] = await peekDlq(deps);
+    await new ReplayMarkers({ doc: deps.doc, tableName: deps.names.dedupeTable, clock: deps.clock }).put({ dlqMessageId: peeked!.messageId, executionId: a, jobsMessageId: 'earlier-copy', replayedBy: 'an earlier run' });
+    const b = await deadLetteredJob(deps, { entryId: 'etr_nodelete_b' });
+    // SQS refuses to delete A's copy (the first DLQ delete); everything else works.
+    let deletes = 0;
+    const flakySqs = Object.create(deps.sqs) as typeof deps.sqs;
+    flakySqs.send = ((command: unknown, ...rest: unknown[]) => {
+      if (command instanceof DeleteMessageCommand && command.input.QueueUrl === deps.names.dlqUrl && deletes++ === 0) {
+        return Promise.reject(Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }));
+      }
+      return (deps.sqs.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+    }) as typeof deps.sqs.send;
+    const r = await replayDlq({ ...deps, sqs: flakySqs }, { filter: { all: true }, ratePerSecond: 50 });
+    expect(r.totals).to.include({ failed: 1, moved: 1 });
+    expect(r.events.find((e) => e.executionId === a)).to.deep.include({ outcome: 'failed' });
+    expect(r.events.find((e) => e.executionId === a)!.reason).to.match(/already sent, but not deleted/);
+    expect(executionIdsOf(await drain(deps.sqs, deps.names.jobsQueueUrl)), 'B moved; A not sent again').to.deep.equal([b]);
   });
 
   it('killed mid-run with a slow --rate, then rerun: every message reaches the jobs queue exactly once', async () => {
