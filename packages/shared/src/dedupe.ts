@@ -230,14 +230,26 @@ async function enqueue(
 ): Promise<AcceptResult> {
   const finishTimeoutMs = o.finishTimeoutMs ?? 500;
   const message: JobMessage = { ...req.job, executionId };
+  const send = new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) });
+  // The SDK retries inside send(), and its error is the last attempt's: an earlier attempt that
+  // timed out may have enqueued the job all the same. Each attempt's failure is looked at here.
+  let earlierMayHaveSucceeded = false;
+  send.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (sendMayHaveSucceeded(err)) earlierMayHaveSucceeded = true;
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'bpSendAttemptOutcome' },
+  );
   try {
-    await deps.sqs.send(
-      new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) }),
-      { abortSignal: o.signal },
-    );
+    await deps.sqs.send(send, { abortSignal: o.signal });
   } catch (err) {
     // Delete only what is certainly ours and certainly not backing a message.
-    const removeRecords = o.created && !sendMayHaveSucceeded(err);
+    const removeRecords = o.created && !earlierMayHaveSucceeded && !sendMayHaveSucceeded(err);
     await releaseAfterFailedSend(deps, req.webhookId, executionId, removeRecords, finishTimeoutMs);
     throw unavailable('QueueUnavailable', 'SendMessage to the jobs queue failed', err, executionId);
   }

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { type AwsClients, type JobMessage, resourceNamesFromEnv } from '@bp/shared';
-import { acceptWebhook, AcceptUnavailableError, type AcceptDeps } from '@bp/shared/dedupe';
+import { acceptWebhook, AcceptUnavailableError, type AcceptDeps, sendMayHaveSucceeded } from '@bp/shared/dedupe';
 import { newQueuedExecution } from '@bp/shared/executions/types';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { inspectionClients } from './support/ingress.ts';
 import { drainJobs, getItem } from './support/queue.ts';
-import { PutCommand } from './support/sdk.ts';
+import { PutCommand, SQSClient } from './support/sdk.ts';
 
 /**
  * The accept protocol (packages/shared/src/dedupe.ts) against DynamoDB Local and fauxqs, in the
@@ -99,11 +99,61 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
     expect(await getItem(aws, names.executionsTable, { executionId })).to.deep.include({ status: 'QUEUED' });
   });
 
+  it('keeps the records when a send attempt timed out after SQS stored the job, whatever the SDK\'s retry then met', async () => {
+    const webhookId = `wh_timeout_then_refused_${Date.now()}`;
+    // The first attempt reaches fauxqs (the job is stored) but its answer never arrives; the
+    // SDK's retry then cannot connect. The error the caller sees is only the retry's.
+    const real = aws.sqs.config.requestHandler;
+    let attempts = 0;
+    const sqs = new SQSClient({
+      region: env.AWS_REGION!,
+      endpoint: env.AWS_ENDPOINT_URL_SQS!,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+      maxAttempts: 2,
+      requestHandler: {
+        handle: async (request: Parameters<typeof real.handle>[0], options: Parameters<typeof real.handle>[1]) => {
+          if (++attempts === 1) {
+            await real.handle(request, options);
+            throw Object.assign(new Error('socket timed out before the answer'), { name: 'TimeoutError' });
+          }
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      } as typeof real,
+    });
+    try {
+      const err = await acceptWebhook({ ...deps, sqs }, { webhookId, job: job(webhookId) }).catch((e: unknown) => e);
+      expect(attempts).to.equal(2);
+      expect(err).to.be.instanceOf(AcceptUnavailableError);
+      const [stored] = await drainJobs(aws, names.jobsQueueUrl);
+      expect(stored, 'the first attempt did enqueue the job').to.not.equal(undefined);
+      // The job's execution and dedupe record stay, so the job runs and Benchling's retry takes over.
+      expect(await getItem(aws, names.executionsTable, { executionId: stored!.executionId })).to.deep.include({ status: 'QUEUED' });
+      expect(await getItem(aws, names.dedupeTable, { webhookId })).to.deep.include({ state: 'PENDING', executionId: stored!.executionId });
+    } finally {
+      sqs.destroy();
+    }
+  });
+
   it('writes nothing when the time budget is already spent', async () => {
     const webhookId = `wh_no_budget_${Date.now()}`;
     const err = await acceptWebhook(deps, { webhookId, job: job(webhookId) }, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(AcceptUnavailableError);
     expect((err as AcceptUnavailableError).code).to.equal('DedupeUnavailable');
     expect(await getItem(aws, names.dedupeTable, { webhookId })).to.equal(undefined);
+  });
+});
+
+/** Pure logic: which failed sends may have left a message on the queue (then the records are kept). */
+describe('dedupe: a failed SendMessage that may still have enqueued the job', () => {
+  const sdkError = (name: string, metadata: Record<string, unknown>, code?: string) => Object.assign(new Error(name), { name, ...(code ? { code } : {}), $metadata: metadata });
+
+  it('did not, when SQS answered the only attempt with an error or the connection was never made', () => {
+    expect(sendMayHaveSucceeded(sdkError('InternalFailure', { httpStatusCode: 500, attempts: 1 }))).to.equal(false);
+    expect(sendMayHaveSucceeded(sdkError('Error', { attempts: 1 }, 'ECONNREFUSED'))).to.equal(false);
+  });
+
+  it('may have, when the only attempt timed out or its connection broke', () => {
+    expect(sendMayHaveSucceeded(sdkError('TimeoutError', { attempts: 1 }))).to.equal(true);
+    expect(sendMayHaveSucceeded(sdkError('Error', { attempts: 1 }, 'ECONNRESET'))).to.equal(true);
   });
 });

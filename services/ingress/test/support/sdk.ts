@@ -1,3 +1,3 @@
 /** AWS SDK commands the tests use to read the queue and to read and plant table items. */
-export { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+export { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 export { GetCommand, PutCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
