@@ -9,7 +9,8 @@ import type { ResourceNames } from './resources.ts';
 /*
  * The accept protocol: turn one webhook delivery into exactly one durably enqueued job, and
  * never answer 2xx before the job is on the queue. Keyed by `webhook-id` (stable across
- * Benchling's resends), remembered for `ttlDays` (SQS FIFO dedupe only covers 5 minutes).
+ * Benchling's resends), or for an entry event by its `message.id` (see dedupeKeyFor), and
+ * remembered for `ttlDays` (SQS FIFO dedupe only covers 5 minutes).
  *
  *  1. ONE TransactWriteItems: put dedupe {webhookId, executionId, state PENDING, pendingUntil,
  *     expiresAt} if absent or expired, AND put the QUEUED execution record. Both or neither.
@@ -82,6 +83,7 @@ export interface AcceptOptions {
 }
 
 export interface AcceptRequest {
+  /** The delivery's dedupe key (stored as the record's `webhookId`): see dedupeKeyFor. */
   webhookId: string;
   /** The job to enqueue; the executionId is assigned here. */
   job: Omit<JobMessage, 'executionId'>;
@@ -96,6 +98,22 @@ export type AcceptResult =
 export class AcceptUnavailableError extends TransientError {}
 
 const MAX_ROUNDS = 3;
+
+/** Longest event-based key; a longer event id (never seen) falls back to the webhook-id. */
+const MAX_EVENT_KEY_BYTES = 512;
+
+/**
+ * The key a delivery is deduped under. For an entry event, its event id (`message.id`, within its
+ * tenant): Benchling documents that it sometimes sends one event twice (during version
+ * promotions), and a resend under a new `webhook-id` must be a duplicate too. Any other delivery:
+ * its `webhook-id`, stable across Benchling's resends of it.
+ */
+export function dedupeKeyFor(job: Pick<JobMessage, 'tenantId' | 'trigger'>, webhookId: string): string {
+  const eventId = job.trigger.eventId;
+  if (!eventId) return webhookId;
+  const key = `event#${job.tenantId}#${eventId}`;
+  return Buffer.byteLength(key, 'utf8') <= MAX_EVENT_KEY_BYTES ? key : webhookId;
+}
 
 /** Condition on the execution record: no worker has picked it up yet (it may still be unsent). */
 const EXECUTION_STILL_QUEUED = {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
-import { acceptWebhook, AcceptUnavailableError } from '@bp/shared/dedupe';
+import { acceptWebhook, AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
 import { classifyWebhookBody, type EnqueueDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
 import { type JwksCache, verifyWithJwks, WebhookAuthError } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';
@@ -109,7 +109,7 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
       const remainingMs = Math.max(1, started + deps.config.requestBudgetMs - deps.now());
       const result = await acceptWebhook(
         { doc: deps.aws.doc, sqs: deps.aws.sqs, names: deps.names, now: deps.now, logger: log },
-        { webhookId: verifiedId, job },
+        { webhookId: dedupeKeyFor(job, verifiedId), job },
         { ttlDays: deps.config.dedupeTtlDays, pendingMs: deps.config.dedupePendingMs, finishTimeoutMs: deps.config.finishTimeoutMs, signal: AbortSignal.timeout(remainingMs) },
       );
       if (result.executionId) fields.executionId = result.executionId;

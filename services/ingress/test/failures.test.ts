@@ -8,7 +8,7 @@ import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
 import { drainJobs, getItem, scanAll } from './support/queue.ts';
-import { deliver, entryUpdated, signed } from './support/webhooks.ts';
+import { dedupeKeyOf, deliver, entryUpdated, signed } from './support/webhooks.ts';
 
 /** A TCP server that accepts connections and never answers: the worst kind of outage. */
 async function startBlackhole(): Promise<{ url: string; close(): Promise<void> }> {
@@ -101,13 +101,13 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     expect(res.status).to.equal(503);
     expect(res.ms).to.be.below(3000);
     // SQS may have taken the message before going silent, so the records stay, ready for takeover.
-    const pending = await getItem(inspect, names.dedupeTable, { webhookId: d.webhookId });
+    const pending = await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) });
     expect(pending).to.deep.include({ state: 'PENDING', pendingUntil: 0 });
 
     const retry = await deliver(healthy.url, d);
     expect(retry.status).to.equal(202);
     expect(retry.json.executionId).to.equal(pending!.executionId);
-    expect(await getItem(inspect, names.dedupeTable, { webhookId: d.webhookId })).to.deep.include({ state: 'ENQUEUED' });
+    expect(await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) })).to.deep.include({ state: 'ENQUEUED' });
     const jobs = await drainJobs(inspect, names.jobsQueueUrl);
     expect(jobs.map((j) => j.executionId)).to.deep.equal([pending!.executionId]);
   });

@@ -5,7 +5,7 @@ import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { capturedLogs, inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
 import { drainJobs, getItem } from './support/queue.ts';
-import { deliver, entryUpdated, envelope, signed } from './support/webhooks.ts';
+import { dedupeKeyOf, deliver, entryUpdated, envelope, signed } from './support/webhooks.ts';
 
 describe('ingress: verified webhooks become queued jobs', function () {
   const key = generateSigningKey('kid-1');
@@ -52,7 +52,7 @@ describe('ingress: verified webhooks become queued jobs', function () {
 
     const execution = await getItem(inspect, names.executionsTable, { executionId });
     expect(execution).to.deep.include({ status: 'QUEUED', kind: 'entry.package', tenantId: 'ten_acme', entryKey: 'ten_acme#etr_42' });
-    const dedupe = await getItem(inspect, names.dedupeTable, { webhookId: d.webhookId });
+    const dedupe = await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) });
     expect(dedupe).to.deep.include({ executionId, state: 'ENQUEUED' });
     const ttlDays = ((dedupe!.expiresAt as number) - Date.now() / 1000) / 86_400;
     expect(ttlDays).to.be.within(6.99, 7.01);
@@ -70,6 +70,19 @@ describe('ingress: verified webhooks become queued jobs', function () {
       expect(r.json).to.deep.equal({ executionId: first.json.executionId, duplicate: true });
     }
     expect(await drainJobs(inspect, names.jobsQueueUrl)).to.have.length(1);
+  });
+
+  it('answers the same event resent under a new webhook-id (as during a version promotion) as a duplicate', async () => {
+    const body = entryUpdated('etr_resent');
+    const first = await deliver(ingress.url, signed([key], body));
+    const resent = await deliver(ingress.url, signed([key], body));
+    expect(first.status).to.equal(202);
+    expect(resent.status).to.equal(200);
+    expect(resent.json).to.deep.equal({ executionId: first.json.executionId, duplicate: true });
+    // Another event for the same entry is a change of its own.
+    const next = await deliver(ingress.url, signed([key], entryUpdated('etr_resent')));
+    expect(next.status).to.equal(202);
+    expect(await drainJobs(inspect, names.jobsQueueUrl)).to.have.length(2);
   });
 
   it('routes by message.type whatever the path: bare URL, /lifecycle and /canvas', async () => {
