@@ -8,19 +8,37 @@ import { PermanentError } from './errors.ts';
 export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/**
+ * Longest id (tenant, entry, canvas, app, event…) a job may carry. Benchling's are ~30
+ * characters; ids end up in DynamoDB keys (at most 2048 bytes) and records (at most 400 KB), and a
+ * value too long to store must be refused as malformed (400), not answered 503 for ever.
+ */
+export const MAX_ID_CHARS = 256;
+/** Most `message.updates` entries (field paths, for information) a trigger keeps; see truncateUpdates. */
+export const MAX_TRIGGER_UPDATES = 100;
+/** Longest `message.updates` entry a trigger keeps. */
+export const MAX_UPDATE_CHARS = 256;
+
+const boundedId = z.string().min(1).max(MAX_ID_CHARS);
+
 export const TriggerSchema = z.object({
   /** `webhook-id` header of the delivery, or `ops:<uuid>` / `rerun:<executionId>` for internal triggers. */
-  webhookId: z.string().min(1),
+  webhookId: boundedId,
   /** Benchling `message.type`, e.g. `v2.entry.updated.fields`, or `ops.repackage`. */
-  type: z.string().min(1),
+  type: boundedId,
   /** ISO time the ingress accepted it. */
   receivedAt: z.string().min(1),
-  userId: z.string().optional(),
-  eventId: z.string().optional(),
-  buttonId: z.string().optional(),
-  featureId: z.string().optional(),
-  updates: z.array(z.string()).optional(),
+  userId: boundedId.optional(),
+  eventId: boundedId.optional(),
+  buttonId: boundedId.optional(),
+  featureId: boundedId.optional(),
+  updates: z.array(z.string().max(MAX_UPDATE_CHARS)).max(MAX_TRIGGER_UPDATES).optional(),
 });
+
+/** `message.updates` as a trigger keeps it: the first MAX_TRIGGER_UPDATES paths, each cut to MAX_UPDATE_CHARS. */
+export function truncateUpdates(updates: string[]): string[] {
+  return updates.slice(0, MAX_TRIGGER_UPDATES).map((u) => u.slice(0, MAX_UPDATE_CHARS));
+}
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 export const PollStateSchema = z.object({
@@ -33,13 +51,13 @@ export const PollStateSchema = z.object({
 export const JobMessageSchema = z.object({
   v: z.literal(1),
   kind: z.enum(JOB_KINDS),
-  executionId: z.string().min(1),
-  tenantId: z.string().min(1),
+  executionId: boundedId,
+  tenantId: boundedId,
   /** `https://TENANT.benchling.com` from the webhook envelope; the API base is `${baseURL}/api/v2`. */
   baseURL: z.string().url(),
-  appId: z.string().optional(),
-  entryId: z.string().optional(),
-  canvasId: z.string().optional(),
+  appId: boundedId.optional(),
+  entryId: boundedId.optional(),
+  canvasId: boundedId.optional(),
   trigger: TriggerSchema,
   poll: PollStateSchema.optional(),
 });

@@ -198,6 +198,23 @@ describe('ingress: verified webhooks become queued jobs', function () {
     expect(await drainJobs(inspect, names.jobsQueueUrl)).to.have.length(0);
   });
 
+  it('answers 400 for an id too long to store, and keeps only the first 100 changed fields of a huge update list', async () => {
+    // A signed but absurd resource id (3,000 characters) could never be stored: DynamoDB refuses a
+    // key over 2,048 bytes, and an "unavailable" 503 would be retried for ever. Ids over 256 characters
+    // (Benchling's are about 30) are malformed: final.
+    const long = await deliver(ingress.url, signed([key], envelope({ type: 'v2.entry.created', id: 'evt_long', resourceId: `etr_${'x'.repeat(3000)}` })));
+    expect(long.status).to.equal(400);
+    expect(long.json).to.deep.include({ field: 'entryId' });
+    // 5,000 changed fields: the change is packaged all the same; the list is for information.
+    const many = entryUpdated('etr_many_updates');
+    (many.message as Record<string, unknown>).updates = Array.from({ length: 5000 }, (_, i) => `fields.F${i}`);
+    const res = await deliver(ingress.url, signed([key], many));
+    expect(res.status).to.equal(202);
+    const [job] = await drainJobs(inspect, names.jobsQueueUrl);
+    expect(job!.trigger.updates).to.have.length(100);
+    expect(job!.trigger.updates![99]).to.equal('fields.F99');
+  });
+
   it('tolerates unknown fields and a null appDefinition.id', async () => {
     const body: Record<string, unknown> = { ...entryUpdated(), appDefinition: { id: null }, futureField: { nested: true } };
     (body.message as Record<string, unknown>).brandNew = 1;
