@@ -3,7 +3,7 @@ import { type Simulator, startSimulator } from '@bp/benchling-sim';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, resourceNamesFromEnv } from '@bp/shared';
 import { readDedupeRecord } from '@bp/shared/dedupe';
 import { ExecutionStore } from '@bp/shared/executions/index';
-import { isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
+import { dedupeKeyOfDelivery, isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
 import { allExecutions } from '../support/faults/invariants.ts';
 import { eventually } from '../support/faults/queues.ts';
 import { printTable } from '../support/faults/report.ts';
@@ -99,7 +99,7 @@ describe('ingress process with its queue or table behind a failing network (TCP 
       expect(failing).to.deep.equal(c.dependency === 'SQS' ? ['jobsQueue'] : ['dedupeTable', 'executionsTable']);
       expect(live.status, 'alive all the same').to.equal(200);
 
-      const dedupe = await readDedupeRecord(inspect.doc, names.dedupeTable, d.webhookId);
+      const dedupe = await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d));
       const records = await executionsOf(d.webhookId);
       expect((await takeJobs()).filter((j) => j.trigger.webhookId === d.webhookId), 'no job enqueued').to.deep.equal([]);
       if (c.leftover === 'nothing') {
@@ -118,7 +118,7 @@ describe('ingress process with its queue or table behind a failing network (TCP 
       const jobs = (await takeJobs()).filter((j) => j.trigger.webhookId === d.webhookId);
       expect(jobs.map((j) => j.executionId), 'exactly one job').to.deep.equal([retry.json.executionId]);
       expect((await executionsOf(d.webhookId)).map((r) => r.executionId), 'exactly one execution').to.deep.equal([retry.json.executionId]);
-      expect(await readDedupeRecord(inspect.doc, names.dedupeTable, d.webhookId)).to.deep.include({ state: 'ENQUEUED', executionId: retry.json.executionId });
+      expect(await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d))).to.deep.include({ state: 'ENQUEUED', executionId: retry.json.executionId });
       await eventually('the ingress reporting ready again', async () => ((await fetch(`${ingress.url}/health/ready`)).status === 200 ? true : undefined), { timeoutMs: 10_000 });
       expect(ingress.alive, 'the same ingress process throughout').to.equal(true);
       table.push([c.dependency, c.mode, `${failed.status} ${c.code}`, Math.round(failed.ms), c.leftover === 'nothing' ? 'nothing' : 'expired PENDING + QUEUED', `${retry.status}${dedupe ? ' (takeover)' : ''}`]);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type JobMessage, parseJobMessage } from '@bp/shared';
+import { dedupeKeyFor } from '@bp/shared/dedupe';
 import { type LocalAws, startLocalAws } from './index.ts';
 
 let shared: Promise<LocalAws> | undefined;
@@ -45,4 +46,14 @@ export async function takeQueuedJobs(sqs: SQSClient, queueUrl: string, visibilit
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
   }
+}
+
+/**
+ * Where the ingress keeps a signed delivery's dedupe record: under its event id (`message.id`) for
+ * an entry event, else under its webhook-id (see dedupeKeyFor).
+ */
+export function dedupeKeyOfDelivery(d: { webhookId: string; body: string }): string {
+  const body = JSON.parse(d.body) as { tenantId: string; message: { type?: string; id?: string } };
+  const eventId = String(body.message.type ?? '').includes('.entry.') ? body.message.id : undefined;
+  return dedupeKeyFor({ tenantId: body.tenantId, trigger: { webhookId: d.webhookId, type: String(body.message.type), receivedAt: '', ...(eventId ? { eventId } : {}) } }, d.webhookId);
 }

@@ -8,7 +8,7 @@ import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
 import { drainJobs, getItem, scanAll } from './support/queue.ts';
-import { dedupeKeyOf, deliver, entryUpdated, signed } from './support/webhooks.ts';
+import { dedupeKeyOf, deliver, entryUpdated, type SignedDelivery, signed } from './support/webhooks.ts';
 
 /** A TCP server that accepts connections and never answers: the worst kind of outage. */
 async function startBlackhole(): Promise<{ url: string; close(): Promise<void> }> {
@@ -62,8 +62,9 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     inspect?.destroy();
   });
 
-  async function expectNothingLeftFor(webhookId: string): Promise<void> {
-    expect(await getItem(inspect, names.dedupeTable, { webhookId })).to.equal(undefined);
+  async function expectNothingLeftFor(d: SignedDelivery): Promise<void> {
+    const { webhookId } = d;
+    expect(await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) })).to.equal(undefined);
     const executions = await scanAll(inspect, names.executionsTable);
     expect(executions.filter((e) => (e.trigger as { webhookId: string }).webhookId === webhookId)).to.deep.equal([]);
     expect((await drainJobs(inspect, names.jobsQueueUrl)).filter((j) => j.trigger.webhookId === webhookId)).to.deep.equal([]);
@@ -77,7 +78,7 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     expect(res.json).to.deep.include({ error: 'unavailable', code: 'QueueUnavailable' });
     expect(Number(res.headers.get('retry-after'))).to.be.at.least(1);
     expect(res.ms).to.be.below(3000);
-    await expectNothingLeftFor(d.webhookId);
+    await expectNothingLeftFor(d);
 
     const retry = await deliver(healthy.url, d);
     expect(retry.status).to.equal(202);
@@ -91,7 +92,7 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     const res = await deliver(broken.url, d);
     expect(res.status).to.equal(503);
     expect(res.ms).to.be.below(3000);
-    await expectNothingLeftFor(d.webhookId);
+    await expectNothingLeftFor(d);
   });
 
   it('answers 503 within 3 s when SQS hangs, and the retry re-sends under the same executionId', async () => {
@@ -119,7 +120,7 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     expect(res.status).to.equal(503);
     expect(res.json).to.deep.include({ code: 'DedupeUnavailable' });
     expect(res.ms).to.be.below(3000);
-    await expectNothingLeftFor(d.webhookId);
+    await expectNothingLeftFor(d);
   });
 
   it('answers 503 within 3 s when DynamoDB hangs', async () => {
@@ -128,7 +129,7 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     const res = await deliver(broken.url, d);
     expect(res.status).to.equal(503);
     expect(res.ms).to.be.below(3000);
-    await expectNothingLeftFor(d.webhookId);
+    await expectNothingLeftFor(d);
   });
 
   it('reports ready with every check passing while the dependencies are up', async () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { type SigningKey, signWebhook } from '@bp/benchling-sim/signing';
-import { dedupeKeyFor } from '@bp/shared/dedupe';
 
 /** Webhook bodies shaped like Benchling's (contract §2), with room for overrides. */
 export function envelope(message: Record<string, unknown>, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -62,8 +61,4 @@ export async function deliver(
   return { status: res.status, json, headers: res.headers, ms };
 }
 
-/** Where the ingress keeps a delivery's dedupe record: under its event id for an entry event, else its webhook-id. */
-export function dedupeKeyOf(d: SignedDelivery): string {
-  const body = JSON.parse(d.body) as { tenantId: string; message: { id?: string } };
-  return dedupeKeyFor({ tenantId: body.tenantId, trigger: { webhookId: d.webhookId, type: '', receivedAt: '', ...(body.message.id ? { eventId: body.message.id } : {}) } }, d.webhookId);
-}
+export { dedupeKeyOfDelivery as dedupeKeyOf } from '@bp/local-stack/testing';
