@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type JobMessage, parseJobMessage } from '@bp/shared';
 import { dedupeKeyFor } from '@bp/shared/dedupe';
+import { classifyWebhookBody } from '@bp/shared/webhook/payload';
 import { type LocalAws, startLocalAws } from './index.ts';
 
 let shared: Promise<LocalAws> | undefined;
@@ -49,11 +50,10 @@ export async function takeQueuedJobs(sqs: SQSClient, queueUrl: string, visibilit
 }
 
 /**
- * Where the ingress keeps a signed delivery's dedupe record: under its event id (`message.id`) for
- * an entry event, else under its webhook-id (see dedupeKeyFor).
+ * Where the ingress keeps a signed delivery's dedupe record: the key it derives from the same
+ * classification of the body (see dedupeKeyFor).
  */
 export function dedupeKeyOfDelivery(d: { webhookId: string; body: string }): string {
-  const body = JSON.parse(d.body) as { tenantId: string; message: { type?: string; id?: string } };
-  const eventId = String(body.message.type ?? '').includes('.entry.') ? body.message.id : undefined;
-  return dedupeKeyFor({ tenantId: body.tenantId, trigger: { webhookId: d.webhookId, type: String(body.message.type), receivedAt: '', ...(eventId ? { eventId } : {}) } }, d.webhookId);
+  const decision = classifyWebhookBody(Buffer.from(d.body), { updateButtonIds: [] });
+  return decision.action === 'enqueue' ? dedupeKeyFor(decision, d.webhookId) : d.webhookId;
 }

@@ -108,7 +108,7 @@ const MAX_EVENT_KEY_BYTES = 512;
  * promotions), and a resend under a new `webhook-id` must be a duplicate too. Any other delivery:
  * its `webhook-id`, stable across Benchling's resends of it.
  */
-export function dedupeKeyFor(job: Pick<JobMessage, 'tenantId' | 'trigger'>, webhookId: string): string {
+export function dedupeKeyFor(job: { tenantId: string; trigger: { eventId?: string } }, webhookId: string): string {
   const eventId = job.trigger.eventId;
   if (!eventId) return webhookId;
   const key = `event#${job.tenantId}#${eventId}`;
@@ -250,14 +250,15 @@ async function enqueue(
   const message: JobMessage = { ...req.job, executionId };
   const send = new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) });
   // The SDK retries inside send(), and its error is the last attempt's: an earlier attempt that
-  // timed out may have enqueued the job all the same. Each attempt's failure is looked at here.
-  let earlierMayHaveSucceeded = false;
+  // timed out may have enqueued the job all the same. Each attempt's failure is looked at here
+  // (the final error is looked at too below: it may come from before any attempt, e.g. an abort).
+  let anAttemptMayHaveSucceeded = false;
   send.middlewareStack.add(
     (next) => async (args) => {
       try {
         return await next(args);
       } catch (err) {
-        if (sendMayHaveSucceeded(err)) earlierMayHaveSucceeded = true;
+        if (sendMayHaveSucceeded(err)) anAttemptMayHaveSucceeded = true;
         throw err;
       }
     },
@@ -267,7 +268,7 @@ async function enqueue(
     await deps.sqs.send(send, { abortSignal: o.signal });
   } catch (err) {
     // Delete only what is certainly ours and certainly not backing a message.
-    const removeRecords = o.created && !earlierMayHaveSucceeded && !sendMayHaveSucceeded(err);
+    const removeRecords = o.created && !anAttemptMayHaveSucceeded && !sendMayHaveSucceeded(err);
     await releaseAfterFailedSend(deps, req.webhookId, executionId, removeRecords, finishTimeoutMs);
     throw unavailable('QueueUnavailable', 'SendMessage to the jobs queue failed', err, executionId);
   }

@@ -35,7 +35,11 @@ export const TriggerSchema = z.object({
   updates: z.array(z.string().max(MAX_UPDATE_CHARS)).max(MAX_TRIGGER_UPDATES).optional(),
 });
 
-/** `message.updates` as a trigger keeps it: the first MAX_TRIGGER_UPDATES paths, each cut to MAX_UPDATE_CHARS. */
+/**
+ * `message.updates` as a trigger keeps it: the first MAX_TRIGGER_UPDATES paths, each cut to
+ * MAX_UPDATE_CHARS. The list is for information: a huge one is cut, not refused, so the change is
+ * still packaged and its records stay small enough to store.
+ */
 export function truncateUpdates(updates: string[]): string[] {
   return updates.slice(0, MAX_TRIGGER_UPDATES).map((u) => u.slice(0, MAX_UPDATE_CHARS));
 }

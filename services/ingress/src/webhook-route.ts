@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { processMetrics } from '@bp/shared/metrics/index';
-import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames, truncateUpdates } from '@bp/shared';
+import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
 import { acceptWebhook, AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
 import { classifyWebhookBody, type EnqueueDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
 import { type JwksCache, verifyWithJwks, WebhookAuthError } from '@bp/shared/webhook/verify';
@@ -149,7 +149,6 @@ function jobFor(d: EnqueueDecision, webhookId: string, receivedAt: Date): Omit<J
     appId: d.appId,
     ...(d.entryId ? { entryId: d.entryId } : {}),
     ...(d.canvasId ? { canvasId: d.canvasId } : {}),
-    // The changed-field list is for information: a huge one is cut, not refused, so the change is packaged.
-    trigger: { webhookId, type: d.type, receivedAt: receivedAt.toISOString(), ...d.trigger, ...(d.trigger.updates ? { updates: truncateUpdates(d.trigger.updates) } : {}) },
+    trigger: { webhookId, type: d.type, receivedAt: receivedAt.toISOString(), ...d.trigger },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PermanentError } from '../errors.ts';
-import type { JobKind, Trigger } from '../jobs.ts';
+import { type JobKind, type Trigger, truncateUpdates } from '../jobs.ts';
 
 /**
  * Webhook payloads (version "0", contract §2) and what the ingress does with each type.
@@ -121,7 +121,7 @@ export function classifyWebhook(payload: unknown, cfg: ClassifyOptions): Webhook
 
   if ((ENTRY_EVENT_TYPES as readonly string[]).includes(type)) {
     const m = parse(EntryEventMessageSchema, env.message, 'message');
-    return { action: 'enqueue', kind: 'entry.package', ...base, entryId: m.resourceId, trigger: { eventId: m.id, ...opt('updates', m.updates) } };
+    return { action: 'enqueue', kind: 'entry.package', ...base, entryId: m.resourceId, trigger: { eventId: m.id, ...opt('updates', m.updates && truncateUpdates(m.updates)) } };
   }
   if (type === 'v2.canvas.initialized') {
     const m = parse(CanvasInitializedMessageSchema, env.message, 'message');
