@@ -81,10 +81,9 @@ export async function publishDirect(deps: DirectPublishDeps, o: DirectPublishOpt
 
   const key = manifestKey(hash);
   await putTextObject(deps.s3, o.bucket, key, manifest, 'application/jsonl; charset=utf-8');
-  const stampKey = await writeTimestampPointer(deps.s3, o.bucket, o.packageName, Math.floor(o.now.getTime() / 1000), hash);
+  const { key: stampKey, seconds: stampSeconds } = await writeTimestampPointer(deps.s3, o.bucket, o.packageName, Math.floor(o.now.getTime() / 1000), hash);
   // A run that resumes after a later one has published (a worker died mid-publish, its lease lapsed
   // and a newer trigger ran meanwhile) holds an older snapshot: history, not `latest`.
-  const stampSeconds = Number(stampKey.slice(stampKey.lastIndexOf('/') + 1));
   const newest = await newestPointerSeconds(deps.s3, o.bucket, o.packageName);
   if (newest !== undefined && newest > stampSeconds) {
     deps.logger?.info('quilt package revision written to the history: a later revision stays latest', {
@@ -125,15 +124,16 @@ async function newestPointerSeconds(s3: S3Client, bucket: string, packageName: s
 /**
  * Writes `<unix-seconds>` → hash. If that second already names another revision (two revisions
  * within one second), moves to the next free second rather than orphan the earlier one.
+ * Returns the pointer's key and the second it names.
  */
-async function writeTimestampPointer(s3: S3Client, bucket: string, packageName: string, seconds: number, hash: string): Promise<string> {
+async function writeTimestampPointer(s3: S3Client, bucket: string, packageName: string, seconds: number, hash: string): Promise<{ key: string; seconds: number }> {
   for (let s = seconds; s <= seconds + MAX_POINTER_SECONDS_AHEAD; s++) {
     const key = timestampPointerKey(packageName, s);
     const existing = await getTextObject(s3, bucket, key);
-    if (existing === hash) return key; // written by an attempt that crashed before `latest`
+    if (existing === hash) return { key, seconds: s }; // written by an attempt that crashed before `latest`
     if (existing === undefined) {
       await putTextObject(s3, bucket, key, hash, 'text/plain');
-      return key;
+      return { key, seconds: s };
     }
   }
   throw new PermanentError(`no free timestamp pointer for ${packageName} within ${MAX_POINTER_SECONDS_AHEAD} s of ${seconds}`, {
