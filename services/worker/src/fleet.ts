@@ -78,7 +78,9 @@ export class WorkerFleet {
     // started now would be killed when the process exits: make the message visible again at once
     // for another worker instead, and run nothing.
     if (this.stopping) {
-      await this.handBack(message);
+      // A failed hand-back reaches sqs-consumer's processing_error: the message then comes back after its visibility timeout.
+      await this.settle(message, { action: 'retry', delaySeconds: 0 });
+      this.deps.logger.info('received while stopping: message handed back', { messageId: message.MessageId });
       return undefined;
     }
     const id = message.MessageId ?? String(Math.random());
@@ -99,17 +101,6 @@ export class WorkerFleet {
     await this.settle(message, outcome);
     // Returning the message makes sqs-consumer delete it; undefined leaves it on the queue.
     return outcome.action === 'retry' ? undefined : message;
-  }
-
-  /** Makes a message this worker will not run visible again now (best effort: else after its visibility timeout). */
-  private async handBack(message: Message): Promise<void> {
-    const { sqs, config, logger } = this.deps;
-    try {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
-      logger.info('received while stopping: message handed back', { messageId: message.MessageId });
-    } catch (err) {
-      logger.warn('received while stopping; the message comes back after its visibility timeout', { messageId: message.MessageId, error: describeError(err) });
-    }
   }
 
   /** Performs the SQS side of an outcome. Sends happen before the delete sqs-consumer does after us. */
