@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { entryKey, type JobMessage } from '@bp/shared';
-import { handleJob } from '../src/index.ts';
-import type { JobOutcome } from '../src/retry-policy.ts';
 import type { Published } from '../src/steps/publish.ts';
-import { useWorker } from './support/worker-suite.ts';
+import { receiveThroughPolls, useWorker } from './support/worker-suite.ts';
 
 const TENANT = 'ten_canvas_result';
 const MAX_RECEIVES = 3;
@@ -22,23 +20,14 @@ describe('showing the result on the canvas, after the package is published', fun
   afterEach(() => suite.sim.faults.clear());
 
   /** A button click on a new canvas of a new entry: the job, and the entry's key. */
-  async function click(): Promise<{ job: JobMessage; key: string; canvasId: string; entryId: string }> {
+  async function click(): Promise<{ job: JobMessage; key: string; canvasId: string }> {
     const entryId = `etr_canvas_result_${++n}`;
-    const canvas = await suite.deps.benchlingFor({ tenantId: TENANT, baseURL: suite.sim.url }).createCanvas({ appId: suite.sim.options.appId, featureId: 'quilt_entry', resourceId: entryId, blocks: [] });
-    const job = await suite.queuedJob({ tenantId: TENANT, canvasId: canvas.id, trigger: { webhookId: `wh_click_${n}`, type: 'v2.canvas.userInteracted', buttonId: suite.deps.config.updateButtonId } });
-    return { job, key: entryKey(TENANT, entryId), canvasId: canvas.id, entryId };
+    const { job, canvasId } = await suite.buttonJob(TENANT, entryId);
+    return { job, key: entryKey(TENANT, entryId), canvasId };
   }
 
   /** Runs a job's receive as the worker would, through export polls. */
-  async function receive(job: JobMessage, receiveCount: number): Promise<JobOutcome> {
-    let body = JSON.stringify(job);
-    for (let polls = 0; ; polls++) {
-      const outcome = await handleJob(suite.deps, body, receiveCount, new AbortController().signal);
-      if (outcome.action !== 'requeue' || polls > 50) return outcome;
-      body = outcome.body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const receive = async (job: JobMessage, receiveCount: number) => (await receiveThroughPolls(suite.deps, JSON.stringify(job), receiveCount)).outcome;
 
   it('succeeds when the scientist removed the canvas meanwhile, and the entry’s latest package is recorded', async () => {
     const { job, key, canvasId } = await click();

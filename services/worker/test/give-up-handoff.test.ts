@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { type Simulator, serviceEnvFor, startSimulator } from '@bp/benchling-sim';
-import { isolatedEnv, takeQueuedJobs } from '@bp/local-stack/testing';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, entryKey, type JobMessage, newExecutionId, newQueuedExecution } from '@bp/shared';
+import { takeQueuedJobs } from '@bp/local-stack/testing';
+import { type AwsClients, entryKey, type JobMessage, newExecutionId } from '@bp/shared';
 import { EntryStore, ExecutionStore, type ExecutionRecord, type HandOffResult } from '@bp/shared/executions/index';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
+import { receiveThroughPolls, useWorker } from './support/worker-suite.ts';
 
 const MAX_RECEIVES = 3;
 const VISIBILITY_SECONDS = 30;
@@ -46,8 +46,7 @@ class FailingHandoffEntryStore extends EntryStore {
  */
 describe('giving up on a job ends its hold on the entry as a normal end does', function () {
   this.timeout(60_000);
-  let sim: Simulator;
-  let env: Record<string, string>;
+  const suite = useWorker('giveup', { sim: { exportDelayMs: 100 }, maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS });
   let aws: AwsClients;
   /** A worker as deployed. */
   let deps: WorkerDeps;
@@ -61,27 +60,13 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   let failingHandoff: FailingHandoffEntryStore;
   let n = 0;
 
-  before(async function () {
-    this.timeout(30_000);
-    sim = await startSimulator({ exportDelayMs: 100 });
-    env = {
-      ...(await isolatedEnv('giveup', { maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS })),
-      ...serviceEnvFor(sim),
-      VISIBILITY_TIMEOUT_SECONDS: String(VISIBILITY_SECONDS),
-      WORKER_ID: 'giveup-w1',
-    };
-    aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
-    const logger = createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' });
-    deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, logger);
+  before(async () => {
+    ({ aws, deps } = suite);
     throttled = new ThrottledExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable });
     throttledDeps = { ...deps, executions: throttled };
     failingHandoff = new FailingHandoffEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
     handoffFailingDeps = { ...deps, entries: failingHandoff };
-    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...env, BENCHLING_ALLOWED_BASE_URLS: '^https://[a-z0-9-]+\\.benchling\\.com$' }), aws, logger);
-  });
-  after(async () => {
-    aws?.destroy();
-    await sim?.close();
+    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, BENCHLING_ALLOWED_BASE_URLS: '^https://[a-z0-9-]+\\.benchling\\.com$' }), aws, deps.logger);
   });
   beforeEach(() => {
     throttled.failing.clear();
@@ -90,20 +75,8 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
 
   const signal = () => new AbortController().signal;
 
-  async function queuedJob(entryId: string, webhookId: string): Promise<JobMessage> {
-    const now = new Date();
-    const job: JobMessage = {
-      v: 1,
-      kind: 'entry.package',
-      executionId: newExecutionId(now),
-      tenantId: TENANT,
-      baseURL: sim.url,
-      entryId,
-      trigger: { webhookId, type: 'v2.entry.updated.fields', receivedAt: now.toISOString(), updates: ['fields.Name'] },
-    };
-    await deps.executions.create(newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, entryId, trigger: job.trigger, now }));
-    return job;
-  }
+  const queuedJob = (entryId: string, webhookId: string): Promise<JobMessage> =>
+    suite.queuedJob({ tenantId: TENANT, entryId, trigger: { webhookId, type: 'v2.entry.updated.fields', updates: ['fields.Name'] } });
 
   /**
    * Execution A's first receive fails outside the steps after taking the entry lease, so A keeps
@@ -126,7 +99,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   }
 
   /** Job messages on the jobs queue now (nothing else consumes it in this suite), removed as read. */
-  const takeJobs = () => takeQueuedJobs(aws.sqs, env.JOBS_QUEUE_URL!, 30);
+  const takeJobs = () => takeQueuedJobs(aws.sqs, suite.env.JOBS_QUEUE_URL!, 30);
 
   /** The follow-up holds the entry with a fresh lease, exists QUEUED for B's trigger, and its job is on the queue. */
   async function expectFollowUpStarted(key: string, a: JobMessage, b: JobMessage, givenUpAt: number): Promise<void> {
@@ -217,23 +190,10 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     // A scientist clicks the button: the job names the canvas, and the worker learns the entry from Benchling.
     const entryId = `etr_giveup_button_${++n}`;
     const key = entryKey(TENANT, entryId);
-    const now = new Date();
-    const probe = { tenantId: TENANT, baseURL: sim.url };
-    const canvas = await deps.benchlingFor(probe).createCanvas({ appId: sim.options.appId, featureId: 'quilt_entry', resourceId: entryId, blocks: [] });
-    const a: JobMessage = {
-      v: 1, kind: 'entry.package', executionId: newExecutionId(now), tenantId: TENANT, baseURL: sim.url, appId: sim.options.appId, canvasId: canvas.id,
-      trigger: { webhookId: `wh_${entryId}_click`, type: 'v2.canvas.userInteracted', receivedAt: now.toISOString(), buttonId: deps.config.updateButtonId },
-    };
-    await deps.executions.create(newQueuedExecution({ executionId: a.executionId, tenantId: TENANT, kind: a.kind, trigger: a.trigger, now }));
+    const { job: a } = await suite.buttonJob(TENANT, entryId);
     // It publishes and SUCCEEDS, but handing the entry on fails: the message will come back.
     failingHandoff.failing.add(a.executionId);
-    let body = JSON.stringify(a);
-    let outcome = await handleJob(handoffFailingDeps, body, 1, signal());
-    for (let polls = 0; outcome.action === 'requeue' && polls < 50; polls++) {
-      body = outcome.body;
-      await new Promise((r) => setTimeout(r, 100));
-      outcome = await handleJob(handoffFailingDeps, body, 1, signal());
-    }
+    const { outcome, body } = await receiveThroughPolls(handoffFailingDeps, JSON.stringify(a), 1);
     expect(outcome.action, 'the hand-off failed: retry the message').to.equal('retry');
     failingHandoff.failing.delete(a.executionId);
     const finished = (await deps.executions.get(a.executionId))!;
