@@ -68,3 +68,46 @@ export const PartnerEventSchema = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type PartnerEvent = z.infer<typeof PartnerEventSchema>;
+
+/**
+ * What the ingress knows of the partner when it accepts an event, carried in the job so the
+ * worker never needs the registry (and a policy change applies to events accepted after it).
+ */
+export const PartnerPolicySchema = z.object({
+  /** Anchored regexes (`^…$`) an http(s) file URL must match. */
+  allowedUrlPatterns: z.array(z.string().min(1).max(1024)).max(100),
+  /** `s3://bucket/prefix` sources allowed, per bucket and key prefix. */
+  allowedS3Prefixes: z.array(z.string().min(1).max(1024)).max(100),
+  /** First part of the run's package name; default the partner id. */
+  namespace: z.string().regex(/^[A-Za-z0-9_-]+$/).max(128),
+  /** Receives before the job goes to the DLQ and the event is failed. */
+  maxRetries: z.number().int().min(0).max(100),
+  /** Seconds one attempt of the event's processing may take. */
+  timeoutSeconds: z.number().int().positive().max(86_400),
+});
+export type PartnerPolicy = z.infer<typeof PartnerPolicySchema>;
+
+/**
+ * The SQS job of a partner event (v1). `executionId` is the event id the ingress answered with
+ * (`202 {"eventId"}`); the execution record of that id is the event's status record
+ * (QUEUED = received, RUNNING = processing, a RUNNING/QUEUED record with attempts and
+ * `nextAttemptAt` = retrying, SUCCEEDED = completed, FAILED = failed). The record also carries
+ * `partnerId`, `eventType` and `runId` so events can be listed per partner.
+ */
+export const PartnerJobMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.enum(Object.values(PARTNER_JOB_KINDS) as [PartnerJobKind, ...PartnerJobKind[]]),
+  executionId: id,
+  partnerId: id,
+  trigger: z.object({
+    /** `webhook-id` of the delivery (or `ops:<uuid>` for a replay). */
+    webhookId: id,
+    /** The partner event type, e.g. `sequencing.complete`. */
+    type: id,
+    /** ISO time the ingress accepted it. */
+    receivedAt: z.string().min(1),
+  }),
+  event: PartnerEventSchema,
+  policy: PartnerPolicySchema,
+});
+export type PartnerJobMessage = z.infer<typeof PartnerJobMessageSchema>;
