@@ -10,6 +10,7 @@ import { freePort, type ManagedProcess, startLocalAws, startProcess, waitUntil }
 import { measureVerifyAndValidate } from './ingress-overhead.ts';
 import { type LoadResult, presign, runLoad, runPacedLoad } from './load.ts';
 import { cpuMillis } from './process-cpu.ts';
+import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 
 /**
  * Ingress benchmark: what do verification, validation and logging cost on top of the AWS calls
@@ -41,7 +42,7 @@ const POOL = { warmup: 6000, saturation: 10_000, fixedRate: 1000, overhead: 3000
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-export async function runIngressBench(): Promise<void> {
+export async function runIngressBench(args: BenchArgs): Promise<void> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingress-'));
   const t0 = performance.now();
   say(`starting emulators (logs in ${logDir})`);
@@ -88,6 +89,21 @@ export async function runIngressBench(): Promise<void> {
     const overhead = measureVerifyAndValidate(key, pool(POOL.overhead));
     process.stdout.write(`\n${table(results.ingress, results.bare, overhead.microsPerRequest)}\n`);
     say(`done in ${Math.round((performance.now() - t0) / 1000)} s; ${os.cpus().length} CPUs shared by the emulators, both servers and the load generator`);
+    // Every delivery was unique: anything but a 202 means the run measured something else.
+    const unexpected = unexpectedAnswers(results.ingress) + unexpectedAnswers(results.bare);
+    if (unexpected > 0 || results.ingress.saturation.poolExhausted || results.bare.saturation.poolExhausted) {
+      throw new BenchInvalidError(
+        `${unexpected} answers other than 202 (or a run ran out of unique deliveries): ingress ${describeUnexpected(results.ingress)}, bare ${describeUnexpected(results.bare)}`,
+      );
+    }
+    if (args.json) {
+      printJson({
+        throughputRatio: round(results.ingress.saturation.acceptedPerSecond / results.bare.saturation.acceptedPerSecond, 3),
+        p99At100Ms: round(results.ingress.rate100!.p99, 1),
+        bareP99At100Ms: round(results.bare.rate100!.p99, 1),
+        unexpectedAnswers: unexpected,
+      });
+    }
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await jwks?.close();
@@ -142,6 +158,20 @@ function merge(runs: LoadResult[]): LoadResult {
   };
 }
 
+/** Answers other than 202 plus connection errors, over every phase of one server. */
+function unexpectedAnswers(r: Runs): number {
+  return [r.saturation, ...FIXED_RATES.map((rate) => r[`rate${rate}`]!)].reduce((s, x) => s + x.other + x.errors, 0);
+}
+
+function describeUnexpected(r: Runs): string {
+  const phases = [['saturation', r.saturation] as const, ...FIXED_RATES.map((rate) => [`${rate} req/s`, r[`rate${rate}`]!] as const)];
+  return phases.map(([name, x]) => `${name} ${x.other} non-202 / ${x.errors} errors`).join(', ');
+}
+
+function round(n: number, digits: number): number {
+  return Number(n.toFixed(digits));
+}
+
 interface Runs {
   saturation: LoadResult;
   /** Server CPU milliseconds (user + system) per accepted request during the saturation run. */
@@ -180,7 +210,6 @@ function table(ingress: Runs, bare: Runs, verifyMicros: number): string {
     ...(ingress.rate100!.acceptedPerSecond < 90
       ? [`note: only ${f(ingress.rate100!.acceptedPerSecond)} of 100 req/s were served (bare: ${f(bare.rate100!.acceptedPerSecond)}): the emulators, not the servers, set the ceiling here`]
       : []),
-    ...(ingress.saturation.poolExhausted || bare.saturation.poolExhausted ? ['warning: a saturation run used up its signed deliveries; later requests were duplicates'] : []),
   ];
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), '', ...verdict].join('\n');
 }

@@ -11,9 +11,10 @@ export interface Delivery {
 }
 
 /**
- * Distinct, signed `v2.entry.updated.fields` deliveries (distinct webhook-ids, so every request
- * is a first delivery that writes and enqueues). Signed before the run so signing cost is not
- * charged to the server under test.
+ * Distinct, signed `v2.entry.updated.fields` deliveries: distinct webhook-ids AND distinct event
+ * ids (the ingress dedupes entry events by `message.id` too), so every request is a first delivery
+ * that writes and enqueues, across every phase and every pool. Signed before the run so signing
+ * cost is not charged to the server under test.
  */
 export function presign(key: SigningKey, count: number): Delivery[] {
   const timestamp = Math.floor(Date.now() / 1000);
@@ -27,7 +28,7 @@ export function presign(key: SigningKey, count: number): Delivery[] {
         appDefinitionId: 'appdef_bench',
         appVersion: '1.0.0',
         entryId: `etr_${i % 500}`,
-        eventId: `evt_${i}`,
+        eventId: `evt_${randomUUID()}`,
         schema: { id: 'ts_bench', name: 'Experiment' },
         updates: ['fields.Status'],
       }),

@@ -38,6 +38,8 @@ export interface RunningSystem {
   entries: EntryStore;
   logger: Logger;
   fleets: WorkerFleet[];
+  /** Each fleet's own AWS clients (e.g. to count the state writes the workers send). */
+  workerAws: AwsClients[];
   send(o: Omit<SendWebhookOptions, 'to'>): Promise<{ status: number; json: Record<string, unknown>; webhookId: string }>;
   /** Polls until the execution reaches one of `statuses` (default: any final status). */
   waitForExecution(executionId: string, o?: { statuses?: string[]; timeoutMs?: number }): Promise<ExecutionRecord>;
@@ -94,6 +96,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     entries,
     logger,
     fleets,
+    workerAws,
     async send(w) {
       const r = await sim.sendWebhook({ ...w, to: ingressUrl });
       let json: Record<string, unknown> = {};

@@ -31,6 +31,7 @@ export function createSimulatorApp(ctx: SimContext): Express {
         route: routeTemplate(req.method, path),
         status: res.writableFinished ? res.statusCode : 0,
         ...(clientId === undefined ? {} : { clientId }),
+        ...(path.startsWith('/api/v2/') && req.is('application/json') && req.body !== undefined ? { body: req.body as unknown } : {}),
       });
     });
     next();

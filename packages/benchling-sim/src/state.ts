@@ -38,6 +38,11 @@ export interface RequestLogLine {
   status: number;
   /** Client id the request was made as, when known. */
   clientId?: string;
+  /**
+   * The JSON body of an API request that sent one (POST/PATCH under `/api/v2`), as received, so a
+   * test can check what our real client sends against Benchling's OpenAPI.
+   */
+  body?: unknown;
 }
 
 export interface WebhookDelivery {
