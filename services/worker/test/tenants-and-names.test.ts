@@ -1,4 +1,4 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { generateEntry, serviceEnvFor, type Simulator, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv } from '@bp/local-stack/testing';
@@ -19,6 +19,8 @@ describe('tenants, package names and export file names', function () {
   let simB: Simulator;
   let aws: AwsClients;
   let deps: WorkerDeps;
+  /** The same worker publishing through the packaging engine's queue (QUILT_PUBLISH=queue). */
+  let queueDeps: WorkerDeps;
   let bucket: string;
   const exports = new ExportServer();
   let n = 0;
@@ -35,6 +37,7 @@ describe('tenants, package names and export file names', function () {
     };
     aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
     deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' }));
+    queueDeps = await buildWorkerDeps(workerConfigFromEnv({ ...env, QUILT_PUBLISH: 'queue' }), aws, deps.logger);
     bucket = deps.config.names.bucket;
     await exports.start();
   });
@@ -48,10 +51,10 @@ describe('tenants, package names and export file names', function () {
   /** Gives `entryId` of `sim` the display id `displayId` (Benchling shows it; the simulator derives one otherwise). */
   const withDisplayId = (sim: Simulator, entryId: string, displayId: string) => sim.state.entries.set(entryId, { ...generateEntry(entryId), displayId });
 
-  async function run(job: JobMessage, outputs: ExecutionRecord['outputs'] = {}): Promise<ExecutionRecord> {
+  async function run(job: JobMessage, outputs: ExecutionRecord['outputs'] = {}, worker: WorkerDeps = deps): Promise<ExecutionRecord> {
     const now = new Date(job.trigger.receivedAt);
     await deps.executions.create({ ...newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId!, trigger: job.trigger, now }), outputs });
-    await receiveThroughPolls(deps, JSON.stringify(job), 1);
+    await receiveThroughPolls(worker, JSON.stringify(job), 1);
     return (await deps.executions.get(job.executionId))!;
   }
 
@@ -60,6 +63,7 @@ describe('tenants, package names and export file names', function () {
     return { v: 1, kind: 'entry.package', executionId: newExecutionId(now), tenantId, baseURL, entryId, trigger: { webhookId: `wh_tenants_${++n}`, type: 'v2.entry.created', receivedAt: now.toISOString() } };
   };
 
+  const keysUnder = async (prefix: string) => (await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents?.map((o) => o.Key!).sort() ?? [];
   const text = async (key: string) => (await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf-8'));
 
   describe('tenant isolation (BENCHLING_TENANTS)', () => {
@@ -118,6 +122,24 @@ describe('tenants, package names and export file names', function () {
       expect(second.lastError).to.include({ class: 'PackageNameTaken', step: 'transfer' });
       expect(JSON.parse(await text('benchling/EXP-SAME/entry.json')).entryId).to.equal('etr_first');
       expect((await readLatest(aws.s3, bucket, 'benchling/EXP-SAME'))!.topHash).to.equal(before!.topHash);
+    });
+
+    it('in queue mode, never cleans up another tenant’s or another entry’s objects', async () => {
+      withDisplayId(simA, 'etr_qa', 'EXP-Q');
+      withDisplayId(simB, 'etr_qb', 'EXP-Q');
+      withDisplayId(simA, 'etr_qa2', 'EXP-Q');
+      const a = await run(jobFor('ten_A', simA.url, 'etr_qa'), {}, queueDeps);
+      expect(a.status, a.lastError?.message).to.equal('SUCCEEDED');
+      const aKeys = await keysUnder('benchling/EXP-Q/');
+      expect(aKeys).to.include('benchling/EXP-Q/entry.json');
+      const b = await run(jobFor('ten_B', simB.url, 'etr_qb'), {}, queueDeps);
+      expect(b.status, b.lastError?.message).to.equal('SUCCEEDED');
+      expect(await keysUnder('lab-b/EXP-Q/')).to.include('lab-b/EXP-Q/entry.json');
+      // Another entry of tenant A with the same display id: refused before it uploads or cleans up.
+      const a2 = await run(jobFor('ten_A', simA.url, 'etr_qa2'), {}, queueDeps);
+      expect(a2.lastError).to.include({ class: 'PackageNameTaken' });
+      expect(await keysUnder('benchling/EXP-Q/'), 'tenant A’s objects after B and A2 ran').to.deep.equal(aKeys);
+      expect(JSON.parse(await text('benchling/EXP-Q/entry.json')).entryId).to.equal('etr_qa');
     });
   });
 
