@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { type Env, getBool, getEnum, getInt, getOptionalString, getString } from '@bp/shared/env';
 import { ConfigError } from '@bp/shared/errors';
+import { parseTenants, type TenantConfig } from '@bp/shared/benchling/tenants';
 
 /**
  * Everything a deployment chooses, parsed once from CDK context (`-c key=value`, or a JSON file
@@ -58,8 +59,12 @@ export interface DeploymentConfig {
   benchlingAppDefinitionId: string;
   /** Existing secret holding `{"clientId","clientSecret"}` (`benchlingSecretArn`, complete ARN). Default: a new secret to fill in. */
   benchlingSecretArn: string | undefined;
-  /** Patterns a webhook's baseURL must match before credentials go to it (`allowedBaseUrls`). Default Benchling tenants. */
-  allowedBaseUrls: string;
+  /**
+   * The Benchling tenants this deployment serves (`benchlingTenants`, list or comma-separated, each
+   * `tenantId=baseURL` or `tenantId=baseURL=packagePrefix`, exact base URLs). Required. The first
+   * tenant's prefix defaults to `packagePrefix`; every further tenant names its own.
+   */
+  tenants: TenantConfig[];
   /** Existing bucket for packages (`bucketName`). Default: a new versioned, encrypted bucket. */
   existingBucketName: string | undefined;
   /** KMS key of an existing SSE-KMS bucket (`bucketKmsKeyArn`). Default none (SSE-S3). */
@@ -68,7 +73,7 @@ export interface DeploymentConfig {
   packagerQueueArn: string | undefined;
   /** `direct` or `queue` (`quiltPublish`). Default direct. */
   publishMode: 'direct' | 'queue';
-  /** Packages are `<prefix>/<displayId>` (`packagePrefix`). Default `benchling`. */
+  /** The first tenant's packages are `<prefix>/<displayId>` (`packagePrefix`). Default `benchling`. */
   packagePrefix: string;
   /** Quilt catalog base URL for canvas links (`quiltCatalogUrl`). */
   catalogUrl: string | undefined;
@@ -119,7 +124,7 @@ function asEnv(read: ContextReader, keys: readonly string[]): Env {
 const KEYS = [
   'account', 'region', 'stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcPublicSubnetIds', 'vpcPrivateSubnetIds', 'natGateways',
   'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
-  'allowedBaseUrls', 'bucketName', 'bucketKmsKeyArn', 'packagerQueueArn', 'quiltPublish', 'packagePrefix', 'quiltCatalogUrl', 'exportFormat',
+  'benchlingTenants', 'allowedBaseUrls', 'bucketName', 'bucketKmsKeyArn', 'packagerQueueArn', 'quiltPublish', 'packagePrefix', 'quiltCatalogUrl', 'exportFormat',
   'tablePrefix', 'imageUri', 'cpuArchitecture', 'ingressTasks', 'ingressCpu', 'ingressMemoryMiB', 'workerMinTasks', 'workerMaxTasks',
   'workerConcurrency', 'backlogPerTask', 'workerCpu', 'workerMemoryMiB', 'workerEphemeralStorageGiB', 'visibilityTimeoutSeconds',
   'shutdownGraceSeconds', 'maxReceiveCount', 'logRetentionDays', 'oldestMessageAlarmSeconds', 'ingress5xxAlarmCount', 'alarmEmail',
@@ -191,6 +196,10 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
   const packagerQueueArn = getOptionalString(env, 'packagerQueueArn');
   if (publishMode === 'queue' && !packagerQueueArn) throw new ConfigError('quiltPublish=queue needs packagerQueueArn');
 
+  // Patterns let every tenant in and share one prefix: the exact list replaces them.
+  if (env.allowedBaseUrls !== undefined) throw new ConfigError('allowedBaseUrls is no longer read: list each tenant exactly in benchlingTenants (tenantId=baseURL[=packagePrefix])');
+  const packagePrefix = getString(env, 'packagePrefix', 'benchling');
+
   const concurrency = getInt(env, 'workerConcurrency', 4, { min: 1, max: 64 });
   const visibilityTimeoutSeconds = getInt(env, 'visibilityTimeoutSeconds', 60, { min: 30, max: 43_200 });
   const minTasks = getInt(env, 'workerMinTasks', 1, { min: 0, max: 1000 });
@@ -218,12 +227,12 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     benchlingCidrs,
     benchlingAppDefinitionId: getString(env, 'benchlingAppDefinitionId'),
     benchlingSecretArn: getOptionalString(env, 'benchlingSecretArn'),
-    allowedBaseUrls: getString(env, 'allowedBaseUrls', '^https://[a-z0-9-]+\\.benchling\\.com$'),
+    tenants: parseTenants(getString(env, 'benchlingTenants'), packagePrefix, 'benchlingTenants'),
     existingBucketName: getOptionalString(env, 'bucketName'),
     bucketKmsKeyArn: getOptionalString(env, 'bucketKmsKeyArn'),
     packagerQueueArn,
     publishMode,
-    packagePrefix: getString(env, 'packagePrefix', 'benchling'),
+    packagePrefix,
     catalogUrl: getOptionalString(env, 'quiltCatalogUrl'),
     exportFormat: getEnum(env, 'exportFormat', ['pdf', 'html'] as const, 'pdf'),
     tablePrefix: getString(env, 'tablePrefix', `${stackName.toLowerCase()}-`),

@@ -18,13 +18,18 @@ export interface PermissionTargets {
   packagerQueueArn: string | undefined;
   tables: Tables;
   bucket: s3.IBucket;
-  /** Key prefixes the worker writes under (each ends with `/`). */
-  objectPrefixes: string[];
+  /** Each tenant's package prefix (a Quilt namespace, no `/`): the only packages the worker writes. */
+  packagePrefixes: string[];
+  /** `direct` also writes Quilt manifests and pointers; `queue` leaves `.quilt/` to the packaging engine. */
+  publishMode: 'direct' | 'queue';
   /** KMS key of an SSE-KMS bucket. */
   bucketKmsKeyArn: string | undefined;
   /** Cluster the worker tasks run in: task protection is scoped to its tasks. */
   clusterName: string;
 }
+
+/** Where the worker keeps each execution's file list (services/worker/src/steps/transfer.ts). */
+const EXECUTION_STATE = '.benchling-packager/executions/';
 
 /** Item operations the stores issue: Get/Put/Update/Delete, and ConditionCheck inside transactions. */
 const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
@@ -45,6 +50,10 @@ export function ingressStatements(t: PermissionTargets): iam.PolicyStatement[] {
 /** Worker: consume and re-enqueue jobs, dead-letter, publish, the four tables, package objects, task protection. */
 export function workerStatements(scope: Construct, t: PermissionTargets): iam.PolicyStatement[] {
   const allTables: TableRole[] = ['dedupe', 'executions', 'entries', 'installations'];
+  const packageFolders = t.packagePrefixes.map((p) => `${p}/`);
+  const pointerFolders = t.packagePrefixes.map((p) => `.quilt/named_packages/${p}/`);
+  const direct = t.publishMode === 'direct';
+  const listed = direct ? [...packageFolders, ...pointerFolders] : packageFolders;
   const statements = [
     new iam.PolicyStatement({
       sid: 'ConsumeJobs',
@@ -58,16 +67,21 @@ export function workerStatements(scope: Construct, t: PermissionTargets): iam.Po
       actions: ['dynamodb:Query'],
       resources: [tableArn(t.tables, 'executions'), ...allTables.flatMap((r) => indexArns(t.tables, r))],
     }),
+    // What the worker does under its tenants' package prefixes: upload (single or multipart) and
+    // abort; read `entry.json` to see whose package it is; delete on rollback, by version id in a
+    // versioned bucket (its own uploads' versions), and queue mode's removal of files an export lost.
     new iam.PolicyStatement({
-      sid: 'PackageObjects',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      resources: t.objectPrefixes.map((p) => t.bucket.arnForObjects(`${p}*`)),
+      sid: 'PackageFiles',
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: packageFolders.map((p) => t.bucket.arnForObjects(`${p}*`)),
     }),
+    // The file list of each execution, written by transfer and read by the later steps.
+    new iam.PolicyStatement({ sid: 'ExecutionFileLists', actions: ['s3:PutObject', 's3:GetObject'], resources: [t.bucket.arnForObjects(`${EXECUTION_STATE}*`)] }),
     new iam.PolicyStatement({
       sid: 'ListPackagePrefixes',
       actions: ['s3:ListBucket'],
       resources: [t.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': t.objectPrefixes.map((p) => `${p}*`) } },
+      conditions: { StringLike: { 's3:prefix': listed.map((p) => `${p}*`) } },
     }),
     new iam.PolicyStatement({
       sid: 'ScaleInProtection',
@@ -75,6 +89,14 @@ export function workerStatements(scope: Construct, t: PermissionTargets): iam.Po
       resources: [Stack.of(scope).formatArn({ service: 'ecs', resource: 'task', resourceName: `${t.clusterName}/*` })],
     }),
   ];
+  if (direct) {
+    // Direct publishing writes content-addressed manifests (any package's name is its hash) and
+    // the pointers of its own tenants' packages only; it never deletes in `.quilt/`.
+    statements.push(
+      new iam.PolicyStatement({ sid: 'QuiltManifests', actions: ['s3:GetObject', 's3:PutObject'], resources: [t.bucket.arnForObjects('.quilt/packages/*')] }),
+      new iam.PolicyStatement({ sid: 'QuiltPointers', actions: ['s3:GetObject', 's3:PutObject'], resources: pointerFolders.map((p) => t.bucket.arnForObjects(`${p}*`)) }),
+    );
+  }
   if (t.packagerQueueArn) {
     statements.push(new iam.PolicyStatement({ sid: 'PublishToPackager', actions: ['sqs:SendMessage'], resources: [t.packagerQueueArn] }));
   }

@@ -63,7 +63,8 @@ export class BenchlingPackagerStack extends Stack {
       packagerQueueArn: c.packagerQueueArn,
       tables,
       bucket,
-      objectPrefixes: [`${c.packagePrefix}/`, '.quilt/', '.benchling-packager/'],
+      packagePrefixes: c.tenants.map((t) => t.packagePrefix),
+      publishMode: c.publishMode,
       bucketKmsKeyArn: c.bucketKmsKeyArn,
       clusterName: cluster.clusterName,
     };
@@ -103,7 +104,7 @@ export class BenchlingPackagerStack extends Stack {
         VISIBILITY_TIMEOUT_SECONDS: String(c.worker.visibilityTimeoutSeconds),
         HEARTBEAT_SECONDS: String(heartbeatSeconds(c.worker.visibilityTimeoutSeconds)),
         SHUTDOWN_GRACE_SECONDS: String(c.worker.shutdownGraceSeconds),
-        BENCHLING_ALLOWED_BASE_URLS: c.allowedBaseUrls,
+        BENCHLING_TENANTS: c.tenants.map((t) => `${t.tenantId}=${t.baseURL}=${t.packagePrefix}`).join(','),
         QUILT_PUBLISH: c.publishMode,
         PACKAGE_PREFIX: c.packagePrefix,
         EXPORT_FORMAT: c.exportFormat,

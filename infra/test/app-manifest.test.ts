@@ -23,7 +23,7 @@ describe('the Benchling app manifest (app-manifest.yaml)', () => {
   it('declares the canvas feature the worker creates canvases for', () => {
     expect(manifest.manifestVersion).to.equal(1);
     expect(manifest.info.name).to.be.a('string').and.not.equal('');
-    const minimal = { JOBS_QUEUE_URL: 'q', DLQ_URL: 'd', PACKAGE_BUCKET: 'b', BENCHLING_CLIENT_ID: 'i', BENCHLING_CLIENT_SECRET: 's' };
+    const minimal = { JOBS_QUEUE_URL: 'q', DLQ_URL: 'd', PACKAGE_BUCKET: 'b', BENCHLING_CLIENT_ID: 'i', BENCHLING_CLIENT_SECRET: 's', BENCHLING_TENANTS: 't=https://t.benchling.com' };
     expect(manifest.features).to.deep.equal([{ name: 'Quilt Package', id: workerConfigFromEnv(minimal).canvasFeatureId, type: 'CANVAS' }]);
   });
 

@@ -19,6 +19,18 @@ describe('deployment config from CDK context', () => {
     expectConfigError(() => parse({ benchlingAppDefinitionId: undefined }), /benchlingAppDefinitionId/);
   });
 
+  it('serves exactly the tenants listed, each with its own prefix, and refuses patterns and shared prefixes', () => {
+    expectConfigError(() => parse({ benchlingTenants: undefined }), /benchlingTenants/);
+    expect(parse({ benchlingTenants: 'ten_a=https://a.benchling.com/, ten_b=https://b.benchling.com=lab-b' }).tenants).to.deep.equal([
+      { tenantId: 'ten_a', baseURL: 'https://a.benchling.com', packagePrefix: 'benchling' },
+      { tenantId: 'ten_b', baseURL: 'https://b.benchling.com', packagePrefix: 'lab-b' },
+    ]);
+    expectConfigError(() => parse({ benchlingTenants: ['ten_a=https://a.benchling.com', 'ten_b=https://b.benchling.com'] }), /ten_b must name its own package prefix/);
+    expectConfigError(() => parse({ benchlingTenants: ['ten_a=https://a.benchling.com=lab', 'ten_b=https://b.benchling.com=lab'] }), /share the package prefix/);
+    expectConfigError(() => parse({ benchlingTenants: ['ten_a=^https://[a-z0-9-]+\\.benchling\\.com$'] }), /exact https origin/);
+    expectConfigError(() => parse({ allowedBaseUrls: '^https://acme\\.benchling\\.com' }), /allowedBaseUrls is no longer read/);
+  });
+
   it('needs account and region from context or from the CDK CLI, so no lookup ever guesses them', () => {
     expectConfigError(() => parse({ account: undefined }), /account/);
     expect(parse({ account: undefined, region: undefined }, { account: '999988887777', region: 'eu-west-1' })).to.include({ account: '999988887777', region: 'eu-west-1' });

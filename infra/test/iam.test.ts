@@ -28,6 +28,18 @@ function idsIn(resource: unknown): string[] {
   return [...JSON.stringify(resource).matchAll(/"(?:Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1]!).filter((id) => !id.startsWith('AWS'));
 }
 
+/** The object keys (after `arn:…:bucket/`) a statement's resources name, sorted. */
+function objectKeysOf(resource: unknown): string[] {
+  return asList(resource)
+    .map((r) => {
+      const text = typeof r === 'string' ? r : JSON.stringify(r);
+      // `arn:aws:s3:::bucket/<key>`, or a Join ending in `"/<key>"]]}`: the key is after the first `/`.
+      const m = /\/([^"/][^"]*?)"?\]*\}*$/.exec(text);
+      return m ? m[1]! : text;
+    })
+    .sort();
+}
+
 describe('least-privilege IAM', function () {
   this.timeout(60_000);
   let t: Template;
@@ -95,18 +107,43 @@ describe('least-privilege IAM', function () {
     const queries = bySid(statements, 'ExecutionQueries');
     expect(JSON.stringify(queries.Resource)).to.include('/index/byEntry').and.include('/index/byStatus');
 
-    const objects = bySid(statements, 'PackageObjects');
-    expect(asList(objects.Action).sort()).to.deep.equal(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject']);
-    const objectResources = JSON.stringify(objects.Resource);
-    for (const prefix of ['/benchling/*', '/.quilt/*', '/.benchling-packager/*']) expect(objectResources).to.include(prefix);
-    expect(idsIn(objects.Resource).every((id) => id === bucketId)).to.equal(true);
+    // Each S3 statement: exactly the actions the code issues, on exactly the prefixes it writes.
+    const s3 = (sid: string) => {
+      const st = bySid(statements, sid);
+      expect(idsIn(st.Resource).every((id) => id === bucketId), sid).to.equal(true);
+      return { actions: asList(st.Action).sort(), keys: objectKeysOf(st.Resource) };
+    };
+    expect(s3('PackageFiles')).to.deep.equal({
+      actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:PutObject'],
+      keys: ['benchling/*'],
+    });
+    expect(s3('ExecutionFileLists')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.benchling-packager/executions/*'] });
+    expect(s3('QuiltManifests')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.quilt/packages/*'] });
+    expect(s3('QuiltPointers')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.quilt/named_packages/benchling/*'] });
     const list = bySid(statements, 'ListPackagePrefixes');
-    expect(list.Condition).to.deep.equal({ StringLike: { 's3:prefix': ['benchling/*', '.quilt/*', '.benchling-packager/*'] } });
+    expect(asList(list.Action)).to.deep.equal(['s3:ListBucket']);
+    expect(idsIn(list.Resource)).to.deep.equal([bucketId]);
+    expect(list.Condition).to.deep.equal({ StringLike: { 's3:prefix': ['benchling/*', '.quilt/named_packages/benchling/*'] } });
+    // No delete anywhere but under the package prefixes; nothing at all on other packages' pointers.
+    const deletes = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('s3:Delete')));
+    expect(deletes.map((st) => st.Sid)).to.deep.equal(['PackageFiles']);
 
     const protection = bySid(statements, 'ScaleInProtection');
     expect(asList(protection.Action)).to.include('ecs:UpdateTaskProtection');
     expect(JSON.stringify(protection.Resource)).to.include(':task/').and.include(clusterId);
-    expect(statements.map((s) => s.Sid).sort()).to.deep.equal(['ConsumeJobs', 'DeadLetterJobs', 'ExecutionQueries', 'ListPackagePrefixes', 'PackageObjects', 'PipelineItems', 'ScaleInProtection']);
+    expect(statements.map((s) => s.Sid).sort()).to.deep.equal([
+      'ConsumeJobs', 'DeadLetterJobs', 'ExecutionFileLists', 'ExecutionQueries', 'ListPackagePrefixes', 'PackageFiles', 'PipelineItems', 'QuiltManifests', 'QuiltPointers', 'ScaleInProtection',
+    ]);
+  });
+
+  it('scopes package files and pointers to each configured tenant’s own prefix', () => {
+    const two = synth({ benchlingTenants: ['ten_a=https://a.benchling.com', 'ten_b=https://b.benchling.com=lab-b'] });
+    const statements = statementsOf(two.template, 'WorkerTaskTaskRole');
+    expect(objectKeysOf(bySid(statements, 'PackageFiles').Resource)).to.deep.equal(['benchling/*', 'lab-b/*']);
+    expect(objectKeysOf(bySid(statements, 'QuiltPointers').Resource)).to.deep.equal(['.quilt/named_packages/benchling/*', '.quilt/named_packages/lab-b/*']);
+    const [, task] = resourceNamed(two.template, 'AWS::ECS::TaskDefinition', 'WorkerTask');
+    const env = Object.fromEntries(task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(env.BENCHLING_TENANTS).to.equal('ten_a=https://a.benchling.com=benchling,ten_b=https://b.benchling.com=lab-b');
   });
 
   it('lets only the worker execution role read the Benchling secret, and only that secret', () => {
@@ -132,7 +169,11 @@ describe('least-privilege IAM', function () {
     const statements = statementsOf(withQueue.template, 'WorkerTaskTaskRole');
     expect(bySid(statements, 'PublishToPackager').Resource).to.equal('arn:aws:sqs:us-east-1:111122223333:quilt-packager.fifo');
     expect(bySid(statements, 'BucketKey').Resource).to.equal('arn:aws:kms:us-east-1:111122223333:key/abcd');
-    expect(JSON.stringify(bySid(statements, 'PackageObjects').Resource)).to.include('arn:').and.include(':s3:::quilt-registry/benchling/*');
+    expect(JSON.stringify(bySid(statements, 'PackageFiles').Resource)).to.include('arn:').and.include(':s3:::quilt-registry/benchling/*');
+    // The packaging engine writes `.quilt/`: a queue-mode worker neither reads nor writes there.
+    expect(statements.map((s) => s.Sid)).to.not.include.members(['QuiltManifests', 'QuiltPointers']);
+    expect(statements.filter((s) => JSON.stringify(s.Resource).includes('.quilt/'))).to.deep.equal([]);
+    expect(bySid(statements, 'ListPackagePrefixes').Condition).to.deep.equal({ StringLike: { 's3:prefix': ['benchling/*'] } });
     withQueue.template.resourceCountIs('AWS::S3::Bucket', 0);
     const [, task] = resourceNamed(withQueue.template, 'AWS::ECS::TaskDefinition', 'WorkerTask');
     const env = Object.fromEntries(task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));

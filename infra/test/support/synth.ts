@@ -19,6 +19,7 @@ export const BASE_CONTEXT: Record<string, unknown> = {
   domainName: 'hooks.example.com',
   benchlingCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
   benchlingAppDefinitionId: 'appdef_test123',
+  benchlingTenants: ['ten_acme=https://acme.benchling.com'],
   alarmEmail: 'oncall@example.com',
 };
 

@@ -110,7 +110,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
 
 /**
  * The environment that points the ingress and workers at this simulator: its JWKS for webhook
- * signatures, its OAuth client, and its base URL allowed to receive credentials.
+ * signatures, its OAuth client, and its tenant (id and exact base URL), the one the services serve.
  */
 export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'>): Record<string, string> {
   return {
@@ -118,6 +118,6 @@ export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'
     BENCHLING_JWKS_URL: sim.jwksUrl,
     BENCHLING_CLIENT_ID: sim.options.clientId,
     BENCHLING_CLIENT_SECRET: sim.options.clientSecret,
-    BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
+    BENCHLING_TENANTS: `${sim.options.tenantId}=${sim.url}`,
   };
 }

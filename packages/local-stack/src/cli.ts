@@ -13,6 +13,8 @@ import { type ManagedProcess, startProcess, waitUntil } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const env = process.env;
+/** The simulator's tenant id: the one tenant the local stack's workers serve. */
+const SIM_TENANT_ID = 'ten_sim';
 
 async function up(): Promise<void> {
   const ports = {
@@ -63,10 +65,11 @@ async function up(): Promise<void> {
     BENCHLING_JWKS_URL: `${simUrl}/api/v1/apps/appdef_sim/jwks`,
     BENCHLING_CLIENT_ID: 'sim-client',
     BENCHLING_CLIENT_SECRET: 'sim-secret',
-    BENCHLING_ALLOWED_BASE_URLS: `^http://127\\.0\\.0\\.1:${ports.sim}$`,
+    // The simulator's tenant is the one tenant the local stack serves (more: set BENCHLING_TENANTS).
+    BENCHLING_TENANTS: `${SIM_TENANT_ID}=${simUrl}`,
     QUILT_PUBLISH: 'direct',
     OPS_TOKENS: 'local=local-dev-ops-token',
-    OPS_TENANT_ID: 'ten_sim',
+    OPS_TENANT_ID: SIM_TENANT_ID,
     OPS_BENCHLING_BASE_URL: simUrl,
     PORT: String(ports.ingress),
     ...names,
@@ -90,7 +93,7 @@ async function up(): Promise<void> {
     return p;
   };
 
-  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim)]);
+  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim), '--tenant-id', SIM_TENANT_ID]);
   await waitUntil('Benchling simulator', async () => {
     const r = await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`);
     if (!r.ok) throw new Error(String(r.status));

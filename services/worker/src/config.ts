@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { type Env, getBool, getEnum, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+import { ConfigError, type Env, getBool, getEnum, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+import { parseTenants, type TenantConfig } from '@bp/shared/benchling/tenants';
 
 /** Everything the worker reads from its environment, parsed and checked once at start-up. */
 export interface WorkerConfig {
@@ -22,7 +23,7 @@ export interface WorkerConfig {
   exportInlineWaitMs: number;
   /** `direct` writes a native manifest; `queue` hands off to Quilt's packaging engine. Default direct. */
   publishMode: 'direct' | 'queue';
-  /** Package name prefix: packages are `<prefix>/<displayId>`. Default `benchling`. */
+  /** Package name prefix of the first tenant (PACKAGE_PREFIX). Default `benchling`. Each tenant's own is in `benchling.tenants`. */
   packagePrefix: string;
   /** Base URL of a Quilt catalog for links on the canvas, if any. */
   catalogUrl: string | undefined;
@@ -35,8 +36,8 @@ export interface WorkerConfig {
   benchling: {
     clientId: string;
     clientSecret: string;
-    /** Regular expressions a webhook's baseURL must match before we send credentials to it. */
-    allowedBaseUrls: RegExp[];
+    /** The tenants served (BENCHLING_TENANTS): exact base URL and package prefix each; any other tenant or base URL is refused before credentials go out. */
+    tenants: TenantConfig[];
   };
   zipLimits: { maxZipBytes: number; maxTotalUncompressedBytes: number; maxEntries: number; maxCompressionRatio: number };
   /** Directory for export ZIPs that are spooled rather than streamed (small, no Range support, out of order). Default the OS temp dir. */
@@ -54,6 +55,12 @@ export interface WorkerConfig {
 const GiB = 1024 ** 3;
 
 export function workerConfigFromEnv(env: Env): WorkerConfig {
+  // The old allow-list took patterns (an unanchored one let `https://acme.benchling.com.evil.example`
+  // through) and let every tenant share one prefix: refuse it rather than run with what it meant.
+  if (getOptionalString(env, 'BENCHLING_ALLOWED_BASE_URLS') !== undefined) {
+    throw new ConfigError('BENCHLING_ALLOWED_BASE_URLS is no longer read: list each tenant exactly in BENCHLING_TENANTS (tenantId=baseURL[=packagePrefix],…) and unset it');
+  }
+  const packagePrefix = getString(env, 'PACKAGE_PREFIX', 'benchling');
   const visibilityTimeoutSeconds = getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 10, max: 43200 });
   const heartbeatSeconds = getInt(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), { min: 1, max: visibilityTimeoutSeconds - 1 });
   return {
@@ -66,7 +73,7 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     exportMaxDelaySeconds: getInt(env, 'EXPORT_MAX_DELAY_SECONDS', 900, { min: 1, max: 900 }),
     exportInlineWaitMs: getInt(env, 'EXPORT_INLINE_WAIT_MS', 3000, { min: 0, max: 30_000 }),
     publishMode: getEnum(env, 'QUILT_PUBLISH', ['direct', 'queue'] as const, 'direct'),
-    packagePrefix: getString(env, 'PACKAGE_PREFIX', 'benchling'),
+    packagePrefix,
     catalogUrl: getOptionalString(env, 'QUILT_CATALOG_URL'),
     exportFormat: getEnum(env, 'EXPORT_FORMAT', ['pdf', 'html'] as const, 'pdf'),
     updateButtonId: getString(env, 'UPDATE_BUTTON_ID', 'update-package'),
@@ -74,9 +81,7 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     benchling: {
       clientId: getString(env, 'BENCHLING_CLIENT_ID'),
       clientSecret: getString(env, 'BENCHLING_CLIENT_SECRET'),
-      allowedBaseUrls: getString(env, 'BENCHLING_ALLOWED_BASE_URLS', '^https://[a-z0-9-]+\\.benchling\\.com$')
-        .split(',')
-        .map((p) => new RegExp(p.trim())),
+      tenants: parseTenants(getString(env, 'BENCHLING_TENANTS'), packagePrefix),
     },
     zipLimits: {
       maxZipBytes: getInt(env, 'ZIP_MAX_BYTES', 20 * GiB, { min: 1 }),

@@ -13,7 +13,7 @@ export interface WorkerDeps {
   executions: ExecutionStore;
   entries: EntryStore;
   installations: InstallationStore;
-  /** The Benchling client for a job's tenant (checks the base URL against the allow-list). */
+  /** The Benchling client for a job's tenant; refuses (BenchlingTenantRejected) a tenant not served or a base URL not exactly its own. */
   benchlingFor(job: Pick<JobMessage, 'tenantId' | 'baseURL'>): BenchlingClient;
   logger: Logger;
   clock: () => Date;

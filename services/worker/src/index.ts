@@ -3,4 +3,4 @@ export type { WorkerDeps } from './context.ts';
 export { WorkerFleet } from './fleet.ts';
 export { handleJob } from './handle-job.ts';
 export { buildWorkerDeps } from './wiring.ts';
-export { packageNameFor } from './packaging.ts';
+export { entryPackageName, packageNameFor } from './package-naming.ts';

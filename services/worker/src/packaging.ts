@@ -12,6 +12,7 @@ import { type ExportStarted, startExport } from './steps/start-export.ts';
 import { transfer, type TransferSummary } from './steps/transfer.ts';
 import { type MetadataWritten, writeMetadata } from './steps/write-metadata.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { entryPackageName } from './package-naming.ts';
 import { processMetrics } from '@bp/shared/metrics/index';
 
 type Outputs = ExecutionRecord['outputs'];
@@ -131,7 +132,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     signal: controller.signal,
     packageName() {
       const entry = execution.outputs['fetch-entry'] as EntrySnapshot | undefined;
-      packageName ??= entry ? packageNameFor(config.packagePrefix, entry.displayId) : undefined;
+      packageName ??= entry ? entryPackageName(config, job.tenantId, entry.displayId) : undefined;
       if (!packageName) throw new PermanentError('package name asked for before fetch-entry ran', { code: 'Internal' });
       return packageName;
     },
@@ -279,11 +280,6 @@ async function entryOfCanvas(benchling: BenchlingClient, job: JobMessage): Promi
   const resourceId = (canvas as { resourceId?: string }).resourceId;
   if (!resourceId) throw new PermanentError(`canvas ${job.canvasId} is not attached to an entry`, { code: 'CanvasWithoutEntry' });
   return resourceId;
-}
-
-export function packageNameFor(prefix: string, displayId: string): string {
-  const name = displayId.replace(/[^\w-]/g, '_');
-  return `${prefix}/${name}`;
 }
 
 /** What a scientist reads on the canvas: the message without internal prefixes, within Benchling's limits. */

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients, Logger } from '@bp/shared';
-import { BenchlingClientPool, type BenchlingRetryOptions, BudgetRegistry } from '@bp/shared/benchling/index';
+import { BenchlingClientPool, type BenchlingRetryOptions, BudgetRegistry, TenantDirectory } from '@bp/shared/benchling/index';
 import { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerDeps } from './context.ts';
@@ -16,7 +16,7 @@ export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, log
   const pool = new BenchlingClientPool({
     credentialsFor: () => ({ clientId: config.benchling.clientId, clientSecret: config.benchling.clientSecret }),
     budgets: new BudgetRegistry(),
-    allowedBaseUrls: config.benchling.allowedBaseUrls,
+    tenants: new TenantDirectory(config.benchling.tenants),
     logger,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.benchlingRetry ? { retry: opts.benchlingRetry } : {}),

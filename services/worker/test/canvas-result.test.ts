@@ -14,7 +14,7 @@ const MAX_RECEIVES = 3;
 describe('showing the result on the canvas, after the package is published', function () {
   this.timeout(60_000);
   // Quick in-process retries: the second test fails every canvas update through every receive.
-  const suite = useWorker('canvasresult', { sim: { exportDelayMs: 0 }, maxReceiveCount: MAX_RECEIVES, benchlingRetry: { retries: 1, minTimeoutMs: 20, maxTimeoutMs: 50 } });
+  const suite = useWorker('canvasresult', { sim: { exportDelayMs: 0, tenantId: TENANT }, maxReceiveCount: MAX_RECEIVES, benchlingRetry: { retries: 1, minTimeoutMs: 20, maxTimeoutMs: 50 } });
   let n = 0;
 
   afterEach(() => suite.sim.faults.clear());

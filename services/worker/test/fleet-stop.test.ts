@@ -12,7 +12,7 @@ import { useWorker } from './support/worker-suite.ts';
  */
 describe('a worker fleet that is stopping', function () {
   this.timeout(60_000);
-  const suite = useWorker('fleetstop', { sim: { exportDelayMs: 0 } });
+  const suite = useWorker('fleetstop', { sim: { exportDelayMs: 0, tenantId: 'ten_fleetstop' } });
 
   it('hands a job that arrives on a poll still in flight straight back, without starting it', async () => {
     const { deps } = suite;

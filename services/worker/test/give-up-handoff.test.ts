@@ -46,14 +46,14 @@ class FailingHandoffEntryStore extends EntryStore {
  */
 describe('giving up on a job ends its hold on the entry as a normal end does', function () {
   this.timeout(60_000);
-  const suite = useWorker('giveup', { sim: { exportDelayMs: 100 }, maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS });
+  const suite = useWorker('giveup', { sim: { exportDelayMs: 100, tenantId: TENANT }, maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS });
   let aws: AwsClients;
   /** A worker as deployed. */
   let deps: WorkerDeps;
   /** The same worker during a DynamoDB throttling burst. */
   let throttledDeps: WorkerDeps;
   let throttled: ThrottledExecutionStore;
-  /** The same worker after a redeploy whose Benchling allow-list no longer admits the tenant. */
+  /** The same worker after a redeploy that no longer serves the tenant (it serves another instead). */
   let lockedOutDeps: WorkerDeps;
   /** The same worker while DynamoDB fails the hand-off of some executions. */
   let handoffFailingDeps: WorkerDeps;
@@ -66,7 +66,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     throttledDeps = { ...deps, executions: throttled };
     failingHandoff = new FailingHandoffEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
     handoffFailingDeps = { ...deps, entries: failingHandoff };
-    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, BENCHLING_ALLOWED_BASE_URLS: '^https://[a-z0-9-]+\\.benchling\\.com$' }), aws, deps.logger);
+    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, BENCHLING_TENANTS: 'ten_other=https://other.benchling.com' }), aws, deps.logger);
   });
   beforeEach(() => {
     throttled.failing.clear();
@@ -134,7 +134,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(await handleJob(lockedOutDeps, JSON.stringify(a), 2, signal())).to.deep.equal({ action: 'done' });
     const failed = (await deps.executions.get(a.executionId))!;
     expect(failed.status).to.equal('FAILED');
-    expect(failed.lastError).to.include({ class: 'BenchlingBaseUrlRejected', step: 'setup' });
+    expect(failed.lastError).to.include({ class: 'BenchlingTenantRejected', step: 'setup' });
     await expectFollowUpStarted(key, a, b!, givenUpAt);
   });
 

@@ -16,7 +16,7 @@ const TENANT = 'ten_stale';
  */
 describe('a run resumed after a later run published the entry', function () {
   this.timeout(60_000);
-  const suite = useWorker('stale', { sim: { exportDelayMs: 0 } });
+  const suite = useWorker('stale', { sim: { exportDelayMs: 0, tenantId: TENANT } });
 
   const queuedJob = (entryId: string, webhookId: string, receivedAt: Date): Promise<JobMessage> =>
     suite.queuedJob({ tenantId: TENANT, entryId, trigger: { webhookId, type: 'v2.entry.updated.fields', updates: ['fields.Name'] }, receivedAt });

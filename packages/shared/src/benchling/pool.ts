@@ -2,9 +2,7 @@ import { PermanentError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { BenchlingClient, type BenchlingRetryOptions } from './client.ts';
 import type { BudgetRegistry } from './rate-limit.ts';
-
-/** Only Benchling-hosted tenants: the baseURL arrives in webhooks, so it decides where credentials go. */
-export const DEFAULT_BENCHLING_BASE_URL_PATTERN = /^https:\/\/[a-z0-9-]+\.benchling\.com$/;
+import type { TenantDirectory } from './tenants.ts';
 
 export interface BenchlingCredentials {
   clientId: string;
@@ -21,8 +19,11 @@ export interface BenchlingClientPoolOptions {
   budgets: BudgetRegistry;
   /** Parent logger; each client logs with `tenantId`. */
   logger: Logger;
-  /** baseURLs (without trailing slash) we may send credentials to; any match allows. Default `[DEFAULT_BENCHLING_BASE_URL_PATTERN]`; local runs add e.g. `/^http:\/\/127\.0\.0\.1:\d+$/`. */
-  allowedBaseUrls?: RegExp[];
+  /**
+   * The tenants we serve, each with its exact base URL. The baseURL arrives in webhooks, so it
+   * decides where credentials go: a tenant not listed, or listed with another base URL, is refused.
+   */
+  tenants: TenantDirectory;
   /** HTTP implementation. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** Milliseconds one HTTP request may take. Default 15000 (the client's). */
@@ -30,34 +31,19 @@ export interface BenchlingClientPoolOptions {
   retry?: BenchlingRetryOptions;
 }
 
-/** The webhook named a Benchling host we are not allowed to talk to. */
-export class BenchlingBaseUrlRejectedError extends PermanentError {
-  constructor(baseURL: string, tenantId: string) {
-    super(`Refusing Benchling baseURL ${JSON.stringify(baseURL)} for tenant ${tenantId}: it does not match the allow-list`, {
-      code: 'BenchlingBaseUrlRejected',
-      details: { baseURL, tenantId },
-    });
-  }
-}
-
 /** One `BenchlingClient` per tenant for the whole process, created on first use. */
 export class BenchlingClientPool {
   private readonly clients = new Map<string, { baseURL: string; client: BenchlingClient }>();
-  private readonly allowed: RegExp[];
 
-  constructor(private readonly opts: BenchlingClientPoolOptions) {
-    // Drop g/y flags: they make RegExp.test stateful, so the same URL would pass only every other time.
-    this.allowed = (opts.allowedBaseUrls ?? [DEFAULT_BENCHLING_BASE_URL_PATTERN]).map((re) => new RegExp(re.source, re.flags.replace(/[gy]/g, '')));
-  }
+  constructor(private readonly opts: BenchlingClientPoolOptions) {}
 
   /**
-   * The tenant's client. Throws `BenchlingBaseUrlRejectedError` (permanent) for a baseURL outside
-   * the allow-list, before credentials are even looked up.
+   * The tenant's client. Throws `BenchlingTenantRejectedError` (permanent) for a tenant we do not
+   * serve or a baseURL that is not exactly its own, before credentials are even looked up.
    */
   get(tenant: { tenantId: string; baseURL: string }): BenchlingClient {
-    const baseURL = tenant.baseURL.replace(/\/$/, '');
     if (!tenant.tenantId) throw new PermanentError('tenantId is required', { code: 'BenchlingTenantMissing' });
-    if (!this.allowed.some((re) => re.test(baseURL))) throw new BenchlingBaseUrlRejectedError(tenant.baseURL, tenant.tenantId);
+    const { baseURL } = this.opts.tenants.check(tenant.tenantId, tenant.baseURL);
     const known = this.clients.get(tenant.tenantId);
     // A tenant's baseURL is stable; if it ever changes, build a client for the new one.
     if (known && known.baseURL === baseURL) return known.client;

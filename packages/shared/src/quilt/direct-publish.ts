@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { type ManifestEntry, type PackageMeta, parseManifest, serializeManifest, topHash as computeTopHash } from './manifest.ts';
 import { parsePackageName } from './package-name.ts';
 import { isTopHash, latestPointerKey, manifestKey, namedPackagePrefix, timestampPointerKey } from './registry-layout.ts';
-import { getTextObject, putTextObject } from './s3-text.ts';
+import { getListedTextObject, getTextObject, putTextObject } from './s3-text.ts';
 
 export interface DirectPublishDeps {
   s3: S3Client;
@@ -129,7 +129,7 @@ async function newestPointerSeconds(s3: S3Client, bucket: string, packageName: s
 async function writeTimestampPointer(s3: S3Client, bucket: string, packageName: string, seconds: number, hash: string): Promise<{ key: string; seconds: number }> {
   for (let s = seconds; s <= seconds + MAX_POINTER_SECONDS_AHEAD; s++) {
     const key = timestampPointerKey(packageName, s);
-    const existing = await getTextObject(s3, bucket, key);
+    const existing = await getListedTextObject(s3, bucket, key);
     if (existing === hash) return { key, seconds: s }; // written by an attempt that crashed before `latest`
     if (existing === undefined) {
       await putTextObject(s3, bucket, key, hash, 'text/plain');
@@ -157,7 +157,7 @@ function sameContent(latest: LatestRevision, meta: PackageMeta, entries: readonl
 /** The revision `latest` points to, or undefined when the package has none yet. */
 export async function readLatest(s3: S3Client, bucket: string, packageName: string): Promise<LatestRevision | undefined> {
   const pointerKey = latestPointerKey(packageName);
-  const pointer = await getTextObject(s3, bucket, pointerKey);
+  const pointer = await getListedTextObject(s3, bucket, pointerKey);
   if (pointer === undefined) return undefined;
   const hash = pointer.trim();
   if (!isTopHash(hash)) {

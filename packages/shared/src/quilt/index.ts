@@ -7,3 +7,4 @@ export * from './aws-failure.ts';
 export * from './direct-publish.ts';
 export * from './queue-publish.ts';
 export * from './hash.ts';
+export * from './reserved-keys.ts';

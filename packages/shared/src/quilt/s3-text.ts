@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsFailure } from './aws-failure.ts';
 
 /** Reads a small UTF-8 object (manifest, pointer); undefined when the key does not exist. */
@@ -12,6 +12,24 @@ export async function getTextObject(s3: S3Client, bucket: string, key: string): 
     if (e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket')) return undefined;
     throw awsFailure(err, `reading s3://${bucket}/${key}`, 'QuiltRegistryRead', { bucket, key });
   }
+}
+
+/**
+ * Like getTextObject for a key that may well be missing (a pointer not written yet): lists the key
+ * first, and reads it only when it is there. In AWS a GET of a missing key answers 404 only to a
+ * role allowed to list the bucket without a prefix condition; to the worker's role, whose
+ * ListBucket is limited to its own prefixes, it answers 403 AccessDenied. A listing under the key
+ * is within that grant.
+ */
+export async function getListedTextObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  let listed;
+  try {
+    listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+  } catch (err) {
+    throw awsFailure(err, `listing s3://${bucket}/${key}`, 'QuiltRegistryRead', { bucket, key });
+  }
+  if (!(listed.Contents ?? []).some((o) => o.Key === key)) return undefined;
+  return getTextObject(s3, bucket, key);
 }
 
 /** Writes a small UTF-8 object in one request. */

@@ -1,5 +1,5 @@
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { buildPackagerMessage, publishDirect, publishViaQueue } from '@bp/shared/quilt/index';
+import { buildPackagerMessage, ENTRY_METADATA_KEYS, publishDirect, publishViaQueue } from '@bp/shared/quilt/index';
 import { PermanentError } from '@bp/shared';
 import type { StepContext, StepResult } from '../context.ts';
 import type { EntrySnapshot } from './fetch-entry.ts';
@@ -32,7 +32,7 @@ export async function publish(ctx: StepContext, entry: EntrySnapshot, transferre
     if (!queueUrl) throw new PermanentError('QUILT_PUBLISH=queue needs PACKAGER_QUEUE_URL', { code: 'Config' });
     // The engine packages every object under the prefix: remove files an earlier export had but this one has not.
     await removeStaleObjects(ctx, bucket, `${packageName}/`, new Set(files.map((f) => f.key)));
-    await publishViaQueue(sqs, queueUrl, buildPackagerMessage({ bucket, packageName, metadataKey: 'entry.json', commitMessage }));
+    await publishViaQueue(sqs, queueUrl, buildPackagerMessage({ bucket, packageName, metadataKey: ENTRY_METADATA_KEYS.entry, commitMessage }));
     ctx.log.info('package handed to the packaging engine', { packageName });
     return { output: { mode: 'queue', packageName, publishedAt } };
   }

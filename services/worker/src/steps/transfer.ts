@@ -5,6 +5,7 @@ import { PermanentError } from '@bp/shared';
 import { transferExport, type TransferredFile } from '../transfer/index.ts';
 import type { StepContext, StepResult } from '../context.ts';
 import type { ExportReady } from './await-export.ts';
+import { assertPackageOwner } from '../package-owner.ts';
 
 export interface TransferSummary {
   fileCount: number;
@@ -21,6 +22,7 @@ export function executionStateKey(executionId: string, name: string): string {
 /** Streams the export ZIP into S3 under the package prefix, hashing as it goes. */
 export async function transfer(ctx: StepContext, ready: ExportReady): Promise<StepResult<TransferSummary>> {
   const { config, s3 } = ctx.deps;
+  await assertPackageOwner(s3, { bucket: config.names.bucket, packageName: ctx.packageName(), tenantId: ctx.job.tenantId, entryId: ctx.job.entryId });
   // The execution's own spool directory: emptied first (a killed attempt may have left a partial
   // ZIP there) and removed afterwards, whatever happens.
   const tmpDir = path.join(config.tmpDir, ctx.execution.executionId);

@@ -5,6 +5,8 @@ import type { EntrySnapshot } from './fetch-entry.ts';
 import type { TransferSummary } from './transfer.ts';
 import { readFileList } from './transfer.ts';
 import type { TransferredFile } from '../transfer/index.ts';
+import { ENTRY_METADATA_KEYS } from '@bp/shared/quilt/reserved-keys';
+import { caseCollisionWarning, caseOnlyCollisions } from '../case-collisions.ts';
 
 export interface MetadataWritten {
   files: TransferredFile[];
@@ -45,9 +47,9 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
     packagedAt: clock().toISOString(),
   };
   const documents: Array<[string, string, string]> = [
-    ['entry.json', JSON.stringify(entryJson, null, 2), 'application/json'],
-    ['input.json', JSON.stringify(inputJson, null, 2), 'application/json'],
-    ['README.md', renderReadme(entry, exportFiles, exportedAt), 'text/markdown; charset=utf-8'],
+    [ENTRY_METADATA_KEYS.entry, JSON.stringify(entryJson, null, 2), 'application/json'],
+    [ENTRY_METADATA_KEYS.input, JSON.stringify(inputJson, null, 2), 'application/json'],
+    [ENTRY_METADATA_KEYS.readme, renderReadme(entry, exportFiles, exportedAt), 'text/markdown; charset=utf-8'],
   ];
   const written: TransferredFile[] = [];
   for (const [logicalKey, text, contentType] of documents) {
@@ -68,6 +70,7 @@ function renderReadme(entry: EntrySnapshot, files: TransferredFile[], exportedAt
     '',
     `Exported ${exportedAt}; last modified in Benchling ${entry.modifiedAt ?? 'unknown'}.`,
     '',
+    ...caseCollisionWarning(caseOnlyCollisions(files.map((f) => f.logicalKey)), (k) => `\`${k.replace(/`/g, "'")}\``),
     `## Files (${files.length})`,
     '',
     '| file | size |',

@@ -3,6 +3,9 @@ import { PermanentError } from '@bp/shared';
 /** What a ZIP entry's name turns into: a directory (skipped) or a file with its logical key. */
 export type EntryPath = { kind: 'directory' } | { kind: 'file'; logicalKey: string };
 
+/** Unicode's bidirectional formatting characters: ALM, LRM, RLM, LRE…RLO, LRI…PDI. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** S3's key length limit, UTF-8 bytes. */
 export const MAX_S3_KEY_BYTES = 1024;
 
@@ -16,7 +19,9 @@ export const MAX_S3_KEY_BYTES = 1024;
  */
 export function sanitizeEntryPath(name: string): EntryPath {
   // Control characters (NUL above all) truncate or confuse paths in C code, XML listings and shells.
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw unsafe('ZipBadPath', name, 'contains a control character');
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw unsafe('ZipBadPath', name, 'contains a control character');
+  // Bidirectional controls make a name display as another (`invoice\u202Efdp.exe` shows as `invoiceexe.pdf`).
+  if (BIDI_CONTROLS.test(name)) throw unsafe('ZipBadPath', name, 'contains a bidirectional-override character');
   const slashed = name.replace(/\\/g, '/');
   if (slashed.startsWith('/')) throw unsafe('ZipAbsolutePath', name, 'is an absolute path');
   if (/^[A-Za-z]:/.test(slashed)) throw unsafe('ZipAbsolutePath', name, 'starts with a drive letter');

@@ -47,7 +47,7 @@ export interface TransferOptions {
 
 /** A file of the export, now in S3. Size and hash were computed from the bytes as they streamed. */
 export interface TransferredFile {
-  /** Path inside the package: the ZIP path, sanitised and NFC-normalised. */
+  /** Path inside the package: the ZIP path, sanitised and NFC-normalised, renamed if it is a reserved metadata name (exportLogicalKey). */
   logicalKey: string;
   /** S3 key: prefix + logicalKey. */
   key: string;

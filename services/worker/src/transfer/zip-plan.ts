@@ -1,5 +1,6 @@
 import type { Entry, ZipFile } from 'yauzl-promise';
 import { PackagerError, PermanentError } from '@bp/shared';
+import { exportLogicalKey } from '@bp/shared/quilt/reserved-keys';
 import { s3KeyFor, sanitizeEntryPath } from './entry-path.ts';
 import { exceedsRatio, type ZipLimits } from './zip-limits.ts';
 
@@ -40,8 +41,10 @@ export async function planZipEntries(zip: ZipFile, o: { prefix: string; limits: 
     const name = entry.filename;
 
     if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) throw refuse('ZipSymlink', name, 'is a symbolic link');
-    const p = sanitizeEntryPath(name);
-    if (p.kind === 'directory') continue;
+    const path = sanitizeEntryPath(name);
+    if (path.kind === 'directory') continue;
+    // A file named like one of our metadata files is kept under another name: both survive.
+    const p = { logicalKey: exportLogicalKey(path.logicalKey) };
     if (entry.isEncrypted()) throw refuse('ZipEncrypted', name, 'is encrypted');
     if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
       throw refuse('ZipUnsupported', name, `uses compression method ${entry.compressionMethod}`);

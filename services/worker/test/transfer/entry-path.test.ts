@@ -37,6 +37,10 @@ describe('ZIP entry path sanitising', () => {
     ['c:x', 'ZipAbsolutePath'],
     ['a\u0000b', 'ZipBadPath'],
     ['a\nb', 'ZipBadPath'],
+    ['invoice\u202Efdp.exe', 'ZipBadPath'],
+    ['scan\u2067gpj.exe', 'ZipBadPath'],
+    ['r\u200Fm.txt', 'ZipBadPath'],
+    ['nel\u0085.txt', 'ZipBadPath'],
     ['.', 'ZipBadPath'],
     ['', 'ZipBadPath'],
   ];

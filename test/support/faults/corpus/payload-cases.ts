@@ -102,7 +102,8 @@ export function unicodeCases(ctx: CorpusContext): WebhookCase[] {
     signedBody(ctx, u, 'event type with a zero-width space', withType('v2.entry.\u200bcreated'), { status: 200 }),
     signedBody(ctx, u, 'event type with a trailing space', withType('v2.entry.created '), { status: 200 }),
     signedBody(ctx, u, 'event type in full-width letters', withType('ｖ２.entry.created'), { status: 200 }),
-    accepted('invalid UTF-8 bytes inside the tenant id', invalidUtf8),
+    // The tenant id arrives as `ten_sim\uFFFD\uFFFD…`: a tenant this deployment does not serve.
+    signedBody(ctx, u, 'invalid UTF-8 bytes inside the tenant id (not a served tenant)', invalidUtf8, { status: 202, execution: 'FAILED' }),
     accepted('right-to-left override in the entry id', withEntry('etr_corpus_\u202Etxt.exe')),
     signedBody(ctx, u, 'lone surrogate in the entry id', withEntry('etr_corpus_\ud800'), { status: 400, field: 'message.resourceId' }),
     accepted('NUL in the entry id', withEntry('etr_corpus_\u0000nul')),
@@ -142,6 +143,19 @@ export function shapeCases(ctx: CorpusContext): WebhookCase[] {
     signedBody(ctx, s, 'huge number', withExtra('1e400'), { status: 202, execution: 'SUCCEEDED' }),
     signedBody(ctx, s, 'duplicate tenantId keys (JSON: the last one wins)', withExtra('0').replace('"tenantId":', '"tenantId":42,"tenantId":'), { status: 202, execution: 'SUCCEEDED' }),
     signedBody(ctx, s, 'base URL that is not Benchling (refused by the worker)', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_ssrf' }), 'baseURL', 'http://169.254.169.254')), {
+      status: 202,
+      execution: 'FAILED',
+    }),
+    // BENCHLING_TENANTS: exact tenant ids and base URLs, no patterns (the worker refuses before any credential goes out).
+    signedBody(ctx, s, 'a tenant this deployment does not serve, at the served base URL', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant1' }), 'tenantId', 'ten_other')), {
+      status: 202,
+      execution: 'FAILED',
+    }),
+    signedBody(ctx, s, 'the served tenant at a look-alike base URL', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant2' }), 'baseURL', 'https://acme.benchling.com.evil.example')), {
+      status: 202,
+      execution: 'FAILED',
+    }),
+    signedBody(ctx, s, 'the served tenant at its base URL plus a path', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant3' }), 'baseURL', `${ctx.sim.url}/evil`)), {
       status: 202,
       execution: 'FAILED',
     }),

@@ -147,6 +147,11 @@ export function zipCases(): ZipCase[] {
     ['DEL in a name', withEvil('del\u007f.txt')],
     ['a lone dot', withEvil('.')],
     ['a 1,100-byte name', withEvil(`${'n'.repeat(1100)}.txt`)],
+    ['right-to-left override (invoice\u202Efdp.exe)', withEvil('invoice\u202Efdp.exe')],
+    ['left-to-right override in a folder', withEvil('a\u202Db/x.txt')],
+    ['right-to-left isolate', withEvil('scan\u2067gpj.exe')],
+    ['right-to-left mark', withEvil('r\u200Fm.txt')],
+    ['C1 control (NEL)', withEvil('nel\u0085.txt')],
   ]);
   add('zip: download refused', 'DownloadNotFound', [['404 (export expired)', { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code></Error>') }]]);
   add('zip: download refused', 'DownloadForbidden', [['403 (signature expired)', { status: 403, body: Buffer.from('<Error><Code>AccessDenied</Code></Error>') }]]);
@@ -160,6 +165,10 @@ export function zipCases(): ZipCase[] {
     ['dot segments dropped', zip([REPORT, { name: 'a/./b.txt', data: EVIL }])],
     ['an empty file', zip([REPORT, { name: 'empty.txt', data: Buffer.alloc(0) }])],
     ['directory entries and one file', zip([{ name: 'dir/' }, { name: 'dir/sub/' }, { name: 'dir/sub/file.txt', data: EVIL }])],
+    // Kept beside our metadata files, renamed `<stem>.export<ext>` (packages/shared/src/quilt/reserved-keys.ts).
+    ['README.md, entry.json and input.json at the root', zip([REPORT, { name: 'README.md', data: EVIL }, { name: 'entry.json', data: EVIL }, { name: 'input.json', data: EVIL }])],
+    ['readme.MD, README.export.md and a folder named entry.json', zip([REPORT, { name: 'readme.MD', data: EVIL }, { name: 'README.export.md', data: EVIL }, { name: 'entry.json/inner.txt', data: EVIL }])],
+    ['names that differ only by case', zip([REPORT, { name: 'Data.csv', data: EVIL }, { name: 'data.csv', data: EVIL }, { name: 'DATA.CSV', data: EVIL }])],
     ['data descriptors (streamed ZIP)', zip([REPORT, { name: 'streamed.txt', data: Buffer.from('streamed\n'.repeat(100)), dataDescriptor: true }])],
   ]);
   return cases;
