@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, type Env, getOptionalString } from '@bp/shared';
+import { addPartnerCommands } from './cli-partners.ts';
 import { buildOpsDeps, type OpsDeps } from './deps.ts';
 import { peekDlq } from './dlq-peek.ts';
 import { type ReplayEvent, replayDlq, type ReplayTotals } from './dlq-replay.ts';
@@ -175,6 +176,8 @@ Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not foun
       const s = await executionStats(deps(), { since: parseSince(o.since, now()) });
       print(s, () => view.stats(s));
     });
+
+  addPartnerCommands(program, deps, print);
 
   return program;
 }
