@@ -54,6 +54,11 @@ export interface DeploymentConfig {
   hostedZone: { id: string; name: string } | undefined;
   /** Sources allowed to reach the listener: Benchling's webhook egress CIDRs (`benchlingCidrs`, list). Required. */
   benchlingCidrs: string[];
+  /**
+   * Sources sequencing partners send from (`partnerCidrs`, list), admitted to the listener beside
+   * Benchling's. The Standard Webhooks signature stays the authentication. Default none.
+   */
+  partnerCidrs: string[];
   /** App definition whose JWKS verifies webhooks (`benchlingAppDefinitionId`). Required. */
   benchlingAppDefinitionId: string;
   /** Existing secret holding `{"clientId","clientSecret"}` (`benchlingSecretArn`, complete ARN). Default: a new secret to fill in. */
@@ -118,7 +123,7 @@ function asEnv(read: ContextReader, keys: readonly string[]): Env {
 
 const KEYS = [
   'account', 'region', 'stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcPublicSubnetIds', 'vpcPrivateSubnetIds', 'natGateways',
-  'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
+  'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'partnerCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
   'allowedBaseUrls', 'bucketName', 'bucketKmsKeyArn', 'packagerQueueArn', 'quiltPublish', 'packagePrefix', 'quiltCatalogUrl', 'exportFormat',
   'tablePrefix', 'imageUri', 'cpuArchitecture', 'ingressTasks', 'ingressCpu', 'ingressMemoryMiB', 'workerMinTasks', 'workerMaxTasks',
   'workerConcurrency', 'backlogPerTask', 'workerCpu', 'workerMemoryMiB', 'workerEphemeralStorageGiB', 'visibilityTimeoutSeconds',
@@ -180,6 +185,8 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     throw new ConfigError('benchlingCidrs is required: the CIDRs Benchling sends webhooks from (ask Benchling for the current list)');
   }
   for (const c of benchlingCidrs) checkCidr('benchlingCidrs', c);
+  const partnerCidrs = list(env, 'partnerCidrs');
+  for (const c of partnerCidrs) checkCidr('partnerCidrs', c);
 
   const hostedZoneId = getOptionalString(env, 'hostedZoneId');
   const hostedZoneName = getOptionalString(env, 'hostedZoneName');
@@ -216,6 +223,7 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     domainName,
     hostedZone: hostedZoneId && hostedZoneName ? { id: hostedZoneId, name: hostedZoneName } : undefined,
     benchlingCidrs,
+    partnerCidrs,
     benchlingAppDefinitionId: getString(env, 'benchlingAppDefinitionId'),
     benchlingSecretArn: getOptionalString(env, 'benchlingSecretArn'),
     allowedBaseUrls: getString(env, 'allowedBaseUrls', '^https://[a-z0-9-]+\\.benchling\\.com$'),

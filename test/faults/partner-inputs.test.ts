@@ -52,7 +52,7 @@ describe('fault corpus: hostile sequencing-partner inputs', function () {
       const res = await fetch(`${ingress.url}/webhooks/sequencing/${c.partnerId}`, {
         method: c.method ?? 'POST',
         headers: c.headers,
-        ...(c.method === 'GET' ? {} : { body: c.body }),
+        ...(c.method === 'GET' ? {} : { body: typeof c.body === 'string' ? c.body : new Uint8Array(c.body) }),
       });
       const text = await res.text();
       let json: Record<string, unknown> = {};

@@ -26,7 +26,7 @@ export interface PartnerCorpusContext {
   nextId(): string;
 }
 
-const PACBIO = LOCAL_PARTNER_SECRETS.pacbio;
+const PACBIO: string = LOCAL_PARTNER_SECRETS.pacbio;
 const LOOPBACK = 'http://127.0.0.1:9999/runs';
 
 function event(ctx: PartnerCorpusContext, o: Record<string, unknown> = {}): Record<string, unknown> {
