@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isolatedEnv } from '@bp/local-stack/testing';
+// @bp/local-stack is not a dependency of @bp/shared (it depends on us), so import by path.
+import { isolatedEnv } from '../../../local-stack/src/testing.ts';
 import { awsOptionsFromEnv, type AwsClients, createAwsClients, resourceNamesFromEnv } from '../../src/index.ts';
 import { LOCAL_PARTNER_SECRETS } from '../../src/partners/local-partners.ts';
 import { PartnerExistsError, PartnerRegistry, type PartnerSecretVault, partnerView } from '../../src/partners/registry.ts';
