@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { type AwsClients, awsOptionsFromEnv, resourceNamesFromEnv } from '@bp/shared';
+import { type AwsClients, awsOptionsFromEnv, createLogger, resourceNamesFromEnv } from '@bp/shared';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { type PartnerJobMessage, PartnerJobMessageSchema } from '@bp/shared/partners/event';
 import { LOCAL_PARTNER_SECRETS } from '@bp/shared/partners/local-partners';
 import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
 import type { PartnerRegistry } from '@bp/shared/partners/registry';
-import { runCli } from '@bp/ops';
+import { buildOpsDeps, createWebhooksQueryRouter, opsApiConfigFromEnv, runCli } from '@bp/ops';
 import { inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
 import { getItem } from './support/queue.ts';
 import { icaNotification, newSecret, postPartner, signedPartner, standardEvent } from './support/partner-webhooks.ts';
@@ -244,4 +244,53 @@ describe('ingress: partner webhooks when DynamoDB or SQS is unavailable', functi
       }
     });
   }
+});
+
+describe('ingress: the partner events API under /webhooks reflects what partners sent', function () {
+  this.timeout(60_000);
+  let ingress: RunningIngress;
+  let destroy: () => void;
+  const token = 'webhooks-api-token-0123456789';
+
+  before(async function () {
+    this.timeout(120_000);
+    const env = { ...(await isolatedEnv('partnersapi')), BENCHLING_JWKS_URL: 'http://127.0.0.1:9/jwks', OPS_TOKENS: `oncall=${token}` };
+    const logger = createLogger({ service: 'partners-api-test', level: 'silent' });
+    const opsDeps = buildOpsDeps(env, { logger });
+    destroy = () => opsDeps.destroy();
+    const tokens = opsApiConfigFromEnv(env).tokens;
+    ingress = await startIngress(env, {}, { partners: opsDeps.partners!, webhooksQuery: createWebhooksQueryRouter({ ...opsDeps, auth: { tokens }, logger }) });
+  });
+  after(async () => {
+    await ingress?.close();
+    destroy?.();
+  });
+
+  it('needs the ops credentials, then lists exactly the events sent, as received, with stats to match', async () => {
+    expect((await fetch(`${ingress.url}/webhooks/events`)).status).to.equal(401);
+    const sent: string[] = [];
+    for (const [partner, secret, type] of [
+      ['pacbio', LOCAL_PARTNER_SECRETS.pacbio, 'qc.complete'],
+      ['pacbio', LOCAL_PARTNER_SECRETS.pacbio, 'sequencing.complete'],
+      ['ont', LOCAL_PARTNER_SECRETS.ont, 'qc.complete'],
+    ] as const) {
+      const r = await postPartner(ingress.url, partner, signedPartner([secret], standardEvent(type, `RUN-${type}`)));
+      expect(r.status).to.equal(202);
+      sent.push(r.json.eventId as string);
+    }
+    // Refused deliveries leave no event behind.
+    expect((await postPartner(ingress.url, 'pacbio', signedPartner([newSecret()], standardEvent('qc.complete', 'RUN-X')))).status).to.equal(401);
+    const get = async (path: string) => (await (await fetch(`${ingress.url}/webhooks${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    const events = (await get('/events?limit=100')).events as Array<Record<string, unknown>>;
+    expect(events.map((e) => e.eventId).sort()).to.deep.equal([...sent].sort());
+    expect(events.every((e) => e.status === 'received' && e.retries === 0)).to.equal(true);
+    const pacbio = (await get('/partners/pacbio/events')).events as Array<Record<string, unknown>>;
+    expect(pacbio.map((e) => e.type).sort()).to.deep.equal(['qc.complete', 'sequencing.complete']);
+    const stats = (await get('/stats')) as { total: number; byPartner: Record<string, { total: number }>; byType: Record<string, { total: number }> };
+    expect(stats.total).to.equal(3);
+    expect([stats.byPartner.pacbio!.total, stats.byPartner.ont!.total, stats.byPartner.illumina!.total]).to.deep.equal([2, 1, 0]);
+    expect(stats.byType['qc.complete']!.total).to.equal(2);
+    const one = await get(`/events/${sent[2]}`);
+    expect(one).to.deep.include({ eventId: sent[2], partnerId: 'ont', type: 'qc.complete', runId: 'RUN-qc.complete', status: 'received' });
+  });
 });

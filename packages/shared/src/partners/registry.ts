@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentError } from '../errors.ts';
-import type { PartnerEventType, PartnerPolicy } from './event.ts';
+import type { PartnerEventType } from './event.ts';
 import {
   checkSettings,
   DEFAULT_MAX_RETRIES,
@@ -13,6 +13,8 @@ import {
   splitSourcePatterns,
 } from './partner-input.ts';
 import { webhookSecretKey } from './standard-webhooks.ts';
+
+export { partnerPolicy, partnerView } from './partner-view.ts';
 
 /**
  * The partner registry: one item per partner in the `partners` table (key `partnerId`).
@@ -292,31 +294,5 @@ function settingsOf(p: PartnerRecord): PartnerSettings {
     timeoutSeconds: p.timeoutSeconds,
     ...(p.callbackUrl ? { callbackUrl: p.callbackUrl } : {}),
     namespace: p.namespace,
-  };
-}
-
-/** The operator's view: no secret value, no ARN. */
-export function partnerView(p: PartnerRecord): PartnerView {
-  const { secrets, ...rest } = p;
-  const store = (s: StoredSecret): SecretStoreKind => (s.secretArn ? 'secretsmanager' : 'table');
-  return {
-    ...rest,
-    secrets: {
-      current: { addedAt: secrets.current.addedAt, store: store(secrets.current) },
-      ...(secrets.previous
-        ? { previous: { addedAt: secrets.previous.addedAt, ...(secrets.previous.validUntil ? { validUntil: secrets.previous.validUntil } : {}), store: store(secrets.previous) } }
-        : {}),
-    },
-  };
-}
-
-/** What the job carries of the partner (the worker never reads the registry). */
-export function partnerPolicy(p: PartnerRecord): PartnerPolicy {
-  return {
-    allowedUrlPatterns: p.allowedUrlPatterns,
-    allowedS3Prefixes: p.allowedS3Prefixes,
-    namespace: p.namespace,
-    maxRetries: p.maxRetries,
-    timeoutSeconds: p.timeoutSeconds,
   };
 }
