@@ -6,7 +6,8 @@ import express from 'express';
 import { createLogger, newExecutionId, newQueuedExecution, partnerTenantId } from '@bp/shared';
 import { PARTNER_JOB_KINDS, type PartnerEventType } from '@bp/shared/partners/event';
 import { createOpsRouter, createWebhooksQueryRouter, EXIT, type OpsDeps, parseOpsTokens, runCli } from '../src/index.ts';
-import { opsStack } from './support.ts';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { drain, opsStack } from './support.ts';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -206,5 +207,41 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
     const cliStats = await cli(['--json', 'partners', 'stats', '--partner', 'statlab'], env);
     expect((JSON.parse(cliStats.out) as { total: number }).total).to.equal(6);
     expect((await cli(['partners', 'stats'], env)).out).to.include('statlab');
+  });
+});
+
+describe('ops dlq: a dead-lettered partner event is peeked and replayed like any other job', function () {
+  this.timeout(60_000);
+  let env: Record<string, string>;
+  let deps: OpsDeps & { destroy(): void };
+
+  before(async () => {
+    ({ env, deps } = await opsStack('partnerdlq'));
+  });
+  after(() => deps?.destroy());
+
+  it('reopens the failed event and sends its job back to the jobs queue', async () => {
+    const id = await partnerEvent(deps, 'pacbio', 'sequencing.complete', 'RUN-DLQ', 'failed');
+    const job = {
+      v: 1,
+      kind: 'partner.sequencing.complete',
+      executionId: id,
+      partnerId: 'pacbio',
+      trigger: { webhookId: `msg_${id}`, type: 'sequencing.complete', receivedAt: new Date().toISOString() },
+      event: { id: 'evt_1', type: 'sequencing.complete', timestamp: new Date().toISOString(), run: { id: 'RUN-DLQ' } },
+      policy: { allowedUrlPatterns: ['^https://x/.*$'], allowedS3Prefixes: [], namespace: 'pacbio', maxRetries: 5, timeoutSeconds: 900 },
+    };
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.dlqUrl, MessageBody: JSON.stringify(job) }));
+
+    const peek = await cli(['--json', 'dlq', 'peek'], env);
+    const peeked = (JSON.parse(peek.out) as Array<Record<string, unknown>>).find((p) => p.executionId === id)!;
+    expect(peeked).to.deep.include({ kind: 'partner.sequencing.complete', tenantId: 'partner:pacbio', executionStatus: 'FAILED' });
+
+    const replay = await cli(['--json', 'dlq', 'replay', '--execution', id, '--rate', '50/s'], env);
+    expect(replay.code, replay.out).to.equal(EXIT.ok);
+    expect((JSON.parse(replay.out.slice(replay.out.indexOf('{'))) as { totals: { moved: number } }).totals.moved).to.equal(1);
+    expect((await deps.executions.get(id))!.status).to.equal('QUEUED');
+    const bodies = await drain(deps.sqs, deps.names.jobsQueueUrl);
+    expect(bodies.map((b) => (JSON.parse(b) as { executionId: string }).executionId)).to.deep.equal([id]);
   });
 });
