@@ -89,7 +89,7 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
   if (!partner) throw new Refusal(404, 'unknown_partner', { error: 'unknown_partner', partnerId });
   if (!partner.active) throw new Refusal(403, 'inactive_partner', { error: 'inactive_partner', partnerId });
 
-  const keys = await deps.registry.verificationKeys(partner).catch((err) => {
+  const keys = await withinBudget(deps.registry.verificationKeys(partner), signal).catch((err) => {
     fields.error = String((err as Error)?.message ?? err);
     throw unavailable('PartnerSecretUnavailable');
   });
@@ -176,6 +176,16 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
     fields.error = err.message;
     throw unavailable(err.code);
   }
+}
+
+/** The promise, or a rejection when the request's budget runs out first (a slow secret store must not hold the answer). */
+function withinBudget<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('request budget spent'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('request budget spent waiting for the partner secret'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function malformed(fields: Record<string, unknown>, field: string, message: string): Refusal {

@@ -5,7 +5,7 @@ import { isolatedEnv } from '@bp/local-stack/testing';
 import { type PartnerJobMessage, PartnerJobMessageSchema } from '@bp/shared/partners/event';
 import { LOCAL_PARTNER_SECRETS } from '@bp/shared/partners/local-partners';
 import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
-import type { PartnerRegistry } from '@bp/shared/partners/registry';
+import { PartnerRegistry } from '@bp/shared/partners/registry';
 import { buildOpsDeps, createWebhooksQueryRouter, opsApiConfigFromEnv, runCli } from '@bp/ops';
 import { inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
 import { getItem } from './support/queue.ts';
@@ -244,6 +244,30 @@ describe('ingress: partner webhooks when DynamoDB or SQS is unavailable', functi
       }
     });
   }
+});
+
+describe('ingress: a secret store that does not answer', function () {
+  this.timeout(60_000);
+
+  it('answers 503 within the request budget instead of waiting for it', async () => {
+    const env = { ...(await isolatedEnv('partnerssm')), BENCHLING_JWKS_URL: 'http://127.0.0.1:9/jwks', REQUEST_BUDGET_MS: '400', JWKS_REQUEST_WAIT_MS: '100' };
+    const inspect = inspectionClients(env);
+    // Secrets Manager stand-in whose reads never come back (no emulator runs locally).
+    const stalled = { put: async () => 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x', get: () => new Promise<string>(() => undefined) };
+    const registry = new PartnerRegistry({ doc: inspect.doc, tableName: resourceNamesFromEnv(env).partnersTable, vault: stalled });
+    const secret = newSecret();
+    await registry.add({ id: 'stalled', name: 'Stalled', eventTypes: ['qc.complete'], secret, allowUrls: ['^https://x\\.example/.*$'] });
+    const ingress = await startIngress(env, {}, { partners: registry });
+    try {
+      const started = Date.now();
+      const r = await postPartner(ingress.url, 'stalled', signedPartner([secret], standardEvent('qc.complete', 'RUN-SM', { files: undefined })));
+      expect(r).to.deep.equal({ status: 503, json: { error: 'unavailable', code: 'PartnerSecretUnavailable' } });
+      expect(Date.now() - started).to.be.below(2000);
+    } finally {
+      await ingress.close();
+      inspect.destroy();
+    }
+  });
 });
 
 describe('ingress: the partner events API under /webhooks reflects what partners sent', function () {

@@ -28,6 +28,8 @@ export function partnerRegistryFromEnv(env: Env, o: { doc: DynamoDBDocumentClien
     client = new SecretsManagerClient({
       region: o.aws.region,
       maxAttempts: o.aws.maxAttempts,
+      // The same bound as every other AWS call of the process (the ingress: 700 ms × 2).
+      requestHandler: { requestTimeout: o.aws.requestTimeoutMs, connectionTimeout: o.aws.connectTimeoutMs, throwOnRequestTimeout: true },
       ...(endpoint ? { endpoint } : {}),
       ...(o.aws.credentials ? { credentials: o.aws.credentials } : {}),
     });
