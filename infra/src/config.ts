@@ -55,6 +55,11 @@ export interface DeploymentConfig {
   hostedZone: { id: string; name: string } | undefined;
   /** Sources allowed to reach the listener: Benchling's webhook egress CIDRs (`benchlingCidrs`, list). Required. */
   benchlingCidrs: string[];
+  /**
+   * Sources sequencing partners send from (`partnerCidrs`, list), admitted to the listener beside
+   * Benchling's. The Standard Webhooks signature stays the authentication. Default none.
+   */
+  partnerCidrs: string[];
   /** App definition whose JWKS verifies webhooks (`benchlingAppDefinitionId`). Required. */
   benchlingAppDefinitionId: string;
   /** Existing secret holding `{"clientId","clientSecret"}` (`benchlingSecretArn`, complete ARN). Default: a new secret to fill in. */
@@ -123,7 +128,7 @@ function asEnv(read: ContextReader, keys: readonly string[]): Env {
 
 const KEYS = [
   'account', 'region', 'stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcPublicSubnetIds', 'vpcPrivateSubnetIds', 'natGateways',
-  'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
+  'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'partnerCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
   'benchlingTenants', 'allowedBaseUrls', 'bucketName', 'bucketKmsKeyArn', 'packagerQueueArn', 'quiltPublish', 'packagePrefix', 'quiltCatalogUrl', 'exportFormat',
   'tablePrefix', 'imageUri', 'cpuArchitecture', 'ingressTasks', 'ingressCpu', 'ingressMemoryMiB', 'workerMinTasks', 'workerMaxTasks',
   'workerConcurrency', 'backlogPerTask', 'workerCpu', 'workerMemoryMiB', 'workerEphemeralStorageGiB', 'visibilityTimeoutSeconds',
@@ -185,6 +190,8 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     throw new ConfigError('benchlingCidrs is required: the CIDRs Benchling sends webhooks from (ask Benchling for the current list)');
   }
   for (const c of benchlingCidrs) checkCidr('benchlingCidrs', c);
+  const partnerCidrs = list(env, 'partnerCidrs');
+  for (const c of partnerCidrs) checkCidr('partnerCidrs', c);
 
   const hostedZoneId = getOptionalString(env, 'hostedZoneId');
   const hostedZoneName = getOptionalString(env, 'hostedZoneName');
@@ -225,6 +232,7 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     domainName,
     hostedZone: hostedZoneId && hostedZoneName ? { id: hostedZoneId, name: hostedZoneName } : undefined,
     benchlingCidrs,
+    partnerCidrs,
     benchlingAppDefinitionId: getString(env, 'benchlingAppDefinitionId'),
     benchlingSecretArn: getOptionalString(env, 'benchlingSecretArn'),
     tenants: parseTenants(getString(env, 'benchlingTenants'), packagePrefix, 'benchlingTenants'),

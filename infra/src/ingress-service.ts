@@ -23,6 +23,8 @@ export interface IngressServiceProps {
   certificateArn: string;
   /** Only these CIDRs may open connections to the listener (Benchling's webhook egress). */
   allowedCidrs: string[];
+  /** Sequencing partners' sources, also admitted (their route is POST /webhooks/sequencing/*). */
+  partnerCidrs: string[];
   /** Tasks, fixed. */
   desiredCount: number;
   cpu: number;
@@ -54,6 +56,10 @@ export class IngressService extends Construct {
     for (const cidr of p.allowedCidrs) {
       const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
       lbSecurityGroup.addIngressRule(peer, ec2.Port.tcp(443), `Benchling webhooks from ${cidr}`);
+    }
+    for (const cidr of p.partnerCidrs.filter((c) => !p.allowedCidrs.includes(c))) {
+      const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
+      lbSecurityGroup.addIngressRule(peer, ec2.Port.tcp(443), `Sequencing-partner webhooks from ${cidr}`);
     }
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc,
@@ -128,5 +134,15 @@ export class IngressService extends Construct {
         healthyHttpCodes: '200',
       },
     });
+    // The partner route, explicit on the listener (same tasks): partners' POSTs are recognisable in
+    // the load balancer's rule metrics and logs, and the rule is where a partner-only limit would go.
+    listener.addAction('PartnerWebhooks', {
+      priority: PARTNER_RULE_PRIORITY,
+      conditions: [elbv2.ListenerCondition.pathPatterns([PARTNER_PATH_PATTERN]), elbv2.ListenerCondition.httpRequestMethods(['POST'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
   }
 }
+
+export const PARTNER_PATH_PATTERN = '/webhooks/sequencing/*';
+export const PARTNER_RULE_PRIORITY = 10;

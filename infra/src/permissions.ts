@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -26,6 +26,8 @@ export interface PermissionTargets {
   bucketKmsKeyArn: string | undefined;
   /** Cluster the worker tasks run in: task protection is scoped to its tasks. */
   clusterName: string;
+  /** Prefix of the partner secrets' names in Secrets Manager (`<tablePrefix>partners/`). */
+  partnerSecretPrefix: string;
 }
 
 /** Where the worker keeps each execution's file list (services/worker/src/steps/transfer.ts). */
@@ -38,13 +40,24 @@ const tableArn = (t: Tables, role: TableRole) => t.byRole[role].attrArn;
 const indexArns = (t: Tables, role: TableRole) => t.indexNames[role].map((i) => `${tableArn(t, role)}/index/${i}`);
 
 /** Ingress: verify → dedupe (conditional writes, transactions) → SendMessage; `/health/ready` probes. */
-export function ingressStatements(t: PermissionTargets): iam.PolicyStatement[] {
+export function ingressStatements(scope: Construct, t: PermissionTargets): iam.PolicyStatement[] {
   const tables = [tableArn(t.tables, 'dedupe'), tableArn(t.tables, 'executions')];
   return [
     new iam.PolicyStatement({ sid: 'EnqueueJobs', actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [t.jobsQueue.queueArn] }),
     new iam.PolicyStatement({ sid: 'DedupeAndExecutionItems', actions: ITEM_ACTIONS, resources: tables }),
     new iam.PolicyStatement({ sid: 'ReadinessProbes', actions: ['dynamodb:DescribeTable'], resources: tables }),
+    // The partner route reads the registry (one GetItem per delivery; Scan lists partners for /webhooks).
+    new iam.PolicyStatement({ sid: 'PartnerRegistryRead', actions: ['dynamodb:GetItem', 'dynamodb:Scan'], resources: [tableArn(t.tables, 'partners')] }),
+    // /webhooks/events lists a partner's events through the executions' byEntry index.
+    new iam.PolicyStatement({ sid: 'PartnerEventQueries', actions: ['dynamodb:Query'], resources: indexArns(t.tables, 'executions') }),
+    // Secrets `pnpm ops partners add|rotate-secret` created; the table holds only their ARNs.
+    new iam.PolicyStatement({ sid: 'PartnerSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [partnerSecretsArn(scope, t.partnerSecretPrefix)] }),
   ];
+}
+
+/** ARN pattern of every partner secret (Secrets Manager appends `-XXXXXX` to names, hence `*`). */
+export function partnerSecretsArn(scope: Construct, prefix: string): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
 /** Worker: consume and re-enqueue jobs, dead-letter, publish, the four tables, package objects, task protection. */

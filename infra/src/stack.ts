@@ -6,6 +6,7 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
+import { PartnerAlarms } from './partner-alarms.ts';
 import { type DeploymentConfig, heartbeatSeconds } from './config.ts';
 import { serviceImage } from './images.ts';
 import { IngressService } from './ingress-service.ts';
@@ -67,6 +68,7 @@ export class BenchlingPackagerStack extends Stack {
       publishMode: c.publishMode,
       bucketKmsKeyArn: c.bucketKmsKeyArn,
       clusterName: cluster.clusterName,
+      partnerSecretPrefix: `${c.tablePrefix}partners/`,
     };
     // Both services parse the same resource names (packages/shared/src/resources.ts).
     const sharedEnv = {
@@ -82,15 +84,17 @@ export class BenchlingPackagerStack extends Stack {
       network,
       cluster,
       image: serviceImage(this, { target: 'ingress', imageUri: c.imageUri, repoRoot: props.repoRoot, arm64 }),
-      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId },
+      // Partner secrets live in Secrets Manager (`<tablePrefix>partners/<id>/<ms>`), never in the table.
+      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager' },
       logGroup: logGroup('IngressLogs'),
       certificateArn: c.certificateArn,
       allowedCidrs: c.benchlingCidrs,
+      partnerCidrs: c.partnerCidrs,
       desiredCount: c.ingressTasks,
       cpu: c.ingressCpu,
       memoryMiB: c.ingressMemoryMiB,
       arm64,
-      statements: ingressStatements(permissionTargets),
+      statements: ingressStatements(this, permissionTargets),
     });
 
     const worker = new WorkerService(this, 'Worker', {
@@ -143,12 +147,15 @@ export class BenchlingPackagerStack extends Stack {
       logRetention,
     });
 
+    new PartnerAlarms(this, 'PartnerAlarms', { topic: alarms.topic });
+
     if (c.hostedZone && c.domainName) {
       const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: c.hostedZone.id, zoneName: c.hostedZone.name });
       new route53.ARecord(this, 'WebhookRecord', { zone, recordName: c.domainName, target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(ingress.loadBalancer)) });
     }
 
     const host = c.domainName ?? ingress.loadBalancer.loadBalancerDnsName;
+    new CfnOutput(this, 'PartnerWebhookUrl', { value: `https://${host}/webhooks/sequencing/<partnerId>`, description: 'Give each sequencing partner this URL with its id' });
     new CfnOutput(this, 'WebhookUrl', { value: `https://${host}/`, description: 'Paste into the Benchling app: Developer Console → app → Webhook URL' });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: ingress.loadBalancer.loadBalancerDnsName, description: 'Point domainName here (CNAME or alias) if no hosted zone was given' });
     new CfnOutput(this, 'BenchlingSecretArn', { value: benchlingSecret.secretArn, description: 'Put {"clientId","clientSecret"} of the Benchling app here' });

@@ -6,8 +6,8 @@ import { EXPIRES_AT, tableDefinitions } from '@bp/shared/resources';
 /** One table in the SDK's CreateTable shape, as the local stack uses it. */
 type TableDefinition = ReturnType<typeof tableDefinitions>[number];
 
-/** The four tables, by what they are for. */
-export type TableRole = 'dedupe' | 'executions' | 'entries' | 'installations';
+/** The tables, by what they are for. */
+export type TableRole = 'dedupe' | 'executions' | 'entries' | 'installations' | 'partners';
 
 export interface Tables {
   byRole: Record<TableRole, dynamodb.CfnTable>;
@@ -17,7 +17,13 @@ export interface Tables {
 
 /** Table names the services derive from TABLE_PREFIX (resourceNamesFromEnv). */
 export function tableNames(prefix: string): Record<TableRole, string> {
-  return { dedupe: `${prefix}dedupe`, executions: `${prefix}executions`, entries: `${prefix}entries`, installations: `${prefix}installations` };
+  return {
+    dedupe: `${prefix}dedupe`,
+    executions: `${prefix}executions`,
+    entries: `${prefix}entries`,
+    installations: `${prefix}installations`,
+    partners: `${prefix}partners`,
+  };
 }
 
 /**
@@ -27,7 +33,13 @@ export function tableNames(prefix: string): Record<TableRole, string> {
  */
 export function createTables(scope: Construct, prefix: string, retain: boolean): Tables {
   const names = tableNames(prefix);
-  const defs = tableDefinitions({ dedupeTable: names.dedupe, executionsTable: names.executions, entriesTable: names.entries, installationsTable: names.installations });
+  const defs = tableDefinitions({
+    dedupeTable: names.dedupe,
+    executionsTable: names.executions,
+    entriesTable: names.entries,
+    installationsTable: names.installations,
+    partnersTable: names.partners,
+  });
   const byRole = {} as Record<TableRole, dynamodb.CfnTable>;
   const indexNames = {} as Record<TableRole, string[]>;
   for (const role of Object.keys(names) as TableRole[]) {

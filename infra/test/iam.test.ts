@@ -67,12 +67,13 @@ describe('least-privilege IAM', function () {
     }
   });
 
-  it('lets the ingress only send to the jobs queue and touch dedupe and execution items', () => {
+  it('lets the ingress only send to the jobs queue, touch dedupe and execution items, and read partners and their secrets', () => {
     const statements = statementsOf(t, 'IngressTaskTaskRole');
     const [jobsId] = resourceNamed(t, 'AWS::SQS::Queue', 'JobsQueue');
     const dedupe = resourceNamed(t, 'AWS::DynamoDB::Table', 'DedupeTable')[0];
     const executions = resourceNamed(t, 'AWS::DynamoDB::Table', 'ExecutionsTable')[0];
-    expect(statements.map((s) => s.Sid).sort()).to.deep.equal(['DedupeAndExecutionItems', 'EnqueueJobs', 'ReadinessProbes']);
+    const partners = resourceNamed(t, 'AWS::DynamoDB::Table', 'PartnersTable')[0];
+    expect(statements.map((s) => s.Sid).sort()).to.deep.equal(['DedupeAndExecutionItems', 'EnqueueJobs', 'PartnerEventQueries', 'PartnerRegistryRead', 'PartnerSecrets', 'ReadinessProbes']);
     const enqueue = bySid(statements, 'EnqueueJobs');
     expect(asList(enqueue.Action).sort()).to.deep.equal(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(idsIn(enqueue.Resource)).to.deep.equal([jobsId]);
@@ -80,9 +81,21 @@ describe('least-privilege IAM', function () {
     expect(asList(items.Action).sort()).to.deep.equal(['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(idsIn(items.Resource).sort()).to.deep.equal([dedupe, executions].sort());
     expect(idsIn(bySid(statements, 'ReadinessProbes').Resource).sort()).to.deep.equal([dedupe, executions].sort());
+    // Partners: the registry read-only, the executions only through their indexes, secrets only under the prefix.
+    const registry = bySid(statements, 'PartnerRegistryRead');
+    expect(asList(registry.Action).sort()).to.deep.equal(['dynamodb:GetItem', 'dynamodb:Scan']);
+    expect(idsIn(registry.Resource)).to.deep.equal([partners]);
+    expect(JSON.stringify(bySid(statements, 'PartnerEventQueries').Resource)).to.include('/index/byEntry');
+    expect(idsIn(bySid(statements, 'PartnerEventQueries').Resource)).to.deep.equal([executions, executions]);
+    expect(asList(bySid(statements, 'PartnerSecrets').Action)).to.deep.equal(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(bySid(statements, 'PartnerSecrets').Resource)).to.include(':secret:bptest-partners/*');
+    const elsewhere = statements.filter((s) => !s.Sid?.startsWith('Partner')).flatMap((s) => asList(s.Action));
     const actions = statements.flatMap((s) => asList(s.Action));
-    for (const forbidden of ['s3:', 'secretsmanager:', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:Scan', 'dynamodb:Query']) {
+    for (const forbidden of ['s3:', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
       expect(actions.filter((a) => a.startsWith(forbidden)), forbidden).to.deep.equal([]);
+    }
+    for (const forbidden of ['secretsmanager:', 'dynamodb:Scan', 'dynamodb:Query']) {
+      expect(elsewhere.filter((a) => a.startsWith(forbidden)), forbidden).to.deep.equal([]);
     }
   });
 
@@ -91,7 +104,8 @@ describe('least-privilege IAM', function () {
     const [jobsId] = resourceNamed(t, 'AWS::SQS::Queue', 'JobsQueue');
     const [dlqId] = resourceNamed(t, 'AWS::SQS::Queue', 'DeadLetterQueue');
     const [bucketId] = resourceNamed(t, 'AWS::S3::Bucket', 'PackageBucket');
-    const tables = resourcesOf(t, 'AWS::DynamoDB::Table').map(([id]) => id).sort();
+    // Every table but the partner registry: a partner job carries the policy it needs.
+    const tables = resourcesOf(t, 'AWS::DynamoDB::Table').map(([id]) => id).filter((id) => !id.startsWith('PartnersTable')).sort();
     const [clusterId] = resourceNamed(t, 'AWS::ECS::Cluster', 'Cluster');
 
     const consume = bySid(statements, 'ConsumeJobs');
@@ -148,8 +162,9 @@ describe('least-privilege IAM', function () {
 
   it('lets only the worker execution role read the Benchling secret, and only that secret', () => {
     const [secretId] = resourceNamed(t, 'AWS::SecretsManager::Secret', 'BenchlingCredentials');
+    // (The ingress task role reads partner secrets by name prefix: PartnerSecrets, tested above.)
     const readers = resourcesOf(t, 'AWS::IAM::Policy').filter(([, p]) =>
-      (p.PolicyDocument.Statement as Statement[]).some((s) => asList(s.Action).some((a) => a.startsWith('secretsmanager:'))),
+      (p.PolicyDocument.Statement as Statement[]).some((s) => s.Sid !== 'PartnerSecrets' && asList(s.Action).some((a) => a.startsWith('secretsmanager:'))),
     );
     expect(readers).to.have.length(1);
     const [roleRef] = readers[0]![1].Roles as unknown[];

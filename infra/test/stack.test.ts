@@ -102,7 +102,7 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
       expect(config.taskProtection).to.equal(true);
       expect(config.benchling.clientSecret).to.equal('secret:BENCHLING_CLIENT_SECRET');
       const tableNames = resourcesOf(s.template, 'AWS::DynamoDB::Table').map(([, p]) => p.TableName).sort();
-      expect([config.names.dedupeTable, config.names.entriesTable, config.names.executionsTable, config.names.installationsTable].sort()).to.deep.equal(tableNames);
+      expect([config.names.dedupeTable, config.names.entriesTable, config.names.executionsTable, config.names.installationsTable, config.names.partnersTable].sort()).to.deep.equal(tableNames);
       expect(config.tmpDir.startsWith(`${task.ContainerDefinitions[0].MountPoints[0].ContainerPath}/`), 'spool dir on the task volume').to.equal(true);
     });
 
@@ -146,8 +146,14 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
   });
 
   describe('tables', () => {
-    it('builds the four tables from tableDefinitions(): same keys and indexes, on-demand, PITR, TTL on expiresAt', () => {
-      const defs = tableDefinitions({ dedupeTable: 'bptest-dedupe', executionsTable: 'bptest-executions', entriesTable: 'bptest-entries', installationsTable: 'bptest-installations' });
+    it('builds the five tables from tableDefinitions(): same keys and indexes, on-demand, PITR, TTL on expiresAt', () => {
+      const defs = tableDefinitions({
+        dedupeTable: 'bptest-dedupe',
+        executionsTable: 'bptest-executions',
+        entriesTable: 'bptest-entries',
+        installationsTable: 'bptest-installations',
+        partnersTable: 'bptest-partners',
+      });
       const tables = new Map(resourcesOf(s.template, 'AWS::DynamoDB::Table').map(([, p]) => [p.TableName as string, p]));
       expect([...tables.keys()].sort()).to.deep.equal(defs.map((d) => d.TableName).sort());
       for (const d of defs) {

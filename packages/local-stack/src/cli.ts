@@ -122,6 +122,11 @@ Operators (another terminal):
   curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/ops/stats
   curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/metrics
 
+Sequencing partners illumina, ont and pacbio are registered (secrets in README.md):
+  POST http://127.0.0.1:${ports.ingress}/webhooks/sequencing/<partner>
+  pnpm ops partners list            pnpm ops events list     pnpm ops partners stats
+  curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/webhooks/stats
+
 Ctrl-C stops everything.`);
   }
 }

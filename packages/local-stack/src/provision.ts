@@ -2,6 +2,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesComman
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClients, EXPIRES_AT, tableDefinitions } from '@bp/shared';
+import { seedLocalPartners } from '@bp/shared/partners/local-partners';
+import { PartnerRegistry } from '@bp/shared/partners/registry';
 
 export interface ProvisionOptions {
   /** Prefix of every queue and table name, e.g. `bp-`. */
@@ -39,6 +41,7 @@ export async function provision(aws: AwsClients, o: ProvisionOptions): Promise<P
     executionsTable: `${o.prefix}executions`,
     entriesTable: `${o.prefix}entries`,
     installationsTable: `${o.prefix}installations`,
+    partnersTable: `${o.prefix}partners`,
   };
   for (const def of tableDefinitions(names)) {
     try {
@@ -49,6 +52,8 @@ export async function provision(aws: AwsClients, o: ProvisionOptions): Promise<P
     }
     await aws.ddb.send(new DescribeTableCommand({ TableName: def.TableName }));
   }
+  // The documented local partners (README), secrets in the table: no secrets manager runs locally.
+  await seedLocalPartners(new PartnerRegistry({ doc: aws.doc, tableName: names.partnersTable }), o.bucket);
   try {
     await aws.s3.send(new CreateBucketCommand({ Bucket: o.bucket }));
   } catch (err) {

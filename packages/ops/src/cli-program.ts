@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, type Env, getOptionalString } from '@bp/shared';
+import { addPartnerCommands } from './cli-partners.ts';
 import { buildOpsDeps, type OpsDeps } from './deps.ts';
 import { peekDlq } from './dlq-peek.ts';
 import { type ReplayEvent, replayDlq, type ReplayTotals } from './dlq-replay.ts';
@@ -58,7 +59,8 @@ function buildProgram(io: CliIo, deps: () => OpsDeps, setCode: (c: ExitCode) => 
       `
 Configuration comes from the same variables the services read: JOBS_QUEUE_URL, DLQ_URL, TABLE_PREFIX,
 PACKAGE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_SQS / _DYNAMODB, QUILT_CATALOG_URL; repackage also reads
-OPS_TENANT_ID and OPS_BENCHLING_BASE_URL as defaults for --tenant and --base-url.
+OPS_TENANT_ID and OPS_BENCHLING_BASE_URL as defaults for --tenant and --base-url; partners reads
+PARTNER_SECRET_STORE (secretsmanager against AWS, table with local emulators). Secrets are never printed.
 
 Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not found, 130 interrupted.`,
     )
@@ -175,6 +177,8 @@ Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not foun
       const s = await executionStats(deps(), { since: parseSince(o.since, now()) });
       print(s, () => view.stats(s));
     });
+
+  addPartnerCommands(program, deps, print);
 
   return program;
 }

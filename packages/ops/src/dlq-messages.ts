@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describeError, type JobMessage, parseJobMessage } from '@bp/shared';
+import { type PartnerJobMessage, PartnerJobMessageSchema } from '@bp/shared/partners/event';
 import type { OpsDeps } from './deps.ts';
 
 /** A DLQ message as ops sees it: the job it carries (if readable) and why it was dead-lettered (if said). */
@@ -14,6 +15,8 @@ export interface DlqMessage {
   /** The `error` attribute the worker sets when it dead-letters an unreadable message itself. */
   dlqReason?: string;
   job?: JobMessage;
+  /** A sequencing-partner event's job (kind `partner.<type>`), replayed like any other. */
+  partnerJob?: PartnerJobMessage;
   /** Why the body is not a valid job, when it is not. */
   unreadable?: string;
   /** The original message attributes, resent as they were on a replay. */
@@ -43,11 +46,13 @@ export function readDlqMessage(m: Message): DlqMessage {
   const sent = Number(m.Attributes?.SentTimestamp);
   const count = Number(m.Attributes?.ApproximateReceiveCount);
   let job: JobMessage | undefined;
+  let partnerJob: PartnerJobMessage | undefined;
   let unreadable: string | undefined;
   try {
     job = parseJobMessage(m.Body);
   } catch (err) {
-    unreadable = describeError(err).message;
+    partnerJob = asPartnerJob(m.Body);
+    if (!partnerJob) unreadable = describeError(err).message;
   }
   const reason = m.MessageAttributes?.error?.StringValue;
   return {
@@ -58,9 +63,24 @@ export function readDlqMessage(m: Message): DlqMessage {
     ...(Number.isFinite(count) ? { receiveCount: count } : {}),
     ...(reason ? { dlqReason: reason } : {}),
     ...(job ? { job } : {}),
+    ...(partnerJob ? { partnerJob } : {}),
     ...(unreadable ? { unreadable } : {}),
     attributes: m.MessageAttributes,
   };
+}
+
+function asPartnerJob(body: string | undefined): PartnerJobMessage | undefined {
+  try {
+    const r = PartnerJobMessageSchema.safeParse(JSON.parse(body ?? ''));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The execution a DLQ message's job belongs to, whichever kind of job it is. */
+export function executionIdOf(m: Pick<DlqMessage, 'job' | 'partnerJob'>): string | undefined {
+  return m.job?.executionId ?? m.partnerJob?.executionId;
 }
 
 /** Makes held messages visible again at once (VisibilityTimeout 0). Best effort: they reappear anyway. */

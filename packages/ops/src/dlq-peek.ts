@@ -1,6 +1,6 @@
 import type { ExecutionStatus } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
-import { type DlqMessage, receiveDlq, releaseMessages } from './dlq-messages.ts';
+import { type DlqMessage, executionIdOf, receiveDlq, releaseMessages } from './dlq-messages.ts';
 
 /** One line of `dlq peek`: the message, its job, and its execution's last error. */
 export interface PeekedMessage {
@@ -54,14 +54,18 @@ export async function peekDlq(deps: OpsDeps, o: PeekOptions = {}): Promise<Peeke
 
 async function describePeeked(deps: OpsDeps, m: DlqMessage): Promise<PeekedMessage> {
   const now = deps.clock().getTime();
-  const exec = m.job ? await deps.executions.get(m.job.executionId) : undefined;
+  const executionId = executionIdOf(m);
+  const exec = executionId ? await deps.executions.get(executionId) : undefined;
+  const p = m.partnerJob;
   return {
     messageId: m.messageId,
     ...(m.sentAt ? { sentAt: m.sentAt, ageSeconds: Math.max(0, Math.round((now - Date.parse(m.sentAt)) / 1000)) } : {}),
     ...(m.receiveCount !== undefined ? { receiveCount: m.receiveCount } : {}),
     ...(m.job
       ? { executionId: m.job.executionId, kind: m.job.kind, tenantId: m.job.tenantId, trigger: m.job.trigger.type, ...(m.job.entryId ? { entryId: m.job.entryId } : {}) }
-      : {}),
+      : p
+        ? { executionId: p.executionId, kind: p.kind, tenantId: `partner:${p.partnerId}`, trigger: p.trigger.type }
+        : {}),
     ...(exec ? { executionStatus: exec.status } : {}),
     ...(exec?.lastError ? { lastError: { step: exec.lastError.step, class: exec.lastError.class, message: exec.lastError.message, at: exec.lastError.at } } : {}),
     ...(m.dlqReason ? { dlqReason: m.dlqReason } : {}),

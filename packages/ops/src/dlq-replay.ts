@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describeError, entryKey, type ExecutionRecord, type JobMessage } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
-import { type DlqMessage, receiveDlq, releaseMessages } from './dlq-messages.ts';
+import { type DlqMessage, executionIdOf, receiveDlq, releaseMessages } from './dlq-messages.ts';
 import { OpsUsageError } from './errors.ts';
 import { RatePacer } from './rate-pacer.ts';
 import { ReplayMarkers } from './replay-markers.ts';
@@ -132,7 +132,8 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
         const verdict = await judge(deps, markers, m, o.filter);
         if (verdict.kind === 'nomatch') continue;
         totals.matched++;
-        const base = { messageId: m.messageId, ...(m.job ? { executionId: m.job.executionId } : {}), ...(m.job?.entryId ? { entryId: m.job.entryId } : {}) };
+        const executionId = executionIdOf(m);
+        const base = { messageId: m.messageId, ...(executionId ? { executionId } : {}), ...(m.job?.entryId ? { entryId: m.job.entryId } : {}) };
         if (verdict.kind === 'skip') {
           totals.skipped++;
           report({ ...base, outcome: 'skipped', reason: verdict.reason });
@@ -182,14 +183,16 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
 }
 
 async function judge(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, f: ReplayFilter): Promise<Verdict> {
-  const execution = m.job ? await deps.executions.get(m.job.executionId) : undefined;
+  const executionId = executionIdOf(m);
+  const execution = executionId ? await deps.executions.get(executionId) : undefined;
   if (!matches(f, m, execution)) return { kind: 'nomatch' };
   const marker = await markers.get(m.messageId);
   if (marker) return { kind: 'finish', reason: `sent to the jobs queue at ${marker.replayedAt} by ${marker.replayedBy} (as ${marker.jobsMessageId}); deleting the DLQ copy` };
   if (m.unreadable) return { kind: 'skip', reason: `not a valid job message: ${m.unreadable}` };
   if (!execution) return { kind: 'skip', reason: 'its execution does not exist (expired or never written)' };
   if (execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED') {
-    const holding = await stillHoldsEntry(deps, m.job!, execution);
+    // Partner jobs hold no entry: a finished one has nothing left to do.
+    const holding = m.job ? await stillHoldsEntry(deps, m.job, execution) : undefined;
     if (!holding) return { kind: 'skip', reason: `its execution already ${execution.status}` };
     return { kind: 'move', execution, reason: holding };
   }
@@ -211,7 +214,7 @@ async function stillHoldsEntry(deps: OpsDeps, job: JobMessage, execution: Execut
 
 function matches(f: ReplayFilter, m: DlqMessage, e: ExecutionRecord | undefined): boolean {
   if (f.all) return true;
-  if (f.executionId !== undefined && m.job?.executionId !== f.executionId) return false;
+  if (f.executionId !== undefined && executionIdOf(m) !== f.executionId) return false;
   if (f.entryId !== undefined && m.job?.entryId !== f.entryId) return false;
   if (f.errorMatches) {
     const texts = [e?.lastError ? `${e.lastError.class}: ${e.lastError.message}` : undefined, m.dlqReason, m.unreadable].filter((t): t is string => t !== undefined);

@@ -16,10 +16,14 @@ export class OpsNotFoundError extends PermanentError {
 
 /** Whether an error means "no such thing", whichever layer raised it. */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof OpsNotFoundError || (err instanceof PackagerError && err.code === 'ExecutionNotFound');
+  return err instanceof OpsNotFoundError || (err instanceof PackagerError && (err.code === 'ExecutionNotFound' || err.code === 'PartnerNotFound'));
 }
 
 /** Whether an error means "you asked wrongly" (usage, configuration, an invalid limit). */
 export function isUsage(err: unknown): boolean {
-  return err instanceof OpsUsageError || (err instanceof PackagerError && (err.code === 'Config' || err.code === 'InvalidLimit'));
+  return (
+    err instanceof OpsUsageError ||
+    (err as Error)?.name === 'PartnerInputError' ||
+    (err instanceof PackagerError && ['Config', 'InvalidLimit', 'PartnerExists', 'PartnerChanged'].includes(err.code))
+  );
 }

@@ -16,3 +16,16 @@ export { createOpsAuth, callerOf, type OpsAuthOptions, type OpsCaller } from './
 export { AlbOidcVerifier, DEFAULT_ALB_KEY_URL, type AlbOidcOptions } from './http/alb-oidc.ts';
 export { parseOpsTokens, matchToken, type OpsToken } from './http/bearer-tokens.ts';
 export { opsApiConfigFromEnv, type OpsApiConfig } from './http/api-config.ts';
+export { createWebhooksQueryRouter } from './http/webhooks-router.ts';
+export {
+  listPartnerEvents,
+  listPartners,
+  partnerEventStats,
+  partnerEventStatus,
+  partnerEventView,
+  showPartnerEvent,
+  type PartnerEventFilter,
+  type PartnerEventStats,
+  type PartnerEventStatus,
+  type PartnerEventView,
+} from './partner-events.ts';

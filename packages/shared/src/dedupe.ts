@@ -1,8 +1,9 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from './errors.ts';
-import { newExecutionId, newQueuedExecution } from './executions/types.ts';
+import { type ExecutionRecord, newExecutionId, newQueuedExecution } from './executions/types.ts';
 import { type JobMessage, serializeJobMessage } from './jobs.ts';
+import type { PartnerJobMessage } from './partners/event.ts';
 import type { Logger } from './logger.ts';
 import type { ResourceNames } from './resources.ts';
 
@@ -86,7 +87,12 @@ export interface AcceptRequest {
   /** The delivery's dedupe key (stored as the record's `webhookId`): see dedupeKeyFor. */
   webhookId: string;
   /** The job to enqueue; the executionId is assigned here. */
-  job: Omit<JobMessage, 'executionId'>;
+  job: Omit<JobMessage, 'executionId'> | Omit<PartnerJobMessage, 'executionId'>;
+  /**
+   * The QUEUED execution record written with the dedupe record. Default: built from a Benchling
+   * job's fields; a partner event passes its own (kind `partner.<type>`, partnerId, runId…).
+   */
+  newExecution?: (executionId: string, at: Date) => ExecutionRecord;
 }
 
 export type AcceptResult =
@@ -133,15 +139,7 @@ export async function acceptWebhook(deps: AcceptDeps, req: AcceptRequest, opts: 
     const at = now();
     const nowSec = Math.floor(at / 1000);
     const executionId = newExecutionId(new Date(at));
-    const execution = newQueuedExecution({
-      executionId,
-      tenantId: req.job.tenantId,
-      kind: req.job.kind,
-      entryId: req.job.entryId,
-      canvasId: req.job.canvasId,
-      trigger: req.job.trigger,
-      now: new Date(at),
-    });
+    const execution = req.newExecution ? req.newExecution(executionId, new Date(at)) : benchlingExecution(req.job as Omit<JobMessage, 'executionId'>, executionId, new Date(at));
     const record: DedupeRecord = {
       webhookId: req.webhookId,
       executionId,
@@ -188,6 +186,10 @@ export async function acceptWebhook(deps: AcceptDeps, req: AcceptRequest, opts: 
     return await enqueue(deps, req, existing.executionId, { created: false, ...opts });
   }
   return { outcome: 'in_progress', retryAfterSeconds: 1 };
+}
+
+function benchlingExecution(job: Omit<JobMessage, 'executionId'>, executionId: string, now: Date): ExecutionRecord {
+  return newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, canvasId: job.canvasId, trigger: job.trigger, now });
 }
 
 /**
@@ -247,7 +249,7 @@ async function enqueue(
   o: AcceptOptions & { created: boolean },
 ): Promise<AcceptResult> {
   const finishTimeoutMs = o.finishTimeoutMs ?? 500;
-  const message: JobMessage = { ...req.job, executionId };
+  const message = { ...req.job, executionId } as JobMessage | PartnerJobMessage;
   const send = new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) });
   // The SDK retries inside send(), and its error is the last attempt's: an earlier attempt that
   // timed out may have enqueued the job all the same. Each attempt's failure is looked at here

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermanentError } from './errors.ts';
+import type { PartnerJobMessage } from './partners/event.ts';
 
 /**
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
@@ -72,7 +73,7 @@ export type JobMessage = z.infer<typeof JobMessageSchema>;
  * some characters a JSON string may hold (U+FFFE/U+FFFF; fauxqs also everything beyond the BMP),
  * and a refused send of a signed webhook would be retried for ever: escaped, any string travels.
  */
-export function serializeJobMessage(job: JobMessage): string {
+export function serializeJobMessage(job: JobMessage | PartnerJobMessage): string {
   return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

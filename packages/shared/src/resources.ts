@@ -10,6 +10,8 @@ export interface ResourceNames {
   executionsTable: string;
   entriesTable: string;
   installationsTable: string;
+  /** Sequencing partners: id → secrets (refs in AWS), event types, policy. */
+  partnersTable: string;
   bucket: string;
 }
 
@@ -23,6 +25,7 @@ export function resourceNamesFromEnv(env: Env): ResourceNames {
     executionsTable: getString(env, 'EXECUTIONS_TABLE', `${prefix}executions`),
     entriesTable: getString(env, 'ENTRIES_TABLE', `${prefix}entries`),
     installationsTable: getString(env, 'INSTALLATIONS_TABLE', `${prefix}installations`),
+    partnersTable: getString(env, 'PARTNERS_TABLE', `${prefix}partners`),
     bucket: getString(env, 'PACKAGE_BUCKET'),
   };
 }
@@ -45,8 +48,11 @@ export const EXECUTIONS_BY_STATUS = 'byStatus';
  * - executions: executionId; byEntry (entryKey, createdAt); byStatus (status, createdAt).
  * - entries: entryKey = tenantId#entryId → lease, rerun flag, canvas id, last package.
  * - installations: tenantId#appId → lifecycle state.
+ * - partners: partnerId → the partner registry (packages/shared/src/partners/registry.ts).
  */
-export function tableDefinitions(names: Pick<ResourceNames, 'dedupeTable' | 'executionsTable' | 'entriesTable' | 'installationsTable'>): CreateTableCommandInput[] {
+export function tableDefinitions(
+  names: Pick<ResourceNames, 'dedupeTable' | 'executionsTable' | 'entriesTable' | 'installationsTable' | 'partnersTable'>,
+): CreateTableCommandInput[] {
   const simple = (TableName: string, key: string): CreateTableCommandInput => ({
     TableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -86,6 +92,7 @@ export function tableDefinitions(names: Pick<ResourceNames, 'dedupeTable' | 'exe
     },
     simple(names.entriesTable, 'entryKey'),
     simple(names.installationsTable, 'installationKey'),
+    simple(names.partnersTable, 'partnerId'),
   ];
 }
 

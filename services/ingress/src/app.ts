@@ -6,6 +6,7 @@ import type { JwksCache } from '@bp/shared/webhook/jwks';
 import type { IngressConfig } from './config.ts';
 import { liveHandler, readyHandler } from './health.ts';
 import { OutcomeCounts } from './outcomes.ts';
+import { partnerWebhookRouter, type PartnerRouteDeps } from './partner-route.ts';
 import { loggableWebhookId, webhookHandler } from './webhook-route.ts';
 
 /**
@@ -30,6 +31,10 @@ export interface IngressDeps {
   ops?: { router: express.Router; auth: express.RequestHandler };
   /** Prometheus registry served at GET /metrics (behind the ops authentication). */
   metrics?: Registry;
+  /** The partner registry: serves POST /webhooks/sequencing/:partnerId when given. */
+  partners?: PartnerRouteDeps['registry'];
+  /** The partner events query API (GET /webhooks/…), with its own ops authentication. */
+  webhooksQuery?: express.Router;
 }
 
 export function createApp(deps: IngressDeps): express.Application {
@@ -50,6 +55,8 @@ export function createApp(deps: IngressDeps): express.Application {
   // Raw bytes, whatever the content type: the signature covers the body exactly as sent.
   const rawBody = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
   app.post(WEBHOOK_PATHS, rawBody, webhookHandler({ ...deps, now, counts }));
+  if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts }));
+  if (deps.webhooksQuery) app.use('/webhooks', deps.webhooksQuery);
 
   if (deps.ops) {
     app.use('/ops', deps.ops.router);

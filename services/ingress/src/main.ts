@@ -1,7 +1,8 @@
 import { createAwsClients, createLogger, describeError, getBool } from '@bp/shared';
 import { JwksCache } from '@bp/shared/webhook/jwks';
-import { buildOpsDeps, createOpsAuth, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
+import { buildOpsDeps, createOpsAuth, createOpsRouter, createWebhooksQueryRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
+import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
 
@@ -33,7 +34,20 @@ async function main(): Promise<void> {
       }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
-  const app = createApp({ config, aws, names: config.names, jwks, logger, ...(ops ? { ops, metrics: processMetrics().registry } : {}) });
+  const partners = partnerRegistryFromEnv(process.env, { doc: aws.doc, tableName: config.names.partnersTable, aws: config.aws });
+  const webhooksQuery = opsDeps
+    ? createWebhooksQueryRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens, oidc: opsConfig.oidc }, logger: logger.child({ component: 'webhooks-query' }), rateLimitPerMinute: opsConfig.rateLimitPerMinute })
+    : undefined;
+  const app = createApp({
+    config,
+    aws,
+    names: config.names,
+    jwks,
+    logger,
+    partners,
+    ...(webhooksQuery ? { webhooksQuery } : {}),
+    ...(ops ? { ops, metrics: processMetrics().registry } : {}),
+  });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
   if (emf) processMetrics().emitTo(emf);
   // Behind a load balancer: the client's address (for the ops rate limit) is in X-Forwarded-For.
@@ -66,6 +80,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(() => {
       aws.destroy();
+      partners.destroy();
       opsDeps?.destroy();
       void emf?.close();
       logger.info('stopped');

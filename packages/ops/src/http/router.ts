@@ -13,6 +13,7 @@ import { executionStats } from '../stats.ts';
 import { parseSince } from '../time.ts';
 import type { AlbOidcVerifier } from './alb-oidc.ts';
 import { authFailureOf, callerOf, createOpsAuth } from './auth.ts';
+import { mountPartnerRoutes } from './partner-routes.ts';
 import type { OpsToken } from './bearer-tokens.ts';
 
 export interface OpsRouterDeps extends OpsDeps {
@@ -31,6 +32,7 @@ export interface OpsRouterDeps extends OpsDeps {
  *   GET  /executions?status&entry&tenant&since&limit   GET /executions/:id
  *   GET  /queues?peekJobs=true                          GET /dlq?limit
  *   GET  /stats?since=24h                               POST /dlq/replay {filter…, dryRun, rate, maxMessages}
+ *   /partners…: see partner-routes.ts
  * Order per request: access log → rate limit (per IP) → authentication → handler.
  */
 export function createOpsRouter(deps: OpsRouterDeps): Router {
@@ -92,12 +94,14 @@ export function createOpsRouter(deps: OpsRouterDeps): Router {
     res.json(result);
   });
 
+  mountPartnerRoutes(router, deps);
+
   router.use(errorHandler(deps.logger));
   return router;
 }
 
 /** One log line per call, after it is answered: who, what, status, how long. */
-function accessLog(logger: Logger): RequestHandler {
+export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = Date.now();
     res.on('finish', () => {
@@ -115,7 +119,7 @@ function accessLog(logger: Logger): RequestHandler {
   };
 }
 
-function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res: Response, _next) => {
     const e = describeError(err);
     if (isUsage(err) || (err as { type?: string }).type === 'entity.parse.failed') {
@@ -129,7 +133,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-function query(req: Request): Record<string, string | undefined> {
+export function query(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.query)) out[k] = typeof v === 'string' ? v : undefined;
   return out;

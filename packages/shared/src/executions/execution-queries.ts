@@ -5,6 +5,8 @@ import { LIVE_ITEM, epochSeconds } from './conditions.ts';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus } from './types.ts';
 
 export interface ListByEntryOptions {
+  /** Only executions created at or after this time. Default: no lower bound. */
+  since?: Date;
   /** Most records returned. Default 50. */
   limit?: number;
   /** Newest (by createdAt) first. Default true. */
@@ -48,8 +50,8 @@ export class ExecutionQueries {
     return this.query(
       {
         IndexName: EXECUTIONS_BY_ENTRY,
-        KeyConditionExpression: 'entryKey = :key',
-        ExpressionAttributeValues: { ':key': entryKey(tenantId, entryId) },
+        KeyConditionExpression: o.since ? 'entryKey = :key AND createdAt >= :since' : 'entryKey = :key',
+        ExpressionAttributeValues: { ':key': entryKey(tenantId, entryId), ...(o.since ? { ':since': o.since.toISOString() } : {}) },
         ScanIndexForward: !(o.newestFirst ?? true),
       },
       o.limit ?? DEFAULT_LIMIT,

@@ -1,4 +1,5 @@
 import type { JobKind, Trigger } from '../jobs.ts';
+import type { PartnerEventType, PartnerJobKind } from '../partners/event.ts';
 import { entryKey } from '../resources.ts';
 
 export const EXECUTION_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUPERSEDED'] as const;
@@ -30,9 +31,13 @@ export interface ExecutionEvent {
 /** Item of the executions table. Keys: executionId; GSIs byEntry (entryKey, createdAt), byStatus (status, createdAt). */
 export interface ExecutionRecord {
   executionId: string;
+  /** Benchling tenant; `partner:<partnerId>` for a partner event (see partnerTenantId). */
   tenantId: string;
-  kind: JobKind;
-  /** `tenantId#entryId`; `tenantId#-` when the job has no entry (e.g. lifecycle). */
+  kind: JobKind | PartnerJobKind;
+  /**
+   * `tenantId#entryId`; `tenantId#-` when the job has no entry (e.g. lifecycle). A partner
+   * event's is `partner:<partnerId>#-`, so the byEntry index lists a partner's events by time.
+   */
   entryKey: string;
   entryId?: string;
   canvasId?: string;
@@ -56,6 +61,17 @@ export interface ExecutionRecord {
   events: ExecutionEvent[];
   /** TTL (epoch seconds) for finished executions; absent while live. */
   expiresAt?: number;
+  /** Partner events only: who sent it, its type and the run it is about. */
+  partnerId?: string;
+  eventType?: PartnerEventType;
+  runId?: string;
+  /** ISO time the next attempt is due, when the worker knows it (shown as the event's next retry). */
+  nextAttemptAt?: string;
+}
+
+/** The tenant id a partner's events are recorded under; `partnerTenantId(p)#-` is their entryKey. */
+export function partnerTenantId(partnerId: string): string {
+  return `partner:${partnerId}`;
 }
 
 export const MAX_EVENTS = 50;
@@ -64,11 +80,12 @@ export const MAX_EVENTS = 50;
 export function newQueuedExecution(o: {
   executionId: string;
   tenantId: string;
-  kind: JobKind;
+  kind: JobKind | PartnerJobKind;
   entryId?: string;
   canvasId?: string;
   trigger: Trigger;
   now: Date;
+  partner?: { partnerId: string; eventType: PartnerEventType; runId: string };
 }): ExecutionRecord {
   const at = o.now.toISOString();
   return {
@@ -78,6 +95,7 @@ export function newQueuedExecution(o: {
     entryKey: entryKey(o.tenantId, o.entryId ?? '-'),
     ...(o.entryId ? { entryId: o.entryId } : {}),
     ...(o.canvasId ? { canvasId: o.canvasId } : {}),
+    ...(o.partner ?? {}),
     status: 'QUEUED',
     attempts: 0,
     trigger: o.trigger,
