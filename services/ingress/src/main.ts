@@ -1,9 +1,10 @@
 import { createAwsClients, createLogger, describeError, getBool } from '@bp/shared';
 import { JwksCache } from '@bp/shared/webhook/jwks';
-import { buildOpsDeps, createOpsAuth, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
+import { buildOpsDeps, createOpsGuard, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
+import { createIngressServer } from './server.ts';
 
 /**
  * The ingress process: the only place that reads the environment. Builds clients, warms the
@@ -26,19 +27,22 @@ async function main(): Promise<void> {
   const opsConfig = opsApiConfigFromEnv(process.env);
   const opsEnabled = opsConfig.tokens.length > 0 || opsConfig.oidc !== undefined;
   const opsDeps = opsEnabled ? buildOpsDeps(process.env, { logger }) : undefined;
+  // One guard (rate limits + authentication) for /ops, /metrics and the readiness details.
+  const guard = createOpsGuard({
+    tokens: opsConfig.tokens,
+    ...(opsConfig.oidc ? { oidc: opsConfig.oidc } : {}),
+    failuresPerMinutePerIp: opsConfig.rateLimitPerMinute,
+    readsPerMinute: opsConfig.readsPerMinute,
+    mutationsPerMinute: opsConfig.mutationsPerMinute,
+  });
   const ops = opsDeps
-    ? {
-        router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens, oidc: opsConfig.oidc }, logger: logger.child({ component: 'ops' }), rateLimitPerMinute: opsConfig.rateLimitPerMinute, replayMaxMessages: opsConfig.replayMaxMessages }),
-        auth: createOpsAuth({ tokens: opsConfig.tokens, ...(opsConfig.oidc ? { oidc: opsConfig.oidc } : {}) }),
-      }
+    ? { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'ops' }), replayMaxMessages: opsConfig.replayMaxMessages }), auth: guard }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
   const app = createApp({ config, aws, names: config.names, jwks, logger, ...(ops ? { ops, metrics: processMetrics().registry } : {}) });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
   if (emf) processMetrics().emitTo(emf);
-  // Behind a load balancer: the client's address (for the ops rate limit) is in X-Forwarded-For.
-  app.set('trust proxy', 1);
-  const server = app.listen(config.port);
+  const server = createIngressServer(app, config).listen(config.port);
   server.on('listening', () => {
     const addr = server.address();
     logger.info('ingress listening', { port: typeof addr === 'object' && addr ? addr.port : config.port, jwksUrl: config.jwksUrl });
@@ -47,11 +51,6 @@ async function main(): Promise<void> {
     logger.error('ingress server failed', { error: err.message });
     process.exit(1);
   });
-  // Longer than a load balancer's idle timeout (60 s) so it never reuses a connection we closed.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // Slow clients cannot hold a socket for long: a webhook is small and Benchling gives up after 3 s.
-  server.requestTimeout = 10_000;
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
