@@ -4,8 +4,9 @@ import { WebhookAuthError } from '@bp/shared/webhook/verify';
 
 /**
  * What runs on a webhook route before its handler, so that a stranger's request costs little:
- * 1. `precheck`: refuse from the headers alone (missing webhook headers, a timestamp outside the
- *    tolerance, too many signature entries) before a single body byte is read;
+ * 1. `precheck`: refuse from the headers alone (a declared length over the limit, missing webhook
+ *    headers, a timestamp outside the tolerance, too many signature entries) before a single body
+ *    byte is read;
  * 2. a body-read deadline: a body still incomplete `bodyTimeoutMs` after the headers is cut (408);
  * 3. the raw body, up to `maxBodyBytes` (413 beyond).
  * Any answer given before the whole body arrived closes the connection, so an unread body never
@@ -25,6 +26,14 @@ export interface WebhookGuardOptions {
 
 export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
   const precheck: RequestHandler = (req, res, next) => {
+    // The body parser reads an oversized body to its end before it reports 413: refuse a declared one now.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > o.maxBodyBytes) {
+      closeAfterAnswer(req, res);
+      res.status(413).json({ error: 'too_large', limitBytes: o.maxBodyBytes });
+      o.record(req, res, { status: 413, outcome: 'too_large' });
+      return;
+    }
     try {
       o.checkHeaders(req.headers, o.now());
     } catch (err) {
