@@ -12,7 +12,7 @@ export interface IngressConfig {
   jwksUrl: string;
   /** Allowed distance between `webhook-timestamp` and now, seconds. Default 300. */
   toleranceSeconds: number;
-  /** Largest body accepted, bytes; larger gets 413. Default 128 KiB (Benchling's bodies are a few KB). */
+  /** Largest body accepted, bytes; larger gets 413. Default 64 KiB (Benchling's bodies are a few KB). */
   maxBodyBytes: number;
   /** Milliseconds from a webhook's headers to its last body byte; slower gets 408 and the connection closed. Default 3000. */
   bodyTimeoutMs: number;
@@ -70,7 +70,7 @@ export function ingressConfigFromEnv(env: Env): IngressConfig {
     appDefinitionId,
     jwksUrl,
     toleranceSeconds: getInt(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, { min: 1, max: 3600 }),
-    maxBodyBytes: getInt(env, 'MAX_BODY_BYTES', 128 * 1024, { min: 1024 }),
+    maxBodyBytes: getInt(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 1024 }),
     bodyTimeoutMs: getInt(env, 'BODY_TIMEOUT_MS', 3000, { min: 100, max: 60_000 }),
     maxConnections: getInt(env, 'MAX_CONNECTIONS', 512, { min: 1 }),
     trustProxy: getInt(env, 'TRUST_PROXY', 0, { min: 0, max: 10 }),

@@ -4,11 +4,12 @@ import { WebhookAuthError } from '@bp/shared/webhook/verify';
 
 /**
  * What runs on a webhook route before its handler, so that a stranger's request costs little:
- * 1. `precheck`: refuse from the headers alone (a declared length over the limit, missing webhook
- *    headers, a timestamp outside the tolerance, too many signature entries) before a single body
- *    byte is read;
- * 2. a body-read deadline: a body still incomplete `bodyTimeoutMs` after the headers is cut (408);
- * 3. the raw body, up to `maxBodyBytes` (413 beyond).
+ * 1. `precheck`: refuse from the headers alone (missing webhook headers, a timestamp outside the
+ *    tolerance, too many signature entries, a declared length over the limit) before a single
+ *    body byte is read;
+ * 2. body limits: a body still incomplete `bodyTimeoutMs` after the headers is cut (408), and one
+ *    whose bytes pass `maxBodyBytes` is refused (413) the moment they do;
+ * 3. the raw body (decompressed bodies are held to `maxBodyBytes` by the parser).
  * Any answer given before the whole body arrived closes the connection, so an unread body never
  * keeps the socket. Route-agnostic: each webhook route passes its own header check and limits.
  */
@@ -25,15 +26,13 @@ export interface WebhookGuardOptions {
 }
 
 export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
+  const tooLarge = (req: Request, res: Response) => {
+    closeAfterAnswer(req, res);
+    res.status(413).json({ error: 'too_large', limitBytes: o.maxBodyBytes });
+    o.record(req, res, { status: 413, outcome: 'too_large' });
+  };
+
   const precheck: RequestHandler = (req, res, next) => {
-    // The body parser reads an oversized body to its end before it reports 413: refuse a declared one now.
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > o.maxBodyBytes) {
-      closeAfterAnswer(req, res);
-      res.status(413).json({ error: 'too_large', limitBytes: o.maxBodyBytes });
-      o.record(req, res, { status: 413, outcome: 'too_large' });
-      return;
-    }
     try {
       o.checkHeaders(req.headers, o.now());
     } catch (err) {
@@ -43,16 +42,33 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
       o.record(req, res, { status: 401, outcome: 'unauthorized', reason: err.reason });
       return;
     }
+    if (Number(req.headers['content-length'] ?? 0) > o.maxBodyBytes) return tooLarge(req, res);
     next();
   };
 
-  const bodyDeadline: RequestHandler = (req, res, next) => {
+  /**
+   * The body parser, on a body over the limit, reads (and discards) the rest of it before it
+   * reports 413: a client could make us read megabytes. Counting the bytes on the wire here
+   * answers 413 and closes as soon as the limit is passed. (Listeners attached before the parser's
+   * in the same tick miss no chunk: a stream starts flowing on the next tick.)
+   */
+  const bodyLimits: RequestHandler = (req, res, next) => {
     const timer = setTimeout(() => {
       if (res.headersSent || req.complete) return;
       closeAfterAnswer(req, res);
       res.status(408).json({ error: 'body_timeout', limitMs: o.bodyTimeoutMs });
       o.record(req, res, { status: 408, outcome: 'body_timeout' });
     }, o.bodyTimeoutMs);
+    let received = 0;
+    const count = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > o.maxBodyBytes && !res.headersSent) {
+        req.off('data', count);
+        tooLarge(req, res);
+        req.pause(); // read no more of it: the connection closes once the answer is out
+      }
+    };
+    req.on('data', count);
     const clear = () => clearTimeout(timer);
     req.once('end', clear);
     res.once('finish', clear);
@@ -62,7 +78,7 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
 
   // Raw bytes, whatever the content type: the signature covers the body exactly as sent.
   const rawBody = express.raw({ type: () => true, limit: o.maxBodyBytes });
-  return [precheck, bodyDeadline, rawBody];
+  return [precheck, bodyLimits, rawBody];
 }
 
 /**
