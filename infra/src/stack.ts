@@ -81,7 +81,8 @@ export class BenchlingPackagerStack extends Stack {
       network,
       cluster,
       image: serviceImage(this, { target: 'ingress', imageUri: c.imageUri, repoRoot: props.repoRoot, arm64 }),
-      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId },
+      // One load balancer in front: its X-Forwarded-For entry is the client's address (rate limits).
+      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, TRUST_PROXY: '1' },
       logGroup: logGroup('IngressLogs'),
       certificateArn: c.certificateArn,
       allowedCidrs: c.benchlingCidrs,

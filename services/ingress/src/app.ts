@@ -68,7 +68,7 @@ export function createApp(deps: IngressDeps): express.Application {
     app.get('/health/ready/details', deps.ops.auth, readyDetailsHandler(readiness));
     app.use('/ops', deps.ops.router);
     if (deps.metrics) {
-      const serve = metricsRequestHandler(deps.metrics);
+      const serve = metricsRequestHandler(deps.metrics, { onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }) });
       app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
     }
   }
