@@ -10,8 +10,8 @@ import { WebhookAuthError } from '@bp/shared/webhook/verify';
  * 2. body limits: a body still incomplete `bodyTimeoutMs` after the headers is cut (408), and one
  *    whose bytes pass `maxBodyBytes` is refused (413) the moment they do;
  * 3. the raw body (decompressed bodies are held to `maxBodyBytes` by the parser).
- * Any answer given before the whole body arrived closes the connection, so an unread body never
- * keeps the socket. Route-agnostic: each webhook route passes its own header check and limits.
+ * Any answer given before the whole body arrived closes the connection once the body ends or the
+ * deadline passes (the rest is read and discarded), so an unread body never keeps the socket. Route-agnostic: each webhook route passes its own header check and limits.
  */
 export interface WebhookGuardOptions {
   /** Throws WebhookAuthError when the headers alone disqualify the request (runs before the body is read). */
@@ -27,8 +27,7 @@ export interface WebhookGuardOptions {
 
 export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
   const tooLarge = (req: Request, res: Response) => {
-    closeAfterAnswer(req, res);
-    res.status(413).json({ error: 'too_large', limitBytes: o.maxBodyBytes });
+    answerEarly(req, res, 413, { error: 'too_large', limitBytes: o.maxBodyBytes }, o.bodyTimeoutMs);
     o.record(req, res, { status: 413, outcome: 'too_large' });
   };
 
@@ -37,8 +36,7 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
       o.checkHeaders(req.headers, o.now());
     } catch (err) {
       if (!(err instanceof WebhookAuthError)) return next(err);
-      closeAfterAnswer(req, res);
-      res.status(401).json({ error: 'unauthorized', reason: err.reason });
+      answerEarly(req, res, 401, { error: 'unauthorized', reason: err.reason }, o.bodyTimeoutMs);
       o.record(req, res, { status: 401, outcome: 'unauthorized', reason: err.reason });
       return;
     }
@@ -65,7 +63,6 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
       if (received > o.maxBodyBytes && !res.headersSent) {
         req.off('data', count);
         tooLarge(req, res);
-        req.pause(); // read no more of it: the connection closes once the answer is out
       }
     };
     req.on('data', count);
@@ -79,6 +76,31 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
   // Raw bytes, whatever the content type: the signature covers the body exactly as sent.
   const rawBody = express.raw({ type: () => true, limit: o.maxBodyBytes });
   return [precheck, bodyLimits, rawBody];
+}
+
+/**
+ * Answers before the body is in, without keeping any of it: the whole answer is written at once
+ * (a client reads it while still sending), the rest of the body is read and discarded, and the
+ * connection closes when the body ends or `lingerMs` has passed, whichever comes first. (Closing
+ * at once would reset the connection under a client still sending, which then never sees the
+ * answer; reading on without a bound would let a trickle hold the socket.)
+ */
+export function answerEarly(req: Request, res: Response, status: number, body: Record<string, unknown>, lingerMs: number): void {
+  const payload = JSON.stringify(body);
+  res.status(status).set({ 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), connection: 'close' });
+  if (req.complete) {
+    res.end(payload);
+    return;
+  }
+  res.write(payload);
+  const finish = () => {
+    clearTimeout(timer);
+    if (!res.writableEnded) res.end(); // Connection: close, so Node closes the socket after this
+  };
+  const timer = setTimeout(finish, lingerMs);
+  req.once('end', finish);
+  req.once('close', finish);
+  req.resume();
 }
 
 /**
