@@ -26,8 +26,9 @@ export interface WebhookGuardOptions {
 }
 
 export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
-  const tooLarge = (req: Request, res: Response) => {
-    answerEarly(req, res, 413, { error: 'too_large', limitBytes: o.maxBodyBytes }, o.bodyTimeoutMs);
+  /** `lingerMs`: what is left of the body deadline (the body gets no longer than that in all). */
+  const tooLarge = (req: Request, res: Response, lingerMs = o.bodyTimeoutMs) => {
+    answerEarly(req, res, 413, { error: 'too_large', limitBytes: o.maxBodyBytes }, lingerMs);
     o.record(req, res, { status: 413, outcome: 'too_large' });
   };
 
@@ -51,6 +52,7 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
    * in the same tick miss no chunk: a stream starts flowing on the next tick.)
    */
   const bodyLimits: RequestHandler = (req, res, next) => {
+    const deadlineAt = o.now() + o.bodyTimeoutMs;
     const timer = setTimeout(() => {
       if (res.headersSent || req.complete) return;
       closeAfterAnswer(req, res);
@@ -62,7 +64,7 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
       received += chunk.length;
       if (received > o.maxBodyBytes && !res.headersSent) {
         req.off('data', count);
-        tooLarge(req, res);
+        tooLarge(req, res, Math.max(0, deadlineAt - o.now()));
       }
     };
     req.on('data', count);
