@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   try {
     await jwks.warm();
   } catch (err) {
-    // Deliveries get 503 (not 401) until keys arrive, and /health/ready says why.
+    // Deliveries get 503 (not 401) until keys arrive; /health/ready names the jwks check meanwhile.
     logger.warn('starting without webhook signing keys; the cache keeps retrying', { error: describeError(err).message });
   }
 
