@@ -11,7 +11,9 @@ import { WebhookAuthError } from '@bp/shared/webhook/verify';
  *    whose bytes pass `maxBodyBytes` is refused (413) the moment they do;
  * 3. the raw body (decompressed bodies are held to `maxBodyBytes` by the parser).
  * Any answer given before the whole body arrived closes the connection once the body ends or the
- * deadline passes (the rest is read and discarded), so an unread body never keeps the socket. Route-agnostic: each webhook route passes its own header check and limits.
+ * deadline passes (the rest is read and discarded), so an unread body never keeps the socket.
+ * Route-agnostic: each webhook route passes its own header check and limits, e.g.
+ *   app.post(path, webhookGuards({ checkHeaders: (h, now) => checkWebhookHeaders(h, now, 300), … }), handler)
  */
 export interface WebhookGuardOptions {
   /** Throws WebhookAuthError when the headers alone disqualify the request (runs before the body is read). */
