@@ -85,7 +85,8 @@ export class BenchlingPackagerStack extends Stack {
       cluster,
       image: serviceImage(this, { target: 'ingress', imageUri: c.imageUri, repoRoot: props.repoRoot, arm64 }),
       // Partner secrets live in Secrets Manager (`<tablePrefix>partners/<id>/<ms>`), never in the table.
-      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager' },
+      // One load balancer in front: its X-Forwarded-For entry is the client's address (rate limits).
+      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager', TRUST_PROXY: '1' },
       logGroup: logGroup('IngressLogs'),
       certificateArn: c.certificateArn,
       allowedCidrs: c.benchlingCidrs,

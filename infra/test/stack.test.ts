@@ -86,6 +86,7 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
       expect(config.port).to.equal(8080);
       expect(config.appDefinitionId).to.equal('appdef_test123');
       expect(config.names.dedupeTable).to.equal('bptest-dedupe');
+      expect(config.trustProxy, 'believes the load balancer, one hop').to.equal(1);
       expect(task.ContainerDefinitions[0]).to.deep.include({ ReadonlyRootFilesystem: true, Essential: true });
       expect(task.ContainerDefinitions[0].HealthCheck.Command.join(' ')).to.include('/health/live');
     });

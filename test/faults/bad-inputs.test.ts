@@ -34,7 +34,7 @@ function tally(rows: Array<[string, string]>): Array<[string, string, number]> {
 }
 
 function expectedLabel(e: WebhookCase['expect']): string {
-  const what = { 0: 'no answer', 200: 'ignored/duplicate', 202: 'accepted', 400: 'malformed', 401: 'unauthorized', 404: 'not found', 413: 'too large', 415: 'unsupported', 431: 'headers too large' }[e.status] ?? '';
+  const what = { 0: 'no answer', 200: 'ignored/duplicate', 202: 'accepted', 400: 'malformed', 401: 'unauthorized', 404: 'not found', 408: 'body too slow', 413: 'too large', 415: 'unsupported', 431: 'headers too large' }[e.status] ?? '';
   return `${e.status} ${what}${e.reason ? ` (${e.reason})` : ''}${e.execution ? ` → ${e.execution}` : ''}`;
 }
 

@@ -2,6 +2,7 @@ import { type ExecutionEvent, type ExecutionRecord, STEPS } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
 import { OpsNotFoundError } from './errors.ts';
 import { msBetween } from './time.ts';
+import { withoutUrlQueries } from './redact-urls.ts';
 
 /** How far one pipeline step got, from its checkpoint and the (bounded) event history. */
 export interface StepView {
@@ -48,7 +49,7 @@ export function describeExecution(rec: ExecutionRecord, o: { names: { bucket: st
     .map((e) => ({ at: e.at, ...(e.step ? { step: e.step } : {}), detail: e.detail ?? e.type }));
   const published = rec.outputs.publish as { packageName?: string; topHash?: string } | undefined;
   return {
-    execution: rec,
+    execution: { ...rec, outputs: withoutUrlQueries(rec.outputs) },
     steps: stepViews(rec, now),
     timings: {
       createdAt: rec.createdAt,

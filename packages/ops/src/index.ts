@@ -12,6 +12,7 @@ export { repackage, type RepackageRequest, type RepackageResult } from './repack
 export { executionStats, type OpsStats, type StatsOptions } from './stats.ts';
 export { runCli, type CliIo } from './cli-program.ts';
 export { createOpsRouter, type OpsRouterDeps } from './http/router.ts';
+export { createOpsGuard, type OpsGuardOptions } from './http/guard.ts';
 export { createOpsAuth, callerOf, type OpsAuthOptions, type OpsCaller } from './http/auth.ts';
 export { AlbOidcVerifier, DEFAULT_ALB_KEY_URL, type AlbOidcOptions } from './http/alb-oidc.ts';
 export { parseOpsTokens, matchToken, type OpsToken } from './http/bearer-tokens.ts';

@@ -3,7 +3,7 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { Logger } from '@bp/shared';
+import { type Logger, newExecutionId, newQueuedExecution } from '@bp/shared';
 import { AlbOidcVerifier, createOpsRouter, type OpsDeps, type OpsRouterDeps, parseOpsTokens } from '../src/index.ts';
 import { deadLetteredJob, opsStack } from './support.ts';
 
@@ -149,18 +149,81 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
     expect(keyFetches - before).to.equal(1);
   });
 
-  it('rate-limits per client: 429 once the budget of the minute is spent', async () => {
-    const app = appWith({ rateLimitPerMinute: 3 });
-    const limited = await listen(app);
+  const withApp = async (extra: Partial<OpsRouterDeps>, run: (url: string) => Promise<void>) => {
+    const limited = await listen(appWith(extra));
     try {
-      const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.url}/ops/queues`, { headers: bearer(ALICE) })).status);
-      expect(statuses).to.deep.equal([200, 200, 200, 429, 429]);
-      // Unauthenticated requests spend the same budget, so guessing tokens is throttled too.
-      expect((await fetch(`${limited.url}/ops/queues`)).status).to.equal(429);
+      await run(limited.url);
     } finally {
       await new Promise<void>((r) => limited.server.close(() => r()));
     }
+  };
+
+  it('limits reads per caller with Retry-After, and one caller spending its budget does not spend another\'s', async () => {
+    await withApp({ readsPerMinute: 3 }, async (url) => {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/ops/queues`, { headers: bearer(ALICE) })).status);
+      expect(statuses).to.deep.equal([200, 200, 200, 429, 429]);
+      const limited = await fetch(`${url}/ops/queues`, { headers: bearer(ALICE) });
+      expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
+      expect(await limited.json()).to.deep.include({ error: 'rate_limited' });
+      expect((await fetch(`${url}/ops/queues`, { headers: bearer('ci-bot-secret-0000000') })).status).to.equal(200);
+    });
+  });
+
+  it('limits mutating calls per caller separately (10 a minute by default), reads still pass', async () => {
+    await withApp({}, async (url) => {
+      // Without a filter the replay is refused (400) at once: still a mutating call spent.
+      const replay = () => fetch(`${url}/ops/dlq/replay`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': 'application/json' }, body: '{}' });
+      const statuses = [];
+      for (let i = 0; i < 11; i++) statuses.push((await replay()).status);
+      expect(statuses.slice(0, 10)).to.deep.equal(Array(10).fill(400));
+      expect(statuses[10]).to.equal(429);
+      expect((await fetch(`${url}/ops/queues`, { headers: bearer(ALICE) })).status).to.equal(200);
+    });
+  });
+
+  it('throttles refused requests per client IP, so tokens cannot be guessed quickly', async () => {
+    await withApp({ rateLimitPerMinute: 3 }, async (url) => {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/ops/queues`, { headers: bearer(`wrong-token-${i}-0000000000`) })).status);
+      expect(statuses).to.deep.equal([401, 401, 401, 429, 429]);
+      expect((await fetch(`${url}/ops/queues`)).status).to.equal(429);
+    });
+  });
+
+  it('caches a failed key fetch and bounds the new key ids fetched a minute', async () => {
+    const before = keyFetches;
+    for (let i = 0; i < 3; i++) expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: 'missing-kid' })))).status).to.equal(401);
+    expect(keyFetches - before, 'one fetch for the same failing kid').to.equal(1);
+    for (let i = 0; i < 30; i++) expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: `made-up-${i}` })))).status).to.equal(401);
+    expect(keyFetches - before, 'at most 10 new kids a minute').to.be.at.most(10);
+  });
+
+  it('never returns a presigned URL with its query (the signature) from an execution', async () => {
+    const now = new Date();
+    const executionId = newExecutionId(now);
+    const trigger = { webhookId: `wh_${executionId}`, type: 'v2.entry.created', receivedAt: now.toISOString() };
+    await deps.executions.create({
+      ...newQueuedExecution({ executionId, tenantId: 'ten_ops', kind: 'entry.package', entryId: 'etr_presigned', trigger, now }),
+      outputs: { 'await-export': { downloadURL: 'https://exports.example.com/t/abc.zip?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA', readyAt: now.toISOString(), polls: 1 } },
+    });
+    const text = await (await get(`/ops/executions/${executionId}`, bearer(ALICE))).text();
+    expect(text).to.include('https://exports.example.com/t/abc.zip');
+    expect(text).not.to.match(/X-Amz-Signature|deadbeef|AKIA/);
+  });
+
+  it('answers a 500 with an error id only; the detail goes to the log under that id', async () => {
+    const executions = Object.assign(Object.create(deps.executions) as OpsDeps['executions'], { get: () => Promise.reject(new Error('AccessDenied: arn:aws:iam::123456789012:role/secret-role')) });
+    const broken: OpsDeps = { ...deps, executions };
+    await withApp({ ...broken }, async (url) => {
+      const res = await fetch(`${url}/ops/executions/ex_any`, { headers: bearer(ALICE) });
+      expect(res.status).to.equal(500);
+      const body = (await res.json()) as { error: string; errorId: string };
+      expect(Object.keys(body).sort()).to.deep.equal(['error', 'errorId']);
+      expect(JSON.stringify(body)).not.to.include('arn:');
+      const logged = log.lines.find((l) => l.message === 'ops call failed' && l.errorId === body.errorId);
+      expect(JSON.stringify(logged)).to.include('secret-role');
+    });
   });
 
   it('serves executions, one execution, the DLQ, stats, and replays (dry run first) over HTTP', async () => {

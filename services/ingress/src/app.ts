@@ -1,12 +1,15 @@
-import express, { type ErrorRequestHandler, type Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { metricsRequestHandler, processMetrics } from '@bp/shared/metrics/index';
 import type { AwsClients, Logger, ResourceNames } from '@bp/shared';
 import type { JwksCache } from '@bp/shared/webhook/jwks';
+import { checkWebhookHeaders } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';
-import { liveHandler, readyHandler } from './health.ts';
+import { liveHandler, readinessCheck, readyDetailsHandler, readyHandler } from './health.ts';
 import { OutcomeCounts } from './outcomes.ts';
 import { partnerWebhookRouter, type PartnerRouteDeps } from './partner-route.ts';
+import { closeAfterAnswer, webhookGuards } from './webhook-guards.ts';
 import { loggableWebhookId, webhookHandler } from './webhook-route.ts';
 
 /**
@@ -25,8 +28,9 @@ export interface IngressDeps {
   /** Epoch-millisecond clock. Default `Date.now`. */
   now?: () => number;
   /**
-   * Operator endpoints: the ops API router (mounted at /ops) and the authentication that also
-   * guards GET /metrics. Absent when no ops credential is configured.
+   * Operator endpoints: the ops API router (mounted at /ops) and the guard (rate limits and
+   * authentication, the same instance the router uses) that also protects GET /metrics and
+   * GET /health/ready/details. Absent when no ops credential is configured.
    */
   ops?: { router: express.Router; auth: express.RequestHandler };
   /** Prometheus registry served at GET /metrics (behind the ops authentication). */
@@ -43,6 +47,8 @@ export function createApp(deps: IngressDeps): express.Application {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Only believe X-Forwarded-For from the proxies we sit behind; the rate limits key on req.ip.
+  app.set('trust proxy', deps.config.trustProxy);
   // Stamp arrival before the body is read: the 3-second budget starts when Benchling sends.
   app.use((_req, res, next) => {
     res.locals.startedAt = now();
@@ -50,18 +56,26 @@ export function createApp(deps: IngressDeps): express.Application {
   });
 
   app.get('/health/live', liveHandler({ counts, startedAt: now(), now }));
-  app.get('/health/ready', readyHandler({ ...deps, readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs, counts, startedAt: now(), now }));
+  const readiness = readinessCheck({ ...deps, readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs, readyCacheMs: deps.config.readyCacheMs, counts, startedAt: now(), now });
+  app.get('/health/ready', readyHandler(readiness));
 
-  // Raw bytes, whatever the content type: the signature covers the body exactly as sent.
-  const rawBody = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
-  app.post(WEBHOOK_PATHS, rawBody, webhookHandler({ ...deps, now, counts }));
+  const { toleranceSeconds, maxBodyBytes, bodyTimeoutMs } = deps.config;
+  const guards = webhookGuards({
+    checkHeaders: (headers, at) => checkWebhookHeaders(headers, at, toleranceSeconds),
+    maxBodyBytes,
+    bodyTimeoutMs,
+    now,
+    record: (req, res, a) => recordAnswer(deps.logger, counts, now, req, res, { ...a, path: req.path }),
+  });
+  app.post(WEBHOOK_PATHS, guards, webhookHandler({ ...deps, now, counts }));
   if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts }));
   if (deps.webhooksQuery) app.use('/webhooks', deps.webhooksQuery);
 
   if (deps.ops) {
+    app.get('/health/ready/details', deps.ops.auth, readyDetailsHandler(readiness));
     app.use('/ops', deps.ops.router);
     if (deps.metrics) {
-      const serve = metricsRequestHandler(deps.metrics);
+      const serve = metricsRequestHandler(deps.metrics, { onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }) });
       app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
     }
   }
@@ -73,14 +87,27 @@ export function createApp(deps: IngressDeps): express.Application {
   return app;
 }
 
-/** Body-parser failures keep their 4xx; anything else is a 500 (Benchling retries) with no stack in the answer. */
+/** Counts, measures and logs one answer given outside the webhook handler (guards, errors). */
+function recordAnswer(logger: Logger, counts: OutcomeCounts, now: () => number, req: Request, res: Response, a: { status: number; outcome: string } & Record<string, unknown>): void {
+  const startedAt = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : now();
+  counts.add(a.outcome);
+  processMetrics().webhookAnswered(a.outcome);
+  logger.log(a.status >= 500 ? 'error' : 'info', 'webhook', { webhookId: loggableWebhookId(req), ...a, ms: now() - startedAt });
+}
+
+/**
+ * Body-parser failures keep their 4xx; anything else is a 500 (Benchling retries) that carries an
+ * error id and nothing else: the detail goes to the log under that id.
+ */
 function errorHandler(logger: Logger, maxBodyBytes: number, counts: OutcomeCounts, now: () => number): ErrorRequestHandler {
   return (err, req: Request, res, _next) => {
-    const startedAt = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : now();
     const e = err as { type?: string; status?: number; name?: string; message?: string };
-    const webhookId = loggableWebhookId(req);
+    const error = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+    // Already answered (e.g. the body deadline cut the request and the parser then saw it abort).
+    if (res.headersSent) return logger.debug('error after the answer', { webhookId: loggableWebhookId(req), path: req.path, error });
     let status = 500;
-    let body: Record<string, unknown> = { error: 'internal' };
+    const errorId = randomUUID();
+    let body: Record<string, unknown> = { error: 'internal', errorId };
     let outcome = 'error';
     if (e.type === 'entity.too.large') {
       status = 413;
@@ -91,10 +118,8 @@ function errorHandler(logger: Logger, maxBodyBytes: number, counts: OutcomeCount
       body = { error: 'bad_request', message: e.type ?? 'bad request' };
       outcome = 'bad_request';
     }
-    counts.add(outcome);
-    processMetrics().webhookAnswered(outcome);
-    if (!res.headersSent) res.status(status).json(body);
-    const level = status >= 500 ? 'error' : 'info';
-    logger.log(level, 'webhook', { webhookId, outcome, status, path: req.path, error: `${e.name ?? 'Error'}: ${e.message ?? String(err)}`, ms: now() - startedAt });
+    closeAfterAnswer(req, res);
+    res.status(status).json(body);
+    recordAnswer(logger, counts, now, req, res, { outcome, status, path: req.path, error, ...(status >= 500 ? { errorId } : {}) });
   };
 }

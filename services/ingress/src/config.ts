@@ -12,8 +12,18 @@ export interface IngressConfig {
   jwksUrl: string;
   /** Allowed distance between `webhook-timestamp` and now, seconds. Default 300. */
   toleranceSeconds: number;
-  /** Largest body accepted, bytes; larger gets 413. Default 1 MiB. */
+  /** Largest body accepted, bytes; larger gets 413. Default 64 KiB (Benchling's bodies are a few KB). */
   maxBodyBytes: number;
+  /** Largest partner webhook body accepted, bytes (a run's file list); larger gets 413. Default 256 KiB (SQS's message limit). */
+  partnerMaxBodyBytes: number;
+  /** Milliseconds from a webhook's headers to its last body byte; slower gets 408 and the connection closed. Default 3000. */
+  bodyTimeoutMs: number;
+  /** Open connections the server holds at most; further ones are closed at once. Default 512. */
+  maxConnections: number;
+  /** Proxy hops in front of the ingress whose X-Forwarded-For is believed (Express `trust proxy`). Default 0: none. */
+  trustProxy: number;
+  /** Milliseconds `/health/ready` reuses its probe results, so probing it costs no AWS calls. Default 1500. */
+  readyCacheMs: number;
   /** Canvas button ids that request a new package version. Default `update-package`. */
   updateButtonIds: string[];
   /** Days a webhook id is remembered for dedupe. Default 7. */
@@ -33,8 +43,10 @@ export interface IngressConfig {
     fetchTimeoutMs: number;
     /** Milliseconds a request waits for an on-demand refresh after an unknown signature. Default 500. */
     requestWaitMs: number;
-    /** Minimum milliseconds between on-demand refreshes. Default 30_000. */
+    /** Longest gap between on-demand refreshes, reached while refreshes find nothing new. Default 30_000. */
     minOnDemandGapMs: number;
+    /** Gap after a first on-demand refresh; doubles while refreshes find nothing new. Default 1000. */
+    firstOnDemandGapMs: number;
   };
   /** Milliseconds SIGTERM waits for in-flight requests before exiting. Default 10_000. */
   shutdownGraceMs: number;
@@ -60,7 +72,12 @@ export function ingressConfigFromEnv(env: Env): IngressConfig {
     appDefinitionId,
     jwksUrl,
     toleranceSeconds: getInt(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, { min: 1, max: 3600 }),
-    maxBodyBytes: getInt(env, 'MAX_BODY_BYTES', 1024 * 1024, { min: 1024 }),
+    maxBodyBytes: getInt(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 1024 }),
+    partnerMaxBodyBytes: getInt(env, 'PARTNER_MAX_BODY_BYTES', 256 * 1024, { min: 1024, max: 256 * 1024 }),
+    bodyTimeoutMs: getInt(env, 'BODY_TIMEOUT_MS', 3000, { min: 100, max: 60_000 }),
+    maxConnections: getInt(env, 'MAX_CONNECTIONS', 512, { min: 1 }),
+    trustProxy: getInt(env, 'TRUST_PROXY', 0, { min: 0, max: 10 }),
+    readyCacheMs: getInt(env, 'READY_CACHE_MS', 1500, { min: 0, max: 60_000 }),
     updateButtonIds,
     dedupeTtlDays: dedupeTtlDays(env),
     dedupePendingMs: getInt(env, 'DEDUPE_PENDING_MS', 30_000, { min: 1000 }),
@@ -72,6 +89,7 @@ export function ingressConfigFromEnv(env: Env): IngressConfig {
       fetchTimeoutMs: getInt(env, 'JWKS_FETCH_TIMEOUT_MS', 2000, { min: 50 }),
       requestWaitMs: getInt(env, 'JWKS_REQUEST_WAIT_MS', 500, { min: 0 }),
       minOnDemandGapMs: getInt(env, 'JWKS_MIN_ON_DEMAND_GAP_MS', 30_000, { min: 0 }),
+      firstOnDemandGapMs: getInt(env, 'JWKS_FIRST_ON_DEMAND_GAP_MS', 1000, { min: 0 }),
     },
     shutdownGraceMs: getInt(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     logLevel: getString(env, 'LOG_LEVEL', 'info'),

@@ -6,8 +6,10 @@ import type { OutcomeCounts } from './outcomes.ts';
 
 /**
  * `/health/live`: the process answers (and how requests went so far).
- * `/health/ready`: every dependency of an accept answers, each probe bounded; 503 with the
- * per-check detail when one does not, so the load balancer stops sending and operators see why.
+ * `/health/ready`: every dependency of an accept answers, each probe bounded. Anyone can ask (the
+ * load balancer does), so it says only ready or not and which checks failed, by name; the results
+ * are reused for `readyCacheMs`, so asking costs no AWS calls. `/health/ready/details` (behind
+ * the ops credentials) adds what each probe saw and why it failed.
  */
 
 export interface HealthDeps {
@@ -16,6 +18,8 @@ export interface HealthDeps {
   jwks: Pick<JwksCache, 'status'>;
   /** Milliseconds each probe may take. */
   readyCheckTimeoutMs: number;
+  /** Milliseconds a probe run is reused. */
+  readyCacheMs: number;
   counts: OutcomeCounts;
   startedAt: number;
   now: () => number;
@@ -27,7 +31,10 @@ export function liveHandler(deps: Pick<HealthDeps, 'counts' | 'startedAt' | 'now
   };
 }
 
-export function readyHandler(deps: HealthDeps): RequestHandler {
+type Readiness = Awaited<ReturnType<typeof runProbes>>;
+
+/** Runs the probes at most once per `readyCacheMs`; callers meanwhile share the last (or the running) result. */
+export function readinessCheck(deps: HealthDeps): () => Promise<Readiness> {
   const t = deps.readyCheckTimeoutMs;
   const probes = {
     dedupeTable: tableProbe(deps.aws.ddb, deps.names.dedupeTable, t),
@@ -35,8 +42,26 @@ export function readyHandler(deps: HealthDeps): RequestHandler {
     jobsQueue: queueProbe(deps.aws.sqs, deps.names.jobsQueueUrl, t),
     jwks: jwksProbe(() => deps.jwks.status()),
   };
+  let last: { at: number; result: Promise<Readiness> } | undefined;
+  return () => {
+    if (!last || deps.now() - last.at >= deps.readyCacheMs) last = { at: deps.now(), result: runProbes(probes) };
+    return last.result;
+  };
+}
+
+export function readyHandler(check: () => Promise<Readiness>): RequestHandler {
   return async (_req, res) => {
-    const { ok, checks } = await runProbes(probes);
+    const { ok, checks } = await check();
+    const failing = Object.entries(checks)
+      .filter(([, c]) => !c.ok)
+      .map(([name]) => name);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', failing });
+  };
+}
+
+export function readyDetailsHandler(check: () => Promise<Readiness>): RequestHandler {
+  return async (_req, res) => {
+    const { ok, checks } = await check();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   };
 }

@@ -1,10 +1,11 @@
 import { createAwsClients, createLogger, describeError, getBool } from '@bp/shared';
 import { JwksCache } from '@bp/shared/webhook/jwks';
-import { buildOpsDeps, createOpsAuth, createOpsRouter, createWebhooksQueryRouter, opsApiConfigFromEnv } from '@bp/ops';
+import { buildOpsDeps, createOpsGuard, createOpsRouter, createWebhooksQueryRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
 import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
+import { createIngressServer } from './server.ts';
 
 /**
  * The ingress process: the only place that reads the environment. Builds clients, warms the
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   try {
     await jwks.warm();
   } catch (err) {
-    // Deliveries get 503 (not 401) until keys arrive, and /health/ready says why.
+    // Deliveries get 503 (not 401) until keys arrive; /health/ready names the jwks check meanwhile.
     logger.warn('starting without webhook signing keys; the cache keeps retrying', { error: describeError(err).message });
   }
 
@@ -27,16 +28,21 @@ async function main(): Promise<void> {
   const opsConfig = opsApiConfigFromEnv(process.env);
   const opsEnabled = opsConfig.tokens.length > 0 || opsConfig.oidc !== undefined;
   const opsDeps = opsEnabled ? buildOpsDeps(process.env, { logger }) : undefined;
+  // One guard (rate limits + authentication) for /ops, /metrics and the readiness details.
+  const guard = createOpsGuard({
+    tokens: opsConfig.tokens,
+    ...(opsConfig.oidc ? { oidc: opsConfig.oidc } : {}),
+    failuresPerMinutePerIp: opsConfig.rateLimitPerMinute,
+    readsPerMinute: opsConfig.readsPerMinute,
+    mutationsPerMinute: opsConfig.mutationsPerMinute,
+  });
   const ops = opsDeps
-    ? {
-        router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens, oidc: opsConfig.oidc }, logger: logger.child({ component: 'ops' }), rateLimitPerMinute: opsConfig.rateLimitPerMinute, replayMaxMessages: opsConfig.replayMaxMessages }),
-        auth: createOpsAuth({ tokens: opsConfig.tokens, ...(opsConfig.oidc ? { oidc: opsConfig.oidc } : {}) }),
-      }
+    ? { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'ops' }), replayMaxMessages: opsConfig.replayMaxMessages }), auth: guard }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
   const partners = partnerRegistryFromEnv(process.env, { doc: aws.doc, tableName: config.names.partnersTable, aws: config.aws });
   const webhooksQuery = opsDeps
-    ? createWebhooksQueryRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens, oidc: opsConfig.oidc }, logger: logger.child({ component: 'webhooks-query' }), rateLimitPerMinute: opsConfig.rateLimitPerMinute })
+    ? createWebhooksQueryRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'webhooks-query' }) })
     : undefined;
   const app = createApp({
     config,
@@ -50,9 +56,7 @@ async function main(): Promise<void> {
   });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
   if (emf) processMetrics().emitTo(emf);
-  // Behind a load balancer: the client's address (for the ops rate limit) is in X-Forwarded-For.
-  app.set('trust proxy', 1);
-  const server = app.listen(config.port);
+  const server = createIngressServer(app, config).listen(config.port);
   server.on('listening', () => {
     const addr = server.address();
     logger.info('ingress listening', { port: typeof addr === 'object' && addr ? addr.port : config.port, jwksUrl: config.jwksUrl });
@@ -61,11 +65,6 @@ async function main(): Promise<void> {
     logger.error('ingress server failed', { error: err.message });
     process.exit(1);
   });
-  // Longer than a load balancer's idle timeout (60 s) so it never reuses a connection we closed.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // Slow clients cannot hold a socket for long: a webhook is small and Benchling gives up after 3 s.
-  server.requestTimeout = 10_000;
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -8,8 +8,9 @@ import { eventTypeOf, normalise, PartnerPayloadError, UnsupportedPartnerEventErr
 import { PartnerIdSchema } from '@bp/shared/partners/partner-input';
 import { partnerPolicy, type PartnerRegistry } from '@bp/shared/partners/registry';
 import { checkEventSources, jsonDepth, UnsafeSourceError } from '@bp/shared/partners/source-safety';
-import { StandardWebhookError, verifyWebhook } from '@bp/shared/partners/standard-webhooks';
+import { checkWebhookHeaders, StandardWebhookError, verifyWebhook } from '@bp/shared/partners/standard-webhooks';
 import type { IngressConfig } from './config.ts';
+import { webhookGuards } from './webhook-guards.ts';
 import type { OutcomeCounts } from './outcomes.ts';
 
 /**
@@ -22,7 +23,7 @@ import type { OutcomeCounts } from './outcomes.ts';
  */
 
 export interface PartnerRouteDeps {
-  config: Pick<IngressConfig, 'toleranceSeconds' | 'maxBodyBytes' | 'dedupeTtlDays' | 'dedupePendingMs' | 'requestBudgetMs' | 'finishTimeoutMs'>;
+  config: Pick<IngressConfig, 'toleranceSeconds' | 'partnerMaxBodyBytes' | 'bodyTimeoutMs' | 'dedupeTtlDays' | 'dedupePendingMs' | 'requestBudgetMs' | 'finishTimeoutMs'>;
   aws: Pick<AwsClients, 'sqs' | 'doc'>;
   names: Pick<ResourceNames, 'jobsQueueUrl' | 'dedupeTable' | 'executionsTable'>;
   registry: Pick<PartnerRegistry, 'get' | 'verificationKeys'>;
@@ -52,8 +53,20 @@ const unavailable = (code: string) => new Refusal(503, 'unavailable', { error: '
 
 export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
   const router = Router();
-  const rawBody = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
-  router.post(PARTNER_WEBHOOK_PATH, rawBody, async (req: Request, res: Response) => {
+  // The Benchling route's guards (raw body parser included): refused from the headers before any body byte is read, a body
+  // cut at its deadline or the moment it passes the limit.
+  const guards = webhookGuards({
+    checkHeaders: (headers, at) => checkWebhookHeaders(headers, at, deps.config.toleranceSeconds),
+    maxBodyBytes: deps.config.partnerMaxBodyBytes,
+    bodyTimeoutMs: deps.config.bodyTimeoutMs,
+    now: deps.now,
+    record: (req, _res, a) => {
+      deps.counts.add(`partner_${a.outcome}`);
+      processMetrics().webhookAnswered(`partner_${a.outcome}`);
+      deps.logger.info('partner webhook', { partnerId: String(req.params.partnerId ?? '').slice(0, 64), status: a.status, outcome: a.outcome, reason: a.reason });
+    },
+  });
+  router.post(PARTNER_WEBHOOK_PATH, ...guards, async (req: Request, res: Response) => {
     const started = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : deps.now();
     const partnerId = String(req.params.partnerId);
     const fields: Record<string, unknown> = { partnerId: partnerId.slice(0, 64), webhookId: headerText(req, 'webhook-id') };
@@ -203,7 +216,7 @@ function bodyErrors(deps: PartnerRouteDeps): ErrorRequestHandler {
   return (err, req, res, next) => {
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: 'too_large', limitBytes: deps.config.maxBodyBytes });
+      res.status(413).json({ error: 'too_large', limitBytes: deps.config.partnerMaxBodyBytes });
     } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       res.status(e.status).json({ error: 'malformed', field: '(body)', message: e.type ?? 'bad request' });
     } else return next(err);

@@ -32,7 +32,7 @@ describe('ingress: sequencing-partner webhooks (POST /webhooks/sequencing/:partn
 
   before(async function () {
     this.timeout(120_000);
-    env = { ...(await isolatedEnv('partners')), BENCHLING_JWKS_URL: 'http://127.0.0.1:9/jwks', MAX_BODY_BYTES: String(64 * 1024) };
+    env = { ...(await isolatedEnv('partners')), BENCHLING_JWKS_URL: 'http://127.0.0.1:9/jwks', MAX_BODY_BYTES: String(64 * 1024), PARTNER_MAX_BODY_BYTES: String(64 * 1024) };
     names = resourceNamesFromEnv(env);
     inspect = inspectionClients(env);
     registry = partnerRegistryFromEnv(env, { doc: inspect.doc, tableName: names.partnersTable, aws: awsOptionsFromEnv(env, { requestTimeoutMs: 2000, maxAttempts: 2 }) });
@@ -166,7 +166,7 @@ describe('ingress: sequencing-partner webhooks (POST /webhooks/sequencing/:partn
     expect(await drainPartnerJobs(inspect, names.jobsQueueUrl)).to.have.length(0);
   });
 
-  it('answers 413 for a body over MAX_BODY_BYTES', async () => {
+  it('answers 413 for a body over PARTNER_MAX_BODY_BYTES', async () => {
     const body = standardEvent('qc.complete', 'RUN-413', { data: { blob: 'x'.repeat(70 * 1024) } });
     const r = await postPartner(ingress.url, 'pacbio', signedPartner([pacbio], body));
     expect(r.status).to.equal(413);

@@ -5,7 +5,9 @@ import { ConfigError } from '@bp/shared';
  * Verifies the `x-amzn-oidc-data` header an Application Load Balancer adds after OIDC login:
  * an ES256 JWT whose public key (PEM) the ALB publishes at
  * `https://public-keys.auth.elb.{region}.amazonaws.com/{kid}`. Keys are cached by kid (a key
- * never changes under the same kid); a failed fetch is not cached.
+ * never changes under the same kid); a failed fetch is cached too, for `failureCacheMs`, and at
+ * most `newKidsPerMinute` kids never seen before are fetched a minute, so tokens with made-up
+ * kids cannot make the ingress fetch on their behalf.
  */
 export interface AlbOidcOptions {
   /** Key URL with `{kid}` (and optionally `{region}`) placeholders. Default the ALB's public-keys URL. */
@@ -22,6 +24,12 @@ export interface AlbOidcOptions {
   fetchTimeoutMs?: number;
   /** HTTP implementation. Default globalThis.fetch. */
   fetch?: typeof fetch;
+  /** Milliseconds a failed key fetch is remembered (and not retried). Default 300_000. */
+  failureCacheMs?: number;
+  /** Key ids not seen before that may be fetched per minute. Default 10. */
+  newKidsPerMinute?: number;
+  /** Epoch-millisecond clock. Default Date.now. */
+  now?: () => number;
 }
 
 export const DEFAULT_ALB_KEY_URL = 'https://public-keys.auth.elb.{region}.amazonaws.com/{kid}';
@@ -38,8 +46,10 @@ export interface OidcIdentity {
 type Key = Awaited<ReturnType<typeof importSPKI>>;
 
 export class AlbOidcVerifier {
-  private readonly keys = new Map<string, Promise<Key>>();
+  private readonly keys = new Map<string, { key: Promise<Key>; failedAt?: number }>();
   private readonly keyUrl: string;
+  /** Epoch ms of the fetches of new kids in the last minute. */
+  private newKidFetches: number[] = [];
 
   constructor(private readonly o: AlbOidcOptions = {}) {
     this.keyUrl = (o.keyUrl ?? DEFAULT_ALB_KEY_URL).replace('{region}', encodeURIComponent(o.region ?? 'us-east-1'));
@@ -74,13 +84,20 @@ export class AlbOidcVerifier {
   }
 
   private key(kid: string): Promise<Key> {
-    let p = this.keys.get(kid);
-    if (!p) {
-      p = this.fetchKey(kid);
-      this.keys.set(kid, p);
-      p.catch(() => this.keys.delete(kid));
+    const now = (this.o.now ?? Date.now)();
+    const cached = this.keys.get(kid);
+    if (cached && (cached.failedAt === undefined || now - cached.failedAt < (this.o.failureCacheMs ?? 300_000))) return cached.key;
+    this.newKidFetches = this.newKidFetches.filter((t) => now - t < 60_000);
+    if (this.newKidFetches.length >= (this.o.newKidsPerMinute ?? 10)) {
+      return Promise.reject(new OidcTokenError(`more than ${this.o.newKidsPerMinute ?? 10} new key ids this minute; key ${kid} not fetched`));
     }
-    return p;
+    this.newKidFetches.push(now);
+    const entry: { key: Promise<Key>; failedAt?: number } = { key: this.fetchKey(kid) };
+    entry.key.catch(() => {
+      entry.failedAt = (this.o.now ?? Date.now)();
+    });
+    this.keys.set(kid, entry);
+    return entry.key;
   }
 
   private async fetchKey(kid: string): Promise<Key> {

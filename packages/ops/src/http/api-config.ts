@@ -12,8 +12,12 @@ export interface OpsApiConfig {
    * the key URL (tests), OPS_OIDC_ISSUER pins the IdP.
    */
   oidc: AlbOidcVerifier | undefined;
-  /** OPS_RATE_LIMIT_PER_MINUTE: requests per client IP per minute. Default 120. */
+  /** OPS_RATE_LIMIT_PER_MINUTE: refused (401) requests per client IP per minute. Default 120. */
   rateLimitPerMinute: number;
+  /** OPS_READS_PER_MINUTE: GET calls per caller per minute. Default 300. */
+  readsPerMinute: number;
+  /** OPS_MUTATIONS_PER_MINUTE: mutating calls (e.g. DLQ replay) per caller per minute. Default 10. */
+  mutationsPerMinute: number;
   /** OPS_REPLAY_MAX_MESSAGES: most messages one POST /ops/dlq/replay moves. Default 100. */
   replayMaxMessages: number;
 }
@@ -28,6 +32,8 @@ export function opsApiConfigFromEnv(env: Env): OpsApiConfig {
       ? new AlbOidcVerifier({ expectedSigner: signer, region: env.AWS_REGION || 'us-east-1', ...(keyUrl ? { keyUrl } : {}), ...(issuer ? { issuer } : {}) })
       : undefined,
     rateLimitPerMinute: getInt(env, 'OPS_RATE_LIMIT_PER_MINUTE', 120, { min: 1, max: 100_000 }),
+    readsPerMinute: getInt(env, 'OPS_READS_PER_MINUTE', 300, { min: 1, max: 100_000 }),
+    mutationsPerMinute: getInt(env, 'OPS_MUTATIONS_PER_MINUTE', 10, { min: 1, max: 100_000 }),
     replayMaxMessages: getInt(env, 'OPS_REPLAY_MAX_MESSAGES', 100, { min: 1, max: 10_000 }),
   };
 }

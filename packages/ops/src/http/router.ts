@@ -1,5 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { describeError, type Logger } from '@bp/shared';
 import type { OpsDeps } from '../deps.ts';
 import { peekDlq } from '../dlq-peek.ts';
@@ -12,17 +12,28 @@ import { parseRate } from '../rate-pacer.ts';
 import { executionStats } from '../stats.ts';
 import { parseSince } from '../time.ts';
 import type { AlbOidcVerifier } from './alb-oidc.ts';
-import { authFailureOf, callerOf, createOpsAuth } from './auth.ts';
+import { authFailureOf, callerOf } from './auth.ts';
 import { mountPartnerRoutes } from './partner-routes.ts';
 import type { OpsToken } from './bearer-tokens.ts';
+import { createOpsGuard } from './guard.ts';
 
 export interface OpsRouterDeps extends OpsDeps {
   /** Bearer tokens and/or the ALB OIDC verifier (`opsApiConfigFromEnv`). */
   auth: { tokens?: OpsToken[]; oidc?: AlbOidcVerifier | undefined };
   /** Every call is logged here with who made it. */
   logger: Logger;
-  /** Requests per client IP per minute, authenticated or not. Default 120. */
+  /**
+   * The rate limits and authentication (`createOpsGuard`). Pass the instance that also guards
+   * /metrics so one budget covers both; without it the router builds its own from `auth` and the
+   * limits below.
+   */
+  guard?: RequestHandler;
+  /** Refused (401) requests per client IP per minute. Default 120. */
   rateLimitPerMinute?: number;
+  /** Reads per caller per minute. Default 300. */
+  readsPerMinute?: number;
+  /** Mutating calls per caller per minute. Default 10. */
+  mutationsPerMinute?: number;
   /** Most messages one POST /dlq/replay moves; a bigger backlog takes several calls (or the CLI). Default 100. */
   replayMaxMessages?: number;
 }
@@ -33,24 +44,22 @@ export interface OpsRouterDeps extends OpsDeps {
  *   GET  /queues?peekJobs=true                          GET /dlq?limit
  *   GET  /stats?since=24h                               POST /dlq/replay {filter…, dryRun, rate, maxMessages}
  *   /partners…: see partner-routes.ts
- * Order per request: access log → rate limit (per IP) → authentication → handler.
+ * Order per request: access log → guard (refusals per IP → authentication → reads or mutations
+ * per caller) → handler.
  */
 export function createOpsRouter(deps: OpsRouterDeps): Router {
   const router = Router();
   router.use(accessLog(deps.logger));
   router.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.rateLimitPerMinute ?? 120,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      handler: (_req, res) => {
-        res.locals.opsAuthFailure ??= 'rate limited';
-        res.status(429).json({ error: 'rate_limited', retryAfterSeconds: 60 });
-      },
-    }),
+    deps.guard ??
+      createOpsGuard({
+        tokens: deps.auth.tokens ?? [],
+        ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}),
+        ...(deps.rateLimitPerMinute ? { failuresPerMinutePerIp: deps.rateLimitPerMinute } : {}),
+        ...(deps.readsPerMinute ? { readsPerMinute: deps.readsPerMinute } : {}),
+        ...(deps.mutationsPerMinute ? { mutationsPerMinute: deps.mutationsPerMinute } : {}),
+      }),
   );
-  router.use(createOpsAuth({ tokens: deps.auth.tokens ?? [], ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}) }));
   router.use(express.json({ limit: '16kb' }));
 
   router.get('/executions', async (req, res) => {
@@ -127,8 +136,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (isNotFound(err)) {
       res.status(404).json({ error: 'not_found', message: e.message });
     } else {
-      logger.error('ops call failed', { error: e });
-      res.status(500).json({ error: 'internal', message: e.message });
+      // The message may name tables, ARNs or accounts: it goes to the log, the caller gets its id.
+      const errorId = randomUUID();
+      logger.error('ops call failed', { errorId, error: e });
+      res.status(500).json({ error: 'internal', errorId });
     }
   };
 }

@@ -1,9 +1,8 @@
 import { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { parseLimit } from '../executions.ts';
 import { listPartnerEvents, listPartners, parseEventStatus, parseEventType, partnerEventStats, showPartnerEvent } from '../partner-events.ts';
 import { parseSince } from '../time.ts';
-import { createOpsAuth } from './auth.ts';
+import { createOpsGuard } from './guard.ts';
 import { accessLog, errorHandler, type OpsRouterDeps, query } from './router.ts';
 
 /**
@@ -16,19 +15,16 @@ import { accessLog, errorHandler, type OpsRouterDeps, query } from './router.ts'
 export function createWebhooksQueryRouter(deps: Omit<OpsRouterDeps, 'replayMaxMessages'>): Router {
   const router = Router();
   router.use(accessLog(deps.logger));
+  // The same guard as /ops and /metrics when given, so one budget covers every operator route.
   router.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.rateLimitPerMinute ?? 120,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      handler: (_req, res) => {
-        res.locals.opsAuthFailure ??= 'rate limited';
-        res.status(429).json({ error: 'rate_limited', retryAfterSeconds: 60 });
-      },
-    }),
+    deps.guard ??
+      createOpsGuard({
+        tokens: deps.auth.tokens ?? [],
+        ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}),
+        ...(deps.rateLimitPerMinute ? { failuresPerMinutePerIp: deps.rateLimitPerMinute } : {}),
+        ...(deps.readsPerMinute ? { readsPerMinute: deps.readsPerMinute } : {}),
+      }),
   );
-  router.use(createOpsAuth({ tokens: deps.auth.tokens ?? [], ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}) }));
 
   const filter = (q: Record<string, string | undefined>, partnerId?: string) => {
     const status = parseEventStatus(q.status);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -6,7 +7,7 @@ import type { Registry } from 'prom-client';
  * Serves a registry in the Prometheus text format. `metricsRequestHandler` is a plain
  * (req, res) handler, so it mounts on express (`app.get('/metrics', handler)`) or on node:http.
  */
-export function metricsRequestHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
+export function metricsRequestHandler(registry: Registry, opts: { onError?: (errorId: string, err: unknown) => void } = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
     registry.metrics().then(
       (body) => {
@@ -15,9 +16,12 @@ export function metricsRequestHandler(registry: Registry): (req: IncomingMessage
         res.end(body);
       },
       (err: unknown) => {
+        // The scraper gets an id to quote; the error itself goes to the log.
+        const errorId = randomUUID();
+        opts.onError?.(errorId, err);
         res.statusCode = 500;
         res.setHeader('content-type', 'text/plain');
-        res.end(`metrics collection failed: ${(err as Error).message}`);
+        res.end(`metrics collection failed (error id ${errorId})`);
       },
     );
   };
@@ -35,8 +39,8 @@ export interface MetricsServer {
  * anything else → 404. Port 0 picks a free port. Binds to `host` (default 0.0.0.0, so the
  * scraper in the same task or VPC can reach it).
  */
-export async function startMetricsServer(port: number, registry: Registry, opts: { host?: string } = {}): Promise<MetricsServer> {
-  const handler = metricsRequestHandler(registry);
+export async function startMetricsServer(port: number, registry: Registry, opts: { host?: string; onError?: (errorId: string, err: unknown) => void } = {}): Promise<MetricsServer> {
+  const handler = metricsRequestHandler(registry, opts.onError ? { onError: opts.onError } : {});
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') return handler(req, res);

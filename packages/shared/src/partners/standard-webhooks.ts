@@ -88,21 +88,33 @@ function header(headers: VerifyInput['headers'], name: string): string | undefin
 }
 
 /**
+ * What the headers alone decide, before any body byte is read: all three present, the timestamp
+ * within the tolerance, at most MAX_SIGNATURE_ENTRIES entries. Throws StandardWebhookError.
+ */
+export function checkWebhookHeaders(
+  headers: VerifyInput['headers'],
+  now: number,
+  toleranceSeconds = 300,
+): { webhookId: string; ts: string; timestamp: number; entries: string[] } {
+  const webhookId = header(headers, 'webhook-id');
+  const ts = header(headers, 'webhook-timestamp');
+  const sig = header(headers, 'webhook-signature');
+  if (!webhookId || !ts || !sig) throw new StandardWebhookError('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required');
+  if (!/^[0-9]{1,12}$/.test(ts)) throw new StandardWebhookError('bad_timestamp', 'webhook-timestamp is not integer Unix seconds');
+  const timestamp = Number(ts);
+  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds) throw new StandardWebhookError('stale_timestamp', `webhook-timestamp is more than ${toleranceSeconds} s from now`);
+  if (sig.length > MAX_SIGNATURE_HEADER_CHARS) throw new StandardWebhookError('too_many_signatures', `webhook-signature is longer than ${MAX_SIGNATURE_HEADER_CHARS} characters`);
+  const entries = sig.split(' ').filter((e) => e !== '');
+  if (entries.length > MAX_SIGNATURE_ENTRIES) throw new StandardWebhookError('too_many_signatures', `webhook-signature has more than ${MAX_SIGNATURE_ENTRIES} entries`);
+  return { webhookId, ts, timestamp, entries };
+}
+
+/**
  * Verifies a delivery; returns its webhook id and timestamp or throws StandardWebhookError.
  * Any `v1` entry matching any key passes; other versions are ignored; comparisons are constant time.
  */
 export function verifyWebhook(input: VerifyInput): { webhookId: string; timestamp: number } {
-  const webhookId = header(input.headers, 'webhook-id');
-  const ts = header(input.headers, 'webhook-timestamp');
-  const sig = header(input.headers, 'webhook-signature');
-  if (!webhookId || !ts || !sig) throw new StandardWebhookError('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required');
-  if (!/^[0-9]{1,12}$/.test(ts)) throw new StandardWebhookError('bad_timestamp', 'webhook-timestamp is not integer Unix seconds');
-  const timestamp = Number(ts);
-  const tolerance = input.toleranceSeconds ?? 300;
-  if (Math.abs(input.now / 1000 - timestamp) > tolerance) throw new StandardWebhookError('stale_timestamp', `webhook-timestamp is more than ${tolerance} s from now`);
-  if (sig.length > MAX_SIGNATURE_HEADER_CHARS) throw new StandardWebhookError('too_many_signatures', `webhook-signature is longer than ${MAX_SIGNATURE_HEADER_CHARS} characters`);
-  const entries = sig.split(' ').filter((e) => e !== '');
-  if (entries.length > MAX_SIGNATURE_ENTRIES) throw new StandardWebhookError('too_many_signatures', `webhook-signature has more than ${MAX_SIGNATURE_ENTRIES} entries`);
+  const { webhookId, ts, timestamp, entries } = checkWebhookHeaders(input.headers, input.now, input.toleranceSeconds ?? 300);
   const candidates = entries.filter((e) => e.startsWith('v1,')).map((e) => Buffer.from(e.slice(3), 'base64'));
   if (candidates.length === 0) throw new StandardWebhookError('no_v1_signature', 'webhook-signature has no v1 entry');
   // One HMAC per key; every candidate is compared against every digest (no early exit on a match).

@@ -8,8 +8,12 @@ import type { Logger } from '../logger.ts';
  * - `warm()` fetches at start-up and starts a background refresh every `refreshIntervalMs`
  *   (retrying sooner after a failure); a failed fetch keeps the previous keys.
  * - A signature that verifies against no cached key (Benchling rotated) may trigger one
- *   on-demand refresh, at most once per `minOnDemandGapMs` so forged requests cannot turn the
- *   ingress into a JWKS flooder, and a request waits for it at most `requestWaitMs`.
+ *   on-demand refresh, and a request waits for it at most `requestWaitMs`. The gap before the
+ *   next one starts at `firstOnDemandGapMs` and doubles each time a refresh finds the keys
+ *   unchanged, up to `minOnDemandGapMs`: one bad signature no longer blocks the pick-up of a
+ *   rotated key for 30 s, while a stream of forgeries still cannot turn the ingress into a JWKS
+ *   flooder (it settles at one fetch per `minOnDemandGapMs`). New keys, or a quiet
+ *   `minOnDemandGapMs`, bring the gap back to its start.
  */
 
 /** A public key to verify with; `kid` only for logs. */
@@ -27,8 +31,10 @@ export interface JwksCacheOptions {
   refreshIntervalMs?: number;
   /** Milliseconds before the background loop retries after a failed fetch. Default 30_000. */
   retryIntervalMs?: number;
-  /** Minimum milliseconds between refreshes triggered by unknown signatures. Default 30_000. */
+  /** Longest gap between refreshes triggered by unknown signatures, milliseconds. Default 30_000. */
   minOnDemandGapMs?: number;
+  /** Gap after an on-demand refresh while nothing suggests a flood, milliseconds. Default 1000 (capped at minOnDemandGapMs). */
+  firstOnDemandGapMs?: number;
   /** Milliseconds a request waits for an on-demand refresh before answering from the cache. Default 500. */
   requestWaitMs?: number;
   /** Largest JWKS response accepted, bytes. Default 65_536. */
@@ -73,6 +79,7 @@ export class JwksCache {
   private readonly refreshIntervalMs: number;
   private readonly retryIntervalMs: number;
   private readonly minOnDemandGapMs: number;
+  private readonly firstOnDemandGapMs: number;
   private readonly requestWaitMs: number;
   private readonly maxResponseBytes: number;
   private readonly now: () => number;
@@ -82,6 +89,10 @@ export class JwksCache {
   private current: readonly VerificationKey[] = [];
   private inFlight: Promise<boolean> | undefined;
   private lastOnDemandAt = Number.NEGATIVE_INFINITY;
+  /** On-demand refreshes in a row that found the key set unchanged; the gap doubles with each after the first. */
+  private fruitlessRefreshes = 0;
+  /** Bumped whenever a fetch brings a different key set. */
+  private keySetVersion = 0;
   private lastSuccessAt: number | undefined;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -103,6 +114,7 @@ export class JwksCache {
     this.refreshIntervalMs = positive('refreshIntervalMs', opts.refreshIntervalMs, 3_600_000);
     this.retryIntervalMs = positive('retryIntervalMs', opts.retryIntervalMs, 30_000);
     this.minOnDemandGapMs = positive('minOnDemandGapMs', opts.minOnDemandGapMs, 30_000, 0);
+    this.firstOnDemandGapMs = Math.min(positive('firstOnDemandGapMs', opts.firstOnDemandGapMs, 1000, 0), this.minOnDemandGapMs);
     this.requestWaitMs = positive('requestWaitMs', opts.requestWaitMs, 500);
     this.maxResponseBytes = positive('maxResponseBytes', opts.maxResponseBytes, 65_536);
     this.now = opts.now ?? Date.now;
@@ -144,16 +156,25 @@ export class JwksCache {
   }
 
   /**
-   * Called when a signature verified against no cached key. Refreshes at most once per
-   * `minOnDemandGapMs` (joining a refresh already under way) and waits at most `requestWaitMs`.
-   * Resolves true when fresh keys arrived in time, so verifying again is worth it.
+   * Called when a signature verified against no cached key. Refreshes when the current gap since
+   * the last on-demand refresh has passed (joining a refresh already under way) and waits at most
+   * `requestWaitMs`. Resolves true when fresh keys arrived in time, so verifying again is worth it.
    */
   async refreshForUnknownSignature(): Promise<boolean> {
-    if (!this.inFlight) {
-      if (this.now() - this.lastOnDemandAt < this.minOnDemandGapMs) return false;
+    let refreshed = this.inFlight;
+    if (!refreshed) {
+      const since = this.now() - this.lastOnDemandAt;
+      const gap = this.onDemandGapMs();
+      if (since < gap) return false;
+      if (since >= this.minOnDemandGapMs + gap) this.fruitlessRefreshes = 0; // quiet for a while
       this.lastOnDemandAt = this.now();
+      const before = this.keySetVersion;
+      refreshed = this.refresh('unknown_signature');
+      void refreshed.then(() => {
+        // Nothing new: whoever keeps sending unknown signatures waits twice as long next time.
+        this.fruitlessRefreshes = this.keySetVersion !== before ? 0 : this.fruitlessRefreshes + 1;
+      });
     }
-    const refreshed = this.refresh('unknown_signature');
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.requestWaitMs);
@@ -163,6 +184,12 @@ export class JwksCache {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Milliseconds that must pass after the last on-demand refresh before the next one. */
+  private onDemandGapMs(): number {
+    const doublings = Math.min(Math.max(0, this.fruitlessRefreshes - 1), 30);
+    return Math.min(this.firstOnDemandGapMs * 2 ** doublings, this.minOnDemandGapMs);
   }
 
   /** One fetch at a time: concurrent callers share it. Resolves false (keeping the old keys) on failure. */
@@ -199,6 +226,7 @@ export class JwksCache {
       this.lastError = undefined;
       const kids = keys.map((k) => k.kid);
       const changed = before !== kids.join(',');
+      if (changed) this.keySetVersion++;
       this.logger?.log(changed ? 'info' : 'debug', 'jwks refreshed', { trigger, kids, changed, ms: this.now() - started });
       return true;
     } catch (err) {

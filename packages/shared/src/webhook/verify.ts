@@ -62,40 +62,104 @@ export function webhookHeaders(headers: HeaderMap): { id: string; timestamp: str
   return { id: id!, timestamp: timestamp!, signature: signature! };
 }
 
-/** Base64 signatures of the `v*der` entries; other schemes (e.g. symmetric `v1`) are not ours to check. */
+/**
+ * Most entries a `webhook-signature` header may carry. Benchling signs with one key, two during a
+ * rotation; each entry costs a hash of the body per key, so a header of thousands of entries was a
+ * way to buy seconds of CPU with one request. More than this is refused before any hashing.
+ */
+export const MAX_SIGNATURE_ENTRIES = 8;
+
+/** Space-separated entries of a signature header (empty ones from doubled spaces are not entries). */
+export function signatureEntries(signatureHeader: string): string[] {
+  return signatureHeader.split(' ').filter((e) => e !== '');
+}
+
+/**
+ * Whether `sig` has the shape of a DER ECDSA P-256 signature: SEQUENCE { INTEGER r, INTEGER s },
+ * each 1–33 bytes, nothing after. Anything else cannot verify, so it is dropped before it costs a
+ * hash of the body (`der,AA` used to count as a signature).
+ */
+export function isP256DerShape(sig: Buffer): boolean {
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2) return false;
+  let at = 2;
+  for (let i = 0; i < 2; i++) {
+    if (sig[at] !== 0x02) return false;
+    const len = sig[at + 1]!;
+    if (len < 1 || len > 33 || at + 2 + len > sig.length) return false;
+    at += 2 + len;
+  }
+  return at === sig.length;
+}
+
+/**
+ * Base64 signatures of the `v*der` entries that could be P-256 signatures; other schemes (e.g.
+ * symmetric `v1`) are not ours to check. Throws `bad_signature` when the header has more than
+ * MAX_SIGNATURE_ENTRIES entries.
+ */
 export function derSignatures(signatureHeader: string): Buffer[] {
+  const entries = signatureEntries(signatureHeader);
+  if (entries.length > MAX_SIGNATURE_ENTRIES) {
+    throw new WebhookAuthError('bad_signature', `webhook-signature has ${entries.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
+  }
   const out: Buffer[] = [];
-  for (const entry of signatureHeader.split(' ')) {
+  for (const entry of entries) {
     const comma = entry.indexOf(',');
     if (comma <= 0) continue;
     const version = entry.slice(0, comma);
     if (!version.includes('der')) continue;
     const sig = Buffer.from(entry.slice(comma + 1), 'base64');
-    if (sig.length > 0) out.push(sig);
+    if (isP256DerShape(sig)) out.push(sig);
   }
   return out;
 }
 
-/** Checks timestamp and signature of one delivery; throws WebhookAuthError with a reason. */
-export function verifyWebhook(input: VerifyWebhookInput): VerifiedWebhook {
-  const h = webhookHeaders(input.headers);
-  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+/**
+ * Checks the headers and the timestamp, which need no body: the ingress runs this before it reads
+ * one, so a request that would be refused anyway never holds a socket while its body trickles in.
+ * Returns the headers; throws WebhookAuthError (`missing_header`, `stale_timestamp`, or
+ * `bad_signature` for too many entries).
+ */
+export function checkWebhookHeaders(headers: HeaderMap, now: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS): { id: string; timestamp: string; unixSeconds: number; signature: string } {
+  const h = webhookHeaders(headers);
   const timestamp = /^\d{1,12}$/.test(h.timestamp) ? Number(h.timestamp) : Number.NaN;
   if (Number.isNaN(timestamp)) throw new WebhookAuthError('stale_timestamp', 'webhook-timestamp is not a Unix timestamp');
-  const skew = Math.abs(Math.floor(input.now / 1000) - timestamp); // whole seconds, like the header
-  if (skew > tolerance) {
-    throw new WebhookAuthError('stale_timestamp', `webhook-timestamp is ${Math.round(skew)} s away from now (tolerance ${tolerance} s)`);
+  const skew = Math.abs(Math.floor(now / 1000) - timestamp); // whole seconds, like the header
+  if (skew > toleranceSeconds) {
+    throw new WebhookAuthError('stale_timestamp', `webhook-timestamp is ${Math.round(skew)} s away from now (tolerance ${toleranceSeconds} s)`);
   }
+  const entries = signatureEntries(h.signature).length;
+  if (entries > MAX_SIGNATURE_ENTRIES) {
+    throw new WebhookAuthError('bad_signature', `webhook-signature has ${entries} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
+  }
+  return { ...h, unixSeconds: timestamp };
+}
+
+/**
+ * Checks timestamp and signature of one delivery; throws WebhookAuthError with a reason. The work
+ * is bounded: at most MAX_SIGNATURE_ENTRIES well-formed signatures, each tried against each key.
+ * (Node's crypto cannot verify ECDSA over a precomputed digest, so the body is hashed per try;
+ * with the ingress's body limit that is well under a millisecond.)
+ */
+export function verifyWebhook(input: VerifyWebhookInput): VerifiedWebhook {
+  const h = checkWebhookHeaders(input.headers, input.now, input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
   if (input.keys.length === 0) throw new WebhookAuthError('no_keys', 'no webhook verification keys are available');
   const sigs = derSignatures(h.signature);
-  if (sigs.length === 0) throw new WebhookAuthError('bad_signature', 'webhook-signature has no v*der entry');
+  if (sigs.length === 0) throw new WebhookAuthError('bad_signature', 'webhook-signature has no well-formed v*der entry');
   const signed = Buffer.concat([Buffer.from(`${h.id}.${h.timestamp}.`, 'utf8'), input.rawBody]);
   for (const sig of sigs) {
     for (const k of input.keys) {
-      if (verifyDer(signed, sig, k.key)) return { webhookId: h.id, timestamp, kid: k.kid };
+      if (verifyDer(signed, sig, k.key)) return { webhookId: h.id, timestamp: h.unixSeconds, kid: k.kid };
     }
   }
   throw new WebhookAuthError('bad_signature', `no signature verifies against the ${input.keys.length} known key(s)`);
+}
+
+function hasPlausibleSignature(headers: HeaderMap): boolean {
+  try {
+    return derSignatures(webhookHeaders(headers).signature).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function verifyDer(data: Buffer, sig: Buffer, key: KeyObject): boolean {
@@ -118,7 +182,8 @@ export async function verifyWithJwks(
     return verifyWebhook({ ...input, keys: jwks.keys(), now: input.now() });
   } catch (err) {
     if (!(err instanceof WebhookAuthError) || (err.reason !== 'bad_signature' && err.reason !== 'no_keys')) throw err;
-    if (err.reason === 'bad_signature' && derSignatures(webhookHeaders(input.headers).signature).length === 0) throw err;
+    // Only a well-formed signature can come from a key we have not fetched yet; junk never costs a refresh.
+    if (err.reason === 'bad_signature' && !hasPlausibleSignature(input.headers)) throw err;
     if (!(await jwks.refreshForUnknownSignature())) throw err;
     return verifyWebhook({ ...input, keys: jwks.keys(), now: input.now() });
   }

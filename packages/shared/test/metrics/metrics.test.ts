@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Gauge, Registry } from 'prom-client';
 import { countingRateLimits, EmfPublisher, type MetricsServer, PackagerMetrics, startMetricsServer } from '../../src/metrics/index.ts';
 
 /** The value of one sample line, e.g. `bp_webhooks_total{outcome="accepted"}`, in Prometheus text. */
@@ -54,6 +55,24 @@ describe('metrics: Prometheus registry, /metrics server and CloudWatch EMF lines
   it('answers 404 on any other path of the metrics server', async () => {
     const res = await fetch(server.url.replace('/metrics', '/other'));
     expect(res.status).to.equal(404);
+  });
+
+  it('answers a failed collection with an error id only, handing the error to onError', async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'broken', help: 'throws', registers: [registry], collect: () => { throw new Error('AccessDenied arn:aws:iam::123456789012:role/x'); } });
+    const seen: Array<[string, unknown]> = [];
+    const broken = await startMetricsServer(0, registry, { host: '127.0.0.1', onError: (id, err) => seen.push([id, err]) });
+    try {
+      const res = await fetch(broken.url);
+      const text = await res.text();
+      expect(res.status).to.equal(500);
+      expect(text).not.to.include('arn:');
+      expect(seen).to.have.length(1);
+      expect(text).to.include(seen[0]![0]);
+      expect(String(seen[0]![1])).to.include('AccessDenied');
+    } finally {
+      await broken.close();
+    }
   });
 
   it('keeps separate registries apart, so two instances never double count', async () => {

@@ -82,6 +82,33 @@ describe('JwksCache: signing keys cached, refreshed and never in the way of a re
     expect(srv.state.fetches).to.equal(2); // warm + one on-demand refresh shared by everyone
   });
 
+  it('does not let one bad signature block a key rotation for the whole gap: the next refresh comes a second later', async () => {
+    const c = cache({ minOnDemandGapMs: 30_000 });
+    await c.warm();
+    expect(await deliver(c, [testKey('forged')])).to.equal('bad_signature'); // takes an on-demand refresh
+    expect(srv.state.fetches).to.equal(2);
+    srv.state.body = { keys: [k1.jwk, k2.jwk] }; // Benchling rotates right after
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await deliver(c, [k2])).to.equal('k2');
+    expect(srv.state.fetches).to.equal(3);
+  });
+
+  it('backs off while refreshes find nothing new, so a stream of forgeries costs few fetches', async () => {
+    const c = cache({ minOnDemandGapMs: 30_000, firstOnDemandGapMs: 200 });
+    await c.warm();
+    const forged = testKey('forged');
+    const until = Date.now() + 2000;
+    let sent = 0;
+    while (Date.now() < until) {
+      expect(await deliver(c, [forged])).to.equal('bad_signature');
+      sent++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Gaps of 0.2, 0.4, 0.8 s (then 1.6): at most 4 on-demand fetches in 2 s, whatever was sent.
+    expect(sent).to.be.above(20);
+    expect(srv.state.fetches - 1).to.be.within(2, 4);
+  });
+
   it('gives up waiting for a slow JWKS after requestWaitMs and keeps answering from the cache', async () => {
     const c = cache({ requestWaitMs: 200, fetchTimeoutMs: 5000 });
     await c.warm();

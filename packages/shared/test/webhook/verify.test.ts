@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { verifyWebhook, WebhookAuthError, type WebhookAuthReason } from '../../src/webhook/verify.ts';
+import { derSignatures, isP256DerShape, MAX_SIGNATURE_ENTRIES, verifyWebhook, WebhookAuthError, type WebhookAuthReason } from '../../src/webhook/verify.ts';
 import { signHeaders as signAt, testKey } from './keys.ts';
 
 describe('webhook signature verification (contract §1)', () => {
@@ -79,6 +79,23 @@ describe('webhook signature verification (contract §1)', () => {
 
   it('treats garbage signatures as not verifying instead of throwing', () => {
     expect(check({ ...signHeaders([k1], { body }), 'webhook-signature': 'v1bder,!!!notbase64 v1bder,AAAA v1bder' })).to.equal('bad_signature');
+  });
+
+  it('refuses a header with more than a handful of entries, before hashing anything', () => {
+    const good = signHeaders([k1], { body });
+    const junk = (n: number) => Array.from({ length: n }, () => 'der,AA').join(' ');
+    expect(check({ ...good, 'webhook-signature': `${junk(MAX_SIGNATURE_ENTRIES - 1)} ${good['webhook-signature']}` })).to.equal('accepted');
+    expect(check({ ...good, 'webhook-signature': `${junk(MAX_SIGNATURE_ENTRIES)} ${good['webhook-signature']}` })).to.equal('bad_signature');
+    expect(() => verifyWebhook({ headers: { ...good, 'webhook-signature': junk(2000) }, rawBody: Buffer.from(body), keys: [k1.verification], now })).to.throw(/2000 entries/);
+  });
+
+  it('drops entries whose bytes cannot be a DER P-256 signature', () => {
+    const sig = Buffer.from(signHeaders([k1], { body })['webhook-signature']!.split(',')[1]!, 'base64');
+    expect(isP256DerShape(sig)).to.equal(true);
+    expect(isP256DerShape(Buffer.from([0x00]))).to.equal(false);
+    expect(isP256DerShape(Buffer.concat([sig, Buffer.from([0])]))).to.equal(false);
+    expect(isP256DerShape(Buffer.alloc(100, 0x30))).to.equal(false);
+    expect(derSignatures(`der,AA v1bder,${sig.toString('base64')} v1bder,${Buffer.alloc(72).toString('base64')}`)).to.have.length(1);
   });
 
   it('reports no_keys when there is nothing to verify with', () => {

@@ -4,6 +4,7 @@ import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger } fr
 import { JwksCache, type JwksCacheOptions } from '@bp/shared/webhook/jwks';
 import { createApp, type IngressDeps } from '../../src/app.ts';
 import { type IngressConfig, ingressConfigFromEnv } from '../../src/config.ts';
+import { createIngressServer } from '../../src/server.ts';
 
 const LOG_SERVICE = 'ingress-test';
 
@@ -29,6 +30,7 @@ function captureIngressLogs(): void {
 
 export interface RunningIngress {
   url: string;
+  server: Server;
   config: IngressConfig;
   /** Clients of the ingress itself (they may point at a dead endpoint in failure tests). */
   aws: AwsClients;
@@ -48,12 +50,12 @@ export async function startIngress(env: Record<string, string>, jwks: Partial<Jw
   const cache = new JwksCache({ url: config.jwksUrl, ...config.jwks, logger, ...jwks });
   await cache.warm().catch(() => undefined);
   const app = createApp({ config, aws, names: config.names, jwks: cache, logger, ...extra });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = createIngressServer(app, config);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    server,
     config,
     aws,
     jwks: cache,

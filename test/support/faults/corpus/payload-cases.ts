@@ -122,7 +122,8 @@ export function shapeCases(ctx: CorpusContext): WebhookCase[] {
   let n = 0;
   const withExtra = (extra: string) => `${JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: `etr_corpus_extra${++n}` })).slice(0, -1)},"extra":${extra}}`;
   const s = 'body: shape and size';
-  const MiB = 1024 * 1024;
+  // The ingress's default MAX_BODY_BYTES: sizes are chosen on either side of it.
+  const LIMIT = 64 * 1024;
   return [
     signedBody(ctx, s, '__proto__ supplying a missing tenantId', `${JSON.stringify(noTenant).slice(0, -1)},"__proto__":{"tenantId":"ten_evil"}}`, { status: 400, field: 'tenantId' }),
     signedBody(
@@ -133,13 +134,13 @@ export function shapeCases(ctx: CorpusContext): WebhookCase[] {
       { status: 400, field: 'message.resourceId' },
     ),
     signedBody(ctx, s, 'constructor.prototype in an extra field', withExtra('{"constructor":{"prototype":{"polluted":true}}}'), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'array nested 200,000 deep in an extra field', withExtra(`${'['.repeat(200_000)}${']'.repeat(200_000)}`), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'object nested 50,000 deep in an extra field', withExtra(`${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`), { status: 202, execution: 'SUCCEEDED' }),
+    signedBody(ctx, s, 'array nested 30,000 deep in an extra field', withExtra(`${'['.repeat(30_000)}${']'.repeat(30_000)}`), { status: 202, execution: 'SUCCEEDED' }),
+    signedBody(ctx, s, 'object nested 10,000 deep in an extra field', withExtra(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`), { status: 202, execution: 'SUCCEEDED' }),
     signedBody(ctx, s, 'array nested 600,000 deep (over the size limit)', withExtra(`${'['.repeat(600_000)}${']'.repeat(600_000)}`), { status: 413 }),
-    signedBody(ctx, s, '40,000 keys in an extra field', withExtra(JSON.stringify(Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i])))), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, '900 KB extra string (under the limit)', withExtra(JSON.stringify('x'.repeat(900 * 1024))), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'one byte over 1 MiB', withExtra(JSON.stringify('x'.repeat(MiB))), { status: 413 }),
-    signedBody(ctx, s, '5 MiB body', withExtra(JSON.stringify('x'.repeat(5 * MiB))), { status: 413 }),
+    signedBody(ctx, s, '5,000 keys in an extra field', withExtra(JSON.stringify(Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])))), { status: 202, execution: 'SUCCEEDED' }),
+    signedBody(ctx, s, '60 KB extra string (under the limit)', withExtra(JSON.stringify('x'.repeat(60 * 1024))), { status: 202, execution: 'SUCCEEDED' }),
+    signedBody(ctx, s, 'just over the 64 KiB limit', withExtra(JSON.stringify('x'.repeat(LIMIT))), { status: 413 }),
+    signedBody(ctx, s, '5 MiB body', withExtra(JSON.stringify('x'.repeat(80 * LIMIT))), { status: 413 }),
     signedBody(ctx, s, 'huge number', withExtra('1e400'), { status: 202, execution: 'SUCCEEDED' }),
     signedBody(ctx, s, 'duplicate tenantId keys (JSON: the last one wins)', withExtra('0').replace('"tenantId":', '"tenantId":42,"tenantId":'), { status: 202, execution: 'SUCCEEDED' }),
     signedBody(ctx, s, 'base URL that is not Benchling (refused by the worker)', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_ssrf' }), 'baseURL', 'http://169.254.169.254')), {

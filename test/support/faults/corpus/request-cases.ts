@@ -53,6 +53,9 @@ export function signatureCases(ctx: CorpusContext): WebhookCase[] {
     sameDelivery('body re-serialised after signing', genuine, { body: reserialised }),
     sameDelivery('120 bogus signatures and no good one', Array.from({ length: 120 }, () => b64(randomBytes(70))).join(' ')),
     sameDelivery('8 KB signature header', b64(randomBytes(6000))),
+    // More than 8 entries is refused before any hashing, even with the genuine signature among them.
+    sameDelivery('2,000 junk "der,AA" entries', Array.from({ length: 2000 }, () => 'der,AA').join(' ')),
+    sameDelivery('genuine signature behind 8 junk entries', `${Array.from({ length: 8 }, () => 'v1bder,AA').join(' ')} ${genuine}`),
     sameDelivery('signature of the empty string', signature(ctx.key, '', '', '')),
   ];
 }
@@ -113,9 +116,11 @@ export function headerCases(ctx: CorpusContext): WebhookCase[] {
     {
       category: 'headers',
       name: 'gzip bomb body (64 MiB of zeros in 64 KB)',
-      request: { http: { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb } },
+      request: { http: signedHttp(ctx, bomb, { headers: { 'content-encoding': 'gzip' } }) },
       expect: { status: 413 },
     },
+    // Refused from the headers, before the body is inflated or even read.
+    { category: 'headers', name: 'gzip bomb without webhook headers', request: { http: { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb } }, expect: { status: 401, reason: 'missing_header' } },
     { category: 'headers', name: 'unknown content-encoding', request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'compress' } }) }, expect: { status: 415 } },
     { category: 'headers', name: 'gzip content-encoding on a plain body', request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'gzip' } }) }, expect: { status: 400 } },
     {
@@ -153,6 +158,10 @@ export function framingCases(ctx: CorpusContext): WebhookCase[] {
     raw('NUL in a header value', Buffer.concat([Buffer.from('POST /event HTTP/1.1\r\nHost: x\r\nwebhook-id: a'), Buffer.from([0]), Buffer.from('b\r\ncontent-length: 0\r\n\r\n')]), 400),
     raw('header name with a space', httpBytes({ headers: [['bad header', 'x'], ['content-length', '0']] }), 400),
     raw('body shorter than its content-length, then silence', httpBytes({ headers: [...h, ['content-length', '5000']], body }), 0, 1500),
+    // The body deadline (BODY_TIMEOUT_MS, 3 s) cuts it: 408 and the connection closed.
+    raw('body shorter than its content-length, past the body deadline', httpBytes({ headers: [...h, ['content-length', '5000']], body }), 408, 6000),
+    raw('declared 2 MiB body that never comes', httpBytes({ headers: [...h, ['content-length', String(2 * 1024 * 1024)]] }), 413, 3000),
+    raw('no webhook headers and a declared body that never comes', httpBytes({ headers: [['content-type', 'application/json'], ['content-length', '50000']] }), 401, 3000),
   ];
 }
 
