@@ -11,7 +11,10 @@
  *   `attempts` times in all, on top of the SDK's own retries.
  * - On any failure, or when `signal` aborts, the source is destroyed, parts in flight are
  *   cancelled and the multipart upload is aborted (so no parts linger and bill) before the error
- *   is thrown. A declared `size` is enforced: more bytes fail at once, fewer before S3 completes.
+ *   is thrown. A PutObject or CompleteMultipartUpload already sent is not cancelled: cut off, it
+ *   could still create the object unseen; it finishes, and its object is returned so the caller
+ *   can roll it back. A declared `size` is enforced: more bytes fail at once, fewer before S3
+ *   completes.
  *
  * Errors are thrown as they came (SDK errors, `SizeMismatch` PermanentError, `TransferAborted`);
  * the caller classifies them for its own job.
@@ -144,7 +147,7 @@ export async function uploadStream(s3: S3Client, pool: PartPool, source: Readabl
       const digest = hasher.add(body);
       const hash = hasher.finish();
       const r = await send(() =>
-        s3.send(withPayloadHash(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: filled, ...(o.contentType ? { ContentType: o.contentType } : {}) }), digest), { abortSignal: signal }),
+        s3.send(withPayloadHash(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: filled, ...(o.contentType ? { ContentType: o.contentType } : {}) }), digest)),
       );
       return result(received, hash, r);
     }
@@ -157,7 +160,7 @@ export async function uploadStream(s3: S3Client, pool: PartPool, source: Readabl
     const hash = hasher.finish();
     const UploadId = await uploadId!;
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
-    const r = await send(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal }));
+    const r = await send(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })));
     return result(received, hash, r);
   } catch (err) {
     fail(err);
