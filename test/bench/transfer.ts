@@ -23,8 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 const execFileAsync = promisify(execFile);
 
-/** Transfers per process: the first pays for loading and compiling the code, the second is a running worker's. */
-const RUNS_PER_PROCESS = 2;
+/** Transfers per process: the first pays for loading and compiling the code, the second is a running worker's (more for profiling). */
+const RUNS_PER_PROCESS = Number(process.env.BENCH_TRANSFER_RUNS_PER_PROCESS ?? 2);
 
 type Mode = 'worker' | 'plain' | 'wholezip';
 
@@ -42,7 +42,14 @@ function option(args: string[], name: string): string | undefined {
 
 /** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
 async function measure(mode: Mode, source: string, prefix: string, env: Record<string, string>, extra: Record<string, string>): Promise<Run[]> {
-  const { stdout } = await execFileAsync(tsx, [path.join(root, 'test/bench/transfer-runner.ts'), mode, source, prefix], {
+  // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of every side's process (node --cpu-prof), for `tsx test/bench/cpu-profile-summary.ts <dir>`.
+  const profDir = process.env.BENCH_TRANSFER_CPU_PROF;
+  const runner = path.join(root, 'test/bench/transfer-runner.ts');
+  const [command, args] = profDir
+    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, mode)}`, '--import', 'tsx', runner, mode, source, prefix]]
+    : [tsx, [runner, mode, source, prefix]];
+  const { stdout } = await execFileAsync(command, args, {
+    cwd: root,
     env: { ...process.env, BENCH_ENV: JSON.stringify(env), BENCH_RUNS: String(RUNS_PER_PROCESS), ...extra },
     encoding: 'utf8',
     maxBuffer: 64 << 20,
