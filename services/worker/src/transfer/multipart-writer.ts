@@ -32,11 +32,13 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { PartHasher } from './part-hasher.ts';
-import type { PartPool } from './part-pool.ts';
+import { type PartPool, sharedPartPool } from './part-pool.ts';
 
 export interface UploadStreamOptions {
   bucket: string;
   key: string;
+  /** Part buffers; their size is the part size. Default the process-wide pool (sharedPartPool). */
+  pool?: PartPool;
   /** Bytes the source will send, when known: enforced exactly. Unknown: the object is hashed with 8 MiB chunks. */
   size?: number;
   /** Parts of this object in flight at once. Default 4. */
@@ -59,8 +61,9 @@ export interface UploadedObject {
 
 const PAYLOAD_HASH = 'x-amz-content-sha256';
 
-/** Streams `source` to s3://bucket/key through `pool`'s buffers; see the module comment. */
-export async function uploadStream(s3: S3Client, pool: PartPool, source: Readable, o: UploadStreamOptions): Promise<UploadedObject> {
+/** Streams `source` to s3://bucket/key through the pool's buffers; see the module comment. */
+export async function uploadStream(s3: S3Client, source: Readable, o: UploadStreamOptions): Promise<UploadedObject> {
+  const pool = o.pool ?? sharedPartPool();
   const partBytes = pool.partBytes;
   const concurrency = o.concurrency ?? 4;
   const { bucket: Bucket, key: Key } = o;

@@ -29,7 +29,7 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
   if (o.signal?.aborted) throw aborted(o.signal.reason);
   const source = await openEntry(file, o.signal);
   try {
-    const done = await uploadStream(s3, o.pool, source, { bucket: o.bucket, key: file.key, size: file.size, concurrency: o.queueSize, ...(o.signal ? { signal: o.signal } : {}) });
+    const done = await uploadStream(s3, source, { pool: o.pool, bucket: o.bucket, key: file.key, size: file.size, concurrency: o.queueSize, ...(o.signal ? { signal: o.signal } : {}) });
     // S3 completes an object only after every declared byte was hashed: a completed upload is a good
     // file even if an abort arrived meanwhile, and must be reported so it can be rolled back.
     return { logicalKey: file.logicalKey, key: file.key, size: done.size, hash: done.hash, ...(done.versionId ? { versionId: done.versionId } : {}), ...(done.etag ? { etag: done.etag } : {}) };

@@ -77,7 +77,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
         const pool = new PartPool({ partBytes: PART, buffers: 5 });
         const w = watch(aws);
         try {
-          const out = await uploadStream(aws.s3, pool, piecesOf(data), { bucket, key, ...(declared ? { size } : {}) });
+          const out = await uploadStream(aws.s3, piecesOf(data), { pool, bucket, key, ...(declared ? { size } : {}) });
           expect(out.size).to.equal(size);
           expect(out.hash).to.deep.equal(hashBuffer(data));
         } finally {
@@ -106,8 +106,8 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     const b = randomBytes(5 * PART);
     const [ka, kb] = [`pool/a-${randomUUID()}`, `pool/b-${randomUUID()}`];
     const [oa, ob] = await Promise.all([
-      uploadStream(aws.s3, pool, piecesOf(a), { bucket, key: ka, size: a.length, concurrency: 4 }),
-      uploadStream(aws.s3, pool, piecesOf(b), { bucket, key: kb, size: b.length, concurrency: 4 }),
+      uploadStream(aws.s3, piecesOf(a), { pool, bucket, key: ka, size: a.length, concurrency: 4 }),
+      uploadStream(aws.s3, piecesOf(b), { pool, bucket, key: kb, size: b.length, concurrency: 4 }),
     ]);
     expect(pool.allocated).to.equal(3);
     expect(pool.inUse).to.equal(0);
@@ -122,7 +122,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     const key = `retry/${randomUUID()}`;
     const w = watch(aws, (s, nth) => (s.command === 'UploadPartCommand' && s.partNumber === 2 && nth === 1 ? s3Error('ServiceUnavailable', 503) : undefined));
     try {
-      const out = await uploadStream(aws.s3, new PartPool({ partBytes: PART, buffers: 5 }), piecesOf(data), { bucket, key, size: data.length });
+      const out = await uploadStream(aws.s3, piecesOf(data), { pool: new PartPool({ partBytes: PART, buffers: 5 }), bucket, key, size: data.length });
       expect(out.hash).to.deep.equal(hashBuffer(data));
     } finally {
       w.stop();
@@ -150,7 +150,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     const w = watch(aws, (s) => (s.command === 'UploadPartCommand' && s.partNumber === 3 ? s3Error('AccessDenied', 403) : undefined));
     let err: unknown;
     try {
-      err = await uploadStream(aws.s3, pool, piecesOf(data), { bucket, key, size: data.length, onMultipartStarted: (id) => (uploadId = id) }).then(
+      err = await uploadStream(aws.s3, piecesOf(data), { pool, bucket, key, size: data.length, onMultipartStarted: (id) => (uploadId = id) }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -175,7 +175,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     // The source then waits, as a download would: only the signal can end this upload.
     const stop = new AbortController();
     let uploadId: string | undefined;
-    const run = uploadStream(aws.s3, pool, source, { bucket, key, size: 10 * PART, signal: stop.signal, onMultipartStarted: (id) => (uploadId = id) });
+    const run = uploadStream(aws.s3, source, { pool, bucket, key, size: 10 * PART, signal: stop.signal, onMultipartStarted: (id) => (uploadId = id) });
     for (let i = 0; i < 100 && !uploadId; i++) await new Promise((r) => setTimeout(r, 50));
     stop.abort(new Error('shutting down'));
     const err = await run.then(
@@ -193,7 +193,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     const pool = new PartPool({ partBytes: PART, buffers: 5 });
     for (const [actual, declared, detail] of [[PART + 10, PART + 5, 'receivedAtLeast'], [2 * PART, 3 * PART, 'received']] as const) {
       const key = `size/${randomUUID()}`;
-      const err = (await uploadStream(aws.s3, pool, piecesOf(randomBytes(actual)), { bucket, key, size: declared }).then(
+      const err = (await uploadStream(aws.s3, piecesOf(randomBytes(actual)), { pool, bucket, key, size: declared }).then(
         () => undefined,
         (e: unknown) => e,
       )) as PackagerError;
