@@ -23,7 +23,8 @@ function median(runs: Run[]): Run | undefined {
 /** The median n-th transfer of the side's processes, and its processes' highest peak RSS. */
 function side(r: Row, mode: keyof Row['runs'], n = 1): { run: Run; peakRssMb: number } | undefined {
   const runs = r.runs[mode];
-  const run = median(runs.map((p) => p[n]!).filter(Boolean));
+  // With one transfer per process (BENCH_TRANSFER_RUNS_PER_PROCESS=1) the second is the first.
+  const run = median(runs.map((p) => p[Math.min(n, p.length - 1)]!).filter(Boolean));
   if (!run) return undefined;
   return { run, peakRssMb: Math.max(...runs.map((p) => Math.max(...p.map((x) => x.peakRssMb)))) };
 }
