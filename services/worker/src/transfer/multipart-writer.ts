@@ -74,7 +74,9 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
   // Cancels the requests in flight once the upload has failed or is stopped.
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
-  const send = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal);
+  const send = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal, true);
+  // For the requests that create the object: never abandoned while in flight (see the module comment).
+  const sendToEnd = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal, false);
 
   let buf: Buffer | undefined;
   let filled = 0;
@@ -90,6 +92,8 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
   const fail = (err: unknown) => {
     failure ??= { err };
     stop.abort(err);
+    // Ends a wait on the source too (a part failed while the download is slow): the loop throws at once.
+    if (!source.destroyed) source.destroy(err instanceof Error ? err : new Error(String(err)));
   };
   const onAbort = () => source.destroy(aborted(o.signal?.reason));
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -149,7 +153,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
       const body = buf ? buf.subarray(0, filled) : Buffer.alloc(0);
       const digest = hasher.add(body);
       const hash = hasher.finish();
-      const r = await send(() =>
+      const r = await sendToEnd(() =>
         s3.send(withPayloadHash(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: filled, ...(o.contentType ? { ContentType: o.contentType } : {}) }), digest)),
       );
       return result(received, hash, r);
@@ -163,12 +167,11 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const hash = hasher.finish();
     const UploadId = await uploadId!;
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
-    const r = await send(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })));
+    const r = await sendToEnd(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })));
     return result(received, hash, r);
   } catch (err) {
+    // Destroys the source with an error, so its producer learns the bytes were not taken.
     fail(err);
-    // Always destroy with an error: the source's producer must learn the bytes were not taken.
-    source.destroy(err instanceof Error ? err : new Error(String(err)));
     await Promise.all(inFlight);
     await abortMultipart(s3, Bucket, Key, uploadId);
     // An abort is the story even when a request it cancelled failed first.
@@ -205,8 +208,12 @@ export function isS3Failure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && s3Failures.has(err);
 }
 
-/** Retries a request that failed without an answer, or with 429/5xx; anything else, or an abort, ends at once. */
-function sendWithRetry<T>(what: () => Promise<T>, attempts: number, signal: AbortSignal): Promise<T> {
+/**
+ * Retries a request that failed without an answer, or with 429/5xx; anything else, or an abort,
+ * ends at once. `cancellable`: an abort also gives up on the attempt in flight (p-retry rejects at
+ * once); otherwise the attempt is waited for and only the next one is not made.
+ */
+function sendWithRetry<T>(what: () => Promise<T>, attempts: number, signal: AbortSignal, cancellable: boolean): Promise<T> {
   const tagged = () =>
     what().catch((err: unknown) => {
       if (typeof err === 'object' && err !== null) s3Failures.add(err);
@@ -217,7 +224,7 @@ function sendWithRetry<T>(what: () => Promise<T>, attempts: number, signal: Abor
     minTimeout: 100,
     maxTimeout: 2000,
     randomize: true,
-    signal,
+    ...(cancellable ? { signal } : {}),
     shouldRetry: ({ error }) => !signal.aborted && isTransient(error),
   });
 }

@@ -189,6 +189,32 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     expect(pool.inUse).to.equal(0);
   });
 
+  it('lets a PutObject already sent finish when the signal aborts, and returns its object so it can be rolled back', async () => {
+    const data = randomBytes(1000);
+    const key = `ambiguous/${randomUUID()}`;
+    const stop = new AbortController();
+    // The PUT is on its way when the stop comes: cut off, it could still be stored, unseen by the caller.
+    const name = `hold-${randomUUID()}`;
+    aws.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if ((context as { commandName: string }).commandName === 'PutObjectCommand' && (args.input as { Key?: string }).Key === key) {
+          stop.abort(new Error('shutting down'));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name },
+    );
+    try {
+      const out = await uploadStream(aws.s3, piecesOf(data), { pool: new PartPool({ partBytes: PART, buffers: 1 }), bucket, key, size: data.length, signal: stop.signal });
+      expect(out.size).to.equal(1000);
+      expect(out.hash).to.deep.equal(hashBuffer(data));
+    } finally {
+      aws.s3.middlewareStack.remove(name);
+    }
+    expect((await stored(key)).equals(data)).to.equal(true);
+  });
+
   it('refuses more bytes than declared before anything is stored, and fewer before S3 completes', async () => {
     const pool = new PartPool({ partBytes: PART, buffers: 5 });
     for (const [actual, declared, detail] of [[PART + 10, PART + 5, 'receivedAtLeast'], [2 * PART, 3 * PART, 'received']] as const) {
