@@ -125,8 +125,10 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
   };
 
   try {
-    for await (const piece of source as AsyncIterable<Buffer>) {
+    for await (const chunk of source as AsyncIterable<Uint8Array>) {
       throwIfFailed();
+      // Web streams (Readable.fromWeb, fetch bodies) hand over Uint8Arrays: viewed as Buffers, not copied.
+      const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       received += piece.length;
       if (o.size !== undefined && received > o.size) throw sizeMismatch(o.size, { receivedAtLeast: received });
       for (let at = 0; at < piece.length; ) {

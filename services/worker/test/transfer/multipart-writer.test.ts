@@ -100,6 +100,16 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     }
   }
 
+  it('takes a web stream of unknown length (a fetch body, as partner run files come): exact bytes and hash', async () => {
+    const data = randomBytes(2 * PART + 3);
+    const key = `web/${randomUUID()}`;
+    const body = Readable.fromWeb(new Blob([data]).stream() as import('node:stream/web').ReadableStream);
+    const out = await uploadStream(aws.s3, body, { bucket, key });
+    expect(out).to.include({ size: data.length });
+    expect(out.hash).to.deep.equal(hashBuffer(data));
+    expect((await stored(key)).equals(data)).to.equal(true);
+  });
+
   it('keeps memory to its pool: two 5-part uploads at once through 3 buffers, both exact', async () => {
     const pool = new PartPool({ partBytes: PART, buffers: 3 });
     const a = randomBytes(4 * PART + 7);
