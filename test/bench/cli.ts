@@ -10,7 +10,7 @@ import { runTransferBench } from './transfer.ts';
  */
 const benches: Record<string, { about: string; run: (args: BenchArgs) => Promise<void> }> = {
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
-  transfer: { about: 'streaming export transfer vs a plain upload of the same bytes (MB/s, peak RSS), ~20 MB and ~1 GB', run: runTransferBench },
+  transfer: { about: 'streaming export transfer vs a plain upload and the whole-ZIP method (MB/s, peak RSS), ~20 MB, ~1 GB, ~4 GB; --sizes, --json', run: runTransferBench },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95, state writes)', run: runE2eBench },
 };
 

@@ -1,24 +1,34 @@
 /**
- * Transfers in a process of their own, so peak RSS is the worker's alone.
- * mode `worker`: the pipeline's transferExport (HTTP download → unzip → hash → multipart upload, the entries
- *   streamed from the download as it arrives).
- * mode `plain`: lib-storage uploads of the same files from local disk, no hashing, same part size and concurrency.
- * mode `pooled`: the same files through S3's multipart API directly, each part copied into one of
- *   queueSize + 1 reused 8 MiB buffers rather than a fresh one per part as lib-storage does. Not the
- *   product: a yardstick for how much of the RSS growth is lib-storage's (BENCH_TRANSFER_POOLED=1).
+ * Transfers in a process of their own, so peak RSS is that side's alone.
+ * mode `worker`: the pipeline's transferExport (HTTP download → unzip → hash → multipart writer on
+ *   the shared part pool, entries streamed from the download as it arrives).
+ * mode `plain`: lib-storage uploads of the same files from local disk, no hashing, same part size
+ *   and concurrency: the S3 ingest the worker is measured against.
+ * mode `wholezip`: the method of the integration we replace (quiltdata/benchling-webhook v0.18,
+ *   `entry_packager._process_export`): download the whole ZIP into memory, then for each file read
+ *   it whole into memory and PutObject it, one file after the other. No hashing, as there. (Files
+ *   over 8 MiB go up in parts from that same Buffer: the S3 emulator refuses requests over 11 MiB.)
  * Runs BENCH_RUNS transfers one after the other (default 1), each under a prefix of its own: the
  * first pays for loading and compiling the code, later ones show a long-running worker. Prints one
- * JSON line per transfer: { ms, bytes, files, peakRssMb, cpuMs, s3CpuMs, simCpuMs } — peakRssMb
- * is the process's high-water mark by the end of that transfer; CPU in milliseconds during it, of
- * this process and of the processes in BENCH_PIDS ({ s3, sim }).
+ * JSON line per transfer: { ms, bytes, files, peakRssMb, cpuMs, s3CpuMs, simCpuMs, problems } —
+ * peakRssMb is the process's high-water mark by the end of that transfer; CPU in milliseconds
+ * during it, of this process and of the processes in BENCH_PIDS ({ s3, sim }).
+ * After each transfer, untimed, what it stored is checked against BENCH_EXPECTED (a JSON file of
+ * [path, { size, hash }] pairs): every key and size, the hashes the worker reported, and with
+ * BENCH_HASH_BYTES=1 the hash of the bytes read back from S3. `problems` lists every difference
+ * (empty when exact); then the objects are deleted, since the S3 emulator holds them in memory.
  */
-import { readFileSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import yauzl from 'yauzl-promise';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsOptionsFromEnv, createAwsClients, createLogger } from '@bp/shared';
 import { DEFAULT_ZIP_LIMITS, transferExport } from '@bp/worker/transfer/index';
+import type { ChunkedHash } from '@bp/shared/quilt/hash';
 import { cpuMillis } from './process-cpu.ts';
+import { type Expected, type ExpectedFile, checkStored, compareManifest, deletePrefix } from './transfer-workload.ts';
 
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -39,17 +49,22 @@ const runs = Number(process.env.BENCH_RUNS ?? 1);
 /** The worker's defaults, so the plain uploads have the same shape. */
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
-const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 120_000, maxAttempts: 3 }));
+const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 300_000, maxAttempts: 3 }));
 const logger = createLogger({ service: 'bench', level: process.env.BENCH_TRANSFER_LOG_LEVEL ?? 'silent' });
+const Bucket = env.PACKAGE_BUCKET!;
+const expected: Expected = new Map(JSON.parse(readFileSync(process.env.BENCH_EXPECTED!, 'utf8')) as Array<[string, ExpectedFile]>);
 
-async function transferOnce(to: string): Promise<{ bytes: number; files: number }> {
+type Manifest = Array<{ logicalKey: string; size: number; hash: ChunkedHash }>;
+
+async function transferOnce(to: string): Promise<{ bytes: number; files: number; manifest?: Manifest }> {
   if (mode === 'worker') {
     const out = await transferExport(
       { s3: aws.s3, logger },
-      { downloadUrl: source!, bucket: env.PACKAGE_BUCKET!, prefix: to, limits: DEFAULT_ZIP_LIMITS, tmpDir: path.join(env.BENCH_TMP!, `w-${process.pid}`) },
+      { downloadUrl: source!, bucket: Bucket, prefix: to, limits: DEFAULT_ZIP_LIMITS, tmpDir: path.join(env.BENCH_TMP!, `w-${process.pid}`) },
     );
-    return { bytes: out.reduce((n, f) => n + f.size, 0), files: out.length };
+    return { bytes: out.reduce((n, f) => n + f.size, 0), files: out.length, manifest: out.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash })) };
   }
+  if (mode === 'wholezip') return wholeZip(to);
   // Same shape of work as the transfer: small files 4 at a time, large ones alone with 4 parts in flight.
   const all = walk(source!);
   const small = all.filter((f) => statSync(f).size <= PART_BYTES);
@@ -59,8 +74,7 @@ async function transferOnce(to: string): Promise<{ bytes: number; files: number 
   const put = async (f: string) => {
     const size = statSync(f).size;
     const Key = `${to}${path.relative(source!, f)}`;
-    if (mode === 'pooled') await pooledUpload(f, size, Key);
-    else await new Upload({ client: aws.s3, params: { Bucket: env.PACKAGE_BUCKET!, Key, Body: createReadStream(f) }, partSize: PART_BYTES, queueSize: QUEUE_SIZE }).done();
+    await new Upload({ client: aws.s3, params: { Bucket, Key, Body: createReadStream(f) }, partSize: PART_BYTES, queueSize: QUEUE_SIZE }).done();
     bytes += size;
     files++;
   };
@@ -69,72 +83,54 @@ async function transferOnce(to: string): Promise<{ bytes: number; files: number 
   return { bytes, files };
 }
 
-/** The `pooled` mode's part buffers, reused from file to file; allocated on first use. */
-const pool: Buffer[] = [];
-let allocated = 0;
-const waiting: Array<(b: Buffer) => void> = [];
-function takeBuffer(): Promise<Buffer> {
-  const free = pool.pop() ?? (allocated < QUEUE_SIZE + 1 ? (allocated++, Buffer.allocUnsafe(PART_BYTES)) : undefined);
-  return free ? Promise.resolve(free) : new Promise((resolve) => waiting.push(resolve));
-}
-function giveBack(b: Buffer): void {
-  const next = waiting.shift();
-  if (next) next(b);
-  else pool.push(b);
+/** benchling-webhook v0.18's method: the whole ZIP in memory, then each file whole in memory, one PutObject each. */
+async function wholeZip(to: string): Promise<{ bytes: number; files: number }> {
+  const zipBuffer = await downloadToMemory(source!);
+  const zip = await yauzl.fromBuffer(zipBuffer);
+  let bytes = 0;
+  let files = 0;
+  try {
+    for await (const e of zip) {
+      if (e.filename.endsWith('/')) continue;
+      const chunks: Buffer[] = [];
+      for await (const c of await e.openReadStream()) chunks.push(c as Buffer);
+      const content = Buffer.concat(chunks, e.uncompressedSize);
+      const Key = `${to}${e.filename}`;
+      // fauxqs takes at most 11 MiB per request (S3: 5 GB per PutObject); larger files go up in parts from the same in-memory Buffer.
+      if (content.length <= PART_BYTES) await aws.s3.send(new PutObjectCommand({ Bucket, Key, Body: content }));
+      else await new Upload({ client: aws.s3, params: { Bucket, Key, Body: content }, partSize: PART_BYTES, queueSize: QUEUE_SIZE }).done();
+      bytes += content.length;
+      files++;
+    }
+  } finally {
+    await zip.close();
+  }
+  return { bytes, files };
 }
 
-/** One file through the multipart API, its parts copied into pooled buffers (a file of one part is one PUT). */
-async function pooledUpload(file: string, size: number, Key: string): Promise<void> {
-  const Bucket = env.PACKAGE_BUCKET!;
-  if (size <= PART_BYTES) {
-    const pieces: Buffer[] = [];
-    for await (const piece of createReadStream(file)) pieces.push(piece as Buffer);
-    await aws.s3.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(pieces) }));
-    return;
-  }
-  const { UploadId } = await aws.s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
-  const parts: Array<{ PartNumber: number; ETag: string }> = [];
-  const inFlight = new Set<Promise<unknown>>();
-  let failed: unknown;
-  const send = (buf: Buffer, length: number, PartNumber: number) => {
-    const p = aws.s3
-      .send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: buf.subarray(0, length) }))
-      .then(
-        (r) => {
-          parts.push({ PartNumber, ETag: r.ETag! });
-        },
-        (err: unknown) => {
-          failed ??= err;
-        },
-      )
-      .finally(() => {
-        giveBack(buf);
-        inFlight.delete(p);
-      });
-    inFlight.add(p);
-  };
-  let buf = await takeBuffer();
-  let filled = 0;
-  let partNumber = 1;
-  for await (const piece of createReadStream(file)) {
-    for (let at = 0; at < (piece as Buffer).length; ) {
-      const n = Math.min(PART_BYTES - filled, (piece as Buffer).length - at);
-      (piece as Buffer).copy(buf, filled, at, at + n);
-      filled += n;
-      at += n;
-      if (filled === PART_BYTES) {
-        send(buf, filled, partNumber++);
-        buf = await takeBuffer();
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) send(buf, filled, partNumber++);
-  else giveBack(buf);
-  await Promise.all(inFlight);
-  if (failed !== undefined) throw failed;
-  parts.sort((a, b) => a.PartNumber - b.PartNumber);
-  await aws.s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+/** The response body in one Buffer (sized by Content-Length, as a BytesIO ends up). */
+function downloadToMemory(url: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        if (res.statusCode !== 200) {
+          res.destroy();
+          reject(new Error(`whole-ZIP download: HTTP ${res.statusCode}`));
+          return;
+        }
+        const length = Number(res.headers['content-length']);
+        // Node cannot hold more than buffer.constants.MAX_LENGTH (4 GiB on Node 20) in one Buffer: allocUnsafe throws then.
+        const buf = Buffer.allocUnsafe(length);
+        let at = 0;
+        res.on('data', (c: Buffer) => {
+          c.copy(buf, at);
+          at += c.length;
+        });
+        res.on('end', () => (at === length ? resolve(buf) : reject(new Error(`whole-ZIP download: ${at} of ${length} bytes`))));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
 }
 
 const cpuMs = () => {
@@ -144,10 +140,16 @@ const cpuMs = () => {
 for (let i = 0; i < runs; i++) {
   const before = { own: cpuMs(), s3: cpuMillis(pids.s3), sim: cpuMillis(pids.sim) };
   const started = performance.now();
-  const { bytes, files } = await transferOnce(`${prefix}${i}/`);
+  const to = `${prefix}${i}/`;
+  const { bytes, files, manifest } = await transferOnce(to);
   const ms = performance.now() - started;
-  const line = { ms, bytes, files, peakRssMb: peakRssMb(), cpuMs: cpuMs() - before.own, s3CpuMs: cpuMillis(pids.s3) - before.s3, simCpuMs: cpuMillis(pids.sim) - before.sim };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  const measured = { ms, bytes, files, peakRssMb: peakRssMb(), cpuMs: cpuMs() - before.own, s3CpuMs: cpuMillis(pids.s3) - before.s3, simCpuMs: cpuMillis(pids.sim) - before.sim };
+  const problems = [
+    ...(manifest ? compareManifest(expected, manifest).map((p) => `${mode} reported ${p}`) : []),
+    ...(await checkStored(aws.s3, Bucket, to, expected, process.env.BENCH_HASH_BYTES === '1')),
+  ];
+  await deletePrefix(aws.s3, Bucket, to);
+  process.stdout.write(`${JSON.stringify({ ...measured, problems })}\n`);
 }
 aws.destroy();
 process.exit(0);

@@ -1,9 +1,11 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl-promise';
 import { TransientError } from '@bp/shared';
-import { type Download, getExactRange } from './download-export.ts';
+import type { Download } from './download-export.ts';
 import type { HttpGet } from './http-get.ts';
+import { getExactRange } from './resumable-body.ts';
+import { SpoolFileSource } from './spool-file.ts';
+import type { ZipByteSource } from './zip-byte-source.ts';
 import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-source.ts';
 
 /**
@@ -15,7 +17,8 @@ import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-
  * download and the upload. Instead, while the directory is read, the ZIP's tail is fetched with
  * HTTP Range requests (S3's presigned GET honours Range) and the download's body waits unread.
  * Once the directory is read (`directoryRead()`), the entries are read in one pass over the
- * download as it arrives (SequentialZipSource): no spool file, no disk, memory bounded.
+ * download as it arrives (SequentialZipSource): no spool file, no disk, memory bounded. Either
+ * way the entries come from one ZipByteSource: that one, or the spool file (SpoolFileSource).
  *
  * The tail is only trusted if it is the same object: a 206 whose Content-Range names the same
  * total size, sent under `If-Match` with the download's ETag when it has one. Anything else —
@@ -25,15 +28,14 @@ import { type EntrySpan, SequentialZipSource, spansInOrder } from './zip-stream-
  * entries are out of order or overlap, which one pass cannot read.
  */
 export class ExportZipReader extends yauzl.Reader {
-  readonly #path: string;
   readonly #size: number;
   readonly #download: Download;
   readonly #fetchRange: RangeFetcher | undefined;
   readonly #maxDirectoryBytes: number;
-  /** The spool file, opened once there is one (the download creates it when it starts spooling). */
-  #file: Promise<FileHandle> | undefined;
-  /** Entry data read straight from the download, when it was still unread once the directory was. */
-  #source: SequentialZipSource | undefined;
+  /** The spool file as the download writes it: what the tail cannot give while the directory is read. */
+  readonly #spool: SpoolFileSource;
+  /** Where entry data comes from once the directory is read: the download itself, or the spool. */
+  #source: ZipByteSource | undefined;
   /** Bytes [tail.start, size) held in memory, fetched by Range while the directory was read. */
   #tail: { start: number; bytes: Buffer } | undefined;
   #readingDirectory = true;
@@ -43,7 +45,7 @@ export class ExportZipReader extends yauzl.Reader {
 
   constructor(o: { path: string; size: number; download: Download; fetchRange?: RangeFetcher; maxDirectoryBytes: number }) {
     super();
-    this.#path = o.path;
+    this.#spool = new SpoolFileSource(o.path, o.download);
     this.#size = o.size;
     this.#download = o.download;
     this.#fetchRange = o.fetchRange;
@@ -52,11 +54,9 @@ export class ExportZipReader extends yauzl.Reader {
 
   /** Settles any read still waiting and closes the spool file, whatever state yauzl left the reader in. */
   async release(): Promise<void> {
-    this.#source?.destroy(new TransientError('export transfer ended before this read was answered', { code: 'TransferAborted' }));
-    const file = this.#file;
-    this.#file = undefined;
-    const handle = await file?.catch(() => undefined);
-    await handle?.close().catch(() => undefined);
+    const over = new TransientError('export transfer ended before this read was answered', { code: 'TransferAborted' });
+    await this.#source?.release(over);
+    await this.#spool.release();
   }
 
   /**
@@ -72,6 +72,7 @@ export class ExportZipReader extends yauzl.Reader {
       return 'stream';
     }
     this.#download.spool();
+    this.#source = this.#spool;
     return 'spool';
   }
 
@@ -95,25 +96,15 @@ export class ExportZipReader extends yauzl.Reader {
     const end = start + length;
     const fromTail = this.#fromTail(start, end) ?? (await this.#fetchTail(start, end));
     if (fromTail) return fromTail;
-    // Anything the tail cannot give comes from the spool (which starts the spool if it had not).
-    await this.#download.waitFor(end);
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await (await this.#handle()).read(buf, 0, length, start);
-    if (bytesRead !== length) throw new Error('Unexpected end of file');
-    return buf;
+    // Anything the tail cannot give comes from the spool (waiting on it starts the spool if it had not).
+    return this.#spool.read(start, length);
   }
 
   override _createReadStream(start: number, length: number): Readable {
     if (this.#source) return this.#source.stream(start, length);
     const fromTail = this.#fromTail(start, start + length);
     if (fromTail) return Readable.from([fromTail]);
-    return new FollowingFileStream(() => this.#handle(), start, start + length, this.#download);
-  }
-
-  /** The spool file for reading; only asked for once the download has written to it. */
-  #handle(): Promise<FileHandle> {
-    this.#file ??= open(this.#path, 'r');
-    return this.#file;
+    return this.#spool.stream(start, length);
   }
 
   #fromTail(start: number, end: number): Buffer | undefined {
@@ -167,45 +158,4 @@ export function httpRangeFetcher(o: { url: string; size: number; etag?: string; 
       return undefined;
     }
   };
-}
-
-/** Most bytes one read of the spool file takes. */
-const READ_CHUNK_BYTES = 1024 * 1024;
-
-/**
- * Bytes [start, end) of a file that is still being written by `download`: read as far as the
- * download has got, then wait for more. Fails with the download's own error if it breaks first.
- */
-class FollowingFileStream extends Readable {
-  #pos: number;
-  readonly #end: number;
-
-  constructor(
-    private readonly file: () => Promise<FileHandle>,
-    start: number,
-    end: number,
-    private readonly download: Download,
-  ) {
-    super({ highWaterMark: READ_CHUNK_BYTES });
-    this.#pos = start;
-    this.#end = end;
-  }
-
-  override _read(): void {
-    this.#readMore().catch((err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))));
-  }
-
-  async #readMore(): Promise<void> {
-    if (this.#pos >= this.#end) {
-      this.push(null);
-      return;
-    }
-    if (this.download.bytes <= this.#pos) await this.download.waitFor(this.#pos + 1);
-    const n = Math.min(READ_CHUNK_BYTES, this.#end - this.#pos, this.download.bytes - this.#pos);
-    const buf = Buffer.allocUnsafe(n);
-    const { bytesRead } = await (await this.file()).read(buf, 0, n, this.#pos);
-    if (bytesRead === 0) throw new Error('Unexpected end of file');
-    this.#pos += bytesRead;
-    this.push(bytesRead === n ? buf : buf.subarray(0, bytesRead));
-  }
 }

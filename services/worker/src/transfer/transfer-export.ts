@@ -10,9 +10,10 @@
  *    stopped.
  * 3. Stream each file entry, in ZIP order, straight from the download (or, for small ZIPs,
  *    servers without Range support and out-of-order ZIPs, from a temp file in `tmpDir` as the
- *    download writes it), through inflate → `sha2-256-chunked` hasher → S3 (multipart above one
- *    part; each part's chunk digest is its signed payload hash, see part-digests.ts). Memory per
- *    file ≈ partSizeBytes × (queueSize + 1), whatever the export size. The streamed bytes must
+ *    download writes it), through inflate → the multipart writer (multipart-writer.ts): each 8 MiB part is copied into
+ *    a buffer of the process-wide PartPool, hashed once for Quilt's `sha2-256-chunked` hash, and
+ *    that digest is its signed payload hash. Memory is bounded by the pool, whatever the export
+ *    size or the number of transfers running. The streamed bytes must
  *    match the declared sizes, so a lying header cannot smuggle a bomb past the checks of step 2.
  * 4. All or nothing: if anything fails or the signal aborts, the in-flight multipart upload is
  *    aborted and the objects already written by this call are deleted (by version id when the
@@ -32,17 +33,19 @@ import path from 'node:path';
 import yauzl, { type ZipFile } from 'yauzl-promise';
 import { PermanentError, describeError } from '@bp/shared';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { describeUrl, startDownload } from './download-export.ts';
+import { describeUrl } from './download-errors.ts';
+import { startDownload } from './download-export.ts';
 import { ExportZipReader, httpRangeFetcher } from './export-zip-reader.ts';
 import { nodeHttpGet } from './http-get.ts';
 import type { TransferDeps, TransferOptions, TransferredFile } from './types.ts';
-import { aborted } from './upload-entry.ts';
+import { aborted } from './multipart-writer.ts';
+import { DEFAULT_PART_BYTES, PartPool, sharedPartPool } from './part-pool.ts';
 import { uploadFiles } from './upload-files.ts';
 import { validateZipLimits } from './zip-limits.ts';
 import { planZipEntries, zipReadError } from './zip-plan.ts';
 
 const MiB = 1024 * 1024;
-const DEFAULTS = { partSizeBytes: 8 * MiB, queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000, followFromBytes: 8 * MiB };
+const DEFAULTS = { queueSize: 4, fileConcurrency: 4, stallTimeoutMs: 60_000, followFromBytes: 8 * MiB };
 /** S3's smallest multipart part (all but the last), bytes. */
 const MIN_PART_BYTES = 5 * MiB;
 /**
@@ -57,9 +60,14 @@ const ROLLBACK_CONCURRENCY = 8;
 /** Copies every file of the export ZIP at `o.downloadUrl` to `s3://bucket/prefix…`; returns them in ZIP order. */
 export async function transferExport(deps: TransferDeps, o: TransferOptions): Promise<TransferredFile[]> {
   validateTransferOptions(o);
-  const partSizeBytes = o.partSizeBytes ?? DEFAULTS.partSizeBytes;
   const queueSize = o.queueSize ?? DEFAULTS.queueSize;
   const fileConcurrency = o.fileConcurrency ?? DEFAULTS.fileConcurrency;
+  // Another part size than the shared pool's gets buffers of its own (tests and experiments).
+  const pool =
+    deps.parts ??
+    (o.partSizeBytes !== undefined && o.partSizeBytes !== DEFAULT_PART_BYTES
+      ? new PartPool({ partBytes: o.partSizeBytes, buffers: Math.max(fileConcurrency, queueSize + 1) })
+      : sharedPartPool());
   const log = deps.logger.child({ transfer: { bucket: o.bucket, prefix: o.prefix } });
   const started = Date.now();
   if (o.signal?.aborted) throw aborted(o.signal.reason);
@@ -99,7 +107,7 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
       const files = await planZipEntries(zip, { prefix: o.prefix, limits: o.limits, zipBytes });
       const entries = reader.directoryRead(files.map((f) => ({ name: f.entry.filename, headerOffset: f.entry.fileHeaderOffset, compressedSize: f.entry.compressedSize })));
       log.debug('export directory read', { url: describeUrl(o.downloadUrl), zipBytes, files: files.length, entries, downloadedBytes: download.bytes, ...reader.rangeStats, ms: Date.now() - started });
-      result = await uploadFiles(deps.s3, files, { bucket: o.bucket, partSizeBytes, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
+      result = await uploadFiles(deps.s3, files, { bucket: o.bucket, pool, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
       // Every file came from it, but the download must still end whole: a short or broken body fails the transfer.
       await download.done;
       // An abort that lands while the last object completes still means "stop": do not hand back files.

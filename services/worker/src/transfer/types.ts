@@ -2,12 +2,15 @@ import type { Logger } from '@bp/shared';
 import type { ChunkedHash } from '@bp/shared/quilt/hash';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { HttpGet } from './http-get.ts';
+import type { PartPool } from './part-pool.ts';
 import type { ZipLimits } from './zip-limits.ts';
 
 /** Collaborators of a transfer. */
 export interface TransferDeps {
   s3: S3Client;
   logger: Logger;
+  /** Part buffers; default the process-wide pool (sharedPartPool), which bounds every transfer's memory together. */
+  parts?: PartPool;
 }
 
 /** One export ZIP to copy into S3. Validated once by `transferExport`; errors name the option. */
@@ -26,9 +29,9 @@ export interface TransferOptions {
    * `limits.maxZipBytes` free then; a followed ZIP streams without touching it.
    */
   tmpDir: string;
-  /** Multipart part size, bytes. Default 8 MiB (S3 minimum 5 MiB). */
+  /** Multipart part size, bytes. Default 8 MiB, the shared pool's (S3 minimum 5 MiB); another size uses buffers of its own. */
   partSizeBytes?: number;
-  /** Parts of one file uploaded in parallel. Default 4. Memory ≈ partSizeBytes × (queueSize + 1). */
+  /** Parts of one file uploaded in parallel. Default 4 (memory: see TransferDeps.parts). */
   queueSize?: number;
   /** Files of at most one part uploaded in parallel (larger files go one at a time). Default 4. */
   fileConcurrency?: number;

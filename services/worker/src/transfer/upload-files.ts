@@ -1,12 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { PartPool } from './part-pool.ts';
 import type { TransferredFile } from './types.ts';
 import { aborted, uploadEntry } from './upload-entry.ts';
 import type { PlannedFile } from './zip-plan.ts';
 
 export interface UploadFilesOptions {
   bucket: string;
-  /** Multipart part size, bytes. */
-  partSizeBytes: number;
+  /** Part buffers (their size is the part size), shared with the rest of the process. */
+  pool: PartPool;
   /** Parts of one file in parallel. */
   queueSize: number;
   /** Files of at most one part uploaded in parallel. */
@@ -18,7 +19,8 @@ export interface UploadFilesOptions {
  * Uploads the planned files and returns them in ZIP order. Small files (one part or less) go
  * up to `fileConcurrency` at a time, because for them a request's latency, not bandwidth, is the
  * cost; a larger file runs alone, already `queueSize` parts wide, so memory stays at about
- * max(fileConcurrency, queueSize + 1) × partSizeBytes.
+ * max(fileConcurrency, queueSize + 1) part buffers of the shared pool, which
+ * bounds the whole process whatever the number of transfers.
  *
  * On the first failure no new file starts, the files in flight are stopped, and the first error
  * is thrown once they have settled. Every file that did complete is in `completed` by then, so the
@@ -32,7 +34,7 @@ export async function uploadFiles(s3: S3Client, files: PlannedFile[], o: UploadF
   let firstError: unknown;
 
   const start = (file: PlannedFile, index: number) => {
-    const p = uploadEntry(s3, { bucket: o.bucket, file, partSizeBytes: o.partSizeBytes, queueSize: o.queueSize, signal }).then(
+    const p = uploadEntry(s3, { bucket: o.bucket, file, pool: o.pool, queueSize: o.queueSize, signal }).then(
       (done) => {
         results[index] = done;
         completed.push(done);
@@ -50,7 +52,7 @@ export async function uploadFiles(s3: S3Client, files: PlannedFile[], o: UploadF
   };
 
   for (const [index, file] of files.entries()) {
-    const alone = file.size > o.partSizeBytes;
+    const alone = file.size > o.pool.partBytes;
     // A large file waits for the small ones to drain, and nothing starts beside it.
     while (firstError === undefined && inFlight.size > 0 && (alone || inFlight.size >= o.fileConcurrency)) await Promise.race(inFlight);
     if (firstError !== undefined) break;

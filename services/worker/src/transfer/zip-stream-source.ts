@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { PermanentError } from '@bp/shared';
 import type { BodyReader } from './download-export.ts';
+import type { ZipByteSource } from './zip-byte-source.ts';
 
 /** Where a planned entry lies in the ZIP, from the central directory. */
 export interface EntrySpan {
@@ -40,7 +41,7 @@ type Request =
  * without failing the others, so that failure stays the transfer's story: the transfer stops
  * the other readers, and `destroy()` then settles whatever still waits.
  */
-export class SequentialZipSource {
+export class SequentialZipSource implements ZipByteSource {
   readonly #body: BodyReader;
   readonly #spans: readonly EntrySpan[];
   readonly #pending: Request[] = [];
@@ -84,6 +85,10 @@ export class SequentialZipSource {
   /** Stops reading and fails whatever still waits (the transfer is over). */
   destroy(err: unknown): void {
     this.#finish(err);
+  }
+
+  async release(err: unknown): Promise<void> {
+    this.destroy(err);
   }
 
   /** The first span at or after the current step that `fits`, given where the next entry starts; -1 if none. */
