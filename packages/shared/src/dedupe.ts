@@ -247,7 +247,8 @@ async function enqueue(
   o: AcceptOptions & { created: boolean },
 ): Promise<AcceptResult> {
   const finishTimeoutMs = o.finishTimeoutMs ?? 500;
-  const message: JobMessage = { ...req.job, executionId };
+  // `Omit` over the union keeps only the common fields; the ingress built `job` for its kind.
+  const message = { ...req.job, executionId } as JobMessage;
   const send = new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(message) });
   // The SDK retries inside send(), and its error is the last attempt's: an earlier attempt that
   // timed out may have enqueued the job all the same. Each attempt's failure is looked at here

@@ -1,6 +1,7 @@
 export { workerConfigFromEnv, type WorkerConfig } from './config.ts';
 export type { WorkerDeps } from './context.ts';
 export { WorkerFleet } from './fleet.ts';
-export { handleJob } from './handle-job.ts';
+export { runJob, runJob as handleJob } from './runner/run-job.ts';
+export { decideOutcome, retryDelaySeconds, type Decision, type JobOutcome, type OutcomeContext } from './runner/outcome.ts';
 export { buildWorkerDeps } from './wiring.ts';
-export { packageNameFor } from './packaging.ts';
+export { packageNameFor, ENTRY_PACKAGE_STEPS } from './kinds/entry-package.ts';

@@ -51,7 +51,7 @@ export interface ExecutionRecord {
   leaseExpiresAt?: number;
   lastError?: ExecutionError;
   /** Checkpointed output of each finished step, keyed by step name. */
-  outputs: Partial<Record<StepName, unknown>>;
+  outputs: Record<string, unknown>;
   /** Most recent events, oldest first, at most MAX_EVENTS. */
   events: ExecutionEvent[];
   /** TTL (epoch seconds) for finished executions; absent while live. */
