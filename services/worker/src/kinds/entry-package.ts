@@ -61,6 +61,8 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
   steps: ENTRY_PACKAGE_STEPS,
 
   async resource({ job, record, deps, log, learn }) {
+    // A tenant whose Benchling the worker may not call fails here, before it takes (or coalesces into) the entry.
+    if (learn) deps.benchlingFor(job);
     const entryId = job.entryId ?? record?.entryId ?? (learn ? await entryOfCanvas(deps.benchlingFor(job), job) : undefined);
     if (!entryId) return undefined;
     return new EntryHold(deps, { ...job, entryId }, log.child({ entryId }));
