@@ -1,5 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { awsMayHaveSucceeded } from './aws-errors.ts';
 import { TransientError } from './errors.ts';
 import { newExecutionId, newQueuedExecution } from './executions/types.ts';
 import { type JobMessage, serializeJobMessage } from './jobs.ts';
@@ -301,12 +303,8 @@ async function markEnqueued(deps: AcceptDeps, webhookId: string, executionId: st
  * connections; false when SQS answered with an error or the connection was never made.
  */
 export function sendMayHaveSucceeded(err: unknown): boolean {
-  const e = err as { $metadata?: { httpStatusCode?: number }; code?: string; name?: string };
-  if (typeof e?.$metadata?.httpStatusCode === 'number') return false;
-  return !NEVER_CONNECTED.has(e?.code ?? e?.name ?? '');
+  return awsMayHaveSucceeded(err);
 }
-
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /** `removeRecords`: delete both items; otherwise keep them and expire the PENDING so a retry takes over. */
 async function releaseAfterFailedSend(deps: AcceptDeps, webhookId: string, executionId: string, removeRecords: boolean, timeoutMs: number): Promise<void> {
@@ -358,7 +356,7 @@ export async function readDedupeRecord(doc: DynamoDBDocumentClient, table: strin
 }
 
 function isCancelled(err: unknown): boolean {
-  return (err as { name?: string }).name === 'TransactionCanceledException';
+  return err instanceof TransactionCanceledException;
 }
 
 type RawReason = { Code?: string; Item?: Record<string, { S?: string; N?: string }> };
