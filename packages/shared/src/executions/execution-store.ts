@@ -116,8 +116,14 @@ export class ExecutionStore {
    * for a finished execution. The record carries `outputs`, so the worker resumes at the
    * first step without one (`firstPendingStep`).
    */
-  async beginAttempt(id: string, o: { workerId: string; leaseMs: number }): Promise<AttemptStart> {
+  async beginAttempt(id: string, o: { workerId: string; leaseMs: number; firstReceive?: boolean }): Promise<AttemptStart> {
     assertPositive('leaseMs', o.leaseMs);
+    if (o.firstReceive) {
+      // A message's first receive almost always finds its execution as the ingress left it
+      // (QUEUED, no attempt, no lease): try that in one write, and read only if it was not so.
+      const fresh = await this.startFirstAttempt(id, o.workerId, o.leaseMs);
+      if (fresh) return { record: fresh, alreadyFinished: false };
+    }
     for (let tries = 0; tries < BEGIN_ATTEMPT_TRIES; tries++) {
       const current = await this.get(id);
       if (!current) throw new ExecutionNotFoundError(id);
@@ -150,6 +156,19 @@ export class ExecutionStore {
       if (updated) return { record: updated, alreadyFinished: false };
     }
     throw new TransientError(`execution ${id}: lease still contended after ${BEGIN_ATTEMPT_TRIES} tries`, { code: 'LeaseContended', details: { executionId: id } });
+  }
+
+  /** Attempt 1 of a QUEUED execution nobody has started; undefined when it is not in that state. */
+  private startFirstAttempt(id: string, workerId: string, leaseMs: number): Promise<ExecutionRecord | undefined> {
+    const now = this.clock();
+    return this.change(id, now, {
+      action: 'beginAttempt',
+      set: ['#status = :running', 'leaseOwner = :worker', 'leaseExpiresAt = :until', 'attempts = :attempt', 'startedAt = if_not_exists(startedAt, :nowIso)'],
+      condition: 'attempts = :prev AND #status = :queued AND attribute_not_exists(leaseOwner)',
+      names: { '#status': 'status' },
+      values: { ':running': 'RUNNING', ':queued': 'QUEUED', ':worker': workerId, ':until': now.getTime() + leaseMs, ':attempt': 1, ':prev': 0 },
+      event: { type: 'AttemptStarted', attempt: 1, detail: `worker ${workerId}` },
+    });
   }
 
   /** Pushes our lease to now + leaseMs (each SQS heartbeat). Returns the new expiry (epoch ms). */

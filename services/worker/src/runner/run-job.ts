@@ -53,7 +53,7 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
   });
   try {
     if (!kind) throw kindNotHandled(job.kind);
-    const begun = await executions.beginAttempt(job.executionId, { workerId: config.workerId, leaseMs });
+    const begun = await executions.beginAttempt(job.executionId, { workerId: config.workerId, leaseMs, firstReceive: receiveCount === 1 && !('poll' in job && job.poll) });
     if (begun.alreadyFinished) {
       log.info('execution already finished: message acknowledged', { status: begun.record.status });
       // A crash between finishing and handing the resource on leaves it held: finish that now (a no-op when done).
