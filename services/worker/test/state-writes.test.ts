@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, serializeJobMessage } from '@bp/shared';
-import { buildWorkerDeps, WorkerFleet, workerConfigFromEnv } from '../src/index.ts';
+import { buildWorkerDeps, ENTRY_PACKAGE_STEPS, WorkerFleet, workerConfigFromEnv } from '../src/index.ts';
 import { useWorker } from './support/worker-suite.ts';
 
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
@@ -68,7 +68,7 @@ describe('state round trips of a small entry’s packaging', function () {
     console.log(`      state writes: ${writes.total} in all, ${writes.sequential} sequential\n        ${writes.log.join('\n        ')}`);
     expect(writes.sequential, writes.log.join('\n')).to.be.at.most(8);
     const record = (await suite.deps.executions.get(job.executionId))!;
-    const steps = ['fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas'];
+    const steps = ENTRY_PACKAGE_STEPS.names;
     for (const step of steps) {
       const started = record.events.find((e) => e.type === 'StepStarted' && e.step === step);
       const succeeded = record.events.find((e) => e.type === 'StepSucceeded' && e.step === step);
