@@ -29,8 +29,13 @@ export async function carryOut(
       if (d.cause === 'gave-up') metrics.dlqMoved('dead_lettered', 'max_receives');
     }
   } catch (recordErr) {
-    log.warn('could not record how the attempt ended; the message comes back', { error: describeError(recordErr) });
-    return d.message.action === 'retry' ? d.message : { action: 'retry', delaySeconds: retryDelaySeconds(x.receiveCount) };
+    // A dead-lettered message keeps the job (and its reason) in the DLQ whatever the record says.
+    if (d.message.action === 'deadLetter') {
+      log.warn('could not record the failure; the message goes to the DLQ all the same', { error: describeError(recordErr) });
+    } else {
+      log.warn('could not record how the attempt ended; the message comes back', { error: describeError(recordErr) });
+      return d.message.action === 'retry' ? d.message : { action: 'retry', delaySeconds: retryDelaySeconds(x.receiveCount) };
+    }
   }
   if (!hold) return d.message;
   try {
