@@ -3,9 +3,9 @@ import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { PublishedPackage } from '@bp/shared/executions/index';
 import type { EntryJob, StepContext, WorkerDeps } from '../context.ts';
 import type { JobKind } from '../runner/job-kind.ts';
-import { Steps } from '../runner/steps.ts';
+import { type StepOutputs, Steps } from '../runner/steps.ts';
 import { awaitExport } from '../steps/await-export.ts';
-import { type EntrySnapshot, fetchEntry } from '../steps/fetch-entry.ts';
+import { fetchEntry } from '../steps/fetch-entry.ts';
 import { publish, type Published } from '../steps/publish.ts';
 import { startExport } from '../steps/start-export.ts';
 import { transfer } from '../steps/transfer.ts';
@@ -57,6 +57,9 @@ export const ENTRY_PACKAGE_STEPS = Steps.for<EntryRun>()
   )
   .step('update-canvas', (r, o) => updateCanvas(r.ctx, { canvasId: r.canvasId, published: o.publish, transferred: o.transfer }));
 
+/** Each entry.package step's output, by step name: what a checkpointed record's `outputs` hold. */
+export type EntryPackageOutputs = StepOutputs<typeof ENTRY_PACKAGE_STEPS>;
+
 export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
   steps: ENTRY_PACKAGE_STEPS,
 
@@ -93,7 +96,7 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
     const ctx: StepContext = { job: jobWithEntry, executionId: job.executionId, attempt: record.attempts, deps, benchling, log: log.child({ entryId }), signal };
     const notePublished = (p: Published) => recordPublished(deps, hold.key, job.executionId, p);
     // A run that stopped after publishing records the entry's latest package again (a no-op then).
-    const published = record.outputs.publish as Published | undefined;
+    const published = checkpointed(record).publish;
     if (published) await notePublished(published);
     return {
       context: { ctx, canvasId, notePublished },
@@ -103,6 +106,11 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
     };
   },
 };
+
+/** The outputs a record holds are those the declaration's steps returned (the store keeps them as written). */
+function checkpointed(record: ExecutionRecord): Partial<EntryPackageOutputs> {
+  return record.outputs as Partial<EntryPackageOutputs>;
+}
 
 async function recordPublished(deps: WorkerDeps, key: string, executionId: string, p: Published): Promise<unknown> {
   // A revision that went to the history (a later one was already published) is not the entry's latest.
@@ -116,7 +124,7 @@ async function recordPublished(deps: WorkerDeps, key: string, executionId: strin
  * that has published already is not stale: it only has to finish.
  */
 function staleSnapshot(execution: ExecutionRecord, lastPublished: PublishedPackage | undefined): string | undefined {
-  const snapshot = execution.outputs['fetch-entry'] as EntrySnapshot | undefined;
+  const snapshot = checkpointed(execution)['fetch-entry'];
   if (!snapshot?.fetchedAt || !lastPublished || execution.outputs.publish !== undefined) return undefined;
   if (lastPublished.executionId === execution.executionId || lastPublished.at <= snapshot.fetchedAt) return undefined;
   return `a later run (${lastPublished.executionId}) published this entry at ${lastPublished.at}, after this run read it at ${snapshot.fetchedAt}`;

@@ -27,6 +27,9 @@ export interface StepDef<C, O, T = unknown> extends StepOptions<C, T> {
  * `run` sees the typed outputs of the steps before it, and the order and the names come from here.
  */
 export class Steps<C, O extends object = object> {
+  /** Type only: each step's output by name (see StepOutputs). */
+  declare readonly outputs: O;
+
   private constructor(readonly list: ReadonlyArray<StepDef<C, Partial<O>>>) {}
 
   static for<C>(): Steps<C, object> {
@@ -44,4 +47,4 @@ export class Steps<C, O extends object = object> {
 }
 
 /** The output of each step of a declaration, by step name. */
-export type StepOutputs<S> = S extends Steps<unknown, infer O> ? O : S extends Steps<never, infer O> ? O : never;
+export type StepOutputs<S extends { outputs: object }> = S['outputs'];
