@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PermanentError } from './errors.ts';
+import { BadMessageError } from './errors.ts';
 import { PartnerJobMessageSchema } from './partners/event.ts';
 
 /**
@@ -101,28 +101,26 @@ export function serializeJobMessage(job: AnyJobMessage): string {
 /** Parses a Benchling job's SQS body (what the ingress and ops enqueue). Throws PermanentError (`BadMessage`). */
 export function parseJobMessage(body: string | undefined): JobMessage {
   const job = parseAnyJobMessage(body);
-  if (job.kind.startsWith('partner.')) throw new PermanentError(`job message is a partner job (${job.kind}), not a Benchling one`, { code: 'BadMessage' });
+  if (job.kind.startsWith('partner.')) throw new BadMessageError(`job message is a partner job (${job.kind}), not a Benchling one`);
   return job as JobMessage;
 }
 
 /** Parses any job's SQS body (the worker's view). Throws PermanentError (code `BadMessage`) naming what is wrong. */
 export function parseAnyJobMessage(body: string | undefined): AnyJobMessage {
-  if (body === undefined) throw new PermanentError('job message has no body', { code: 'BadMessage' });
+  if (body === undefined) throw new BadMessageError('job message has no body');
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch (err) {
-    throw new PermanentError(`job message is not JSON: ${(err as Error).message}`, { code: 'BadMessage' });
+    throw new BadMessageError(`job message is not JSON: ${(err as Error).message}`);
   }
   if (typeof raw === 'object' && raw !== null && 'v' in raw && (raw as { v: unknown }).v !== 1) {
-    throw new PermanentError(`job message version ${JSON.stringify((raw as { v: unknown }).v)} is not supported (this worker reads v1)`, {
-      code: 'BadMessage',
-    });
+    throw new BadMessageError(`job message version ${JSON.stringify((raw as { v: unknown }).v)} is not supported (this worker reads v1)`);
   }
   const parsed = AnyJobMessageSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new PermanentError(`job message is invalid: ${issues}`, { code: 'BadMessage' });
+    throw new BadMessageError(`job message is invalid: ${issues}`);
   }
   return parsed.data;
 }

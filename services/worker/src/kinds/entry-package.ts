@@ -1,4 +1,4 @@
-import { type EntryPackageJob, entryKey, type ExecutionRecord, PermanentError } from '@bp/shared';
+import { BadMessageError, type EntryPackageJob, entryKey, type ExecutionRecord, PermanentError } from '@bp/shared';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { PublishedPackage } from '@bp/shared/executions/index';
 import type { EntryJob, StepContext, WorkerDeps } from '../context.ts';
@@ -131,7 +131,7 @@ function staleSnapshot(execution: ExecutionRecord, lastPublished: PublishedPacka
 }
 
 async function entryOfCanvas(benchling: BenchlingClient, job: EntryPackageJob): Promise<string> {
-  if (!job.canvasId) throw new PermanentError('job names neither an entry nor a canvas', { code: 'BadMessage' });
+  if (!job.canvasId) throw new BadMessageError('job names neither an entry nor a canvas');
   const canvas = await benchling.getCanvas(job.canvasId);
   const resourceId = (canvas as { resourceId?: string }).resourceId;
   if (!resourceId) throw new PermanentError(`canvas ${job.canvasId} is not attached to an entry`, { code: 'CanvasWithoutEntry' });

@@ -1,4 +1,4 @@
-import { describeError, PackagerError } from '@bp/shared';
+import { BadMessageError, describeError, KindNotHandledError } from '@bp/shared';
 import { ExecutionNotFoundError, LeaseHeldError, LeaseLostError } from '@bp/shared/executions/index';
 
 /**
@@ -49,11 +49,6 @@ export interface Decision {
   holdSeconds?: number;
 }
 
-/** Error codes the decision reads (the rest are permanent or transient by their `retryable`). */
-export const BAD_MESSAGE = 'BadMessage';
-/** A job kind this worker cannot run yet (partner kinds until their steps exist). */
-export const KIND_NOT_HANDLED = 'KindNotHandled';
-
 /**
  * The one place that turns an attempt's error into what happens next. Pure: same inputs, same
  * decision (bar the jitter, which `random` fixes).
@@ -80,7 +75,7 @@ export function decideOutcome(error: unknown, c: OutcomeContext): Decision {
     // No record to mark FAILED: keep the message where an operator sees it, with the reason.
     return { cause: 'no-execution', message: { action: 'deadLetter', reason }, execution: 'untouched', reason, resource: 'end' };
   }
-  if (error instanceof PackagerError && (error.code === BAD_MESSAGE || error.code === KIND_NOT_HANDLED)) {
+  if (error instanceof BadMessageError || error instanceof KindNotHandledError) {
     return { cause: 'bad-message', message: { action: 'deadLetter', reason }, execution: 'failed', reason, resource: 'end' };
   }
   const retryable = describeError(error).retryable;

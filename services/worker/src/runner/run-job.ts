@@ -1,11 +1,11 @@
-import { type AnyJobMessage, describeError, parseAnyJobMessage, PermanentError, serializeJobMessage } from '@bp/shared';
+import { type AnyJobMessage, describeError, KindNotHandledError, parseAnyJobMessage, serializeJobMessage } from '@bp/shared';
 import type { WorkerDeps } from '../context.ts';
 import { Heartbeat } from '../heartbeat.ts';
 import { kindOf } from '../kinds/index.ts';
 import { carryOut, failNamedExecution } from './effects.ts';
 import type { ResourceHold } from './job-kind.ts';
 import { Journal } from './journal.ts';
-import { decideOutcome, type JobOutcome, KIND_NOT_HANDLED } from './outcome.ts';
+import { decideOutcome, type JobOutcome } from './outcome.ts';
 import { runSteps } from './run-steps.ts';
 
 /** The SQS side of the message being run, for a heartbeat that keeps it invisible (see Heartbeat in runJob). */
@@ -109,7 +109,7 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
 }
 
 function kindNotHandled(kind: string): Error {
-  return new PermanentError(`job kind ${kind} is not handled by this worker yet`, { code: KIND_NOT_HANDLED });
+  return new KindNotHandledError(`job kind ${kind} is not handled by this worker yet`);
 }
 
 async function deadLetterUnreadable(deps: WorkerDeps, body: string | undefined, err: unknown, receiveCount: number): Promise<JobOutcome> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PermanentError, TransientError } from '@bp/shared';
+import { BadMessageError, KindNotHandledError, PermanentError, TransientError } from '@bp/shared';
 import { ExecutionNotFoundError, LeaseHeldError, LeaseLostError } from '@bp/shared/executions/index';
 import { decideOutcome, type OutcomeContext, retryDelaySeconds } from '../../src/runner/outcome.ts';
 
@@ -37,8 +37,8 @@ describe('decideOutcome', () => {
   });
 
   it('dead-letters an unreadable message and a kind not handled yet, failing the execution', () => {
-    for (const code of ['BadMessage', 'KindNotHandled']) {
-      const d = decideOutcome(new PermanentError('job kind partner.qc.complete is not handled', { code }), base);
+    for (const err of [new BadMessageError('job message is not JSON'), new KindNotHandledError('job kind partner.qc.complete is not handled')]) {
+      const d = decideOutcome(err, base);
       expect(d).to.deep.include({ cause: 'bad-message', execution: 'failed', resource: 'end' });
       expect(d.message.action).to.equal('deadLetter');
     }
