@@ -1,6 +1,6 @@
 import express from 'express';
 import { awsOptionsFromEnv, createAwsClients, type JobMessage, resourceNamesFromEnv } from '@bp/shared';
-import { acceptWebhook } from '@bp/shared/dedupe';
+import { acceptWebhook } from '@bp/ingress/accept';
 
 /**
  * The benchmark's baseline: a bare Express route making the same AWS calls as the ingress

@@ -12,7 +12,7 @@ import { post, signedDelivery } from '../support/faults/signed-webhooks.ts';
 import { type ProxyMode, TcpProxy } from '../support/faults/tcp-proxy.ts';
 
 /**
- * What the accept protocol leaves behind after a 503 (packages/shared/src/dedupe.ts):
+ * What the accept protocol leaves behind after a 503 (services/ingress/src/accept.ts):
  * - `nothing`: the failure happened before anything was written, or the send certainly did not
  *   happen (connection refused), so both items were removed;
  * - `takeover`: SendMessage failed ambiguously (reset, timeout: SQS may have taken the job), so the

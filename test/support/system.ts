@@ -1,3 +1,4 @@
+import { processMetrics } from '@bp/shared/metrics/index';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -80,7 +81,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const config = workerConfigFromEnv({ ...env, WORKER_ID: `${o.label}-w${i + 1}` });
     const wAws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 30_000, maxAttempts: 3 }));
     workerAws.push(wAws);
-    const fleet = new WorkerFleet(await buildWorkerDeps(config, wAws, logger.child({ service: 'worker', workerId: config.workerId })));
+    const fleet = new WorkerFleet(await buildWorkerDeps(config, wAws, logger.child({ service: 'worker', workerId: config.workerId }), { metrics: processMetrics() }));
     fleet.start();
     fleets.push(fleet);
   }

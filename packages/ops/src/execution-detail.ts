@@ -1,4 +1,4 @@
-import { type ExecutionEvent, type ExecutionRecord, STEPS } from '@bp/shared';
+import type { ExecutionEvent, ExecutionRecord } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
 import { OpsNotFoundError } from './errors.ts';
 import { msBetween } from './time.ts';
@@ -65,8 +65,11 @@ export function describeExecution(rec: ExecutionRecord, o: { names: { bucket: st
 }
 
 function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
-  // Job kinds other than entry.package only ever touch some steps: show the ones they used.
-  const names = rec.kind === 'entry.package' ? [...STEPS] : [...new Set([...Object.keys(rec.outputs), ...rec.events.flatMap((e) => (e.step ? [e.step] : []))])];
+  // The steps the execution reached, in the order it reached them (the worker's declaration of
+  // each kind is the only list of its steps). `acquire-entry` marks when the entry lease was
+  // taken; it is not a step.
+  const reached = [...rec.events.flatMap((e) => (e.step ? [e.step] : [])), ...Object.keys(rec.outputs)];
+  const names = [...new Set(reached)].filter((s) => s !== 'acquire-entry');
   return names.map((step) => {
     const hasOutput = Object.prototype.hasOwnProperty.call(rec.outputs, step);
     const mine = rec.events.filter((e) => e.step === step);

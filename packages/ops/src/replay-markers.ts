@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isExpired } from '@bp/shared/executions/index';
+import { isConditionFailed, isExpired } from '@bp/shared/executions/index';
 
 /**
  * "This DLQ message was already sent back to the jobs queue": one item per DLQ message id, kept
@@ -52,7 +52,7 @@ export class ReplayMarkers {
       await this.o.doc.send(new PutCommand({ TableName: this.o.tableName, Item: item, ConditionExpression: 'attribute_not_exists(webhookId)' }));
       return true;
     } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(err)) return false;
       throw err;
     }
   }

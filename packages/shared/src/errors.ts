@@ -38,6 +38,12 @@ export class PermanentError extends PackagerError {
   }
 }
 
+/** A job message that cannot be run as it is (unreadable, unknown version or kind, invalid): code `BadMessage`. */
+export class BadMessageError extends PermanentError {}
+
+/** A job kind this worker has no steps for yet (partner kinds until theirs exist): code `KindNotHandled`. */
+export class KindNotHandledError extends PermanentError {}
+
 /** A configuration value is missing or malformed; raised at start-up, naming the variable. */
 export class ConfigError extends PackagerError {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PermanentError } from './errors.ts';
-import type { PartnerJobMessage } from './partners/event.ts';
+import { BadMessageError } from './errors.ts';
+import { PartnerJobMessageSchema } from './partners/event.ts';
 
 /**
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
@@ -53,48 +53,74 @@ export const PollStateSchema = z.object({
   deadline: z.string(),
 });
 
-export const JobMessageSchema = z.object({
+/** What every Benchling job carries: who sent it, for which tenant, and why. */
+const benchlingJob = {
   v: z.literal(1),
-  kind: z.enum(JOB_KINDS),
   executionId: boundedId,
   tenantId: boundedId,
   /** `https://TENANT.benchling.com` from the webhook envelope; the API base is `${baseURL}/api/v2`. */
   baseURL: z.string().url(),
-  appId: boundedId.optional(),
-  entryId: boundedId.optional(),
-  canvasId: boundedId.optional(),
   trigger: TriggerSchema,
-  poll: PollStateSchema.optional(),
-});
+};
+
+/**
+ * Package an entry: named by the entry (entry events, ops) or by the canvas whose button was
+ * pressed (the worker then learns the entry from Benchling). `poll` is set on re-enqueued
+ * messages waiting for an export.
+ */
+export const EntryPackageJobSchema = z
+  .object({ ...benchlingJob, kind: z.literal('entry.package'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId.optional(), poll: PollStateSchema.optional() })
+  .refine((j) => j.entryId !== undefined || j.canvasId !== undefined, { message: 'an entry.package job names an entry or a canvas', path: ['entryId'] });
+export type EntryPackageJob = z.infer<typeof EntryPackageJobSchema>;
+
+/** Create the app's canvas on an entry (`v2.canvas.initialized`): both ids are known. */
+export const CanvasInitJobSchema = z.object({ ...benchlingJob, kind: z.literal('canvas.init'), appId: boundedId, entryId: boundedId, canvasId: boundedId.optional() });
+export type CanvasInitJob = z.infer<typeof CanvasInitJobSchema>;
+
+/** Record an app lifecycle event (installed, activated, …). */
+export const AppLifecycleJobSchema = z.object({ ...benchlingJob, kind: z.literal('app.lifecycle'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId.optional() });
+export type AppLifecycleJob = z.infer<typeof AppLifecycleJobSchema>;
+
+/** A job for Benchling work: what the ingress enqueues for a Benchling webhook or an ops request. */
+export const JobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;
+
+/** Every job the queue carries, Benchling's and sequencing partners' alike, told apart by `kind`. */
+export const AnyJobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, PartnerJobMessageSchema]);
+export type AnyJobMessage = z.infer<typeof AnyJobMessageSchema>;
 
 /**
  * The SQS body of a job: JSON with every non-ASCII character written as a \u escape. SQS refuses
  * some characters a JSON string may hold (U+FFFE/U+FFFF; fauxqs also everything beyond the BMP),
  * and a refused send of a signed webhook would be retried for ever: escaped, any string travels.
  */
-export function serializeJobMessage(job: JobMessage | PartnerJobMessage): string {
+export function serializeJobMessage(job: AnyJobMessage): string {
   return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Parses an SQS body. Throws PermanentError (code `BadMessage`) naming what is wrong. */
+/** Parses a Benchling job's SQS body (what the ingress and ops enqueue). Throws PermanentError (`BadMessage`). */
 export function parseJobMessage(body: string | undefined): JobMessage {
-  if (body === undefined) throw new PermanentError('job message has no body', { code: 'BadMessage' });
+  const job = parseAnyJobMessage(body);
+  if (job.kind.startsWith('partner.')) throw new BadMessageError(`job message is a partner job (${job.kind}), not a Benchling one`);
+  return job as JobMessage;
+}
+
+/** Parses any job's SQS body (the worker's view). Throws PermanentError (code `BadMessage`) naming what is wrong. */
+export function parseAnyJobMessage(body: string | undefined): AnyJobMessage {
+  if (body === undefined) throw new BadMessageError('job message has no body');
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch (err) {
-    throw new PermanentError(`job message is not JSON: ${(err as Error).message}`, { code: 'BadMessage' });
+    throw new BadMessageError(`job message is not JSON: ${(err as Error).message}`);
   }
   if (typeof raw === 'object' && raw !== null && 'v' in raw && (raw as { v: unknown }).v !== 1) {
-    throw new PermanentError(`job message version ${JSON.stringify((raw as { v: unknown }).v)} is not supported (this worker reads v1)`, {
-      code: 'BadMessage',
-    });
+    throw new BadMessageError(`job message version ${JSON.stringify((raw as { v: unknown }).v)} is not supported (this worker reads v1)`);
   }
-  const parsed = JobMessageSchema.safeParse(raw);
+  const parsed = AnyJobMessageSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new PermanentError(`job message is invalid: ${issues}`, { code: 'BadMessage' });
+    throw new BadMessageError(`job message is invalid: ${issues}`);
   }
   return parsed.data;
 }

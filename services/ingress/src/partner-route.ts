@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { type AwsClients, type Logger, type ResourceNames, serializeJobMessage } from '@bp/shared';
-import { acceptWebhook, AcceptUnavailableError } from '@bp/shared/dedupe';
+import { AcceptUnavailableError } from '@bp/shared/dedupe';
+import { acceptWebhook } from './accept.ts';
 import { newQueuedExecution, partnerTenantId } from '@bp/shared/executions/types';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { PARTNER_JOB_KINDS, type PartnerEventType, type PartnerJobMessage, PartnerJobMessageSchema } from '@bp/shared/partners/event';

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
-import { acceptWebhook, AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
+import { AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
+import { acceptWebhook } from './accept.ts';
 import { classifyWebhookBody, type EnqueueDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
 import { type JwksCache, verifyWithJwks, WebhookAuthError } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';

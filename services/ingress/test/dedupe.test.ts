@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { type AwsClients, type JobMessage, resourceNamesFromEnv } from '@bp/shared';
-import { acceptWebhook, AcceptUnavailableError, type AcceptDeps, sendMayHaveSucceeded } from '@bp/shared/dedupe';
+import { AcceptUnavailableError } from '@bp/shared/dedupe';
+import { acceptWebhook, type AcceptDeps, sendMayHaveSucceeded } from '../src/accept.ts';
 import { newQueuedExecution } from '@bp/shared/executions/types';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { inspectionClients } from './support/ingress.ts';
@@ -8,7 +9,7 @@ import { drainJobs, getItem } from './support/queue.ts';
 import { PutCommand, SQSClient } from './support/sdk.ts';
 
 /**
- * The accept protocol (packages/shared/src/dedupe.ts) against DynamoDB Local and fauxqs, in the
+ * The accept protocol (services/ingress/src/accept.ts) against DynamoDB Local and fauxqs, in the
  * states a crash or a race leaves behind, planted directly in the table.
  */
 describe('dedupe: the accept protocol in the states crashes and races leave behind', function () {

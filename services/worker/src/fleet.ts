@@ -2,17 +2,18 @@ import { ChangeMessageVisibilityCommand, type Message, SendMessageCommand } from
 import { Consumer } from 'sqs-consumer';
 import { describeError } from '@bp/shared';
 import type { WorkerDeps } from './context.ts';
-import { handleJob } from './handle-job.ts';
-import type { JobOutcome } from './retry-policy.ts';
+import type { JobOutcome } from './runner/outcome.ts';
+import { runJob } from './runner/run-job.ts';
 import type { ActiveJobsListener } from './task-protection.ts';
-import { processMetrics } from '@bp/shared/metrics/index';
 
 /** Part of the shutdown grace kept for handing in-flight jobs back (abort, roll back, record, release). */
 const HAND_BACK_RESERVE_MS = 2000;
 
 /**
  * `concurrency` sqs-consumer instances with batchSize 1, so each is one job slot: a slow job never
- * holds back polling for the others. sqs-consumer extends visibility on its heartbeat while a job runs.
+ * holds back polling for the others. The runner's heartbeat extends the message's visibility and
+ * then the job's leases, in that order, so a lease never outlives the message's invisibility
+ * (sqs-consumer's own heartbeat would extend them independently).
  */
 export class WorkerFleet {
   private readonly consumers: Consumer[] = [];
@@ -34,7 +35,6 @@ export class WorkerFleet {
         batchSize: 1,
         waitTimeSeconds: 20,
         visibilityTimeout: config.visibilityTimeoutSeconds,
-        heartbeatInterval: config.heartbeatSeconds,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
         handleMessage: (m) => this.track(m),
       });
@@ -97,7 +97,12 @@ export class WorkerFleet {
 
   private async process(message: Message): Promise<Message | undefined> {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-    const outcome = await handleJob(this.deps, message.Body, receiveCount, this.shutdown.signal);
+    const { sqs, config } = this.deps;
+    const visibility = {
+      extendVisibility: (seconds: number) =>
+        sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds })),
+    };
+    const outcome = await runJob(this.deps, message.Body, receiveCount, this.shutdown.signal, visibility);
     await this.settle(message, outcome);
     // Returning the message makes sqs-consumer delete it; undefined leaves it on the queue.
     return outcome.action === 'retry' ? undefined : message;
@@ -127,7 +132,7 @@ export class WorkerFleet {
           }),
         );
         this.deps.logger.warn('message moved to the DLQ', { messageId: message.MessageId, reason: outcome.reason });
-        processMetrics().dlqMoved('dead_lettered', 'rejected');
+        this.deps.metrics.dlqMoved('dead_lettered', 'rejected');
         return;
     }
   }

@@ -1,3 +1,5 @@
+import { LeaseLostError } from '@bp/shared/executions/index';
+
 /**
  * Extends leases every `intervalMs` while a job runs. A failed beat that means the lease is gone
  * (someone else holds it) calls `onLost`; other failures are retried on the next beat.
@@ -44,7 +46,7 @@ export class Heartbeat {
     try {
       await this.o.beat();
     } catch (err) {
-      if ((err as { code?: string }).code === 'LeaseLost') {
+      if (err instanceof LeaseLostError) {
         this.stop();
         this.o.onLost(err);
       }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
 
   const metrics = processMetrics();
   // Benchling 429s are counted where every response passes: the client's fetch.
-  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics) });
+  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics), metrics });
   // Prometheus scrapes METRICS_PORT; CloudWatch reads the same numbers as EMF lines in the logs.
   const metricsPort = getInt(process.env, 'METRICS_PORT', 0, { min: 0, max: 65535 });
   const metricsServer = metricsPort > 0 ? await startMetricsServer(metricsPort, metrics.registry) : undefined;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { takeQueuedJobs } from '@bp/local-stack/testing';
 import { type AwsClients, entryKey, type JobMessage, newExecutionId } from '@bp/shared';
-import { EntryStore, ExecutionStore, type ExecutionRecord, type HandOffResult } from '@bp/shared/executions/index';
+import { EntryStore, type EntryState, ExecutionStore, type HandOffResult } from '@bp/shared/executions/index';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
 import { receiveThroughPolls, useWorker } from './support/worker-suite.ts';
 
@@ -10,21 +10,22 @@ const VISIBILITY_SECONDS = 30;
 const TENANT = 'ten_giveup';
 
 /**
- * The real executions store, except that recording the `acquire-entry` step start of the
- * executions in `failing` fails as a DynamoDB throttling burst does: an error outside every
- * pipeline step, after the attempt took the entry lease. `beforeStepStart` runs first, to let
- * something happen at exactly that moment.
+ * The real entry store, except that reading the entry's state (the first thing an attempt does
+ * once it holds the entry lease, before any step) fails for the executions in `failing` as a
+ * DynamoDB throttling burst does: an error no step produced, after the attempt took the entry
+ * lease. `beforeStepStart` runs first, to let something happen at exactly that moment.
  */
-class ThrottledExecutionStore extends ExecutionStore {
+class ThrottledEntryStore extends EntryStore {
   readonly failing = new Set<string>();
   beforeStepStart: ((id: string) => Promise<void>) | undefined;
 
-  override async recordStepStart(id: string, workerId: string, step: string, o?: { tenantId?: string; entryId?: string }): Promise<ExecutionRecord> {
-    if (step === 'acquire-entry') await this.beforeStepStart?.(id);
-    if (step === 'acquire-entry' && this.failing.has(id)) {
+  override async get(key: string): Promise<EntryState | undefined> {
+    const holder = (await super.get(key))?.leaseExecutionId;
+    if (holder) await this.beforeStepStart?.(holder);
+    if (holder && this.failing.has(holder)) {
       throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), { name: 'ProvisionedThroughputExceededException' });
     }
-    return super.recordStepStart(id, workerId, step, o);
+    return super.get(key);
   }
 }
 
@@ -52,7 +53,7 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   let deps: WorkerDeps;
   /** The same worker during a DynamoDB throttling burst. */
   let throttledDeps: WorkerDeps;
-  let throttled: ThrottledExecutionStore;
+  let throttled: ThrottledEntryStore;
   /** The same worker after a redeploy that no longer serves the tenant (it serves another instead). */
   let lockedOutDeps: WorkerDeps;
   /** The same worker while DynamoDB fails the hand-off of some executions. */
@@ -62,8 +63,8 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
 
   before(async () => {
     ({ aws, deps } = suite);
-    throttled = new ThrottledExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable });
-    throttledDeps = { ...deps, executions: throttled };
+    throttled = new ThrottledEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
+    throttledDeps = { ...deps, entries: throttled };
     failingHandoff = new FailingHandoffEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
     handoffFailingDeps = { ...deps, entries: failingHandoff };
     lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, BENCHLING_TENANTS: 'ten_other=https://other.benchling.com' }), aws, deps.logger);
@@ -175,12 +176,15 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
   it('leaves the entry to another worker that has taken the execution over', async () => {
     const { a, key } = await holderWithLease(`etr_giveup_takeover_${++n}`, { coalesce: true });
     // Our lease on A lapsed (as seen 31 s on) and worker w2 took the execution over, entry and all;
-    // our next write finds the lease gone: a LeaseLostError naming w2, on our last receive.
+    // our next write finds the lease gone: a LeaseLostError naming w2, on our last receive. w2's
+    // delivery is the live one: ours comes back after a visibility timeout, in case w2 dies too.
     const later = new ExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable, clock: () => new Date(Date.now() + (VISIBILITY_SECONDS + 1) * 1000) });
     throttled.beforeStepStart = async (id) => {
-      if (id === a.executionId) await later.beginAttempt(id, { workerId: 'giveup-w2', leaseMs: VISIBILITY_SECONDS * 1000 });
+      if (id === a.executionId && (await deps.executions.get(id))?.leaseOwner !== 'giveup-w2') {
+        await later.beginAttempt(id, { workerId: 'giveup-w2', leaseMs: VISIBILITY_SECONDS * 1000 });
+      }
     };
-    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: 0 });
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: VISIBILITY_SECONDS });
     // w2's run holds the entry under A's id: it hands the entry on when it ends, not us now.
     expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
     expect((await takeJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LeaseLostError } from '@bp/shared/executions/index';
 import { Heartbeat } from '../src/heartbeat.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +32,7 @@ describe('Heartbeat', () => {
       beat: async () => {
         beats++;
         if (beats < 3) throw new Error('throttled');
-        throw Object.assign(new Error('lease lost'), { code: 'LeaseLost' });
+        throw new LeaseLostError({ lease: 'execution', id: 'ex_1', workerId: 'w1', owner: 'w2', status: 'RUNNING', action: 'extendLease' });
       },
       onLost: () => lost++,
     });

@@ -3,8 +3,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 /** Whether a DynamoDB write was refused because its ConditionExpression did not hold. */
 export function isConditionFailed(err: unknown): boolean {
   if (err instanceof ConditionalCheckFailedException) return true;
-  if (err instanceof TransactionCanceledException) return (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
-  return (err as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+  return err instanceof TransactionCanceledException && (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
 }
 
 /**

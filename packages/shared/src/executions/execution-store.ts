@@ -33,7 +33,20 @@ export const FINISHED_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEED
 /** How many times `beginAttempt` re-reads after losing a race it could still win. */
 const BEGIN_ATTEMPT_TRIES = 5;
 
-/** One conditional state change; every one also bumps `updatedAt` and appends one event. */
+/**
+ * Step results a worker has not written yet: outputs of steps that finished, and the events that
+ * tell when they started and ended (each with its own time). They travel with the next write, so
+ * a step costs no write of its own unless it must be durable before the run goes on.
+ */
+export interface PendingSteps {
+  outputs: Record<string, unknown>;
+  events: ExecutionEvent[];
+}
+
+/**
+ * One conditional state change; every one also bumps `updatedAt` and appends its events (the
+ * pending ones first, then its own).
+ */
 interface Change {
   action: string;
   set?: string[];
@@ -41,7 +54,8 @@ interface Change {
   condition: string;
   names?: Record<string, string>;
   values?: Record<string, unknown>;
-  event: Omit<ExecutionEvent, 'at'>;
+  event?: Omit<ExecutionEvent, 'at'>;
+  pending?: PendingSteps;
 }
 
 /**
@@ -102,8 +116,14 @@ export class ExecutionStore {
    * for a finished execution. The record carries `outputs`, so the worker resumes at the
    * first step without one (`firstPendingStep`).
    */
-  async beginAttempt(id: string, o: { workerId: string; leaseMs: number }): Promise<AttemptStart> {
+  async beginAttempt(id: string, o: { workerId: string; leaseMs: number; firstReceive?: boolean }): Promise<AttemptStart> {
     assertPositive('leaseMs', o.leaseMs);
+    if (o.firstReceive) {
+      // A message's first receive almost always finds its execution as the ingress left it
+      // (QUEUED, no attempt, no lease): try that in one write, and read only if it was not so.
+      const fresh = await this.startFirstAttempt(id, o.workerId, o.leaseMs);
+      if (fresh) return { record: fresh, alreadyFinished: false };
+    }
     for (let tries = 0; tries < BEGIN_ATTEMPT_TRIES; tries++) {
       const current = await this.get(id);
       if (!current) throw new ExecutionNotFoundError(id);
@@ -136,6 +156,19 @@ export class ExecutionStore {
       if (updated) return { record: updated, alreadyFinished: false };
     }
     throw new TransientError(`execution ${id}: lease still contended after ${BEGIN_ATTEMPT_TRIES} tries`, { code: 'LeaseContended', details: { executionId: id } });
+  }
+
+  /** Attempt 1 of a QUEUED execution nobody has started; undefined when it is not in that state. */
+  private startFirstAttempt(id: string, workerId: string, leaseMs: number): Promise<ExecutionRecord | undefined> {
+    const now = this.clock();
+    return this.change(id, now, {
+      action: 'beginAttempt',
+      set: ['#status = :running', 'leaseOwner = :worker', 'leaseExpiresAt = :until', 'attempts = :attempt', 'startedAt = if_not_exists(startedAt, :nowIso)'],
+      condition: 'attempts = :prev AND #status = :queued AND attribute_not_exists(leaseOwner)',
+      names: { '#status': 'status' },
+      values: { ':running': 'RUNNING', ':queued': 'QUEUED', ':worker': workerId, ':until': now.getTime() + leaseMs, ':attempt': 1, ':prev': 0 },
+      event: { type: 'AttemptStarted', attempt: 1, detail: `worker ${workerId}` },
+    });
   }
 
   /** Pushes our lease to now + leaseMs (each SQS heartbeat). Returns the new expiry (epoch ms). */
@@ -189,10 +222,22 @@ export class ExecutionStore {
   }
 
   /**
+   * Writes what steps produced since the last write (their outputs and start/end events) in one
+   * update; with `step`, that step is the one running now (operators see it while it runs).
+   */
+  async advance(id: string, workerId: string, pending: PendingSteps, step?: string): Promise<ExecutionRecord> {
+    return this.ownerChange(id, workerId, {
+      action: 'advance',
+      ...(step ? { set: ['#step = :step'], names: { '#step': 'step' }, values: { ':step': step } } : {}),
+      pending,
+    });
+  }
+
+  /**
    * A transient failure outlived in-process retries: keep RUNNING, remember the error, and
    * release the lease so the redelivered message (after `requeueDelaySeconds`) can resume.
    */
-  async recordRetry(id: string, workerId: string, step: string, error: unknown, o: { requeueDelaySeconds?: number } = {}): Promise<ExecutionRecord> {
+  async recordRetry(id: string, workerId: string, step: string, error: unknown, o: { requeueDelaySeconds?: number; pending?: PendingSteps } = {}): Promise<ExecutionRecord> {
     const now = this.clock();
     const lastError = toExecutionError(step, error, now);
     const when = o.requeueDelaySeconds === undefined ? '' : `; retry in ${o.requeueDelaySeconds}s`;
@@ -206,23 +251,25 @@ export class ExecutionStore {
         names: { '#step': 'step' },
         values: { ':error': lastError, ':step': step },
         event: { type: 'StepFailed', step, detail: `${lastError.class}: ${lastError.message}${when}` },
+        ...(o.pending ? { pending: o.pending } : {}),
       },
       now,
     );
   }
 
   /** `await-export` found the task still running: event `Requeued`, lease released until the delayed message returns. */
-  async requeueForPoll(id: string, workerId: string, delaySeconds: number): Promise<ExecutionRecord> {
+  async requeueForPoll(id: string, workerId: string, delaySeconds: number, pending?: PendingSteps): Promise<ExecutionRecord> {
     return this.ownerChange(id, workerId, {
       action: 'requeueForPoll',
       remove: ['leaseOwner', 'leaseExpiresAt'],
       event: { type: 'Requeued', detail: `poll again in ${delaySeconds}s` },
+      ...(pending ? { pending } : {}),
     });
   }
 
   /** RUNNING → SUCCEEDED by the lease owner. Idempotent when it already SUCCEEDED. */
-  async succeed(id: string, workerId: string, summary?: string): Promise<ExecutionRecord> {
-    return this.finish(id, workerId, 'SUCCEEDED', { type: 'Succeeded', ...(summary ? { detail: summary } : {}) });
+  async succeed(id: string, workerId: string, summary?: string, pending?: PendingSteps): Promise<ExecutionRecord> {
+    return this.finish(id, workerId, 'SUCCEEDED', { type: 'Succeeded', ...(summary ? { detail: summary } : {}) }, undefined, pending);
   }
 
   /**
@@ -230,8 +277,9 @@ export class ExecutionStore {
    * `undefined` (DLQ handling, ops) it is forced on any unfinished execution. An execution that
    * already finished is returned unchanged: a late DLQ copy must not undo a success.
    */
-  async fail(id: string, workerId: string | undefined, error: ExecutionError): Promise<ExecutionRecord> {
-    return this.finish(id, workerId, 'FAILED', { type: 'Failed', step: error.step, detail: `${error.class}: ${error.message}${workerId ? '' : ' (forced)'}` }, error);
+  async fail(id: string, workerId: string | undefined, error: ExecutionError, pending?: PendingSteps): Promise<ExecutionRecord> {
+    const event = { type: 'Failed', step: error.step, detail: `${error.class}: ${error.message}${workerId ? '' : ' (forced)'}` };
+    return this.finish(id, workerId, 'FAILED', event, error, workerId ? pending : undefined);
   }
 
   /** QUEUED/RUNNING → SUPERSEDED (a newer trigger covers it). A finished execution is returned unchanged. */
@@ -282,6 +330,7 @@ export class ExecutionStore {
     status: 'SUCCEEDED' | 'FAILED' | 'SUPERSEDED',
     event: Omit<ExecutionEvent, 'at'>,
     error?: ExecutionError,
+    pending?: PendingSteps,
   ): Promise<ExecutionRecord> {
     const now = this.clock();
     const change: Change = {
@@ -298,6 +347,7 @@ export class ExecutionStore {
         ...(error ? { ':error': error } : {}),
       },
       event,
+      ...(pending ? { pending } : {}),
     };
     const updated = await this.change(id, now, change);
     if (updated) return updated;
@@ -322,8 +372,16 @@ export class ExecutionStore {
 
   /** Applies one conditional change; undefined when the condition did not hold. */
   private async change(id: string, now: Date, c: Change): Promise<ExecutionRecord | undefined> {
-    const set = [...(c.set ?? []), 'updatedAt = :nowIso', '#events = list_append(if_not_exists(#events, :emptyList), :event)'];
-    const event: ExecutionEvent = { at: now.toISOString(), ...c.event };
+    const outputs = Object.entries(c.pending?.outputs ?? {});
+    const outputNames = Object.fromEntries(outputs.map(([name], i) => [`#out${i}`, name]));
+    const outputValues = Object.fromEntries(outputs.map(([, value], i) => [`:out${i}`, value ?? null]));
+    const set = [
+      ...(c.set ?? []),
+      ...outputs.map((_, i) => `#outputs.#out${i} = :out${i}`),
+      'updatedAt = :nowIso',
+      '#events = list_append(if_not_exists(#events, :emptyList), :event)',
+    ];
+    const events: ExecutionEvent[] = [...(c.pending?.events ?? []), ...(c.event ? [{ at: now.toISOString(), ...c.event }] : [])];
     let res;
     try {
       res = await this.doc.send(
@@ -332,8 +390,8 @@ export class ExecutionStore {
           Key: { executionId: id },
           UpdateExpression: `SET ${set.join(', ')}${c.remove?.length ? ` REMOVE ${c.remove.join(', ')}` : ''}`,
           ConditionExpression: `attribute_exists(executionId) AND ${LIVE_ITEM} AND (${c.condition})`,
-          ExpressionAttributeNames: { ...c.names, '#events': 'events' },
-          ExpressionAttributeValues: { ...c.values, ':nowIso': now.toISOString(), ':nowSec': epochSeconds(now), ':event': [event], ':emptyList': [] },
+          ExpressionAttributeNames: { ...c.names, ...outputNames, ...(outputs.length ? { '#outputs': 'outputs' } : {}), '#events': 'events' },
+          ExpressionAttributeValues: { ...c.values, ...outputValues, ':nowIso': now.toISOString(), ':nowSec': epochSeconds(now), ':event': events, ':emptyList': [] },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -5,4 +5,4 @@ export type { ListByEntryOptions, ListByStatusOptions, ListRecentOptions } from 
 export * from './entry-store.ts';
 export * from './installation-store.ts';
 export { firstPendingStep } from './resume.ts';
-export { isExpired } from './conditions.ts';
+export { isConditionFailed, isExpired } from './conditions.ts';

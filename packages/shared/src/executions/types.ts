@@ -5,8 +5,6 @@ import { entryKey } from '../resources.ts';
 export const EXECUTION_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUPERSEDED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const STEPS = ['fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas'] as const;
-export type StepName = (typeof STEPS)[number];
 
 /** Why an execution failed (or why its last attempt did). */
 export interface ExecutionError {
@@ -55,8 +53,8 @@ export interface ExecutionRecord {
   leaseOwner?: string;
   leaseExpiresAt?: number;
   lastError?: ExecutionError;
-  /** Checkpointed output of each finished step, keyed by step name. */
-  outputs: Partial<Record<StepName, unknown>>;
+  /** Checkpointed output of each finished step, keyed by step name (the worker's step declarations name them). */
+  outputs: Record<string, unknown>;
   /** Most recent events, oldest first, at most MAX_EVENTS. */
   events: ExecutionEvent[];
   /** TTL (epoch seconds) for finished executions; absent while live. */

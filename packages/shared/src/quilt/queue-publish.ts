@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PermanentError } from '../errors.ts';
-import { awsFailure } from './aws-failure.ts';
+import { awsFailure } from '../aws-errors.ts';
 import { parsePackageName } from './package-name.ts';
 
 /** The packaging engine's message, field names as the engine reads them. */

@@ -1,5 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsFailure } from './aws-failure.ts';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { awsFailure, classifyAwsError } from '../aws-errors.ts';
 
 /** Reads a small UTF-8 object (manifest, pointer); undefined when the key does not exist. */
 export async function getTextObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
@@ -7,9 +7,9 @@ export async function getTextObject(s3: S3Client, bucket: string, key: string): 
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return (await res.Body?.transformToString('utf-8')) ?? '';
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     // A missing bucket is also a 404, but a configuration fault, not an absent object.
-    if (e.name === 'NoSuchKey' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket')) return undefined;
+    const { name, status } = classifyAwsError(err);
+    if (err instanceof NoSuchKey || (status === 404 && name !== 'NoSuchBucket')) return undefined;
     throw awsFailure(err, `reading s3://${bucket}/${key}`, 'QuiltRegistryRead', { bucket, key });
   }
 }

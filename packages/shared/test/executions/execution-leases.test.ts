@@ -47,6 +47,30 @@ describe('execution store: leases, checkpoints and finishing', () => {
     expect(stored?.events.filter((e) => e.type === 'AttemptStarted')).to.have.length(1);
   });
 
+  it('starts a first receive’s attempt in one write, and still gives the lease to exactly one of ten', async () => {
+    const id = await created();
+    let reads = 0;
+    aws.ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand' && (args.input as { TableName?: string }).TableName === tableName) reads++;
+        return next(args);
+      },
+      { step: 'initialize', name: `countReads-${id}` },
+    );
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.beginAttempt(id, { workerId: `w${i}`, leaseMs: LEASE_MS, firstReceive: true })));
+      expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(LeaseHeldError);
+      // Only the nine that lost the one-write start read the record to learn who holds it.
+      expect(reads).to.equal(9);
+    } finally {
+      aws.ddb.middlewareStack.remove(`countReads-${id}`);
+    }
+    const stored = await store.get(id);
+    expect(stored).to.include({ status: 'RUNNING', attempts: 1 });
+    expect(stored?.events.filter((e) => e.type === 'AttemptStarted').map((e) => e.attempt)).to.deep.equal([1]);
+  });
+
   it('tells a second worker when the lease expires, and gives it the lease once the first one has lapsed', async () => {
     const id = await created();
     await store.beginAttempt(id, { workerId: 'w1', leaseMs: LEASE_MS });
@@ -125,7 +149,7 @@ describe('execution store: leases, checkpoints and finishing', () => {
     const { record } = await store.beginAttempt(id, { workerId: 'w2', leaseMs: LEASE_MS });
     expect(record.outputs).to.deep.equal({ 'fetch-entry': { entryName: 'Notebook 1' }, 'start-export': { taskId: 'task_1' } });
     expect(record.step).to.equal('await-export');
-    expect(firstPendingStep(record)).to.equal('await-export');
+    expect(firstPendingStep(record, ['fetch-entry', 'start-export', 'await-export', 'transfer'])).to.equal('await-export');
     expect(record.events.map((e) => e.type)).to.deep.equal(['Queued', 'AttemptStarted', 'StepStarted', 'StepSucceeded', 'StepSucceeded', 'StepStarted', 'AttemptStarted']);
   });
 

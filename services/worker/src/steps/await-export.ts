@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermanentError } from '@bp/shared';
 import type { StepContext, StepResult } from '../context.ts';
-import { exportPollDelaySeconds } from '../retry-policy.ts';
 import type { ExportStarted } from './start-export.ts';
 
 export interface ExportReady {
@@ -41,4 +40,9 @@ export async function awaitExport(ctx: StepContext, started: ExportStarted): Pro
   const attempt = poll.attempt + 1;
   const waitSeconds = exportPollDelaySeconds(attempt, config.exportMaxDelaySeconds);
   return { waitSeconds, job: { ...ctx.job, poll: { attempt, deadline: poll.deadline } } };
+}
+
+/** Delay before polling an export again: 2, 4, 8 … seconds up to `maxSeconds`. */
+export function exportPollDelaySeconds(attempt: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, 2 ** Math.min(10, attempt + 1));
 }

@@ -4,6 +4,7 @@ import { PermanentError } from '@bp/shared';
 import type { StepContext, StepResult } from '../context.ts';
 import type { EntrySnapshot } from './fetch-entry.ts';
 import type { MetadataWritten } from './write-metadata.ts';
+import type { ExportReady } from './await-export.ts';
 import { readFileList, type TransferSummary } from './transfer.ts';
 
 export interface Published {
@@ -19,9 +20,12 @@ export interface Published {
 }
 
 /** Turns the files under the package prefix into a Quilt revision, the way configuration says. */
-export async function publish(ctx: StepContext, entry: EntrySnapshot, transferred: TransferSummary, metadata: MetadataWritten): Promise<StepResult<Published>> {
+export async function publish(
+  ctx: StepContext,
+  a: { entry: EntrySnapshot; ready: ExportReady; transferred: TransferSummary; metadata: MetadataWritten; packageName: string },
+): Promise<StepResult<Published>> {
+  const { entry, transferred, metadata, packageName } = a;
   const { config, s3, sqs, clock } = ctx.deps;
-  const packageName = ctx.packageName();
   const bucket = config.names.bucket;
   const files = [...(await readFileList(ctx, transferred)), ...metadata.files];
   const commitMessage = `Benchling ${ctx.job.trigger.type} at ${ctx.job.trigger.receivedAt}`;
@@ -54,7 +58,7 @@ export async function publish(ctx: StepContext, entry: EntrySnapshot, transferre
         meta: {},
       })),
       // A checkpointed time, so a publish resumed after a crash reuses the same timestamp pointer.
-      now: new Date((ctx.execution.outputs['await-export'] as { readyAt: string }).readyAt),
+      now: new Date(a.ready.readyAt),
     },
   );
   ctx.log.info(result.created ? 'package revision published' : 'content unchanged: no new revision', { packageName, topHash: result.topHash, latest: result.latest });

@@ -20,12 +20,12 @@ export function executionStateKey(executionId: string, name: string): string {
 }
 
 /** Streams the export ZIP into S3 under the package prefix, hashing as it goes. */
-export async function transfer(ctx: StepContext, ready: ExportReady): Promise<StepResult<TransferSummary>> {
+export async function transfer(ctx: StepContext, ready: ExportReady, packageName: string): Promise<StepResult<TransferSummary>> {
   const { config, s3 } = ctx.deps;
-  await assertPackageOwner(s3, { bucket: config.names.bucket, packageName: ctx.packageName(), tenantId: ctx.job.tenantId, entryId: ctx.job.entryId });
+  await assertPackageOwner(s3, { bucket: config.names.bucket, packageName, tenantId: ctx.job.tenantId, entryId: ctx.job.entryId });
   // The execution's own spool directory: emptied first (a killed attempt may have left a partial
   // ZIP there) and removed afterwards, whatever happens.
-  const tmpDir = path.join(config.tmpDir, ctx.execution.executionId);
+  const tmpDir = path.join(config.tmpDir, ctx.executionId);
   await rm(tmpDir, { recursive: true, force: true });
   let files: TransferredFile[];
   try {
@@ -34,7 +34,7 @@ export async function transfer(ctx: StepContext, ready: ExportReady): Promise<St
       {
         downloadUrl: ready.downloadURL,
         bucket: config.names.bucket,
-        prefix: `${ctx.packageName()}/`,
+        prefix: `${packageName}/`,
         limits: config.zipLimits,
         tmpDir,
         signal: ctx.signal,
@@ -43,7 +43,7 @@ export async function transfer(ctx: StepContext, ready: ExportReady): Promise<St
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
-  const fileListKey = executionStateKey(ctx.execution.executionId, 'files.json');
+  const fileListKey = executionStateKey(ctx.executionId, 'files.json');
   await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: fileListKey, Body: JSON.stringify(files), ContentType: 'application/json' }));
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   ctx.log.info('export transferred', { fileCount: files.length, totalBytes });

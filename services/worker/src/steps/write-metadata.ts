@@ -3,6 +3,8 @@ import { hashBuffer } from '@bp/shared/quilt/hash';
 import type { StepContext, StepResult } from '../context.ts';
 import type { EntrySnapshot } from './fetch-entry.ts';
 import type { TransferSummary } from './transfer.ts';
+import type { ExportReady } from './await-export.ts';
+import type { ExportStarted } from './start-export.ts';
 import { readFileList } from './transfer.ts';
 import type { TransferredFile } from '../transfer/index.ts';
 import { ENTRY_METADATA_KEYS } from '@bp/shared/quilt/reserved-keys';
@@ -13,11 +15,15 @@ export interface MetadataWritten {
 }
 
 /** The three files every package carries besides the export: entry.json, input.json, README.md. */
-export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, transferred: TransferSummary): Promise<StepResult<MetadataWritten>> {
+export async function writeMetadata(
+  ctx: StepContext,
+  a: { entry: EntrySnapshot; started: ExportStarted; ready: ExportReady; transferred: TransferSummary; packageName: string },
+): Promise<StepResult<MetadataWritten>> {
+  const { entry, transferred, packageName } = a;
   const { config, s3, clock } = ctx.deps;
   const exportFiles = await readFileList(ctx, transferred);
   const full = entry.fields === undefined ? await ctx.benchling.getEntry(entry.id) : entry;
-  const exportedAt = (ctx.execution.outputs['await-export'] as { readyAt?: string } | undefined)?.readyAt ?? clock().toISOString();
+  const exportedAt = a.ready.readyAt;
   const fileList = exportFiles.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash }));
   const entryJson = {
     entryId: entry.id,
@@ -36,14 +42,14 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
     files: fileList,
   };
   const inputJson = {
-    executionId: ctx.execution.executionId,
+    executionId: ctx.executionId,
     tenantId: ctx.job.tenantId,
     baseURL: ctx.job.baseURL,
     trigger: ctx.job.trigger,
-    exportTaskId: (ctx.execution.outputs['start-export'] as { taskId?: string } | undefined)?.taskId,
+    exportTaskId: a.started.taskId,
     exportFormat: config.exportFormat,
     workerId: config.workerId,
-    attempts: ctx.execution.attempts,
+    attempts: ctx.attempt,
     packagedAt: clock().toISOString(),
   };
   const documents: Array<[string, string, string]> = [
@@ -54,7 +60,7 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
   const written: TransferredFile[] = [];
   for (const [logicalKey, text, contentType] of documents) {
     const body = Buffer.from(text, 'utf8');
-    const key = `${ctx.packageName()}/${logicalKey}`;
+    const key = `${packageName}/${logicalKey}`;
     const res = await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: key, Body: body, ContentType: contentType }));
     written.push({ logicalKey, key, size: body.length, hash: hashBuffer(body), ...(res.VersionId ? { versionId: res.VersionId } : {}) });
   }

@@ -3,7 +3,7 @@ import type { BenchlingRetryOptions } from '@bp/shared/benchling/index';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, type JobMessage, newExecutionId, newQueuedExecution, type Trigger } from '@bp/shared';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../../src/index.ts';
-import type { JobOutcome } from '../../src/retry-policy.ts';
+import type { JobOutcome } from '../../src/runner/outcome.ts';
 
 export interface WorkerSuite {
   readonly sim: Simulator;

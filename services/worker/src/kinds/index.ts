@@ -1,0 +1,20 @@
+import type { AnyJobMessage } from '@bp/shared';
+import type { AnyJobKind } from '../runner/job-kind.ts';
+import { appLifecycle } from './app-lifecycle.ts';
+import { canvasInit } from './canvas-init.ts';
+import { entryPackage } from './entry-package.ts';
+
+/**
+ * The job kinds this worker runs. A new kind declares its steps (and its resource and receive
+ * limit, if any) in its own file and is added here. Partner kinds (`partner.<eventType>`) have no
+ * steps here yet: their jobs are dead-lettered as not handled, and replayed once they do.
+ */
+const KINDS: Partial<Record<AnyJobMessage['kind'], AnyJobKind>> = {
+  'entry.package': entryPackage,
+  'canvas.init': canvasInit,
+  'app.lifecycle': appLifecycle,
+};
+
+export function kindOf(job: AnyJobMessage): AnyJobKind | undefined {
+  return KINDS[job.kind];
+}
