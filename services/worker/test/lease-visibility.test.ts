@@ -11,7 +11,7 @@ import { useWorker } from './support/worker-suite.ts';
 describe('the execution lease and the message visibility', function () {
   this.timeout(60_000);
   // The export takes ~2.5 s, polled inside the attempt: a few heartbeats land while it runs.
-  const suite = useWorker('leasevis', { sim: { exportDelayMs: 2500 }, visibilityTimeoutSeconds: 10 });
+  const suite = useWorker('leasevis', { sim: { exportDelayMs: 2500, tenantId: 'ten_leasevis' }, visibilityTimeoutSeconds: 10 });
 
   async function leaseExpiriesDuring(extendVisibility: () => Promise<unknown>, entryId: string): Promise<number[]> {
     const deps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, HEARTBEAT_SECONDS: '1', EXPORT_INLINE_WAIT_MS: '5000' }), suite.aws, suite.deps.logger);

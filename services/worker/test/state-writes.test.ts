@@ -40,7 +40,7 @@ function countWrites(aws: AwsClients): { total: number; sequential: number; log:
 describe('state round trips of a small entry’s packaging', function () {
   this.timeout(60_000);
   // The export is ready before the first poll comes back: no re-enqueue. No heartbeat lands in so short a run.
-  const suite = useWorker('writes', { sim: { exportDelayMs: 50 }, visibilityTimeoutSeconds: 60 });
+  const suite = useWorker('writes', { sim: { exportDelayMs: 50, tenantId: 'ten_writes' }, visibilityTimeoutSeconds: 60 });
 
   it('makes at most 8 sequential DynamoDB writes, and the history still shows every step', async () => {
     const countingAws = createAwsClients(awsOptionsFromEnv(suite.env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
