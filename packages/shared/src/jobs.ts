@@ -5,7 +5,8 @@ import { PermanentError } from './errors.ts';
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
  * Unknown `v` or `kind` is not lost: the worker sends it to the DLQ with a clear error.
  */
-export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle'] as const;
+/** `canvas.view`: a navigation click on the entry canvas (browse, versions, metadata…), answered by re-rendering it. */
+export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle', 'canvas.view'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**

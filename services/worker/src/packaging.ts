@@ -1,7 +1,7 @@
 import { describeError, entryKey, type ExecutionError, type ExecutionRecord, isRetryable, type JobMessage, newExecutionId, PermanentError, serializeJobMessage, type StepName } from '@bp/shared';
 import { type BenchlingClient, BenchlingNotFoundError } from '@bp/shared/benchling/index';
 import type { PublishedPackage } from '@bp/shared/executions/index';
-import { canvasBlocks, type CanvasState, packageLink } from './canvas.ts';
+import { PackagingCanvas } from './canvas/worker-canvas.ts';
 import type { StepContext, StepResult, WorkerDeps } from './context.ts';
 import { enqueueFollowUp } from './follow-up.ts';
 import { gaveUpMessage, type JobOutcome, retryDelaySeconds } from './retry-policy.ts';
@@ -69,6 +69,14 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
   // One packaging per entry at a time.
   const lease = await entries.acquireEntryLease(key, job.executionId, leaseMs);
   if (!lease.acquired) {
+    // canvas: a click of the update button while a packaging runs (the button is disabled then, but a
+    // stale page or a double click still sends one) starts nothing: the running one reads the entry anyway.
+    if (job.trigger.buttonId) {
+      await executions.supersede(job.executionId, `entry ${entryId} is already being packaged by ${lease.heldBy}`);
+      processMetrics().executionFinished(job.kind, 'SUPERSEDED');
+      log.info('update button clicked while packaging runs: nothing started', { runningExecutionId: lease.heldBy });
+      return { action: 'done' };
+    }
     const rerun = await entries.requestRerun(key, job.trigger, job.executionId);
     if (rerun.leaseHeld) {
       await executions.supersede(job.executionId, `entry ${entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`);
@@ -136,7 +144,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       return packageName;
     },
   };
-  const canvas = canvasId ? { id: canvasId, benchling } : undefined;
+  const canvas = canvasId ? new PackagingCanvas(deps, benchling, jobWithEntry, canvasId) : undefined;
   let currentStep = 'start';
   let stepStartedAt = Date.now();
   // The entry's latest package is recorded as soon as it is published, so neither a later failure
@@ -151,7 +159,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     heartbeat.start();
     await notePublished();
     if (canvas && !execution.outputs['fetch-entry']) {
-      await showOnCanvas(ctx, canvas.id, { kind: 'updating', startedAt: deps.clock().toISOString() });
+      await showOnCanvas(ctx, () => canvas.started(deps.clock().toISOString()));
     }
     for (const step of PIPELINE) {
       if (execution.outputs[step.name] !== undefined) continue;
@@ -161,6 +169,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
       ctx.log = slog;
       // Short steps are recorded once, when they checkpoint; long ones also say when they start.
       if (LONG_STEPS.has(step.name)) await executions.recordStepStart(job.executionId, config.workerId, step.name);
+      if (canvas && (LONG_STEPS.has(step.name) || step.name === 'start-export')) await canvas.step(step.name); // canvas: progress message
       const started = Date.now();
       stepStartedAt = started;
       const result = await step.run({ ...ctx, log: slog, execution }, execution.outputs);
@@ -210,7 +219,7 @@ export async function runPackaging(deps: WorkerDeps, job: JobMessage, receiveCou
     await executions.fail(job.executionId, config.workerId, final);
     processMetrics().executionFinished(job.kind, 'FAILED');
     if (isRetryable(err)) processMetrics().dlqMoved('dead_lettered', 'max_receives');
-    if (canvas) await showOnCanvas(ctx, canvas.id, { kind: 'failed', message: plainReason(final), at: final.at, executionId: job.executionId });
+    if (canvas) await showOnCanvas(ctx, () => canvas.failed(final));
     await finishEntry(deps, key, jobWithEntry, log);
     // A transient failure on the last receive goes on to the DLQ through the redrive policy.
     return isRetryable(err) ? { action: 'retry', delaySeconds: 0 } : { action: 'done' };
@@ -250,10 +259,9 @@ async function showResult(ctx: StepContext, o: Outputs): Promise<StepResult<unkn
   const canvasId = ctx.job.canvasId ?? (await ctx.deps.entries.get(entryKey(ctx.job.tenantId, ctx.job.entryId)))?.canvasId;
   if (!canvasId) return { output: { skipped: 'no canvas for this entry' } };
   const p = o.publish as Published;
-  const t = o.transfer as TransferSummary;
-  const link = packageLink({ catalogUrl: ctx.deps.config.catalogUrl, bucket: ctx.deps.config.names.bucket, packageName: p.packageName });
   try {
-    await showOnCanvas(ctx, canvasId, { kind: 'published', packageName: p.packageName, link, at: p.publishedAt, fileCount: t.fileCount + 3, unchanged: p.created === false }, true);
+    // canvas: the main view, with the file count and size read back from the published manifest.
+    await new PackagingCanvas(ctx.deps, ctx.benchling, ctx.job, canvasId).published(p.publishedAt, p.created === false);
   } catch (err) {
     // The scientist removed the canvas: the package is published all the same, and nothing is left to show it on.
     if (!(err instanceof BenchlingNotFoundError)) throw err;
@@ -263,13 +271,12 @@ async function showResult(ctx: StepContext, o: Outputs): Promise<StepResult<unkn
   return { output: { canvasId } };
 }
 
-/** Canvas updates are best-effort while running (a canvas error must not fail a package), strict at the end. */
-async function showOnCanvas(ctx: StepContext, canvasId: string, state: CanvasState, strict = false): Promise<void> {
+/** Canvas updates while running are best effort: a canvas error must not fail a package. */
+async function showOnCanvas(ctx: StepContext, show: () => Promise<void>): Promise<void> {
   try {
-    await ctx.benchling.updateCanvas(canvasId, { blocks: canvasBlocks(state, ctx.deps.config.updateButtonId), enabled: true });
+    await show();
   } catch (err) {
-    if (strict) throw err;
-    ctx.log.warn('could not update the canvas', { canvasId, error: describeError(err) });
+    ctx.log.warn('could not update the canvas', { error: describeError(err) });
   }
 }
 
@@ -284,9 +291,4 @@ async function entryOfCanvas(benchling: BenchlingClient, job: JobMessage): Promi
 export function packageNameFor(prefix: string, displayId: string): string {
   const name = displayId.replace(/[^\w-]/g, '_');
   return `${prefix}/${name}`;
-}
-
-/** What a scientist reads on the canvas: the message without internal prefixes, within Benchling's limits. */
-function plainReason(e: ExecutionError): string {
-  return e.message.length > 180 ? `${e.message.slice(0, 177)}…` : e.message;
 }
