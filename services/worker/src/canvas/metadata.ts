@@ -16,7 +16,7 @@ export function metadataView(o: { packageName: string; entryJson: Record<string,
   const e = o.entryJson;
   const back = section('nav', [button(NAV.main, 'Back')]);
   if (!e) return [markdown('metadata', `### Metadata of ${text(o.packageName)}\n\nThe latest revision has no readable \`entry.json\`.`), back];
-  const lines = [`### Metadata of ${text(o.packageName)}`, '', row(['', '']), row(['---', '---'])];
+  const lines = [`### Metadata of ${text(o.packageName)}`, '', row(['entry', '']), row(['---', '---'])];
   lines.push(row(['**Name**', text(e.name, VALUE_CHARS)]));
   lines.push(row(['**Display id**', text(e.displayId, 40)]));
   lines.push(row(['**Authors**', text(names(e.authors).join(', ') || '—', VALUE_CHARS)]));
