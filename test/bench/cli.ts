@@ -1,3 +1,4 @@
+import { runCanvasBench } from './canvas.ts';
 import { runE2eBench } from './e2e.ts';
 import { runIngressBench } from './ingress.ts';
 import { runTransferBench } from './transfer.ts';
@@ -10,6 +11,7 @@ const benches: Record<string, { about: string; run: () => Promise<void> }> = {
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
   transfer: { about: 'streaming export transfer vs a plain upload of the same bytes (MB/s, peak RSS), ~20 MB and ~1 GB', run: runTransferBench },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95)', run: runE2eBench },
+  canvas: { about: 'canvas click → canvas updated, through ingress and workers (p95; --json)', run: runCanvasBench },
 };
 
 const name = process.argv[2];
