@@ -20,7 +20,7 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   echo "bootstrap: installing Chromium for the canvas preview test" >&2
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 pnpm install --frozen-lockfile --reporter=silent
