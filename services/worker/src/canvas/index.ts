@@ -57,7 +57,8 @@ export async function renderMain(deps: CanvasDeps, o: { status?: PackagingStatus
     };
   }
   const leaseLive = Boolean(state?.leaseExecutionId && (state.leaseExpiresAt ?? 0) > deps.clock().getTime());
-  const status: PackagingStatus = o.status ?? (leaseLive ? { kind: 'running', startedAt: state?.updatedAt ?? deps.clock().toISOString() } : (o.last ?? { kind: 'idle' }));
+  // A click while a packaging runs: the entry record does not say when it started (the session does).
+  const status: PackagingStatus = o.status ?? (leaseLive ? { kind: 'running' } : (o.last ?? { kind: 'idle' }));
   const last = o.status && o.status.kind !== 'idle' && o.status.kind !== 'running' ? o.status : o.last;
   const blocks = mainView({ pkg, status, linkedRuns: (deps.linkedRuns ?? entryRecordLinkedRuns).linkedRuns(state as { linkedRuns?: unknown }), updateButtonId: deps.updateButtonId });
   return { blocks, data: serializeViewState({ v: 1, view: 'main', ...(last ? { last } : {}) }).data };

@@ -7,7 +7,7 @@ import { code, humanSize, link, text, when } from './markdown.ts';
 /** The packaging's state as the main view shows it. */
 export type PackagingStatus =
   | { kind: 'idle' }
-  | { kind: 'running'; startedAt: string }
+  | { kind: 'running'; startedAt?: string }
   | { kind: 'published'; at: string; unchanged: boolean }
   | { kind: 'failed'; reason: string; at: string; executionId: string };
 
@@ -37,7 +37,9 @@ export function mainView(m: MainViewModel): ViewBlock[] {
     lines.push('### Quilt package', '', 'This entry has no Quilt package yet. Click **Create package** to make one.');
   }
   const s = m.status;
-  if (s.kind === 'running') lines.push('', `**Updating the Quilt package…** (started ${when(s.startedAt)}; progress is shown above)`);
+  if (s.kind === 'running') {
+    lines.push('', `**Updating the Quilt package…** (${s.startedAt ? `started ${when(s.startedAt)}; ` : ''}progress is shown above)`);
+  }
   if (s.kind === 'published') lines.push('', s.unchanged ? `Checked ${when(s.at)}: nothing changed since the last revision.` : `Updated ${when(s.at)}.`);
   if (s.kind === 'failed') {
     lines.push('', `**The package could not be updated.** ${text(s.reason, 200)}`, '', `${when(s.at)} · execution ${code(s.executionId)}`);
