@@ -35,6 +35,8 @@ export interface CanvasDeps {
 export interface Rendered {
   blocks: ViewBlock[];
   data: string;
+  /** Rendered as "a packaging runs" from the entry's lease (not from the packaging itself). */
+  running?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function renderMain(deps: CanvasDeps, o: { status?: PackagingStatus
   const status: PackagingStatus = o.status ?? (leaseLive ? { kind: 'running' } : (o.last ?? { kind: 'idle' }));
   const last = o.status && o.status.kind !== 'idle' && o.status.kind !== 'running' ? o.status : o.last;
   const blocks = mainView({ pkg, status, linkedRuns: (deps.linkedRuns ?? entryRecordLinkedRuns).linkedRuns(state as { linkedRuns?: unknown }), updateButtonId: deps.updateButtonId });
-  return { blocks, data: serializeViewState({ v: 1, view: 'main', ...(last ? { last } : {}) }).data };
+  return { blocks, data: serializeViewState({ v: 1, view: 'main', ...(last ? { last } : {}) }).data, ...(!o.status && leaseLive ? { running: true } : {}) };
 }
 
 /**
@@ -128,5 +130,12 @@ export async function answerClick(depsFor: (entryId: string) => CanvasDeps, benc
     rendered = staleView();
   }
   await benchling.updateCanvas(canvasId, { blocks: rendered.blocks, data: rendered.data, enabled: true });
+  if (rendered.running) {
+    // The packaging may have written its result between our read and our write: if it has ended
+    // meanwhile, write the main view again so "Updating…" is not left behind.
+    const last = parseViewState(rendered.data).last;
+    const again = await renderMain(deps, last ? { last } : {});
+    if (!again.running) await benchling.updateCanvas(canvasId, { blocks: again.blocks, data: again.data, enabled: true });
+  }
   return { view: parseViewState(rendered.data).view, entryId: canvas.resourceId };
 }
