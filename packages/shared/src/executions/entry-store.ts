@@ -218,19 +218,20 @@ export class EntryStore {
   }
 
   /**
-   * Claims the right to create the entry's canvas (canvas.init), so concurrent or retried
-   * initialisations create exactly one: true when this execution may create it (no canvas is
-   * recorded and no other execution holds a live claim). The claim lapses after `claimMs`, so a
-   * crashed creator does not block the entry for ever.
+   * Claims the right to create the entry's canvas of `featureId` (canvas.init), so concurrent or
+   * retried initialisations create exactly one: true when this execution may create it (no canvas
+   * of that feature is recorded and no other execution holds a live claim). The claim lapses after
+   * `claimMs`, so a crashed creator does not block the entry for ever.
    */
-  async claimCanvasCreation(key: string, executionId: string, claimMs: number): Promise<boolean> {
+  async claimCanvasCreation(key: string, executionId: string, featureId: string, claimMs: number): Promise<boolean> {
     assertPositive(claimMs);
     const now = this.clock();
     const ok = await this.conditionalUpdate({
       key,
       update: 'SET canvasClaimBy = :ex, canvasClaimUntil = :until, updatedAt = :nowIso',
-      condition: 'attribute_not_exists(canvasId) AND (attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
-      values: { ':ex': executionId, ':until': now.getTime() + claimMs, ':nowIso': now.toISOString(), ':nowMs': now.getTime() },
+      condition:
+        '(attribute_not_exists(canvasId) OR attribute_not_exists(featureId) OR featureId <> :feature) AND (attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
+      values: { ':feature': featureId, ':ex': executionId, ':until': now.getTime() + claimMs, ':nowIso': now.toISOString(), ':nowMs': now.getTime() },
     });
     return ok !== undefined;
   }

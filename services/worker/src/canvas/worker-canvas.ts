@@ -37,10 +37,11 @@ export async function createEntryCanvas(deps: WorkerDeps, job: JobMessage): Prom
   const key = entryKey(job.tenantId, job.entryId);
   const featureId = job.trigger.featureId ?? deps.config.canvasFeatureId;
   const state = await deps.entries.get(key);
-  if (state?.canvasId) return { canvasId: state.canvasId, reused: true };
-  if (!(await deps.entries.claimCanvasCreation(key, job.executionId, CREATE_CLAIM_MS))) {
+  // A canvas of another feature (the manifest's feature id changed) is not this one: make a new one.
+  if (state?.canvasId && state.featureId === featureId) return { canvasId: state.canvasId, reused: true };
+  if (!(await deps.entries.claimCanvasCreation(key, job.executionId, featureId, CREATE_CLAIM_MS))) {
     const now = await deps.entries.get(key);
-    if (now?.canvasId) return { canvasId: now.canvasId, reused: true };
+    if (now?.canvasId && now.featureId === featureId) return { canvasId: now.canvasId, reused: true };
     throw new TransientError(`another initialisation (${now?.canvasClaimBy ?? 'unknown'}) is creating the canvas of ${job.entryId}`, {
       code: 'LeaseHeld',
       retryAfterMs: Math.max(1_000, (now?.canvasClaimUntil ?? 0) - deps.clock().getTime()),
