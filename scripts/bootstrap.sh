@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks: pnpm 10, a Java runtime for DynamoDB Local, and the
-# workspace's packages. Safe to run again; does nothing that is already done.
+# Installs what a fresh machine lacks: pnpm 10, a Java runtime for DynamoDB Local, Chromium for
+# the canvas preview's browser test, and the workspace's packages. Safe to run again; does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,12 @@ if ! command -v java >/dev/null 2>&1; then
   echo "bootstrap: installing a Java runtime for DynamoDB Local" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "bootstrap: installing Chromium for the canvas preview test" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 pnpm install --frozen-lockfile --reporter=silent

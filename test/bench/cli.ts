@@ -1,3 +1,4 @@
+import { runCanvasBench } from './canvas.ts';
 import { runE2eBench } from './e2e.ts';
 import { runIngressBench } from './ingress.ts';
 import { type BenchArgs, BenchInvalidError, parseBenchArgs } from './report.ts';
@@ -12,6 +13,7 @@ const benches: Record<string, { about: string; run: (args: BenchArgs) => Promise
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
   transfer: { about: 'streaming export transfer vs a plain upload and the whole-ZIP method (MB/s, peak RSS), ~20 MB, ~1 GB, ~4 GB; --sizes, --json', run: runTransferBench },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95, state writes)', run: runE2eBench },
+  canvas: { about: 'canvas click → canvas updated, through ingress and workers (p95; --json)', run: runCanvasBench },
 };
 
 const name = process.argv[2];

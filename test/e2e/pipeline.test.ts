@@ -8,6 +8,7 @@ import { topHash } from '@bp/shared/quilt/index';
 import { packageNameFor } from '@bp/worker';
 import { type RunningSystem, startSystem } from '../support/system.ts';
 import { filesOfZip } from '../support/zip-files.ts';
+import { type Block, buttonOf, markdownOf } from '../support/canvas.ts';
 
 const METADATA = ['README.md', 'entry.json', 'input.json'];
 
@@ -120,9 +121,9 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     const exec = await sys.waitForExecution(String(click.json.executionId));
     expect(exec.status, JSON.stringify(exec.lastError)).to.equal('SUCCEEDED');
 
-    const history = sys.sim.state.canvasesFor(entryId)[0]!.history as Array<{ blocks: Array<{ type: string; value?: string; enabled?: boolean }> }>;
-    const button = (v: (typeof history)[number]) => v.blocks.find((b) => b.type === 'BUTTON');
-    const text = (v: (typeof history)[number]) => v.blocks.map((b) => b.value ?? '').join(' ');
+    const history = sys.sim.state.canvasesFor(entryId)[0]!.history as Array<{ id: string; data: string | null; blocks: Block[] }>;
+    const button = (v: (typeof history)[number]) => buttonOf(v, 'update-package');
+    const text = (v: (typeof history)[number]) => markdownOf(v);
     const updating = history.findIndex((v) => /Updating/.test(text(v)));
     expect(updating, 'an Updating… version').to.be.greaterThan(0);
     expect(button(history[updating]!)?.enabled).to.equal(false);
@@ -138,9 +139,11 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     const canvasId = String(sys.sim.state.canvasesFor(entryId)[0]!.current.id);
     const click = await sys.send({ type: 'v2.canvas.userInteracted', canvasId, buttonId: 'update-package', featureId: 'quilt_entry' });
     expect((await sys.waitForExecution(String(click.json.executionId))).status).to.equal('FAILED');
-    const final = sys.sim.state.canvasesFor(entryId)[0]!.history.at(-1) as { blocks: Array<{ type: string; value?: string; enabled?: boolean }> };
-    expect(final.blocks.map((b) => b.value ?? '').join(' ')).to.match(/could not be updated.*export/i);
-    expect(final.blocks.find((b) => b.type === 'BUTTON')?.enabled).to.equal(true);
+    // The canvas is written after the execution is marked FAILED.
+    const shown = () => sys.sim.state.canvasesFor(entryId)[0]!.current as unknown as { id: string; data: string | null; blocks: Block[] };
+    for (const until = Date.now() + 10_000; !/could not be updated/.test(markdownOf(shown())) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(markdownOf(shown())).to.match(/could not be updated.*export/i);
+    expect(buttonOf(shown(), 'update-package')?.enabled).to.equal(true);
   });
 });
 

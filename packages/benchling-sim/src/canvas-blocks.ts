@@ -42,11 +42,16 @@ export function blocksProblem(blocks: unknown, path = 'blocks', leafOnly = false
         if (extra.length > 0) return `${at}: unknown MARKDOWN properties ${extra.join(', ')}`;
         break;
       }
-      case 'BUTTON':
+      case 'BUTTON': {
         if (typeof b.text !== 'string') return `${at}.text is required for BUTTON blocks`;
         if (b.enabled !== undefined && b.enabled !== null && typeof b.enabled !== 'boolean') return `${at}.enabled must be a boolean`;
+        const extra = Object.keys(b).filter((k) => !['id', 'type', 'text', 'enabled'].includes(k));
+        if (extra.length > 0) return `${at}: unknown BUTTON properties ${extra.join(', ')}`;
         break;
+      }
       case 'SECTION': {
+        const extra = Object.keys(b).filter((k) => !['id', 'type', 'children'].includes(k));
+        if (extra.length > 0) return `${at}: unknown SECTION properties ${extra.join(', ')}`;
         const inner = blocksProblem(b.children, `${at}.children`, true);
         if (inner) return inner;
         break;

@@ -3,6 +3,7 @@ import { isPlainObject, sendBadRequest, sendError, sendNotFound, unknownKeys } f
 import { blocksProblem } from './canvas-blocks.ts';
 import type { SimContext } from './context.ts';
 import { newId } from './ids.ts';
+import { loadOpenApi } from './openapi.ts';
 
 const CREATE_KEYS = ['appId', 'featureId', 'resourceId', 'blocks', 'enabled', 'sessionId', 'data'];
 const UPDATE_KEYS = ['featureId', 'resourceId', 'blocks', 'enabled', 'sessionId', 'data'];
@@ -10,7 +11,7 @@ const UPDATE_KEYS = ['featureId', 'resourceId', 'blocks', 'enabled', 'sessionId'
 const DATA_LIMIT_BYTES = 5 * 1024;
 
 /** Problems common to create and update: optional fields' types, session reference, data size. */
-function writeProblem(ctx: SimContext, body: Record<string, unknown>): { message: string; invalidId?: string } | undefined {
+function writeProblem(ctx: SimContext, body: Record<string, unknown>, schema: 'AppCanvasCreate' | 'AppCanvasUpdate'): { message: string; invalidId?: string } | undefined {
   for (const k of ['featureId', 'resourceId'] as const) {
     if (body[k] !== undefined && (typeof body[k] !== 'string' || body[k] === '')) return { message: `${k} must be a non-empty string` };
   }
@@ -26,8 +27,16 @@ function writeProblem(ctx: SimContext, body: Record<string, unknown>): { message
   }
   if (body.data !== undefined && body.data !== null) {
     if (typeof body.data !== 'string') return { message: 'data must be a string of JSON' };
-    if (Buffer.byteLength(body.data) > DATA_LIMIT_BYTES) return { message: 'data must be less than 5kb' };
+    if (Buffer.byteLength(body.data) >= DATA_LIMIT_BYTES) return { message: 'data must be less than 5kb' };
+    try {
+      JSON.parse(body.data);
+    } catch {
+      return { message: 'data must be valid JSON in string format' };
+    }
   }
+  // Anything the checks above do not name: Benchling's own schema (block types and their fields).
+  const schemaErrors = loadOpenApi().errorsFor(schema, body);
+  if (schemaErrors.length > 0) return { message: `body does not match ${schema}: ${schemaErrors[0]}` };
   return undefined;
 }
 
@@ -47,7 +56,7 @@ export function canvasApiRoutes(ctx: SimContext): Router {
       if (typeof body[k] !== 'string' || body[k] === '') return sendBadRequest(res, `${k} is required`);
     }
     if (body.blocks === undefined) return sendBadRequest(res, 'blocks is required');
-    const problem = writeProblem(ctx, body);
+    const problem = writeProblem(ctx, body, 'AppCanvasCreate');
     if (problem) return sendBadRequest(res, problem.message, problem.invalidId);
     if (body.appId !== ctx.options.appId) {
       return sendError(res, 403, 'invalid_request_error', `App ${String(body.appId)} is not this app`, { invalidId: String(body.appId) });
@@ -80,7 +89,7 @@ export function canvasApiRoutes(ctx: SimContext): Router {
     if (!isPlainObject(body)) return sendBadRequest(res, 'body must be a JSON object');
     const extra = unknownKeys(body, UPDATE_KEYS);
     if (extra.length > 0) return sendBadRequest(res, `unknown properties: ${extra.join(', ')}`);
-    const problem = writeProblem(ctx, body);
+    const problem = writeProblem(ctx, body, 'AppCanvasUpdate');
     if (problem) return sendBadRequest(res, problem.message, problem.invalidId);
     const next = { ...c.current };
     for (const k of UPDATE_KEYS) if (body[k] !== undefined) next[k] = body[k];

@@ -5,11 +5,13 @@
  *           SIM_EXPORT_DELAY_MS give flag defaults)
  *   send    ask a running simulator to sign and POST a webhook to a receiver
  *   types   list the webhook types it can send
+ *   canvas show <canvasId> [--json]   print a canvas of a running simulator (blocks, buttons, session)
  * This is the only file of the package that reads process.env.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { getInt, getOptionalString, getString } from '@bp/shared/env';
 import { startSimulator } from './index.ts';
+import { type CanvasSummary, formatCanvas } from './canvas-text.ts';
 import { WEBHOOK_TYPES, webhookChannel, webhookKind } from './webhook-payloads.ts';
 
 function int(name: string) {
@@ -43,6 +45,7 @@ program
   .option('--app-definition-id <id>', 'app definition id (JWKS path)', 'appdef_sim')
   .option('--tenant-id <id>', 'tenant id in webhooks', 'ten_sim')
   .option('--zip-dir <dir>', 'where generated export ZIPs are cached', getOptionalString(env, 'SIM_ZIP_DIR'))
+  .option('--webhook-target <url>', 'where canvas preview clicks send their webhooks (the ingress)', `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`)
   .option('--json', 'print the URLs as one JSON line instead of text')
   .action(async (o) => {
     const sim = await startSimulator({
@@ -57,6 +60,7 @@ program
       appDefinitionId: o.appDefinitionId,
       tenantId: o.tenantId,
       ...(o.zipDir ? { zipDir: o.zipDir } : {}),
+      webhookTarget: o.webhookTarget,
     });
     if (o.json) {
       console.log(JSON.stringify({ url: sim.url, apiUrl: `${sim.url}/api/v2`, jwksUrl: sim.jwksUrl, clientId: sim.options.clientId, appDefinitionId: sim.options.appDefinitionId }));
@@ -125,6 +129,33 @@ program
   .description('list webhook message types with their channel and URL suffix')
   .action(() => {
     for (const t of WEBHOOK_TYPES) console.log(`${t.padEnd(36)} ${webhookChannel(t).padEnd(12)} /${webhookKind(t)}`);
+  });
+
+const canvas = program.command('canvas').description('inspect canvases of a running simulator');
+canvas
+  .command('show <canvasId>')
+  .description('print a canvas: its blocks, buttons (enabled or not), data and app session; exit 1 if it does not exist')
+  .option('--sim <url>', 'running simulator', `http://127.0.0.1:${getInt(env, 'SIM_PORT', 8090)}`)
+  .option('--json', 'print the canvas as JSON')
+  .action(async (canvasId: string, o) => {
+    const base = String(o.sim).replace(/\/+$/, '');
+    let res: Response;
+    try {
+      res = await fetch(`${base}/_sim/canvases/${encodeURIComponent(canvasId)}`);
+    } catch (err) {
+      console.error(`could not reach the simulator at ${o.sim}: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    if (res.status === 404) {
+      console.error(`no canvas ${canvasId} in the simulator at ${base}`);
+      process.exit(1);
+    }
+    const c = (await res.json()) as CanvasSummary;
+    if (o.json) {
+      console.log(JSON.stringify(c));
+      return;
+    }
+    console.log(formatCanvas(c, `${base}/_sim/canvases/${encodeURIComponent(canvasId)}/preview`));
   });
 
 await program.parseAsync(process.argv);

@@ -18,6 +18,8 @@ export interface SimContext {
   zips: ExportZipCache;
   /** The simulator's base URL (known once it listens). */
   url(): string;
+  /** Where a preview click sends its webhook (the ingress); settable at run time. */
+  webhookTarget: { url?: string };
   /** Timers of requests held by a delay fault, cleared on close. */
   pendingTimers: Set<NodeJS.Timeout>;
 }

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { ConfigError, PackagerError } from '@bp/shared/errors';
 import { isPlainObject, sendBadRequest, sendError, sendNotFound } from './benchling-errors.ts';
 import type { SimContext } from './context.ts';
+import { canvasSimRoutes } from './canvas-sim-routes.ts';
 import { entryControlRoutes } from './entry-routes.ts';
 import { downloadRoutes } from './export-routes.ts';
 import type { FaultSpec } from './faults.ts';
@@ -31,6 +32,7 @@ export function controlRoutes(ctx: SimContext): Router {
   const r = Router();
   r.use(entryControlRoutes(ctx));
   r.use(downloadRoutes(ctx));
+  r.use(canvasSimRoutes(ctx));
 
   r.get('/state', (_req: Request, res: Response) => {
     res.json(ctx.state.summary());

@@ -52,6 +52,14 @@ export function planExportZip(s: ExportSnapshot): ZipPlan {
     symlink: symlinkPlan,
     bomb: bombPlan,
     manyfiles: manyFilesPlan,
+    files: () => filesPlan(scenario.fileCount),
+    // The name of issue 13's report: a Markdown link inside a path that also climbs out of its folder.
+    phish: () =>
+      hostileNamePlan(
+        'phish',
+        'attachments/[Session expired - sign in again](https://evil.example/login)/../x.pdf',
+        'attachments/[Session expired - sign in again](https://evil.example/login)/@@/x.pdf',
+      ),
   };
   return builders[scenario.zip]();
 }
@@ -176,6 +184,13 @@ function bombPlan(): ZipPlan {
     ],
     renames: [],
   };
+}
+
+/** `report.pdf` and `n` small files under `attachments/`: a folder that pages predictably. */
+function filesPlan(n: number): ZipPlan {
+  const items: ZipItem[] = [{ path: 'report.pdf', source: 'bytes', data: Buffer.from('%PDF-1.7\n%%EOF\n'), compress: true }];
+  for (let i = 1; i <= n; i++) items.push({ path: `attachments/sample-${String(i).padStart(3, '0')}.csv`, source: 'bytes', data: Buffer.from(`id,value\n${i},${i * i}\n`), compress: false });
+  return { key: `files${n}`, mtime: FIXED_MTIME, items, renames: [] };
 }
 
 function manyFilesPlan(): ZipPlan {

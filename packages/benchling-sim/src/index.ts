@@ -9,7 +9,9 @@
  *
  * Controls: `POST /_sim/entries/{id}` {name?, fields?} edits an entry; `GET|POST|DELETE /_sim/faults`;
  * `POST /_sim/webhooks/send`; `POST /_sim/tokens/expire`; `POST /_sim/keys/rotate` {keepOld?};
- * `POST /_sim/rate-limit/reset`; `GET /_sim/state`; export downloads at `/_sim/downloads/{token}.zip`.
+ * `POST /_sim/rate-limit/reset`; `GET /_sim/state`; canvases: `GET /_sim/canvases?resourceId=`,
+ * `GET /_sim/canvases/{id}`, `GET /_sim/canvases/{id}/preview` (HTML; buttons send the signed click
+ * webhook to `PUT /_sim/webhook-target`), `POST /_sim/canvases/{id}/click` {buttonId}; export downloads at `/_sim/downloads/{token}.zip`.
  *
  * Note the default budget (60 requests / 30 s per client, like Benchling): a client polling
  * tasks quickly will meet 429s, as it would in production.
@@ -56,6 +58,8 @@ export interface Simulator {
   faults: FaultController;
   /** What the simulator has seen and holds: entries, exports, canvases, sessions, counts. */
   state: SimState;
+  /** Sets where canvas preview clicks send their webhooks (the ingress URL). */
+  setWebhookTarget(url: string): void;
   /** Builds, signs and POSTs a webhook to a receiver. */
   sendWebhook(o: SendWebhookOptions): Promise<WebhookResult>;
   /** Stops listening, drops open connections and any ZIP generation in progress. */
@@ -75,6 +79,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     keys: new KeyRing(),
     zips: new ExportZipCache(options.zipDir),
     url: () => url,
+    webhookTarget: { ...(options.webhookTarget ? { url: options.webhookTarget } : {}) },
     pendingTimers: new Set(),
   };
   const app = createSimulatorApp(ctx);
@@ -94,6 +99,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     expireTokens: () => ctx.tokens.expireAll(),
     faults: ctx.faults,
     state: ctx.state,
+    setWebhookTarget: (u) => {
+      ctx.webhookTarget.url = u;
+    },
     sendWebhook: (w) => sendSimWebhook(ctx, w),
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -23,11 +23,13 @@ export interface SimulatorOptions {
   tokenTtlSeconds?: number;
   /** Request budget per client id: `limit` requests per fixed window of `windowSeconds`. Default 60 per 30 s. */
   rateLimit?: { limit: number; windowSeconds: number };
+  /** Receiver of the webhooks a canvas preview's button clicks send (the ingress URL). Default none. */
+  webhookTarget?: string;
   /** Directory where generated export ZIPs are cached (and reused across runs). Default `os.tmpdir()/benchling-sim-zips`. */
   zipDir?: string;
 }
 
-export type ResolvedSimulatorOptions = Required<SimulatorOptions>;
+export type ResolvedSimulatorOptions = Required<Omit<SimulatorOptions, 'webhookTarget'>> & { webhookTarget?: string };
 
 function requireInt(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`simulator option ${name} must be an integer in [${min}, ${max}], got ${v}`);
@@ -56,6 +58,7 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedSimulatorOptio
       limit: requireInt('rateLimit.limit', rateLimit.limit, 1),
       windowSeconds: requireInt('rateLimit.windowSeconds', rateLimit.windowSeconds, 1),
     },
+    ...(o.webhookTarget ? { webhookTarget: requireText('webhookTarget', o.webhookTarget) } : {}),
     zipDir: requireText('zipDir', o.zipDir ?? path.join(os.tmpdir(), 'benchling-sim-zips')),
   };
 }

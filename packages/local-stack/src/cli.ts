@@ -93,7 +93,7 @@ async function up(): Promise<void> {
     return p;
   };
 
-  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim), '--tenant-id', SIM_TENANT_ID]);
+  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim), '--tenant-id', SIM_TENANT_ID, '--webhook-target', `http://127.0.0.1:${ports.ingress}`]);
   await waitUntil('Benchling simulator', async () => {
     const r = await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`);
     if (!r.ok) throw new Error(String(r.status));
@@ -116,6 +116,10 @@ benchling-packager is running
 
 Send a signed webhook (in another terminal):
   pnpm sim send --sim ${simUrl} --to http://127.0.0.1:${ports.ingress} --type v2.entry.created --entry etr_demo1
+
+Canvases (after a v2.canvas.initialized): list, then open one in a browser and click through it:
+  curl '${simUrl}/_sim/canvases?resourceId=etr_demo2'      pnpm sim canvas show <canvasId>
+  ${simUrl}/_sim/canvases/<canvasId>/preview
 
 Operators (another terminal):
   pnpm ops executions list          pnpm ops queues          pnpm ops dlq peek

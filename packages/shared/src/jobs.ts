@@ -6,7 +6,8 @@ import { PartnerJobMessageSchema } from './partners/event.ts';
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
  * Unknown `v` or `kind` is not lost: the worker sends it to the DLQ with a clear error.
  */
-export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle'] as const;
+/** `canvas.view`: a navigation click on the entry canvas (browse, versions, metadata…), answered by re-rendering it. */
+export const JOB_KINDS = ['entry.package', 'canvas.init', 'app.lifecycle', 'canvas.view'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
@@ -81,12 +82,16 @@ export type CanvasInitJob = z.infer<typeof CanvasInitJobSchema>;
 export const AppLifecycleJobSchema = z.object({ ...benchlingJob, kind: z.literal('app.lifecycle'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId.optional() });
 export type AppLifecycleJob = z.infer<typeof AppLifecycleJobSchema>;
 
+/** A navigation click on the entry canvas (`nav:` buttons): re-render the view it asks for. */
+export const CanvasViewJobSchema = z.object({ ...benchlingJob, kind: z.literal('canvas.view'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId });
+export type CanvasViewJob = z.infer<typeof CanvasViewJobSchema>;
+
 /** A job for Benchling work: what the ingress enqueues for a Benchling webhook or an ops request. */
-export const JobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema]);
+export const JobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, CanvasViewJobSchema]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 
 /** Every job the queue carries, Benchling's and sequencing partners' alike, told apart by `kind`. */
-export const AnyJobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, PartnerJobMessageSchema]);
+export const AnyJobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, CanvasViewJobSchema, PartnerJobMessageSchema]);
 export type AnyJobMessage = z.infer<typeof AnyJobMessageSchema>;
 
 /**

@@ -1,43 +1,37 @@
-/** What the entry's canvas shows, as Benchling UI blocks. One function per state keeps the wording in one place. */
+/**
+ * Superseded by the canvas module (`./canvas/`): kept as a thin adapter so code written against
+ * the old single-state API still renders the new main view. New code uses `./canvas/index.ts`
+ * and `./canvas/worker-canvas.ts`.
+ */
+import type { ViewBlock } from './canvas/blocks.ts';
+import { mainView } from './canvas/main-view.ts';
+import { plainReason } from './canvas/failure.ts';
+import { quiltUri } from './canvas/links.ts';
+
+export { packageLink } from './canvas/links.ts';
+
 export type CanvasState =
   | { kind: 'idle'; hasPackage?: { packageName: string; link: string; at: string } }
   | { kind: 'updating'; startedAt: string }
-  | { kind: 'published'; packageName: string; link: string; at: string; fileCount: number; unchanged: boolean }
-  | { kind: 'failed'; message: string; at: string; executionId: string };
+  | { kind: 'published'; packageName: string; link: string; at: string; fileCount: number; unchanged: boolean; bucket?: string }
+  | { kind: 'failed'; message: string; at: string; executionId: string; class?: string };
 
-export interface CanvasBlock {
-  id: string;
-  type: 'MARKDOWN' | 'BUTTON';
-  value?: string;
-  text?: string;
-  enabled?: boolean;
-}
-
-export function canvasBlocks(state: CanvasState, updateButtonId: string): CanvasBlock[] {
-  const button = (enabled: boolean, text = 'Update package'): CanvasBlock => ({ id: updateButtonId, type: 'BUTTON', text, enabled });
-  const md = (value: string): CanvasBlock => ({ id: 'status', type: 'MARKDOWN', value });
+export function canvasBlocks(state: CanvasState, updateButtonId: string): ViewBlock[] {
   switch (state.kind) {
-    case 'idle':
-      return state.hasPackage
-        ? [md(`**Quilt package:** [${state.hasPackage.packageName}](${state.hasPackage.link})\n\nLast updated ${state.hasPackage.at}.`), button(true)]
-        : [md('This entry has no Quilt package yet. Click **Create package** to make one.'), button(true, 'Create package')];
+    case 'idle': {
+      const p = state.hasPackage;
+      return mainView({ pkg: p && { name: p.packageName, link: p.link, uri: quiltUri('', p.packageName), lastUpdated: p.at }, status: { kind: 'idle' }, updateButtonId });
+    }
     case 'updating':
-      return [md(`Updating the Quilt package… (started ${state.startedAt})`), button(false, 'Updating…')];
+      return mainView({ status: { kind: 'running', startedAt: state.startedAt }, updateButtonId });
     case 'published':
-      return [
-        md(
-          `**Quilt package:** [${state.packageName}](${state.link})\n\n` +
-            `${state.unchanged ? 'Checked' : 'Updated'} ${state.at} · ${state.fileCount} files${state.unchanged ? ' · nothing changed since the last revision' : ''}.`,
-        ),
-        button(true),
-      ];
+      return mainView({
+        pkg: { name: state.packageName, link: state.link, uri: quiltUri(state.bucket ?? '', state.packageName), lastUpdated: state.at, fileCount: state.fileCount },
+        status: { kind: 'published', at: state.at, unchanged: state.unchanged },
+        updateButtonId,
+      });
     case 'failed':
-      return [md(`**The package could not be updated.** ${state.message}\n\n(${state.at}, execution ${state.executionId})`), button(true, 'Try again')];
+      // Only the error's class reaches the reader: the message may carry outside text.
+      return mainView({ status: { kind: 'failed', reason: plainReason({ class: state.class }), at: state.at, executionId: state.executionId }, updateButtonId });
   }
-}
-
-/** A link a scientist can open: the Quilt catalog when configured, else the S3 registry path. */
-export function packageLink(o: { catalogUrl?: string; bucket: string; packageName: string }): string {
-  if (o.catalogUrl) return `${o.catalogUrl.replace(/\/$/, '')}/b/${encodeURIComponent(o.bucket)}/packages/${o.packageName}`;
-  return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(o.bucket)}?prefix=${encodeURIComponent(`${o.packageName}/`)}`;
 }

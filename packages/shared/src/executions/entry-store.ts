@@ -45,6 +45,9 @@ export interface EntryState {
   appId?: string;
   featureId?: string;
   canvasUpdatedAt?: string;
+  /** canvas.init's claim on creating the canvas (claimCanvasCreation), and until when (epoch ms). */
+  canvasClaimBy?: string;
+  canvasClaimUntil?: number;
   lastPublished?: PublishedPackage;
   updatedAt: string;
 }
@@ -212,6 +215,25 @@ export class EntryStore {
       new UpdateCommand({ TableName: this.tableName, Key: { entryKey: key }, UpdateExpression: `SET ${set.join(', ')}`, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }),
     );
     return res.Attributes as EntryState;
+  }
+
+  /**
+   * Claims the right to create the entry's canvas of `featureId` (canvas.init), so concurrent or
+   * retried initialisations create exactly one: true when this execution may create it (no canvas
+   * of that feature is recorded and no other execution holds a live claim). The claim lapses after
+   * `claimMs`, so a crashed creator does not block the entry for ever.
+   */
+  async claimCanvasCreation(key: string, executionId: string, featureId: string, claimMs: number): Promise<boolean> {
+    assertPositive(claimMs);
+    const now = this.clock();
+    const ok = await this.conditionalUpdate({
+      key,
+      update: 'SET canvasClaimBy = :ex, canvasClaimUntil = :until, updatedAt = :nowIso',
+      condition:
+        '(attribute_not_exists(canvasId) OR attribute_not_exists(featureId) OR featureId <> :feature) AND (attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
+      values: { ':feature': featureId, ':ex': executionId, ':until': now.getTime() + claimMs, ':nowIso': now.toISOString(), ':nowMs': now.getTime() },
+    });
+    return ok !== undefined;
   }
 
   /** Records a publication unless a newer one is already recorded. Returns whether it was stored. */

@@ -66,6 +66,8 @@ export const CanvasInteractionMessageSchema = z.looseObject({
 
 export const ENTRY_EVENT_TYPES = ['v2.entry.created', 'v2.entry.updated.fields', 'v2.entry.updated.reviewRecord'] as const;
 export const LIFECYCLE_TYPES = ['v2.app.installed', 'v2.app.activateRequested', 'v2.app.deactivated', 'v2-beta.app.configuration.updated'] as const;
+/** Button ids starting with this are canvas navigation (see the worker's canvas/buttons.ts), not "update package". */
+export const CANVAS_VIEW_BUTTON_PREFIX = 'nav:';
 export const CANVAS_CREATED_TYPES = ['v2.canvas.created', 'v2-beta.canvas.created'] as const;
 
 /** Trigger fields the classification contributes; the ingress adds webhookId, type and receivedAt. */
@@ -140,7 +142,11 @@ export function classifyWebhook(payload: unknown, cfg: ClassifyOptions): Webhook
   }
   if (type === 'v2.canvas.userInteracted') {
     const m = parse(CanvasInteractionMessageSchema, env.message, 'message');
-    if (!cfg.updateButtonIds.includes(m.buttonId)) return { action: 'ignore', ...pick(base), reason: 'button_not_configured' };
+    if (!cfg.updateButtonIds.includes(m.buttonId)) {
+      // Navigation buttons (browse, next page, versions…) carry their view in the id: the worker re-renders the canvas.
+      if (!m.buttonId.startsWith(CANVAS_VIEW_BUTTON_PREFIX)) return { action: 'ignore', ...pick(base), reason: 'button_not_configured' };
+      return { action: 'enqueue', kind: 'canvas.view', ...base, canvasId: m.canvasId, trigger: { buttonId: m.buttonId, ...opt('featureId', m.featureId), ...opt('userId', m.userId) } };
+    }
     return {
       action: 'enqueue',
       kind: 'entry.package',

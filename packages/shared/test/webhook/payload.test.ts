@@ -52,9 +52,10 @@ describe('webhook payloads (contract §2): what each type asks for', () => {
     expect(beta).not.to.have.property('entryId');
   });
 
-  it('packages on a configured button and ignores other buttons', () => {
+  it('packages on a configured button, re-renders the canvas on a navigation button (nav:…), and ignores other buttons', () => {
     const click = (buttonId: string) => classifyWebhook(envelope({ type: 'v2.canvas.userInteracted', buttonId, canvasId: 'cnvs_1', featureId: 'f', userId: 'u' }), cfg);
     expect(click('update-package')).to.deep.include({ action: 'enqueue', kind: 'entry.package', canvasId: 'cnvs_1' });
+    expect(click('nav:files:2')).to.deep.include({ action: 'enqueue', kind: 'canvas.view', canvasId: 'cnvs_1', trigger: { buttonId: 'nav:files:2', featureId: 'f', userId: 'u' } });
     expect(click('something-else')).to.deep.include({ action: 'ignore', reason: 'button_not_configured' });
   });
 

@@ -4,8 +4,8 @@ import { enqueueFollowUp } from '../follow-up.ts';
 import type { ResourceHold } from '../runner/job-kind.ts';
 import type { Journal } from '../runner/journal.ts';
 import { retryDelaySeconds } from '../runner/outcome.ts';
-import { showOnCanvas } from '../steps/update-canvas.ts';
-import { TransientError } from '@bp/shared';
+import { type ExecutionError, TransientError } from '@bp/shared';
+import { PackagingCanvas } from '../canvas/worker-canvas.ts';
 
 /**
  * An entry packaging's hold on its entry: one packaging per entry at a time. A trigger for an
@@ -35,6 +35,14 @@ export class EntryHold implements ResourceHold {
     const { job } = this;
     const lease = await entries.acquireEntryLease(this.key, job.executionId, this.leaseMs);
     if (!lease.acquired) {
+      // A click of the update button while a packaging runs (the button is disabled then, but a
+      // stale page or a double click still sends one) starts nothing: the running one reads the entry anyway.
+      if (job.trigger.buttonId) {
+        await executions.supersede(job.executionId, `entry ${job.entryId} is already being packaged by ${lease.heldBy}`);
+        this.deps.metrics.executionFinished(job.kind, 'SUPERSEDED');
+        this.log.info('update button clicked while packaging runs: nothing started', { runningExecutionId: lease.heldBy });
+        return { acquired: false, outcome: { action: 'done' } };
+      }
       const rerun = await entries.requestRerun(this.key, job.trigger, job.executionId);
       if (rerun.leaseHeld) {
         await executions.supersede(job.executionId, `entry ${job.entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`);
@@ -73,15 +81,13 @@ export class EntryHold implements ResourceHold {
     this.log.info('started the follow-up run for changes made while packaging', { followUpExecutionId: followUp, resumedHandoff: end.outcome === 'notHeld' });
   }
 
-  async showFailure(reason: string, at: string): Promise<void> {
+  async showFailure(error: ExecutionError): Promise<void> {
     const canvasId = this.canvasId;
     if (!canvasId) return;
-    const benchling = this.deps.benchlingFor(this.job);
-    await showOnCanvas({ benchling, deps: this.deps, log: this.log }, canvasId, { kind: 'failed', message: plainReason(reason), at, executionId: this.job.executionId });
+    try {
+      await new PackagingCanvas(this.deps, this.deps.benchlingFor(this.job), this.job, canvasId).failed(error);
+    } catch (err) {
+      this.log.warn('could not show the failure on the canvas', { canvasId, error: String(err) });
+    }
   }
-}
-
-/** What a scientist reads on the canvas: the message within Benchling's limits. */
-function plainReason(message: string): string {
-  return message.length > 180 ? `${message.slice(0, 177)}…` : message;
 }

@@ -9,7 +9,7 @@ import { fetchEntry } from '../steps/fetch-entry.ts';
 import { publish, type Published } from '../steps/publish.ts';
 import { startExport } from '../steps/start-export.ts';
 import { transfer } from '../steps/transfer.ts';
-import { showOnCanvas, updateCanvas } from '../steps/update-canvas.ts';
+import { packagingCanvas, showOnCanvas, updateCanvas } from '../steps/update-canvas.ts';
 import { writeMetadata } from '../steps/write-metadata.ts';
 import { EntryHold } from './entry-hold.ts';
 import { entryPackageName } from '../package-naming.ts';
@@ -56,7 +56,7 @@ export const ENTRY_PACKAGE_STEPS = Steps.for<EntryRun>()
       }),
     { durable: true, alongside: (r, p) => r.notePublished(p) },
   )
-  .step('update-canvas', (r, o) => updateCanvas(r.ctx, { canvasId: r.canvasId, published: o.publish, transferred: o.transfer }));
+  .step('update-canvas', (r, o) => updateCanvas(r.ctx, { canvasId: r.canvasId, published: o.publish }));
 
 /** Each entry.package step's output, by step name: what a checkpointed record's `outputs` hold. */
 export type EntryPackageOutputs = StepOutputs<typeof ENTRY_PACKAGE_STEPS>;
@@ -95,6 +95,7 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
     }
     const benchling = deps.benchlingFor(job);
     const ctx: StepContext = { job: jobWithEntry, executionId: job.executionId, attempt: record.attempts, deps, benchling, log: log.child({ entryId }), signal };
+    const canvas = canvasId ? packagingCanvas(ctx, canvasId) : undefined;
     const notePublished = (p: Published) => recordPublished(deps, hold.key, job.executionId, p);
     // A run that stopped after publishing records the entry's latest package again (a no-op then).
     const published = checkpointed(record).publish;
@@ -102,11 +103,18 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
     return {
       context: { ctx, canvasId, notePublished },
       beforeSteps: async () => {
-        if (canvasId) await showOnCanvas(ctx, canvasId, { kind: 'updating', startedAt: deps.clock().toISOString() });
+        if (canvas) await showOnCanvas(ctx, () => canvas.started(deps.clock().toISOString()));
+      },
+      // Progress messages in the app session, for the steps a scientist waits on.
+      beforeStep: async (name) => {
+        if (canvas && PROGRESS_STEPS.has(name)) await showOnCanvas(ctx, () => canvas.step(name));
       },
     };
   },
 };
+
+/** Steps whose start the canvas's app session tells (the long ones, and asking Benchling to export). */
+const PROGRESS_STEPS = new Set(['start-export', 'await-export', 'transfer', 'publish']);
 
 /** The outputs a record holds are those the declaration's steps returned (the store keeps them as written). */
 function checkpointed(record: ExecutionRecord): Partial<EntryPackageOutputs> {

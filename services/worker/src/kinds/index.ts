@@ -2,6 +2,7 @@ import type { AnyJobMessage } from '@bp/shared';
 import type { AnyJobKind } from '../runner/job-kind.ts';
 import { appLifecycle } from './app-lifecycle.ts';
 import { canvasInit } from './canvas-init.ts';
+import { canvasView } from './canvas-view.ts';
 import { entryPackage } from './entry-package.ts';
 
 /**
@@ -13,6 +14,7 @@ const KINDS: Partial<Record<AnyJobMessage['kind'], AnyJobKind>> = {
   'entry.package': entryPackage,
   'canvas.init': canvasInit,
   'app.lifecycle': appLifecycle,
+  'canvas.view': canvasView,
 };
 
 export function kindOf(job: AnyJobMessage): AnyJobKind | undefined {

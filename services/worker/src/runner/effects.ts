@@ -41,7 +41,7 @@ export async function carryOut(
   try {
     if (d.resource === 'hold') await hold.extend((d.holdSeconds ?? config.visibilityTimeoutSeconds) * 1000);
     if (d.resource === 'end') {
-      if (d.execution === 'failed') await hold.showFailure?.(d.reason, error.at);
+      if (d.execution === 'failed') await hold.showFailure?.(error);
       await hold.end();
     }
   } catch (holdErr) {

@@ -1,4 +1,4 @@
-import type { AnyJobMessage, ExecutionRecord, Logger } from '@bp/shared';
+import type { AnyJobMessage, ExecutionError, ExecutionRecord, Logger } from '@bp/shared';
 import type { WorkerDeps } from '../context.ts';
 import type { Journal } from './journal.ts';
 import type { JobOutcome } from './outcome.ts';
@@ -17,8 +17,8 @@ export interface ResourceHold {
   extend(ms: number): Promise<unknown>;
   /** The run is over (or given up on): release the lease, or hand it to the follow-up run. */
   end(): Promise<void>;
-  /** Tells the people watching that the run failed (the entry's canvas). Best effort. */
-  showFailure?(reason: string, at: string): Promise<void>;
+  /** Tells the people watching that the run failed (the entry's canvas), in plain words from the error's class. Best effort. */
+  showFailure?(error: ExecutionError): Promise<void>;
 }
 
 /** What admission hands the runner: the steps' context, and the tenant-facing things to do around the steps. */
@@ -26,6 +26,8 @@ export interface Admitted<C> {
   context: C;
   /** Before the first step of a fresh run (show "updating" on the canvas). */
   beforeSteps?(): Promise<void>;
+  /** As each step starts (progress messages on the canvas). */
+  beforeStep?(name: string): Promise<void>;
 }
 
 /**

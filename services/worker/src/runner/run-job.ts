@@ -74,7 +74,16 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
     }
     const outputs = { ...begun.record.outputs };
     if (Object.keys(outputs).length === 0) await admitted.beforeSteps?.();
-    const end = await runSteps({ steps: kind.steps, context: admitted.context, outputs, journal, signal: controller.signal, log, metrics: deps.metrics });
+    const end = await runSteps({
+      steps: kind.steps,
+      context: admitted.context,
+      outputs,
+      journal,
+      signal: controller.signal,
+      log,
+      metrics: deps.metrics,
+      ...(admitted.beforeStep ? { beforeStep: admitted.beforeStep } : {}),
+    });
     // The leases are set below (released, or held across a wait): no beat may land after that.
     await heartbeat.settle();
     if (!end.finished) {

@@ -19,6 +19,8 @@ export async function runSteps<C>(o: {
   signal: AbortSignal;
   log: Logger;
   metrics: PackagerMetrics;
+  /** Told as each step starts (the canvas's progress messages). Best effort is the caller's. */
+  beforeStep?: (name: string) => Promise<void>;
 }): Promise<StepsEnd> {
   let flushFirst = false;
   for (const step of o.steps.list) {
@@ -27,6 +29,7 @@ export async function runSteps<C>(o: {
     o.journal.started(step.name);
     if (step.long || flushFirst) await o.journal.flush(step.name);
     flushFirst = false;
+    await o.beforeStep?.(step.name);
     const started = Date.now();
     const result = await step.run(o.context, o.outputs as never);
     const seconds = (Date.now() - started) / 1000;

@@ -1,20 +1,21 @@
 import { describeError } from '@bp/shared';
 import { BenchlingNotFoundError } from '@bp/shared/benchling/index';
-import { canvasBlocks, type CanvasState, packageLink } from '../canvas.ts';
-import type { StepContext, StepResult } from '../context.ts';
+import { PackagingCanvas } from '../canvas/worker-canvas.ts';
+import type { EntryJob, StepContext, StepResult } from '../context.ts';
 import type { Published } from './publish.ts';
-import type { TransferSummary } from './transfer.ts';
 
 export type CanvasShown = { canvasId: string; skipped?: string } | { skipped: string };
 
-/** Shows the published revision on the entry's canvas, if the entry has one (the last step). */
-export async function updateCanvas(ctx: StepContext, a: { canvasId: string | undefined; published: Published; transferred: TransferSummary }): Promise<StepResult<CanvasShown>> {
-  const { canvasId, published: p, transferred: t } = a;
+/**
+ * Shows the published revision on the entry's canvas, if the entry has one (the last step): the
+ * app session ends SUCCEEDED and the main view shows the package with its file count and size,
+ * read back from the published manifest.
+ */
+export async function updateCanvas(ctx: StepContext, a: { canvasId: string | undefined; published: Published }): Promise<StepResult<CanvasShown>> {
+  const { canvasId, published: p } = a;
   if (!canvasId) return { output: { skipped: 'no canvas for this entry' } };
-  const link = packageLink({ catalogUrl: ctx.deps.config.catalogUrl, bucket: ctx.deps.config.names.bucket, packageName: p.packageName });
   try {
-    const state: CanvasState = { kind: 'published', packageName: p.packageName, link, at: p.publishedAt, fileCount: t.fileCount + 3, unchanged: p.created === false };
-    await showOnCanvas(ctx, canvasId, state, true);
+    await packagingCanvas(ctx, canvasId).published(p.publishedAt, p.created === false);
   } catch (err) {
     // The scientist removed the canvas: the package is published all the same, and nothing is left to show it on.
     if (!(err instanceof BenchlingNotFoundError)) throw err;
@@ -24,12 +25,15 @@ export async function updateCanvas(ctx: StepContext, a: { canvasId: string | und
   return { output: { canvasId } };
 }
 
-/** Canvas updates are best-effort while running (a canvas error must not fail a package), strict at the end. */
-export async function showOnCanvas(ctx: Pick<StepContext, 'benchling' | 'deps' | 'log'>, canvasId: string, state: CanvasState, strict = false): Promise<void> {
+export function packagingCanvas(ctx: Pick<StepContext, 'deps' | 'benchling' | 'job'>, canvasId: string): PackagingCanvas {
+  return new PackagingCanvas(ctx.deps, ctx.benchling, ctx.job as EntryJob, canvasId);
+}
+
+/** Canvas updates while running are best effort: a canvas error must not fail a package. */
+export async function showOnCanvas(ctx: Pick<StepContext, 'log'>, show: () => Promise<void>): Promise<void> {
   try {
-    await ctx.benchling.updateCanvas(canvasId, { blocks: canvasBlocks(state, ctx.deps.config.updateButtonId), enabled: true });
+    await show();
   } catch (err) {
-    if (strict) throw err;
-    ctx.log.warn('could not update the canvas', { canvasId, error: describeError(err) });
+    ctx.log.warn('could not update the canvas', { error: describeError(err) });
   }
 }
