@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermanentError } from './errors.ts';
+import { type PartnerJobMessage, PartnerJobMessageSchema } from './partners/event.ts';
 
 /**
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
@@ -72,12 +73,41 @@ export type JobMessage = z.infer<typeof JobMessageSchema>;
  * some characters a JSON string may hold (U+FFFE/U+FFFF; fauxqs also everything beyond the BMP),
  * and a refused send of a signed webhook would be retried for ever: escaped, any string travels.
  */
-export function serializeJobMessage(job: JobMessage): string {
+export function serializeJobMessage(job: AnyJobMessage): string {
   return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Parses an SQS body. Throws PermanentError (code `BadMessage`) naming what is wrong. */
 export function parseJobMessage(body: string | undefined): JobMessage {
+  return parseWith(body, JobMessageSchema);
+}
+
+/**
+ * Any job the worker runs: a Benchling job, or a partner event's job (kind `partner.<eventType>`).
+ * PARTNERS (minimal change, for the coordinator): the worker's dispatch parses with this; a body
+ * whose `kind` starts with `partner.` is read against PartnerJobMessageSchema, anything else as before.
+ */
+export type AnyJobMessage = JobMessage | PartnerJobMessage;
+
+export function isPartnerJob(job: AnyJobMessage): job is PartnerJobMessage {
+  return job.kind.startsWith('partner.');
+}
+
+/** Parses an SQS body as either job schema. Throws PermanentError (code `BadMessage`) naming what is wrong. */
+export function parseAnyJobMessage(body: string | undefined): AnyJobMessage {
+  const kind = peekKind(body);
+  return typeof kind === 'string' && kind.startsWith('partner.') ? parseWith(body, PartnerJobMessageSchema) : parseWith(body, JobMessageSchema);
+}
+
+function peekKind(body: string | undefined): unknown {
+  try {
+    return (JSON.parse(body ?? '') as { kind?: unknown } | null)?.kind;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseWith<T>(body: string | undefined, schema: z.ZodType<T>): T {
   if (body === undefined) throw new PermanentError('job message has no body', { code: 'BadMessage' });
   let raw: unknown;
   try {
@@ -90,7 +120,7 @@ export function parseJobMessage(body: string | undefined): JobMessage {
       code: 'BadMessage',
     });
   }
-  const parsed = JobMessageSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new PermanentError(`job message is invalid: ${issues}`, { code: 'BadMessage' });

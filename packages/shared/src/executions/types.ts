@@ -1,4 +1,5 @@
 import type { JobKind, Trigger } from '../jobs.ts';
+import type { PartnerJobKind } from '../partners/event.ts';
 import { entryKey } from '../resources.ts';
 
 export const EXECUTION_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUPERSEDED'] as const;
@@ -31,7 +32,8 @@ export interface ExecutionEvent {
 export interface ExecutionRecord {
   executionId: string;
   tenantId: string;
-  kind: JobKind;
+  /** PARTNERS: a partner event's record has its job kind `partner.<eventType>`. */
+  kind: JobKind | PartnerJobKind;
   /** `tenantId#entryId`; `tenantId#-` when the job has no entry (e.g. lifecycle). */
   entryKey: string;
   entryId?: string;
@@ -56,6 +58,16 @@ export interface ExecutionRecord {
   events: ExecutionEvent[];
   /** TTL (epoch seconds) for finished executions; absent while live. */
   expiresAt?: number;
+  /** ISO time a retried attempt's message comes back (set by recordRetry with a delay; cleared when an attempt starts or it finishes). */
+  nextAttemptAt?: string;
+  /** Milliseconds from the first attempt's start to the finish (set when it finishes with `finishing.processingMs`). */
+  processingMs?: number;
+  /** What the job found, for jobs whose answer is not a package (e.g. a partner event's verification). */
+  result?: unknown;
+  /** Partner events only: the partner, the event type and the run (so events list per partner). */
+  partnerId?: string;
+  eventType?: string;
+  runId?: string;
 }
 
 export const MAX_EVENTS = 50;
