@@ -1,18 +1,19 @@
-import { describeError, entryKey, type JobMessage, parseJobMessage, PermanentError, TransientError } from '@bp/shared';
+import { type AnyJobMessage, describeError, entryKey, isPartnerJob, type JobMessage, parseAnyJobMessage, PermanentError, TransientError } from '@bp/shared';
 import { LeaseLostError } from '@bp/shared/executions/index';
 import type { WorkerDeps } from './context.ts';
 import { finishEntry, type PackagingAttempt, runPackaging } from './packaging.ts';
 import { gaveUpMessage, type JobOutcome, leaseHeldDelaySeconds } from './retry-policy.ts';
 import { runSimpleJob } from './simple-jobs.ts';
+import { runPartnerJob } from './partner/index.ts';
 
 /**
  * Reads one SQS message and runs its job. Never throws for a bad message: an unreadable or
  * unknown one is dead-lettered with its reason; anything unexpected leaves the message for a retry.
  */
 export async function handleJob(deps: WorkerDeps, body: string | undefined, receiveCount: number, signal: AbortSignal): Promise<JobOutcome> {
-  let job: JobMessage;
+  let job: AnyJobMessage;
   try {
-    job = parseJobMessage(body);
+    job = parseAnyJobMessage(body);
   } catch (err) {
     const reason = (err as Error).message;
     deps.logger.error('unreadable job message: dead-lettering it', { reason });
@@ -21,6 +22,9 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
   }
   const attempt: PackagingAttempt = {};
   try {
+    // PARTNERS (integration point): partner event kinds run through services/worker/src/partner/;
+    // the coordinator re-points this line to the unified runner at merge.
+    if (isPartnerJob(job)) return await runPartnerJob(deps, job, receiveCount, signal);
     return job.kind === 'entry.package' ? await runPackaging(deps, job, receiveCount, signal, attempt) : await runSimpleJob(deps, job, receiveCount);
   } catch (err) {
     if (err instanceof TransientError && err.code === 'LeaseHeld') {
@@ -61,8 +65,8 @@ export async function handleJob(deps: WorkerDeps, body: string | undefined, rece
  * holds the entry (EntryStore.handOffEntryLease checks); never when another worker has taken the
  * execution over, as its run holds the entry under the same id. Best effort: a failure is logged.
  */
-async function endEntryHold(deps: WorkerDeps, job: JobMessage, attempt: PackagingAttempt, err: unknown): Promise<void> {
-  if (job.kind !== 'entry.package') return;
+async function endEntryHold(deps: WorkerDeps, job: AnyJobMessage, attempt: PackagingAttempt, err: unknown): Promise<void> {
+  if (isPartnerJob(job) || job.kind !== 'entry.package') return;
   const entryId = attempt.entryId ?? job.entryId;
   if (!entryId) return;
   const log = deps.logger.child({ executionId: job.executionId, entryId });
