@@ -121,3 +121,4 @@ export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'
     BENCHLING_ALLOWED_BASE_URLS: `^${sim.url.replace(/[.]/g, '\\.')}$`,
   };
 }
+export { handlePartnerFile, partnerFileUrl, runFileChunks, runFileSha256, startPartnerFileServer, PARTNER_FILES_PATH } from './partner-files.ts';
