@@ -122,3 +122,5 @@ export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'
   };
 }
 export { handlePartnerFile, partnerFileUrl, runFileChunks, runFileSha256, startPartnerFileServer, PARTNER_FILES_PATH } from './partner-files.ts';
+export { signStandardWebhook, standardWebhookHeaders } from './partner-signing.ts';
+export { buildPartnerEvent, parseByteSize, runFiles, PARTNER_EVENT_TYPES as PARTNER_SIM_EVENT_TYPES, type PartnerEventOptions } from './partner-events.ts';
