@@ -1,6 +1,7 @@
 import { runE2eBench } from './e2e.ts';
 import { runIngressBench } from './ingress.ts';
 import { runTransferBench } from './transfer.ts';
+import { runPartnerBench } from './partner.ts';
 
 /**
  * `pnpm bench <name>`: runs one benchmark by name and prints its table. New benchmarks
@@ -9,6 +10,7 @@ import { runTransferBench } from './transfer.ts';
 const benches: Record<string, { about: string; run: () => Promise<void> }> = {
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
   transfer: { about: 'streaming export transfer vs a plain upload of the same bytes (MB/s, peak RSS), ~20 MB and ~1 GB', run: runTransferBench },
+  partner: { about: 'a sequencing run (default 2 GB, 4 files; --size, --files, --json) through the partner job vs a plain download + upload', run: runPartnerBench },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95)', run: runE2eBench },
 };
 
@@ -20,7 +22,7 @@ if (!bench) {
 }
 bench
   .run()
-  .then(() => process.exit(0))
+  .then(() => process.exit(process.exitCode ?? 0))
   .catch((err: unknown) => {
     process.stderr.write(`bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
