@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
+import { processMetrics } from '@bp/shared/metrics/index';
+import { readLatest } from '@bp/shared/quilt/index';
+import { handleJob } from '../../src/index.ts';
+import { runPackageName, runResourceKey } from '../../src/partner/index.ts';
+import { useWorker } from '../support/worker-suite.ts';
+import { partnerJob, policyFor } from '../support/partner-jobs.ts';
+
+describe('partner events: analysis, uploads, errors, retries and the run lease', function () {
+  this.timeout(120_000);
+  const w = useWorker('partner-events', { maxReceiveCount: 5 });
+  const run = (name: string) => `${name}-${Date.now().toString(36)}`;
+  const process = (job: { executionId: string }, receiveCount = 1) => handleJob(w.deps, JSON.stringify(job), receiveCount, new AbortController().signal);
+  const file = (runId: string, path: string, size: number, withSha = true) => ({ path, url: partnerFileUrl(w.sim.url, runId, path, size), size, ...(withSha ? { sha256: runFileSha256(runId, path, size) } : {}) });
+
+  async function sequenced(runId: string, files: ReturnType<typeof file>[]) {
+    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId }, files }, policy: policyFor(w.sim.url) });
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    expect((await w.deps.executions.get(job.executionId))!.status).to.equal('SUCCEEDED');
+  }
+
+  it('analysis.complete adds the analysis files under analysis/ and a variant summary with its quality class', async () => {
+    const runId = run('RUN-ANA');
+    await sequenced(runId, [file(runId, 'r1.fq', 5000)]);
+    const job = await partnerJob(w.deps.executions, {
+      event: { type: 'analysis.complete', run: { id: runId }, files: [file(runId, 'calls.vcf.gz', 70_000)], data: { variants: { total: 120, snps: 100 }, qualityScore: 33 } },
+      policy: policyFor(w.sim.url),
+    });
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    const latest = (await readLatest(w.aws.s3, w.deps.config.names.bucket, runPackageName('illumina', runId)))!;
+    expect(latest.entries.map((e) => e.logicalKey).sort()).to.deep.equal(['README.md', 'analysis/calls.vcf.gz', 'analysis/variant-summary.json', 'data/r1.fq', 'run.json']);
+    expect((latest.meta.userMeta as any).analysis).to.deep.include({ qualityClass: 'medium', qualityScore: 33, variants: { total: 120, snps: 100 }, fileCount: 1 });
+  });
+
+  it('upload.complete says which listed files exist with their stated sizes and hashes', async () => {
+    const runId = run('RUN-UP');
+    const a = file(runId, 'a.bin', 4096);
+    const b = file(runId, 'b.bin', 10_000, false);
+    const c = file(runId, 'c.bin', 3000, false);
+    await sequenced(runId, [a, b, c]);
+    const job = await partnerJob(w.deps.executions, {
+      event: {
+        type: 'upload.complete',
+        run: { id: runId },
+        // a: hash recorded in the manifest; b: streamed and hashed; a-again: missing; c: streamed, wrong hash.
+        files: [a, { ...b, sha256: runFileSha256(runId, 'b.bin', 10_000) }, { ...a, path: 'a-again.bin' }, { ...c, sha256: 'cd'.repeat(32) }],
+      },
+      policy: policyFor(w.sim.url),
+    });
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    const ex = (await w.deps.executions.get(job.executionId))!;
+    expect(ex.status).to.equal('SUCCEEDED');
+    const files = (ex.result as { files: Array<{ path: string; exists: boolean; matches: boolean; sha256Matches?: boolean }>; allMatch: boolean }).files;
+    expect(files.map((f) => [f.path, f.exists, f.matches, f.sha256Matches])).to.deep.equal([
+      ['a.bin', true, true, true],
+      ['b.bin', true, true, true],
+      ['a-again.bin', false, false, undefined],
+      ['c.bin', true, false, false],
+    ]);
+    expect((ex.result as { allMatch: boolean }).allMatch).to.equal(false);
+  });
+
+  it('error.notification is recorded with its severity and message, and counted', async () => {
+    const before = await processMetrics().text();
+    const count = (text: string) => Number(/bp_partner_error_notifications_total\{severity="critical"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const job = await partnerJob(w.deps.executions, { event: { type: 'error.notification', run: { id: run('RUN-ERR') }, data: { severity: 'critical', message: 'lane 3 failed', code: 'LANE' } }, policy: policyFor(w.sim.url) });
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    const ex = (await w.deps.executions.get(job.executionId))!;
+    expect(ex.status).to.equal('SUCCEEDED');
+    expect(ex.result).to.deep.include({ severity: 'critical', message: 'lane 3 failed', code: 'LANE' });
+    expect(count(await processMetrics().text())).to.equal(count(before) + 1);
+  });
+
+  it("retries a transient failure with the next retry time recorded, and fails the event after the partner's max retries", async () => {
+    const runId = run('RUN-RETRY');
+    const job = await partnerJob(w.deps.executions, {
+      event: { type: 'sequencing.complete', run: { id: runId }, files: [{ path: 'x.bin', url: 'http://127.0.0.1:1/partner-runs/x.bin', size: 10 }] },
+      policy: { ...policyFor(w.sim.url), allowedUrlPatterns: ['^http://127\\.0\\.0\\.1:1/.*$'], maxRetries: 2 },
+    });
+    const first = await process(job, 1);
+    expect(first.action).to.equal('retry');
+    const retrying = (await w.deps.executions.get(job.executionId))!;
+    expect(retrying.status).to.equal('RUNNING');
+    expect(retrying.lastError!.message).to.match(/^file "x\.bin": /);
+    expect(Date.parse(retrying.nextAttemptAt!)).to.be.greaterThan(Date.now());
+    // The second receive is the partner's last (2 < the queue's 5): FAILED, and the message dead-lettered by the worker.
+    const second = await process(job, 2);
+    expect(second.action).to.equal('deadLetter');
+    const failed = (await w.deps.executions.get(job.executionId))!;
+    expect([failed.status, failed.attempts, failed.nextAttemptAt]).to.deep.equal(['FAILED', 2, undefined]);
+    expect(failed.lastError!.message).to.match(/^gave up after 2 attempts: file "x\.bin"/);
+    expect(failed.processingMs).to.be.a('number');
+  });
+
+  it('serialises the events of one run: a job whose run is busy is re-enqueued, then runs', async () => {
+    const runId = run('RUN-BUSY');
+    const key = runResourceKey('illumina', runId);
+    await w.deps.entries.acquireEntryLease(key, 'pev_other', 60_000);
+    const job = await partnerJob(w.deps.executions, { event: { type: 'qc.complete', run: { id: runId }, data: { passed: false, qualityScore: 20, coverage: 8 } }, policy: policyFor(w.sim.url) });
+    const outcome = await process(job);
+    expect(outcome.action).to.equal('requeue');
+    expect(JSON.parse((outcome as { body: string }).body)).to.deep.equal(job);
+    expect((await w.deps.executions.get(job.executionId))!.leaseOwner).to.equal(undefined);
+    await w.deps.entries.handOffEntryLease(key, 'pev_other', 'none', 60_000);
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    const latest = (await readLatest(w.aws.s3, w.deps.config.names.bucket, runPackageName('illumina', runId)))!;
+    expect((latest.meta.userMeta as any).qc).to.deep.include({ passed: false, recommendation: 'review_required', next_step: 'resequencing_required' });
+    expect((await w.deps.entries.get(key))!.leaseExecutionId).to.equal(undefined);
+  });
+});
