@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { readLatest } from '@bp/shared/quilt/index';
@@ -31,6 +33,24 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
     const latest = (await readLatest(w.aws.s3, w.deps.config.names.bucket, runPackageName('illumina', runId)))!;
     expect(latest.entries.map((e) => e.logicalKey).sort()).to.deep.equal(['README.md', 'analysis/calls.vcf.gz', 'analysis/variant-summary.json', 'data/r1.fq', 'run.json']);
     expect((latest.meta.userMeta as any).analysis).to.deep.include({ qualityClass: 'medium', qualityScore: 33, variants: { total: 120, snps: 100 }, fileCount: 1 });
+  });
+
+  it('streams s3:// sources under an allowed prefix, and refuses a traversing path before writing anything', async () => {
+    const runId = run('RUN-S3');
+    const bucket = w.deps.config.names.bucket;
+    const bytes = Buffer.from('ACGT'.repeat(5000));
+    await w.aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `partner-src/${runId}/lane1.bam`, Body: bytes }));
+    const policy = { ...policyFor(w.sim.url), allowedS3Prefixes: [`s3://${bucket}/partner-src/`] };
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId }, files: [{ path: 'lane1.bam', url: `s3://${bucket}/partner-src/${runId}/lane1.bam`, sha256 }] }, policy });
+    expect(await process(job)).to.deep.equal({ action: 'done' });
+    const latest = (await readLatest(w.aws.s3, bucket, runPackageName('illumina', runId)))!;
+    expect(latest.entries.find((e) => e.logicalKey === 'data/lane1.bam')).to.deep.include({ size: bytes.length, meta: { sha256 } });
+
+    const evil = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: run('RUN-TRAV') }, files: [file(runId, 'ok.bin', 10), { ...file(runId, 'x', 10), path: 'reads/../../etc/passwd' }] }, policy });
+    expect(await process(evil)).to.deep.equal({ action: 'done' });
+    const ex = (await w.deps.executions.get(evil.executionId))!;
+    expect([ex.status, ex.lastError!.message]).to.deep.equal(['FAILED', 'file "reads/../../etc/passwd" refused: its path has a ".." segment']);
   });
 
   it('upload.complete says which listed files exist with their stated sizes and hashes', async () => {
