@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { readLatest } from '@bp/shared/quilt/index';
@@ -51,6 +52,22 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
     expect(await process(evil)).to.deep.equal({ action: 'done' });
     const ex = (await w.deps.executions.get(evil.executionId))!;
     expect([ex.status, ex.lastError!.message]).to.deep.equal(['FAILED', 'file "reads/../../etc/passwd" refused: its path has a ".." segment']);
+  });
+
+  it('QUILT_PUBLISH=queue: the files go under the prefix and the engine gets one message with the merged metadata', async () => {
+    const runId = run('RUN-QUEUE');
+    const deps = { ...w.deps, config: { ...w.deps.config, publishMode: 'queue' as const } };
+    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId, flowcell: 'FC1' }, files: [file(runId, 'q.fq', 2048)] }, policy: policyFor(w.sim.url) });
+    expect(await handleJob(deps, JSON.stringify(job), 1, new AbortController().signal)).to.deep.equal({ action: 'done' });
+    const pkg = runPackageName('illumina', runId);
+    const res = await w.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.deps.config.names.packagerQueueUrl!, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const msgs = (res.Messages ?? []).map((m) => JSON.parse(m.Body!) as { package_name: string; source_prefix: string; metadata: any }).filter((m) => m.package_name === pkg);
+    expect(msgs).to.have.length(1);
+    expect(msgs[0]!.source_prefix).to.equal(`s3://${w.deps.config.names.bucket}/${pkg}/`);
+    expect(msgs[0]!.metadata).to.deep.include({ run: { id: runId, flowcell: 'FC1' } });
+    expect(msgs[0]!.metadata.sequencing.next_step).to.equal('quality_control');
+    const listed = await w.aws.s3.send(new ListObjectsV2Command({ Bucket: w.deps.config.names.bucket, Prefix: `${pkg}/` }));
+    expect((listed.Contents ?? []).map((o) => o.Key!.slice(pkg.length + 1)).sort()).to.deep.equal(['README.md', 'data/q.fq', 'run.json']);
   });
 
   it('upload.complete says which listed files exist with their stated sizes and hashes', async () => {
