@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handlePartnerFile, partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
 import { processMetrics } from '@bp/shared/metrics/index';
 import { readLatest } from '@bp/shared/quilt/index';
 import { handleJob } from '../../src/index.ts';
@@ -68,6 +70,48 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
     expect(msgs[0]!.metadata.sequencing.next_step).to.equal('quality_control');
     const listed = await w.aws.s3.send(new ListObjectsV2Command({ Bucket: w.deps.config.names.bucket, Prefix: `${pkg}/` }));
     expect((listed.Contents ?? []).map((o) => o.Key!.slice(pkg.length + 1)).sort()).to.deep.equal(['README.md', 'data/q.fq', 'run.json']);
+  });
+
+  it('resumes a run file by Range when the connection breaks mid-body', async () => {
+    // The partner's server cuts the first full GET of each file after ~3 MB; Range requests are served whole.
+    const cut = new Set<string>();
+    let ranges = 0;
+    const server = http.createServer((req, res) => {
+      if (req.headers.range) ranges++;
+      if (!req.headers.range && !cut.has(req.url!)) {
+        cut.add(req.url!);
+        let sent = 0;
+        const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+        (res as unknown as { write: (c: Buffer) => boolean }).write = (chunk: Buffer) => {
+          sent += chunk.length;
+          if (sent > 3 * 1024 * 1024) {
+            req.socket.destroy();
+            return false;
+          }
+          return write(chunk);
+        };
+      }
+      handlePartnerFile(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const runId = run('RUN-RESUME');
+      const size = 12 * 1024 * 1024 + 9;
+      const job = await partnerJob(w.deps.executions, {
+        event: { type: 'sequencing.complete', run: { id: runId }, files: [{ path: 'big.fq', url: partnerFileUrl(base, runId, 'big.fq', size), size, sha256: runFileSha256(runId, 'big.fq', size) }] },
+        policy: policyFor(base),
+      });
+      expect(await process(job)).to.deep.equal({ action: 'done' });
+      const ex = (await w.deps.executions.get(job.executionId))!;
+      expect([ex.status, ex.attempts]).to.deep.equal(['SUCCEEDED', 1]);
+      expect([cut.size, ranges]).to.deep.equal([1, 1]);
+      const latest = (await readLatest(w.aws.s3, w.deps.config.names.bucket, runPackageName('illumina', runId)))!;
+      expect(latest.entries.find((e) => e.logicalKey === 'data/big.fq')!.size).to.equal(size);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('upload.complete says which listed files exist with their stated sizes and hashes', async () => {
