@@ -3,6 +3,7 @@ import { runE2eBench } from './e2e.ts';
 import { runIngressBench } from './ingress.ts';
 import { type BenchArgs, BenchInvalidError, parseBenchArgs } from './report.ts';
 import { runTransferBench } from './transfer.ts';
+import { runPartnerBench } from './partner.ts';
 
 /**
  * `pnpm bench <name> [--json]`: runs one benchmark by name and prints its table; with `--json`
@@ -14,6 +15,7 @@ const benches: Record<string, { about: string; run: (args: BenchArgs) => Promise
   transfer: { about: 'streaming export transfer vs a plain upload and the whole-ZIP method (MB/s, peak RSS), ~20 MB, ~1 GB, ~4 GB; --sizes, --json', run: runTransferBench },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95, state writes)', run: runE2eBench },
   canvas: { about: 'canvas click → canvas updated, through ingress and workers (p95; --json)', run: runCanvasBench },
+  partner: { about: 'a sequencing run (default 2 GB, 4 files; --size, --files, --json) through the partner job vs a plain download + upload', run: runPartnerBench },
 };
 
 const name = process.argv[2];
@@ -25,6 +27,7 @@ if (!bench) {
 bench
   .run(parseBenchArgs(process.argv.slice(3)))
   .then(() => process.exit(0))
+  .then(() => process.exit(process.exitCode ?? 0))
   .catch((err: unknown) => {
     if (err instanceof BenchInvalidError) {
       process.stdout.write(`INVALID: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import { handlePartnerFile, PARTNER_FILES_PATH } from './partner-files.ts';
 import { requireBearer, rateLimitMiddleware, tokenHandler } from './api-auth.ts';
 import { sendError, sendNotFound } from './benchling-errors.ts';
 import { canvasApiRoutes } from './canvas-routes.ts';
@@ -17,6 +18,8 @@ const API_BODY_LIMIT = '1mb';
 export function createSimulatorApp(ctx: SimContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // A sequencing partner's run files (generated, Range supported): see partner-files.ts.
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith(`${PARTNER_FILES_PATH}/`) ? handlePartnerFile(req, res, next) : next()));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     // Captured now: routers rewrite req.path relative to their mount point.

@@ -13,6 +13,9 @@ import { getInt, getOptionalString, getString } from '@bp/shared/env';
 import { startSimulator } from './index.ts';
 import { type CanvasSummary, formatCanvas } from './canvas-text.ts';
 import { WEBHOOK_TYPES, webhookChannel, webhookKind } from './webhook-payloads.ts';
+import { localPartnerSecret } from '@bp/shared/partners/local-secrets';
+import { buildPartnerEvent, PARTNER_EVENT_TYPES, type PartnerEventTypeName, parseByteSize } from './partner-events.ts';
+import { standardWebhookHeaders } from './partner-signing.ts';
 
 function int(name: string) {
   return (raw: string): number => {
@@ -122,6 +125,66 @@ program
     console.log(`HTTP ${r.status}`);
     console.log(r.body);
     process.exit(r.status >= 200 && r.status < 300 ? 0 : 1);
+  });
+
+const partner = program.command('partner').description('act as a sequencing partner (Illumina, ONT, PacBio): sign with Standard Webhooks and post run events');
+partner
+  .command('send')
+  .description("build a partner event whose files the running simulator serves (/partner-runs, Range supported), sign it and POST it; exit 0 on a 2xx answer")
+  .requiredOption('--partner <id>', 'partner id, e.g. illumina, ont, pacbio')
+  .requiredOption('--type <type>', `event type: ${PARTNER_EVENT_TYPES.join(', ')}`)
+  .requiredOption('--run <id>', 'run id')
+  .option('--files <n>', 'files in the run', int('files'), 3)
+  .option('--size <bytes>', 'total size of the run files, e.g. 200MB, 2GB (split over the files)', '10MB')
+  .option('--format <format>', 'standard or ica', 'standard')
+  .option('--to <url>', "ingress's partner route (default http://127.0.0.1:8080/webhooks/sequencing/<partner>)")
+  .option('--sim <url>', 'running simulator that serves the run files', `http://127.0.0.1:${getInt(env, 'SIM_PORT', 8090)}`)
+  .option('--secret <whsec>', "the partner's signing secret (default: the local stack's secret for the partner)")
+  .option('--entry <id>', 'Benchling entry the run belongs to')
+  .option('--tenant <id>', 'Benchling tenant of that entry')
+  .option('--qc-fail', 'qc.complete: QC did not pass')
+  .option('--no-sha256', 'do not state file SHA-256s (saves hashing a large run)')
+  .option('--webhook-id <id>', 'webhook-id header (reuse to simulate a redelivery)')
+  .option('--print', 'print the body instead of sending it')
+  .action(async (o) => {
+    if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(o.type)) {
+      console.error(`unknown --type ${o.type}; one of ${PARTNER_EVENT_TYPES.join(', ')}`);
+      process.exit(2);
+    }
+    if (o.format !== 'standard' && o.format !== 'ica') {
+      console.error('--format is standard or ica');
+      process.exit(2);
+    }
+    const event = buildPartnerEvent({
+      type: o.type as PartnerEventTypeName,
+      runId: o.run,
+      filesBase: o.sim,
+      fileCount: o.files,
+      totalBytes: parseByteSize(o.size),
+      withSha256: o.sha256 !== false,
+      format: o.format,
+      ...(o.entry ? { entryId: o.entry } : {}),
+      ...(o.tenant ? { tenantId: o.tenant } : {}),
+      ...(o.qcFail ? { qcPassed: false } : {}),
+    });
+    const body = JSON.stringify(event);
+    if (o.print) {
+      console.log(JSON.stringify(event, null, 2));
+      return;
+    }
+    const to = o.to ?? `http://127.0.0.1:${getInt(env, 'PORT', 8080)}/webhooks/sequencing/${encodeURIComponent(o.partner)}`;
+    const headers = standardWebhookHeaders(o.secret ?? localPartnerSecret(o.partner), body, o.webhookId ? { id: o.webhookId } : {});
+    let res: Response;
+    try {
+      res = await fetch(to, { method: 'POST', headers, body });
+    } catch (err) {
+      console.error(`could not reach ${to}: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    console.log(`POST ${to} webhook-id=${headers['webhook-id']}`);
+    console.log(`HTTP ${res.status}`);
+    console.log(await res.text());
+    process.exit(res.ok ? 0 : 1);
   });
 
 program

@@ -129,3 +129,6 @@ export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'
     BENCHLING_TENANTS: `${sim.options.tenantId}=${sim.url}`,
   };
 }
+export { handlePartnerFile, partnerFileUrl, runFileChunks, runFileSha256, startPartnerFileServer, PARTNER_FILES_PATH } from './partner-files.ts';
+export { signStandardWebhook, standardWebhookHeaders } from './partner-signing.ts';
+export { buildPartnerEvent, parseByteSize, runFiles, PARTNER_EVENT_TYPES as PARTNER_SIM_EVENT_TYPES, type PartnerEventOptions } from './partner-events.ts';

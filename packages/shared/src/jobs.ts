@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BadMessageError } from './errors.ts';
-import { PartnerJobMessageSchema } from './partners/event.ts';
+import { type PartnerJobMessage, PartnerJobMessageSchema } from './partners/event.ts';
 
 /**
  * The SQS job message (version 1). The ingress writes it, the worker reads it.
@@ -128,4 +128,9 @@ export function parseAnyJobMessage(body: string | undefined): AnyJobMessage {
     throw new BadMessageError(`job message is invalid: ${issues}`);
   }
   return parsed.data;
+}
+
+/** A partner event's job (kind `partner.<eventType>`), as opposed to a Benchling one. */
+export function isPartnerJob(job: AnyJobMessage): job is PartnerJobMessage {
+  return job.kind.startsWith('partner.');
 }

@@ -49,7 +49,26 @@ export interface EntryState {
   canvasClaimBy?: string;
   canvasClaimUntil?: number;
   lastPublished?: PublishedPackage;
+  /** Sequencing runs whose packages name this entry, by package name (see linkedRunsNewestFirst). */
+  linkedRuns?: Record<string, LinkedRun>;
   updatedAt: string;
+}
+
+/** A partner's sequencing run linked to the entry: shown on the entry's canvas. */
+export interface LinkedRun {
+  partnerId: string;
+  runId: string;
+  packageName: string;
+  topHash?: string;
+  /** `pending` until QC arrives; then passed or failed with the recommendation. */
+  qc: { state: 'pending' | 'passed' | 'failed'; recommendation?: string; nextStep?: string };
+  /** ISO time of the event that last updated this link; an older event never overwrites a newer one. */
+  at: string;
+}
+
+/** The entry's linked runs, newest first. */
+export function linkedRunsNewestFirst(state: Pick<EntryState, 'linkedRuns'> | undefined): LinkedRun[] {
+  return Object.values(state?.linkedRuns ?? {}).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 }
 
 export type AcquireEntryLeaseResult = { acquired: true; expiresAt: number } | { acquired: false; heldBy: string; expiresAt: number };
@@ -244,6 +263,31 @@ export class EntryStore {
       condition: 'attribute_not_exists(lastPublished) OR lastPublished.#at <= :at',
       names: { '#at': 'at' },
       values: { ':p': p, ':at': p.at, ':nowIso': this.clock().toISOString() },
+    });
+    return stored !== undefined;
+  }
+
+  /**
+   * Lists a run's package on the entry (upsert by package name) unless a newer event already
+   * updated that run's link. Returns whether it was stored. Two writes: DynamoDB cannot create the
+   * map and set a key inside it in one expression; the first is a no-op once the map exists.
+   */
+  async linkRun(key: string, run: LinkedRun): Promise<boolean> {
+    const nowIso = this.clock().toISOString();
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { entryKey: key },
+        UpdateExpression: 'SET linkedRuns = if_not_exists(linkedRuns, :empty), updatedAt = :nowIso',
+        ExpressionAttributeValues: { ':empty': {}, ':nowIso': nowIso },
+      }),
+    );
+    const stored = await this.conditionalUpdate({
+      key,
+      update: 'SET linkedRuns.#pkg = :run, updatedAt = :nowIso',
+      condition: 'attribute_not_exists(linkedRuns.#pkg) OR linkedRuns.#pkg.#at <= :at',
+      names: { '#pkg': run.packageName, '#at': 'at' },
+      values: { ':run': run, ':at': run.at, ':nowIso': nowIso },
     });
     return stored !== undefined;
   }

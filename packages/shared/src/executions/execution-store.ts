@@ -30,6 +30,12 @@ export interface AttemptStart {
 
 export const FINISHED_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'SUPERSEDED']);
 
+/** What a finish may record besides the status: how long processing took and what the job found. */
+export interface Finishing {
+  processingMs?: number;
+  result?: unknown;
+}
+
 /** How many times `beginAttempt` re-reads after losing a race it could still win. */
 const BEGIN_ATTEMPT_TRIES = 5;
 
@@ -139,6 +145,7 @@ export class ExecutionStore {
       const updated = await this.change(id, now, {
         action: 'beginAttempt',
         set: ['#status = :running', 'leaseOwner = :worker', 'leaseExpiresAt = :until', 'attempts = :attempt', 'startedAt = if_not_exists(startedAt, :nowIso)'],
+        remove: ['nextAttemptAt'],
         condition:
           'attempts = :prev AND #status IN (:queued, :running) AND (attribute_not_exists(leaseOwner) OR leaseOwner = :worker OR leaseExpiresAt <= :nowMs)',
         names: { '#status': 'status' },
@@ -241,15 +248,17 @@ export class ExecutionStore {
     const now = this.clock();
     const lastError = toExecutionError(step, error, now);
     const when = o.requeueDelaySeconds === undefined ? '' : `; retry in ${o.requeueDelaySeconds}s`;
+    // When the message comes back, for operators and the partner events API ("next retry time").
+    const next = o.requeueDelaySeconds === undefined ? undefined : new Date(now.getTime() + o.requeueDelaySeconds * 1000).toISOString();
     return this.ownerChange(
       id,
       workerId,
       {
         action: 'recordRetry',
-        set: ['lastError = :error', '#step = :step'],
+        set: ['lastError = :error', '#step = :step', ...(next ? ['nextAttemptAt = :next'] : [])],
         remove: ['leaseOwner', 'leaseExpiresAt'],
         names: { '#step': 'step' },
-        values: { ':error': lastError, ':step': step },
+        values: { ':error': lastError, ':step': step, ...(next ? { ':next': next } : {}) },
         event: { type: 'StepFailed', step, detail: `${lastError.class}: ${lastError.message}${when}` },
         ...(o.pending ? { pending: o.pending } : {}),
       },
@@ -268,8 +277,8 @@ export class ExecutionStore {
   }
 
   /** RUNNING → SUCCEEDED by the lease owner. Idempotent when it already SUCCEEDED. */
-  async succeed(id: string, workerId: string, summary?: string, pending?: PendingSteps): Promise<ExecutionRecord> {
-    return this.finish(id, workerId, 'SUCCEEDED', { type: 'Succeeded', ...(summary ? { detail: summary } : {}) }, undefined, pending);
+  async succeed(id: string, workerId: string, summary?: string, pending?: PendingSteps, finishing?: Finishing): Promise<ExecutionRecord> {
+    return this.finish(id, workerId, 'SUCCEEDED', { type: 'Succeeded', ...(summary ? { detail: summary } : {}) }, undefined, pending, finishing);
   }
 
   /**
@@ -277,9 +286,9 @@ export class ExecutionStore {
    * `undefined` (DLQ handling, ops) it is forced on any unfinished execution. An execution that
    * already finished is returned unchanged: a late DLQ copy must not undo a success.
    */
-  async fail(id: string, workerId: string | undefined, error: ExecutionError, pending?: PendingSteps): Promise<ExecutionRecord> {
+  async fail(id: string, workerId: string | undefined, error: ExecutionError, pending?: PendingSteps, finishing?: Finishing): Promise<ExecutionRecord> {
     const event = { type: 'Failed', step: error.step, detail: `${error.class}: ${error.message}${workerId ? '' : ' (forced)'}` };
-    return this.finish(id, workerId, 'FAILED', event, error, workerId ? pending : undefined);
+    return this.finish(id, workerId, 'FAILED', event, error, workerId ? pending : undefined, finishing);
   }
 
   /** QUEUED/RUNNING → SUPERSEDED (a newer trigger covers it). A finished execution is returned unchanged. */
@@ -331,15 +340,22 @@ export class ExecutionStore {
     event: Omit<ExecutionEvent, 'at'>,
     error?: ExecutionError,
     pending?: PendingSteps,
+    finishing: Finishing = {},
   ): Promise<ExecutionRecord> {
     const now = this.clock();
+    const extra = [
+      ...(finishing.processingMs !== undefined ? ['processingMs = :processingMs'] : []),
+      ...(finishing.result !== undefined ? ['#result = :result'] : []),
+    ];
     const change: Change = {
       action: status === 'SUCCEEDED' ? 'succeed' : status === 'FAILED' ? 'fail' : 'supersede',
-      set: ['#status = :final', 'finishedAt = :nowIso', 'expiresAt = :expiresAt', ...(error ? ['lastError = :error'] : [])],
-      remove: ['leaseOwner', 'leaseExpiresAt'],
+      set: ['#status = :final', 'finishedAt = :nowIso', 'expiresAt = :expiresAt', ...(error ? ['lastError = :error'] : []), ...extra],
+      remove: ['leaseOwner', 'leaseExpiresAt', 'nextAttemptAt'],
       condition: workerId ? 'leaseOwner = :worker AND #status = :running' : '#status IN (:queued, :running)',
-      names: { '#status': 'status' },
+      names: { '#status': 'status', ...(finishing.result !== undefined ? { '#result': 'result' } : {}) },
       values: {
+        ...(finishing.processingMs !== undefined ? { ':processingMs': finishing.processingMs } : {}),
+        ...(finishing.result !== undefined ? { ':result': finishing.result } : {}),
         ':final': status,
         ':expiresAt': epochSeconds(now) + this.finishedTtlSeconds,
         ':running': 'RUNNING',

@@ -63,8 +63,12 @@ export interface ExecutionRecord {
   partnerId?: string;
   eventType?: PartnerEventType;
   runId?: string;
-  /** ISO time the next attempt is due, when the worker knows it (shown as the event's next retry). */
+  /** ISO time a retried attempt's message comes back (set by recordRetry with a delay; cleared when an attempt starts or it finishes). */
   nextAttemptAt?: string;
+  /** Milliseconds from the first attempt's start to the finish (set when it finishes with `finishing.processingMs`). */
+  processingMs?: number;
+  /** What the job found, for jobs whose answer is not a package (e.g. a partner event's verification). */
+  result?: unknown;
 }
 
 /** The tenant id a partner's events are recorded under; `partnerTenantId(p)#-` is their entryKey. */

@@ -37,6 +37,7 @@ export class PackagerMetrics {
   private readonly retries: Counter<'step' | 'error_class'>;
   private readonly dlqMoves: Counter<'direction' | 'reason'>;
   private readonly rateLimited: Counter;
+  private readonly partnerErrors: Counter<'severity'>;
 
   constructor(o: PackagerMetricsOptions = {}) {
     this.registry = o.registry ?? new Registry();
@@ -54,6 +55,7 @@ export class PackagerMetrics {
     });
     this.retries = new Counter({ name: `${p}retries_total`, help: 'Attempts handed back to the queue for a retry, by step and error class.', labelNames: ['step', 'error_class'], registers });
     this.dlqMoves = new Counter({ name: `${p}dlq_messages_total`, help: 'Job messages moved into the DLQ (dead_lettered) or back out of it (replayed).', labelNames: ['direction', 'reason'], registers });
+    this.partnerErrors = new Counter({ name: `${p}partner_error_notifications_total`, help: 'error.notification events received from sequencing partners, by severity.', labelNames: ['severity'], registers });
     this.rateLimited = new Counter({ name: `${p}benchling_rate_limited_total`, help: 'HTTP 429 answers received from Benchling.', registers });
     if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
@@ -88,6 +90,12 @@ export class PackagerMetrics {
   dlqMoved(direction: DlqDirection, reason: string, n = 1): void {
     this.dlqMoves.inc({ direction, reason }, n);
     this.emf?.count(direction === 'replayed' ? 'DlqReplayed' : 'DeadLettered', { Reason: reason }, n);
+  }
+
+  /** A partner reported an error (event error.notification); CloudWatch alarms on `PartnerErrorNotifications` (no dimensions). */
+  partnerErrorNotification(severity: string): void {
+    this.partnerErrors.inc({ severity });
+    this.emf?.count('PartnerErrorNotifications', {});
   }
 
   benchlingRateLimited(): void {

@@ -4,17 +4,19 @@ import { appLifecycle } from './app-lifecycle.ts';
 import { canvasInit } from './canvas-init.ts';
 import { canvasView } from './canvas-view.ts';
 import { entryPackage } from './entry-package.ts';
+import { PARTNER_KINDS } from './partner.ts';
 
 /**
  * The job kinds this worker runs. A new kind declares its steps (and its resource and receive
- * limit, if any) in its own file and is added here. Partner kinds (`partner.<eventType>`) have no
- * steps here yet: their jobs are dead-lettered as not handled, and replayed once they do.
+ * limit, if any) in its own file and is added here. Partner kinds (`partner.<eventType>`) are
+ * declared in partner.ts from partner/kinds.ts.
  */
 const KINDS: Partial<Record<AnyJobMessage['kind'], AnyJobKind>> = {
   'entry.package': entryPackage,
   'canvas.init': canvasInit,
   'app.lifecycle': appLifecycle,
   'canvas.view': canvasView,
+  ...PARTNER_KINDS,
 };
 
 export function kindOf(job: AnyJobMessage): AnyJobKind | undefined {

@@ -1,4 +1,5 @@
 import type { AnyJobMessage, ExecutionError, ExecutionRecord, Logger } from '@bp/shared';
+import type { Finishing } from '@bp/shared/executions/index';
 import type { WorkerDeps } from '../context.ts';
 import type { Journal } from './journal.ts';
 import type { JobOutcome } from './outcome.ts';
@@ -28,6 +29,8 @@ export interface Admitted<C> {
   beforeSteps?(): Promise<void>;
   /** As each step starts (progress messages on the canvas). */
   beforeStep?(name: string): Promise<void>;
+  /** What the execution records when it succeeds besides its outputs (a partner event's result, its processing time). */
+  finishing?(outputs: Record<string, unknown>): Finishing;
 }
 
 /**

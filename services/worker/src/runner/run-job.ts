@@ -38,6 +38,8 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
   if (signal.aborted) onAbort();
   let hold: ResourceHold | undefined;
   let owned = false;
+  /** When the execution's first attempt started (for its processing time). */
+  let startedAt: string | undefined;
   const heartbeat = new Heartbeat({
     intervalMs: config.heartbeatSeconds * 1000,
     beat: async () => {
@@ -61,6 +63,7 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
       return { action: 'done' };
     }
     owned = true;
+    startedAt = begun.record.startedAt ?? begun.record.createdAt;
     hold = await kind.resource?.({ job, record: begun.record, deps, log, learn: true });
     if (hold) {
       const taken = await hold.acquire({ journal, record: begun.record });
@@ -93,7 +96,8 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
       log.info('still waiting: re-enqueued', { step: end.step, delaySeconds: end.wait.waitSeconds });
       return { action: 'requeue', body: serializeJobMessage(end.wait.job), delaySeconds: end.wait.waitSeconds };
     }
-    await journal.with((pending) => executions.succeed(job.executionId, config.workerId, undefined, pending));
+    const finishing = admitted.finishing?.(outputs);
+    await journal.with((pending) => executions.succeed(job.executionId, config.workerId, undefined, pending, finishing));
     deps.metrics.executionFinished(job.kind, 'SUCCEEDED');
     log.info('execution succeeded');
     await hold?.end();
@@ -110,7 +114,7 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     });
     hold ??= kind ? await kind.resource?.({ job, record: undefined, deps, log, learn: false }).catch(() => undefined) : undefined;
-    return carryOut(decision, { deps, job, err, journal, hold, owned, log, receiveCount });
+    return carryOut(decision, { deps, job, err, journal, hold, owned, log, receiveCount, startedAt });
   } finally {
     heartbeat.stop();
     signal.removeEventListener('abort', onAbort);
