@@ -48,19 +48,4 @@ describe('a job attempt that fails outside the pipeline steps', () => {
     expect(ex!.status).to.equal('FAILED');
     expect(ex!.lastError!.message).to.match(/^gave up after 3 attempts: /);
   });
-
-  it('dead-letters a partner job, whose kind this worker does not run yet, with the reason', async () => {
-    const now = new Date().toISOString();
-    const partnerJob = {
-      v: 1,
-      kind: 'partner.sequencing.complete',
-      executionId: 'evt_partner_1',
-      partnerId: 'acme',
-      trigger: { webhookId: 'msg_p1', type: 'sequencing.complete', receivedAt: now },
-      event: { id: 'evt_partner_1', type: 'sequencing.complete', timestamp: now, run: { id: 'run_1' } },
-      policy: { allowedUrlPatterns: [], allowedS3Prefixes: [], namespace: 'acme', maxRetries: 3, timeoutSeconds: 600 },
-    };
-    const outcome = await handleJob(deps, JSON.stringify(partnerJob), 1, new AbortController().signal);
-    expect(outcome).to.deep.equal({ action: 'deadLetter', reason: 'job kind partner.sequencing.complete is not handled by this worker yet' });
-  });
 });
