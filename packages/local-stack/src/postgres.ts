@@ -20,7 +20,7 @@ export interface LocalPostgres {
   adminUrl: string;
   /** Stops the server (fast shutdown: open sessions are ended). */
   stop(): Promise<void>;
-  /** Starts it again on the same port and data directory, e.g. after `stop()`. */
+  /** Starts it again on the same port and data directory after `stop()`; does nothing while it runs. */
   start(): Promise<void>;
 }
 
@@ -80,6 +80,7 @@ export async function startPostgres(opts: { port: number; dataDir: string; logFi
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
   let proc: ManagedProcess | undefined;
   const start = async () => {
+    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) return; // already running
     // No Unix socket (the default directory may not be writable); TCP on loopback only; no fsync: throwaway data.
     const [cmd, args] = as(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(opts.port), '-h', '127.0.0.1', '-k', '', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100']);
     const p = startProcess({ name: 'postgres', command: cmd, args: [...args], logFile: opts.logFile ?? '/dev/null' });
