@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import type { ExecutionRecord, JobMessage, Logger } from '@bp/shared';
+import type { Warehouse } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 
 /** Collaborators every job needs; built once per process in main.ts. */
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   clock: () => Date;
   /** Jobs queue's maxReceiveCount, read from its redrive policy at start-up. */
   maxReceiveCount: number;
+  /** The Benchling warehouse, when WAREHOUSE_URL or WAREHOUSE_HOST is configured; else no enrichment. */
+  warehouse?: Warehouse;
 }
 
 /** What one step sees: the job, the execution so far, and a way to stop early on shutdown. */

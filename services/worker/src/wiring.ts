@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients, Logger } from '@bp/shared';
 import { BenchlingClientPool, type BenchlingRetryOptions, BudgetRegistry } from '@bp/shared/benchling/index';
 import { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
+import type { Warehouse } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerDeps } from './context.ts';
 
@@ -9,7 +10,7 @@ import type { WorkerDeps } from './context.ts';
  * Builds a worker's collaborators from its config and AWS clients: used by main.ts and by tests
  * alike (tests may give Benchling calls another fetch, or quicker in-process retries).
  */
-export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions } = {}): Promise<WorkerDeps> {
+export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions; warehouse?: Warehouse } = {}): Promise<WorkerDeps> {
   // The redrive policy is the truth about when a job goes to the DLQ: read it rather than configure it twice.
   const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
   const maxReceiveCount = Number(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount ?? Number.POSITIVE_INFINITY);
@@ -32,5 +33,6 @@ export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, log
     logger,
     clock: () => new Date(),
     maxReceiveCount,
+    ...(opts.warehouse ? { warehouse: opts.warehouse } : {}),
   };
 }

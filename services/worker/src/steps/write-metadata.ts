@@ -5,9 +5,12 @@ import type { EntrySnapshot } from './fetch-entry.ts';
 import type { TransferSummary } from './transfer.ts';
 import { readFileList } from './transfer.ts';
 import type { TransferredFile } from '../transfer/index.ts';
+import { enrichEntry } from './enrich-entry.ts';
 
 export interface MetadataWritten {
   files: TransferredFile[];
+  /** Package metadata beside `benchling` (the warehouse summary, when a warehouse is configured). */
+  userMeta?: Record<string, unknown>;
 }
 
 /** The three files every package carries besides the export: entry.json, input.json, README.md. */
@@ -16,6 +19,7 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
   const exportFiles = await readFileList(ctx, transferred);
   const full = entry.fields === undefined ? await ctx.benchling.getEntry(entry.id) : entry;
   const exportedAt = (ctx.execution.outputs['await-export'] as { readyAt?: string } | undefined)?.readyAt ?? clock().toISOString();
+  const enrichment = await enrichEntry(ctx, entry.id);
   const fileList = exportFiles.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash }));
   const entryJson = {
     entryId: entry.id,
@@ -32,6 +36,7 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
     exportedAt,
     trigger: ctx.job.trigger,
     files: fileList,
+    ...enrichment.metadata,
   };
   const inputJson = {
     executionId: ctx.execution.executionId,
@@ -48,6 +53,7 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
     ['entry.json', JSON.stringify(entryJson, null, 2), 'application/json'],
     ['input.json', JSON.stringify(inputJson, null, 2), 'application/json'],
     ['README.md', renderReadme(entry, exportFiles, exportedAt), 'text/markdown; charset=utf-8'],
+    ...enrichment.documents.map((d): [string, string, string] => [d.logicalKey, d.text, d.contentType]),
   ];
   const written: TransferredFile[] = [];
   for (const [logicalKey, text, contentType] of documents) {
@@ -56,7 +62,7 @@ export async function writeMetadata(ctx: StepContext, entry: EntrySnapshot, tran
     const res = await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: key, Body: body, ContentType: contentType }));
     written.push({ logicalKey, key, size: body.length, hash: hashBuffer(body), ...(res.VersionId ? { versionId: res.VersionId } : {}) });
   }
-  return { output: { files: written } };
+  return { output: { files: written, ...(Object.keys(enrichment.metadata).length ? { userMeta: enrichment.metadata } : {}) } };
 }
 
 function renderReadme(entry: EntrySnapshot, files: TransferredFile[], exportedAt: string): string {
