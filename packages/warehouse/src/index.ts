@@ -6,3 +6,4 @@ export * from './types.ts';
 export * from './documents.ts';
 export { Warehouse, type WarehouseOptions } from './warehouse.ts';
 export { openWarehouse } from './open.ts';
+export { warehouseProbe } from './probe.ts';

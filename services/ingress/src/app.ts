@@ -5,6 +5,8 @@ import type { AwsClients, Logger, ResourceNames } from '@bp/shared';
 import type { JwksCache } from '@bp/shared/webhook/jwks';
 import type { IngressConfig } from './config.ts';
 import { liveHandler, readyHandler } from './health.ts';
+import { opsReadyHandler } from './ops-ready.ts';
+import type { Probe } from '@bp/shared/webhook/readiness';
 import { OutcomeCounts } from './outcomes.ts';
 import { loggableWebhookId, webhookHandler } from './webhook-route.ts';
 
@@ -30,6 +32,8 @@ export interface IngressDeps {
   ops?: { router: express.Router; auth: express.RequestHandler };
   /** Prometheus registry served at GET /metrics (behind the ops authentication). */
   metrics?: Registry;
+  /** Integrations GET /ops/ready reports beside the ingress's own (e.g. `warehouse`). */
+  integrationProbes?: Record<string, Probe>;
 }
 
 export function createApp(deps: IngressDeps): express.Application {
@@ -44,6 +48,10 @@ export function createApp(deps: IngressDeps): express.Application {
     next();
   });
 
+  // Plain /health for probes that expect it (the original service's); says only that the process answers.
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.get('/health/live', liveHandler({ counts, startedAt: now(), now }));
   app.get('/health/ready', readyHandler({ ...deps, readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs, counts, startedAt: now(), now }));
 
@@ -53,6 +61,8 @@ export function createApp(deps: IngressDeps): express.Application {
 
   if (deps.ops) {
     app.use('/ops', deps.ops.router);
+    // After the router: a call reaches it only through the router's access log, rate limit and authentication.
+    app.get('/ops/ready', opsReadyHandler({ aws: deps.aws, names: deps.names, jwks: deps.jwks, timeoutMs: deps.config.readyCheckTimeoutMs, ...(deps.integrationProbes ? { extra: deps.integrationProbes } : {}) }));
     if (deps.metrics) {
       const serve = metricsRequestHandler(deps.metrics);
       app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));

@@ -2,6 +2,8 @@ import { createAwsClients, createLogger, describeError, getBool } from '@bp/shar
 import { JwksCache } from '@bp/shared/webhook/jwks';
 import { buildOpsDeps, createOpsAuth, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { openWarehouse, warehouseConfigFromEnv, warehouseProbe } from '@bp/warehouse';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
 
@@ -33,7 +35,13 @@ async function main(): Promise<void> {
       }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
-  const app = createApp({ config, aws, names: config.names, jwks, logger, ...(ops ? { ops, metrics: processMetrics().registry } : {}) });
+  // The ingress runs no lookups; with a warehouse configured, GET /ops/ready reports its SELECT 1 over a pool of at most 2.
+  const warehouseConfig = warehouseConfigFromEnv(process.env);
+  const warehouse = warehouseConfig && ops
+    ? await openWarehouse({ config: warehouseConfig, logger, sizing: { min: 0, max: 2 }, ...(warehouseConfig.secretArn ? { secrets: new SecretsManagerClient({ region: config.aws.region }) } : {}) })
+    : undefined;
+  const integrationProbes = warehouse ? { warehouse: warehouseProbe(warehouse.warehouse, config.readyCheckTimeoutMs) } : undefined;
+  const app = createApp({ config, aws, names: config.names, jwks, logger, ...(ops ? { ops, metrics: processMetrics().registry } : {}), ...(integrationProbes ? { integrationProbes } : {}) });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
   if (emf) processMetrics().emitTo(emf);
   // Behind a load balancer: the client's address (for the ops rate limit) is in X-Forwarded-For.
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     server.close(() => {
       aws.destroy();
       opsDeps?.destroy();
+      void warehouse?.close();
       void emf?.close();
       logger.info('stopped');
       process.exit(0);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type CheckResult, type Probe, queueProbe, runProbes, tableProbe } from '@bp/shared/webhook/readiness';
-import type { Warehouse } from '@bp/warehouse';
+import { type Warehouse, warehouseProbe } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerFleet } from './fleet.ts';
 
@@ -66,8 +66,7 @@ export function readinessProbes(deps: WorkerHealthDeps): Record<string, Probe> {
     entriesTable: tableProbe(deps.aws.ddb, deps.config.names.entriesTable, t),
     benchlingToken: () => tokenEndpointsProbe(deps.benchlingBaseUrls(), t, deps.fetch ?? fetch),
   };
-  const warehouse = deps.warehouse;
-  if (warehouse) probes.warehouse = () => timedProbe(() => warehouse.ping(t).then(() => ({ query: 'SELECT 1' })));
+  if (deps.warehouse) probes.warehouse = warehouseProbe(deps.warehouse, t);
   return probes;
 }
 
