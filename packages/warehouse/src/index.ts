@@ -7,3 +7,4 @@ export * from './documents.ts';
 export { Warehouse, type WarehouseOptions } from './warehouse.ts';
 export { openWarehouse } from './open.ts';
 export { warehouseProbe } from './probe.ts';
+export { enrichRun, type RunEnrichment, type RunSample } from './run-enrichment.ts';

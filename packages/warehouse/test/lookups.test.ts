@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { entryDocuments, samplesDocuments } from '../src/index.ts';
+import { enrichRun, entryDocuments, samplesDocuments } from '../src/index.ts';
 import { openClient, useLocalWarehouse } from './support.ts';
 
 describe('warehouse lookups against the local PostgreSQL warehouse', function () {
@@ -68,6 +68,26 @@ describe('warehouse lookups against the local PostgreSQL warehouse', function ()
       expect(docs.documents.map((d) => d.logicalKey)).to.deep.equal(['entities.json', 'results.json']);
       expect(docs.metadata.warehouse).to.deep.include({ entities: { count: samples.length, bySchema: { Sample: samples.length }, registryIds: contents.entities.map((e) => e.registryId) } });
       expect(await warehouse.entryContents('etr_not_in_warehouse')).to.deep.include({ entities: [], results: [] });
+    } finally {
+      await close();
+    }
+  });
+
+  it("turns a partner run's samples into samples.json, its metadata summary and the entries to link, unknown ones unmatched", async () => {
+    const { w } = suite;
+    const { warehouse, close } = await openClient(w);
+    try {
+      const live = w.story.samples.filter((s) => !s.archived);
+      const a = live[0]!;
+      const b = live.find((s) => s.entryId !== a.entryId)!;
+      const run = await enrichRun(warehouse, [{ barcode: a.barcode }, { id: b.id }, { barcode: 'BC-UNKNOWN' }]);
+      expect(run.documents.map((d) => d.logicalKey)).to.deep.equal(['samples.json']);
+      const json = JSON.parse(run.documents[0]!.text);
+      expect(json.matched.map((m: { entity: { id: string }; entry: { id: string } }) => [m.entity.id, m.entry.id])).to.have.deep.members([[a.id, a.entryId], [b.id, b.entryId]]);
+      expect(json.unmatched).to.deep.equal([{ by: 'barcode', value: 'BC-UNKNOWN' }]);
+      expect(run.linkedEntries.map((e) => e.id)).to.have.members([a.entryId, b.entryId]);
+      expect(run.metadata.samples).to.include({ matched: 2, unmatched: 1 });
+      expect(await enrichRun(undefined, [{ barcode: a.barcode }])).to.deep.equal({ documents: [], metadata: {}, linkedEntries: [] });
     } finally {
       await close();
     }
