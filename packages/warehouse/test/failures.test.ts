@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PermanentError, TransientError } from '@bp/shared';
+import { EmfPublisher, PackagerMetrics } from '@bp/shared/metrics/index';
 import { DBA_MESSAGE } from '../src/index.ts';
 import { asAdmin, openClient, useLocalWarehouse } from './support.ts';
 
@@ -76,6 +77,16 @@ describe('warehouse failures: unreachable, too slow, refused', function () {
       expect((err as PermanentError).code).to.equal('WarehouseAccessDenied');
       expect((err as Error).message).to.contain(DBA_MESSAGE);
       expect(failures).to.deep.equal(['access_denied']);
+      // What main.ts does with it: the counter on /metrics and the EMF line the CDK alarm watches.
+      const lines: string[] = [];
+      const emf = new EmfPublisher({ service: 'worker', write: (l) => lines.push(l), flushIntervalMs: 0 });
+      const metrics = new PackagerMetrics().emitTo(emf);
+      for (const k of failures) metrics.warehouseFailed(k);
+      await emf.flush();
+      expect(await metrics.text()).to.match(/bp_warehouse_failures_total\{kind="access_denied"\} 1/);
+      const line = JSON.parse(lines.find((l) => l.includes('WarehouseFailures'))!);
+      expect(line).to.include({ Service: 'worker', Kind: 'access_denied', WarehouseFailures: 1 });
+      expect(line._aws.CloudWatchMetrics[0].Namespace).to.equal('BenchlingPackager');
     } finally {
       await asAdmin(w, (c) => c.query('GRANT SELECT ON sample$raw TO warehouse_reader'));
       await close();
