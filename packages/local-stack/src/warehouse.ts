@@ -27,7 +27,13 @@ export async function startLocalWarehouse(o: { port?: number; dataDir?: string; 
   // mkdtemp makes it 0700; the server may run as another user (root → postgres) and must reach its data.
   if (temp) chmodSync(temp, 0o755);
   const dataDir = o.dataDir ?? path.join(temp!, 'data');
-  const postgres = await startPostgres({ port: o.port ?? (await freePort()), dataDir, ...(o.logFile ? { logFile: o.logFile } : {}) });
+  let postgres: LocalPostgres;
+  try {
+    postgres = await startPostgres({ port: o.port ?? (await freePort()), dataDir, ...(o.logFile ? { logFile: o.logFile } : {}) });
+  } catch (err) {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
   try {
     const story = warehouseStory(o.seed ?? DEFAULT_WAREHOUSE_SEED, o.baseUrl);
     const seeded = await seedWarehouse(postgres.adminUrl, story);
@@ -45,6 +51,7 @@ export async function startLocalWarehouse(o: { port?: number; dataDir?: string; 
     };
   } catch (err) {
     await postgres.stop();
+    if (temp) rmSync(temp, { recursive: true, force: true });
     throw err;
   }
 }
