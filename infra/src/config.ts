@@ -110,6 +110,25 @@ export interface DeploymentConfig {
   retainData: boolean;
   /** winston level for both services (`logLevel`). Default info. */
   logLevel: string;
+  /** The tenant's Benchling warehouse (`warehouseHost` …); undefined: no enrichment, no egress to it. */
+  warehouse: WarehouseSettings | undefined;
+}
+
+export interface WarehouseSettings {
+  /** `warehouseHost`, e.g. `postgres-warehouse.<tenant>.benchling.com`. */
+  host: string;
+  /** `warehousePort`. Default 5432. */
+  port: number;
+  /** `warehouseDatabase`. Default `warehouse`. */
+  database: string;
+  /** `warehouseSchema`: the registry's Postgres schema. Default: the user's own search_path. */
+  schema: string | undefined;
+  /** `warehouseSecretArn`: existing secret `{"username","password"}`. Default: a new secret to fill in. */
+  secretArn: string | undefined;
+  /** `warehouseCidrs`: where tasks may open PostgreSQL connections. Default 0.0.0.0/0 on the port only. */
+  cidrs: string[];
+  /** `warehouseSsl`: `require` (TLS) or `verify-full`. Default require. */
+  ssl: 'require' | 'verify-full';
 }
 
 /** Reads one context key: a string from `-c`, or any JSON value from a config file. */
@@ -133,7 +152,8 @@ const KEYS = [
   'tablePrefix', 'imageUri', 'cpuArchitecture', 'ingressTasks', 'ingressCpu', 'ingressMemoryMiB', 'workerMinTasks', 'workerMaxTasks',
   'workerConcurrency', 'backlogPerTask', 'workerCpu', 'workerMemoryMiB', 'workerEphemeralStorageGiB', 'visibilityTimeoutSeconds',
   'shutdownGraceSeconds', 'maxReceiveCount', 'logRetentionDays', 'oldestMessageAlarmSeconds', 'ingress5xxAlarmCount', 'alarmEmail',
-  'retainData', 'logLevel',
+  'retainData', 'logLevel', 'warehouseHost', 'warehousePort', 'warehouseDatabase', 'warehouseSchema', 'warehouseSecretArn', 'warehouseCidrs',
+  'warehouseSsl',
 ] as const;
 
 const list = (env: Env, key: string): string[] =>
@@ -257,6 +277,30 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     alarmEmail: getOptionalString(env, 'alarmEmail'),
     retainData: getBool(env, 'retainData', true),
     logLevel: getString(env, 'logLevel', 'info'),
+    warehouse: warehouseSettings(env),
+  };
+}
+
+function warehouseSettings(env: Env): WarehouseSettings | undefined {
+  const host = getOptionalString(env, 'warehouseHost');
+  if (!host) {
+    for (const k of ['warehousePort', 'warehouseDatabase', 'warehouseSchema', 'warehouseSecretArn', 'warehouseCidrs'] as const) {
+      if (env[k] !== undefined) throw new ConfigError(`${k} needs warehouseHost`);
+    }
+    return undefined;
+  }
+  const schema = getOptionalString(env, 'warehouseSchema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`warehouseSchema must be a plain lower-case identifier, got "${schema}"`);
+  const cidrs = list(env, 'warehouseCidrs');
+  for (const c of cidrs) checkCidr('warehouseCidrs', c);
+  return {
+    host,
+    port: getInt(env, 'warehousePort', 5432, { min: 1, max: 65535 }),
+    database: getString(env, 'warehouseDatabase', 'warehouse'),
+    schema,
+    secretArn: getOptionalString(env, 'warehouseSecretArn'),
+    cidrs: cidrs.length > 0 ? cidrs : ['0.0.0.0/0'],
+    ssl: getEnum(env, 'warehouseSsl', ['require', 'verify-full'] as const, 'require'),
   };
 }
 

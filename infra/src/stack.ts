@@ -15,6 +15,7 @@ import { ingressStatements, workerStatements } from './permissions.ts';
 import { jobQueues, packageBucket } from './storage.ts';
 import { createTables } from './tables.ts';
 import { WorkerScaling } from './worker-scaling.ts';
+import { WORKER_HEALTH_PORT, WarehouseIntegration } from './warehouse.ts';
 import { WORKER_TMP, WorkerService } from './worker-service.ts';
 
 export interface BenchlingPackagerStackProps extends StackProps {
@@ -80,13 +81,16 @@ export class BenchlingPackagerStack extends Stack {
       LOG_LEVEL: c.logLevel,
     };
 
+    // The warehouse, when configured: both services read its settings (the worker enriches packages, the ingress reports it on /ops/ready).
+    const warehouse = c.warehouse ? new WarehouseIntegration(this, 'Warehouse', { settings: c.warehouse, retain: c.retainData }) : undefined;
+
     const ingress = new IngressService(this, 'Ingress', {
       network,
       cluster,
       image: serviceImage(this, { target: 'ingress', imageUri: c.imageUri, repoRoot: props.repoRoot, arm64 }),
       // Partner secrets live in Secrets Manager (`<tablePrefix>partners/<id>/<ms>`), never in the table.
       // One load balancer in front: its X-Forwarded-For entry is the client's address (rate limits).
-      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager', TRUST_PROXY: '1' },
+      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager', TRUST_PROXY: '1', ...warehouse?.environment },
       logGroup: logGroup('IngressLogs'),
       certificateArn: c.certificateArn,
       allowedCidrs: c.benchlingCidrs,
@@ -95,7 +99,7 @@ export class BenchlingPackagerStack extends Stack {
       cpu: c.ingressCpu,
       memoryMiB: c.ingressMemoryMiB,
       arm64,
-      statements: ingressStatements(this, permissionTargets),
+      statements: [...ingressStatements(this, permissionTargets), ...(warehouse ? [warehouse.readStatement()] : [])],
     });
 
     const worker = new WorkerService(this, 'Worker', {
@@ -116,6 +120,7 @@ export class BenchlingPackagerStack extends Stack {
         ...(c.catalogUrl ? { QUILT_CATALOG_URL: c.catalogUrl } : {}),
         ECS_TASK_PROTECTION: 'true',
         WORKER_TMP_DIR: `${WORKER_TMP}/benchling-packager`,
+        ...warehouse?.environment,
       },
       benchlingSecret,
       logGroup: logGroup('WorkerLogs'),
@@ -124,7 +129,9 @@ export class BenchlingPackagerStack extends Stack {
       ephemeralStorageGiB: c.worker.ephemeralStorageGiB,
       shutdownGraceSeconds: c.worker.shutdownGraceSeconds,
       arm64,
-      statements: workerStatements(this, permissionTargets),
+      statements: [...workerStatements(this, permissionTargets), ...(warehouse ? [warehouse.readStatement()] : [])],
+      healthPort: WORKER_HEALTH_PORT,
+      ...(c.warehouse ? { warehouseEgress: { cidrs: c.warehouse.cidrs, port: c.warehouse.port } } : {}),
     });
 
     new WorkerScaling(this, 'WorkerScaling', {
@@ -149,6 +156,7 @@ export class BenchlingPackagerStack extends Stack {
     });
 
     new PartnerAlarms(this, 'PartnerAlarms', { topic: alarms.topic });
+    warehouse?.notify(alarms.topic);
 
     if (c.hostedZone && c.domainName) {
       const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: c.hostedZone.id, zoneName: c.hostedZone.name });
@@ -167,6 +175,7 @@ export class BenchlingPackagerStack extends Stack {
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'WorkerServiceName', { value: worker.service.serviceName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    if (warehouse) new CfnOutput(this, 'WarehouseSecretArn', { value: warehouse.secret.secretArn, description: 'Put {"username","password"} of the Benchling warehouse user here' });
   }
 }
 

@@ -26,6 +26,10 @@ export interface WorkerServiceProps {
   shutdownGraceSeconds: number;
   arm64: boolean;
   statements: iam.PolicyStatement[];
+  /** Port of /health/live and /health/ready (HEALTH_PORT): the container health check calls /health/live. */
+  healthPort: number;
+  /** PostgreSQL egress to the Benchling warehouse; absent: none. */
+  warehouseEgress?: { cidrs: string[]; port: number };
 }
 
 /**
@@ -50,7 +54,15 @@ export class WorkerService extends Construct {
     const container = this.taskDefinition.addContainer('worker', {
       image: p.image,
       command: SERVICE_COMMANDS.worker,
-      environment: p.environment,
+      environment: { ...p.environment, HEALTH_PORT: String(p.healthPort) },
+      // Live: the event loop turns, every consumer slot runs, no job past its deadline (services/worker/src/health.ts).
+      healthCheck: {
+        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${p.healthPort}/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(60),
+      },
       secrets: {
         BENCHLING_CLIENT_ID: ecs.Secret.fromSecretsManager(p.benchlingSecret, 'clientId'),
         BENCHLING_CLIENT_SECRET: ecs.Secret.fromSecretsManager(p.benchlingSecret, 'clientSecret'),
@@ -64,9 +76,13 @@ export class WorkerService extends Construct {
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: p.network.vpc,
-      allowAllOutbound: true,
-      description: 'Workers: no inbound; out to Benchling and AWS APIs',
+      allowAllOutbound: false,
+      description: p.warehouseEgress ? 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS) and the Benchling warehouse (PostgreSQL)' : 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS)',
     });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: Benchling tenants and AWS APIs');
+    for (const cidr of p.warehouseEgress?.cidrs ?? []) {
+      securityGroup.addEgressRule(cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr), ec2.Port.tcp(p.warehouseEgress!.port), `Benchling warehouse (PostgreSQL) at ${cidr}`);
+    }
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: p.cluster,
       taskDefinition: this.taskDefinition,

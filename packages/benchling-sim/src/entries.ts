@@ -29,7 +29,8 @@ export interface EntryEdit {
   fields?: Record<string, unknown>;
 }
 
-const USERS = [
+/** The tenant's users: entry creators here, `user$raw` in the warehouse story. */
+export const SIM_USERS = [
   { id: 'ent_Zm3kQ8aL', name: 'Zoë Müller', handle: 'zmuller' },
   { id: 'ent_Jo5lVr2x', name: 'José Álvarez', handle: 'jalvarez' },
   { id: 'ent_So9nKe4c', name: 'Søren Ødegård', handle: 'sodegard' },
@@ -85,7 +86,7 @@ export function generateEntry(id: string): EntryRecord {
     fields: {
       Name: fieldFromValue(name),
       'Température (°C)': fieldFromValue(30 + (h[16]! % 15) + 0.5),
-      Opérateur: fieldFromValue(pick(USERS, h[17]!).name),
+      Opérateur: fieldFromValue(pick(SIM_USERS, h[17]!).name),
       Replicates: fieldFromValue(1 + (h[18]! % 6)),
     },
     createdAt: new Date(created).toISOString(),
@@ -112,8 +113,8 @@ export function applyEdit(rec: EntryRecord, edit: EntryEdit, now: Date = new Dat
 /** The `Entry` resource of `GET /entries/{id}`, shaped per Benchling's OpenAPI. */
 export function entryResource(rec: EntryRecord, baseUrl: string): Record<string, unknown> {
   const h = digest(rec.id);
-  const creator = pick(USERS, h[20]!);
-  const coAuthor = pick(USERS, h[20]! + 1);
+  const creator = pick(SIM_USERS, h[20]!);
+  const coAuthor = pick(SIM_USERS, h[20]! + 1);
   const folderId = `lib_${shortId(h.subarray(21, 29))}`;
   const slug = rec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'entry';
   const day = rec.createdAt.slice(0, 10);

@@ -39,6 +39,7 @@ export { buildWebhookPayload, WEBHOOK_TYPES, webhookChannel, webhookKind, type W
 export { sendWebhook, webhookUrl, type SendWebhookOptions, type WebhookResult, type WebhookSenderContext } from './webhook-sender.ts';
 export { scenarioFor, MAGIC_PREFIXES, type EntryScenario, type ExportZipKind } from './magic-ids.ts';
 export { BOMB_UNCOMPRESSED_BYTES, MANY_FILES_COUNT, planExportZip, type ExportFormat, type ExportSnapshot, type ZipPlan } from './export-zip-plan.ts';
+export { DEFAULT_WAREHOUSE_SEED, WAREHOUSE_ENTRY_IDS, warehouseStory, type StoryEntry, type StoryResult, type StorySample, type WarehouseStory } from './warehouse-story.ts';
 export { generateEntry, type EntryEdit, type EntryField, type EntryRecord } from './entries.ts';
 
 /** A running Benchling simulator. */

@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getInt, getString } from '@bp/shared';
-import { type LocalAws, startLocalAws } from './index.ts';
-import { type ManagedProcess, startProcess, waitUntil } from './processes.ts';
+import { type LocalAws, type LocalWarehouse, startLocalAws, startLocalWarehouse } from './index.ts';
+import { freePort, type ManagedProcess, startProcess, waitUntil } from './processes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const env = process.env;
@@ -27,6 +27,7 @@ async function up(): Promise<void> {
   const logDir = path.resolve(root, getString(env, 'LOG_DIR', '.local/logs'));
   const children: ManagedProcess[] = [];
   let aws: LocalAws | undefined;
+  let warehouse: LocalWarehouse | undefined;
   let shuttingDown = false;
 
   const shutdown = async (code: number) => {
@@ -35,7 +36,7 @@ async function up(): Promise<void> {
     console.log('\nstopping…');
     // Workers first (they checkpoint and release leases), then ingress and simulator, emulators last.
     for (const p of [...children].reverse()) await p.stop('SIGTERM', 30_000);
-    await aws?.stop();
+    await Promise.all([aws?.stop(), warehouse?.stop()]);
     console.log('stopped');
     process.exit(code);
   };
@@ -44,7 +45,15 @@ async function up(): Promise<void> {
 
   console.log(`starting emulators (logs in ${path.relative(process.cwd(), logDir) || logDir}/)…`);
   try {
-    aws = await startLocalAws({ fauxqsPort: ports.fauxqs, dynamoPort: ports.dynamo, logDir });
+    const simUrl = `http://127.0.0.1:${ports.sim}`;
+    // A warehouse the caller points at (WAREHOUSE_URL/WAREHOUSE_HOST) replaces the local one.
+    const localWarehouse = !env.WAREHOUSE_URL && !env.WAREHOUSE_HOST;
+    [aws, warehouse] = await Promise.all([
+      startLocalAws({ fauxqsPort: ports.fauxqs, dynamoPort: ports.dynamo, logDir }),
+      localWarehouse
+        ? startLocalWarehouse({ port: getInt(env, 'POSTGRES_PORT', 0) || (await freePort()), dataDir: path.join(root, '.local', 'warehouse'), logFile: path.join(logDir, 'postgres.log'), baseUrl: simUrl })
+        : Promise.resolve(undefined),
+    ]);
     await startServices(aws);
   } catch (err) {
     console.error(`failed to start: ${(err as Error).message}`);
@@ -72,13 +81,14 @@ async function up(): Promise<void> {
     OPS_TENANT_ID: SIM_TENANT_ID,
     OPS_BENCHLING_BASE_URL: simUrl,
     PORT: String(ports.ingress),
+    ...warehouse?.env,
     ...names,
     ...env,
   };
   // Lets `pnpm ops …` in another terminal find this stack (it loads the file when its env has no queue).
   const stackEnvFile = path.join(root, '.local', 'stack.env');
   mkdirSync(path.dirname(stackEnvFile), { recursive: true });
-  const keys = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'S3_LOCAL_COMPAT', 'JOBS_QUEUE_URL', 'DLQ_URL', 'PACKAGER_QUEUE_URL', 'TABLE_PREFIX', 'PACKAGE_BUCKET', 'OPS_TENANT_ID', 'OPS_BENCHLING_BASE_URL'];
+  const keys = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'S3_LOCAL_COMPAT', 'JOBS_QUEUE_URL', 'DLQ_URL', 'PACKAGER_QUEUE_URL', 'TABLE_PREFIX', 'PACKAGE_BUCKET', 'OPS_TENANT_ID', 'OPS_BENCHLING_BASE_URL', 'WAREHOUSE_URL', 'WAREHOUSE_SCHEMA'];
   writeFileSync(stackEnvFile, keys.filter((k) => serviceEnv[k]).map((k) => `${k}=${serviceEnv[k]}`).join('\n') + '\n');
   const tsx = path.join(root, 'node_modules/.bin/tsx');
   const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
@@ -103,7 +113,17 @@ async function up(): Promise<void> {
     const r = await fetch(`http://127.0.0.1:${ports.ingress}/health/ready`);
     if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
   }, 30_000, ingress);
-  for (let i = 1; i <= workers; i++) launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}` });
+  const healthPorts: number[] = [];
+  for (let i = 1; i <= workers; i++) {
+    const healthPort = env.HEALTH_PORT ? Number(env.HEALTH_PORT) + i - 1 : await freePort();
+    healthPorts.push(healthPort);
+    launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}`, HEALTH_PORT: String(healthPort) });
+  }
+  const warehouseLine = warehouse
+    ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ${serviceEnv.WAREHOUSE_SCHEMA}, read-only role; seeded entries ${warehouse.story.entries.map((e) => e.id).join(', ')}`
+    : serviceEnv.WAREHOUSE_URL || serviceEnv.WAREHOUSE_HOST
+      ? `  warehouse              ${serviceEnv.WAREHOUSE_HOST ?? new URL(serviceEnv.WAREHOUSE_URL!).host} (yours)`
+      : '';
 
   console.log(`
 benchling-packager is running
@@ -111,7 +131,8 @@ benchling-packager is running
   Benchling simulator    ${simUrl}        (API ${simUrl}/api/v2)
   SQS + S3 (fauxqs)      http://127.0.0.1:${ports.fauxqs}        bucket: ${names.PACKAGE_BUCKET}
   DynamoDB Local         http://127.0.0.1:${ports.dynamo}        tables: ${names.TABLE_PREFIX}*
-  workers                ${workers} process(es)
+  workers                ${workers} process(es)        health: ${healthPorts.map((p) => `http://127.0.0.1:${p}/health/ready`).join(' ')}
+${warehouseLine}
   logs                   ${logDir}/*.log
 
 Send a signed webhook (in another terminal):
@@ -124,6 +145,7 @@ Canvases (after a v2.canvas.initialized): list, then open one in a browser and c
 Operators (another terminal):
   pnpm ops executions list          pnpm ops queues          pnpm ops dlq peek
   curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/ops/stats
+  curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/ops/ready
   curl -H 'Authorization: Bearer local-dev-ops-token' http://127.0.0.1:${ports.ingress}/metrics
 
 Sequencing partners illumina, ont and pacbio are registered (secrets in README.md):

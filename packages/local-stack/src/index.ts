@@ -7,6 +7,8 @@ import { provision, type ProvisionOptions } from './provision.ts';
 export * from './processes.ts';
 export * from './emulators.ts';
 export * from './provision.ts';
+export * from './postgres.ts';
+export * from './warehouse.ts';
 
 /** Environment that points the AWS SDK (and our config) at the local emulators. */
 export function emulatorEnv(ports: { fauxqs: number; dynamo: number }): Record<string, string> {

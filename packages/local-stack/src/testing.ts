@@ -5,6 +5,9 @@ import { dedupeKeyFor } from '@bp/shared/dedupe';
 import { classifyWebhookBody } from '@bp/shared/webhook/payload';
 import { type LocalAws, startLocalAws } from './index.ts';
 
+/** A real PostgreSQL warehouse seeded from the simulator's story, on a free port with a temp data dir; stop it in `after`. */
+export { startLocalWarehouse, type LocalWarehouse } from './warehouse.ts';
+
 let shared: Promise<LocalAws> | undefined;
 
 /**

@@ -7,6 +7,8 @@ import type { JwksCache } from '@bp/shared/webhook/jwks';
 import { checkWebhookHeaders } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';
 import { liveHandler, readinessCheck, readyDetailsHandler, readyHandler } from './health.ts';
+import { opsReadyHandler } from './ops-ready.ts';
+import type { Probe } from '@bp/shared/webhook/readiness';
 import { OutcomeCounts } from './outcomes.ts';
 import { partnerWebhookRouter, type PartnerRouteDeps } from './partner-route.ts';
 import { closeAfterAnswer, webhookGuards } from './webhook-guards.ts';
@@ -39,6 +41,8 @@ export interface IngressDeps {
   partners?: PartnerRouteDeps['registry'];
   /** The partner events query API (GET /webhooks/…), with its own ops authentication. */
   webhooksQuery?: express.Router;
+  /** Integrations GET /ops/ready reports beside the ingress's own (e.g. `warehouse`). */
+  integrationProbes?: Record<string, Probe>;
 }
 
 export function createApp(deps: IngressDeps): express.Application {
@@ -55,6 +59,10 @@ export function createApp(deps: IngressDeps): express.Application {
     next();
   });
 
+  // Plain /health for probes that expect it (the original service's); says only that the process answers.
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.get('/health/live', liveHandler({ counts, startedAt: now(), now }));
   const readiness = readinessCheck({ ...deps, readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs, readyCacheMs: deps.config.readyCacheMs, counts, startedAt: now(), now });
   app.get('/health/ready', readyHandler(readiness));
@@ -74,6 +82,8 @@ export function createApp(deps: IngressDeps): express.Application {
   if (deps.ops) {
     app.get('/health/ready/details', deps.ops.auth, readyDetailsHandler(readiness));
     app.use('/ops', deps.ops.router);
+    // After the router: a call reaches it only through the router's access log, rate limit and authentication.
+    app.get('/ops/ready', opsReadyHandler({ aws: deps.aws, names: deps.names, jwks: deps.jwks, timeoutMs: deps.config.readyCheckTimeoutMs, ...(deps.integrationProbes ? { extra: deps.integrationProbes } : {}) }));
     if (deps.metrics) {
       const serve = metricsRequestHandler(deps.metrics, { onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }) });
       app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));

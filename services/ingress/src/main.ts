@@ -3,6 +3,8 @@ import { JwksCache } from '@bp/shared/webhook/jwks';
 import { buildOpsDeps, createOpsGuard, createOpsRouter, createWebhooksQueryRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { EmfPublisher, processMetrics } from '@bp/shared/metrics/index';
 import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { openWarehouse, warehouseConfigFromEnv, warehouseProbe } from '@bp/warehouse';
 import { createApp } from './app.ts';
 import { ingressConfigFromEnv } from './config.ts';
 import { createIngressServer } from './server.ts';
@@ -40,6 +42,12 @@ async function main(): Promise<void> {
     ? { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'ops' }), replayMaxMessages: opsConfig.replayMaxMessages }), auth: guard }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
+  // The ingress runs no lookups; with a warehouse configured, GET /ops/ready reports its SELECT 1 over a pool of at most 2.
+  const warehouseConfig = warehouseConfigFromEnv(process.env);
+  const warehouse = warehouseConfig && ops
+    ? await openWarehouse({ config: warehouseConfig, logger, sizing: { min: 0, max: 2 }, ...(warehouseConfig.secretArn ? { secrets: new SecretsManagerClient({ region: config.aws.region }) } : {}) })
+    : undefined;
+  const integrationProbes = warehouse ? { warehouse: warehouseProbe(warehouse.warehouse, config.readyCheckTimeoutMs) } : undefined;
   const partners = partnerRegistryFromEnv(process.env, { doc: aws.doc, tableName: config.names.partnersTable, aws: config.aws });
   const webhooksQuery = opsDeps
     ? createWebhooksQueryRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'webhooks-query' }) })
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
     partners,
     ...(webhooksQuery ? { webhooksQuery } : {}),
     ...(ops ? { ops, metrics: processMetrics().registry } : {}),
+    ...(integrationProbes ? { integrationProbes } : {}),
   });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
   if (emf) processMetrics().emitTo(emf);
@@ -81,6 +90,7 @@ async function main(): Promise<void> {
       aws.destroy();
       partners.destroy();
       opsDeps?.destroy();
+      void warehouse?.close();
       void emf?.close();
       logger.info('stopped');
       process.exit(0);

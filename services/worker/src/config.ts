@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, type Env, getBool, getEnum, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
 import { parseTenants, type TenantConfig } from '@bp/shared/benchling/tenants';
+import { type WarehouseConfig, warehouseConfigFromEnv } from '@bp/warehouse';
 
 /** Everything the worker reads from its environment, parsed and checked once at start-up. */
 export interface WorkerConfig {
@@ -50,6 +51,12 @@ export interface WorkerConfig {
   logLevel: string;
   /** Set ECS task scale-in protection while jobs run (needs ECS_AGENT_URI). Default true in ECS. */
   taskProtection: boolean;
+  /** The Benchling warehouse (WAREHOUSE_URL or WAREHOUSE_HOST …); undefined: no enrichment. */
+  warehouse: WarehouseConfig | undefined;
+  /** Port of `/health/live` and `/health/ready` (HEALTH_PORT); 0, the default: not served (the CDK stack sets 8081). */
+  healthPort: number;
+  /** Milliseconds each readiness probe may take. Default 2000. */
+  readyCheckTimeoutMs: number;
 }
 
 const GiB = 1024 ** 3;
@@ -95,5 +102,8 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
     names: resourceNamesFromEnv(env),
     logLevel: getString(env, 'LOG_LEVEL', 'info'),
     taskProtection: getBool(env, 'ECS_TASK_PROTECTION', Boolean(env.ECS_AGENT_URI)),
+    warehouse: warehouseConfigFromEnv(env),
+    healthPort: getInt(env, 'HEALTH_PORT', 0, { min: 0, max: 65535 }),
+    readyCheckTimeoutMs: getInt(env, 'READY_CHECK_TIMEOUT_MS', 2000, { min: 100, max: 30_000 }),
   };
 }

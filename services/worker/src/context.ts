@@ -3,7 +3,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
-import type { EntryPackageJob, JobMessage, Logger } from '@bp/shared';
+import type { EntryPackageJob, ExecutionRecord, JobMessage, Logger } from '@bp/shared';
+import type { Warehouse } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 
 /** Collaborators every job needs; built once per process in main.ts. */
@@ -21,6 +22,8 @@ export interface WorkerDeps {
   clock: () => Date;
   /** Jobs queue's maxReceiveCount, read from its redrive policy at start-up. */
   maxReceiveCount: number;
+  /** The Benchling warehouse, when WAREHOUSE_URL or WAREHOUSE_HOST is configured; else no enrichment. */
+  warehouse?: Warehouse;
 }
 
 /** An entry.package job once its entry is known (a canvas button's job learns it from Benchling). */

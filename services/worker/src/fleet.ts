@@ -18,6 +18,7 @@ const HAND_BACK_RESERVE_MS = 2000;
 export class WorkerFleet {
   private readonly consumers: Consumer[] = [];
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly startedAt = new Map<string, number>();
   private readonly shutdown = new AbortController();
   /** Set by stop(): a receive still in flight then may deliver a message, which goes straight back. */
   private stopping = false;
@@ -42,6 +43,11 @@ export class WorkerFleet {
       consumer.on('processing_error', (err) => deps.logger.error('could not settle a message; it will come back', { slot, error: describeError(err) }));
       this.consumers.push(consumer);
     }
+  }
+
+  /** For /health/live: slots whose consumer runs, and when each job running now started (epoch ms). */
+  liveness(): { slots: number; running: number; stopping: boolean; jobStartedAt: number[] } {
+    return { slots: this.consumers.length, running: this.consumers.filter((c) => c.status.isRunning).length, stopping: this.stopping, jobStartedAt: [...this.startedAt.values()] };
   }
 
   /** Jobs running now. */
@@ -87,10 +93,12 @@ export class WorkerFleet {
     this.opts.activeJobs?.jobStarted();
     const run = this.process(message);
     this.inFlight.set(id, run);
+    this.startedAt.set(id, Date.now());
     try {
       return await run;
     } finally {
       this.inFlight.delete(id);
+      this.startedAt.delete(id);
       this.opts.activeJobs?.jobFinished();
     }
   }

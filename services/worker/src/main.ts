@@ -4,11 +4,14 @@
  * drains within the grace period and exits 0.
  */
 import { mkdirSync } from 'node:fs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { openWarehouse } from '@bp/warehouse';
 import { awsOptionsFromEnv, createAwsClients, createLogger, describeError, getBool, getInt } from '@bp/shared';
 import { countingRateLimits, EmfPublisher, processMetrics, startMetricsServer } from '@bp/shared/metrics/index';
 import { workerConfigFromEnv } from './config.ts';
 import { WorkerFleet } from './fleet.ts';
 import { TaskProtection } from './task-protection.ts';
+import { startHealthServer } from './health.ts';
 import { buildWorkerDeps } from './wiring.ts';
 
 async function main(): Promise<void> {
@@ -19,7 +22,19 @@ async function main(): Promise<void> {
 
   const metrics = processMetrics();
   // Benchling 429s are counted where every response passes: the client's fetch.
-  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics), metrics });
+  // No warehouse configured: no enrichment. Credentials from the URL, or from Secrets Manager in AWS.
+  const warehouse = config.warehouse
+    ? await openWarehouse({ config: config.warehouse, logger, onFailure: (kind) => metrics.warehouseFailed(kind), ...(config.warehouse.secretArn ? { secrets: new SecretsManagerClient({ region: process.env.AWS_REGION ?? 'us-east-1' }) } : {}) })
+    : undefined;
+  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics), metrics, ...(warehouse ? { warehouse: warehouse.warehouse } : {}) });
+  // The Benchling tenants jobs have named: /health/ready probes their token endpoints.
+  const tenantBaseUrls = new Set<string>();
+  const benchlingFor = deps.benchlingFor;
+  deps.benchlingFor = (job) => {
+    const client = benchlingFor(job);
+    tenantBaseUrls.add(job.baseURL.replace(/\/+$/, ''));
+    return client;
+  };
   // Prometheus scrapes METRICS_PORT; CloudWatch reads the same numbers as EMF lines in the logs.
   const metricsPort = getInt(process.env, 'METRICS_PORT', 0, { min: 0, max: 65535 });
   const metricsServer = metricsPort > 0 ? await startMetricsServer(metricsPort, metrics.registry) : undefined;
@@ -31,6 +46,7 @@ async function main(): Promise<void> {
   const activeJobs = config.taskProtection && agentUri ? new TaskProtection({ agentUri, logger }) : undefined;
   const fleet = new WorkerFleet(deps, { activeJobs });
   fleet.start();
+  const health = config.healthPort > 0 ? await startHealthServer(config.healthPort, { fleet, config, aws, ...(warehouse ? { warehouse: warehouse.warehouse } : {}), benchlingBaseUrls: () => [...tenantBaseUrls] }) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,6 +56,8 @@ async function main(): Promise<void> {
     await fleet.stop(config.shutdownGraceSeconds * 1000);
     await emf?.close();
     await metricsServer?.close();
+    await health?.close();
+    await warehouse?.close();
     aws.destroy();
     logger.info('stopped');
     process.exit(0);

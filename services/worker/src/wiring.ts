@@ -3,6 +3,7 @@ import type { AwsClients, Logger } from '@bp/shared';
 import { BenchlingClientPool, type BenchlingRetryOptions, BudgetRegistry, TenantDirectory } from '@bp/shared/benchling/index';
 import { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import { PackagerMetrics } from '@bp/shared/metrics/index';
+import type { Warehouse } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerDeps } from './context.ts';
 
@@ -10,7 +11,12 @@ import type { WorkerDeps } from './context.ts';
  * Builds a worker's collaborators from its config and AWS clients: used by main.ts and by tests
  * alike (tests may give Benchling calls another fetch, or quicker in-process retries).
  */
-export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, logger: Logger, opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions; metrics?: PackagerMetrics } = {}): Promise<WorkerDeps> {
+export async function buildWorkerDeps(
+  config: WorkerConfig,
+  aws: AwsClients,
+  logger: Logger,
+  opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions; metrics?: PackagerMetrics; warehouse?: Warehouse } = {},
+): Promise<WorkerDeps> {
   // The redrive policy is the truth about when a job goes to the DLQ: read it rather than configure it twice.
   const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
   const maxReceiveCount = Number(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount ?? Number.POSITIVE_INFINITY);
@@ -35,5 +41,6 @@ export async function buildWorkerDeps(config: WorkerConfig, aws: AwsClients, log
     metrics: opts.metrics ?? new PackagerMetrics(),
     clock: () => new Date(),
     maxReceiveCount,
+    ...(opts.warehouse ? { warehouse: opts.warehouse } : {}),
   };
 }

@@ -38,6 +38,7 @@ export class PackagerMetrics {
   private readonly dlqMoves: Counter<'direction' | 'reason'>;
   private readonly rateLimited: Counter;
   private readonly partnerErrors: Counter<'severity'>;
+  private readonly warehouseFailures: Counter<'kind'>;
 
   constructor(o: PackagerMetricsOptions = {}) {
     this.registry = o.registry ?? new Registry();
@@ -57,6 +58,7 @@ export class PackagerMetrics {
     this.dlqMoves = new Counter({ name: `${p}dlq_messages_total`, help: 'Job messages moved into the DLQ (dead_lettered) or back out of it (replayed).', labelNames: ['direction', 'reason'], registers });
     this.partnerErrors = new Counter({ name: `${p}partner_error_notifications_total`, help: 'error.notification events received from sequencing partners, by severity.', labelNames: ['severity'], registers });
     this.rateLimited = new Counter({ name: `${p}benchling_rate_limited_total`, help: 'HTTP 429 answers received from Benchling.', registers });
+    this.warehouseFailures = new Counter({ name: `${p}warehouse_failures_total`, help: 'Warehouse lookups a job saw fail, by kind (connection, query_timeout, access_denied, other).', labelNames: ['kind'], registers });
     if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
@@ -101,6 +103,12 @@ export class PackagerMetrics {
   benchlingRateLimited(): void {
     this.rateLimited.inc();
     this.emf?.count('BenchlingRateLimited', {});
+  }
+
+  /** A warehouse lookup failed for a job; `access_denied` feeds the DBA alarm (metric WarehouseFailures, Kind=access_denied). */
+  warehouseFailed(kind: string): void {
+    this.warehouseFailures.inc({ kind });
+    this.emf?.count('WarehouseFailures', { Kind: kind });
   }
 
   /** The registry in the Prometheus text format. */

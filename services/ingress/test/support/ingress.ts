@@ -42,7 +42,11 @@ export interface RunningIngress {
  * The real app on a real port, configured through `ingressConfigFromEnv` like main does, with
  * the keys warmed. `env` is an isolatedEnv map plus whatever a test overrides.
  */
-export async function startIngress(env: Record<string, string>, jwks: Partial<JwksCacheOptions> = {}, extra: Pick<IngressDeps, 'ops' | 'metrics' | 'partners' | 'webhooksQuery'> = {}): Promise<RunningIngress> {
+export async function startIngress(
+  env: Record<string, string>,
+  jwks: Partial<JwksCacheOptions> = {},
+  extra: Pick<IngressDeps, 'ops' | 'metrics' | 'partners' | 'webhooksQuery' | 'integrationProbes'> = {},
+): Promise<RunningIngress> {
   captureIngressLogs();
   const config = ingressConfigFromEnv(env);
   const logger = createLogger({ service: LOG_SERVICE, level: 'debug' });

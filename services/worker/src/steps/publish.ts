@@ -49,6 +49,7 @@ export async function publish(
       message: commitMessage,
       userMeta: {
         benchling: { entryId: entry.id, displayId: entry.displayId, name: entry.name, webURL: entry.webURL ?? null, modifiedAt: entry.modifiedAt ?? null },
+        ...metadata.userMeta,
       },
       entries: files.map((f) => ({
         logicalKey: f.logicalKey,

@@ -9,9 +9,12 @@ import { readFileList } from './transfer.ts';
 import type { TransferredFile } from '../transfer/index.ts';
 import { ENTRY_METADATA_KEYS } from '@bp/shared/quilt/reserved-keys';
 import { caseCollisionWarning, caseOnlyCollisions } from '../case-collisions.ts';
+import { enrichEntry } from './enrich-entry.ts';
 
 export interface MetadataWritten {
   files: TransferredFile[];
+  /** Package metadata beside `benchling` (the warehouse summary, when a warehouse is configured). */
+  userMeta?: Record<string, unknown>;
 }
 
 /** The three files every package carries besides the export: entry.json, input.json, README.md. */
@@ -24,6 +27,7 @@ export async function writeMetadata(
   const exportFiles = await readFileList(ctx, transferred);
   const full = entry.fields === undefined ? await ctx.benchling.getEntry(entry.id) : entry;
   const exportedAt = a.ready.readyAt;
+  const enrichment = await enrichEntry(ctx, entry.id);
   const fileList = exportFiles.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash }));
   const entryJson = {
     entryId: entry.id,
@@ -40,6 +44,7 @@ export async function writeMetadata(
     exportedAt,
     trigger: ctx.job.trigger,
     files: fileList,
+    ...enrichment.metadata,
   };
   const inputJson = {
     executionId: ctx.executionId,
@@ -56,6 +61,7 @@ export async function writeMetadata(
     [ENTRY_METADATA_KEYS.entry, JSON.stringify(entryJson, null, 2), 'application/json'],
     [ENTRY_METADATA_KEYS.input, JSON.stringify(inputJson, null, 2), 'application/json'],
     [ENTRY_METADATA_KEYS.readme, renderReadme(entry, exportFiles, exportedAt), 'text/markdown; charset=utf-8'],
+    ...enrichment.documents.map((d): [string, string, string] => [d.logicalKey, d.text, d.contentType]),
   ];
   const written: TransferredFile[] = [];
   for (const [logicalKey, text, contentType] of documents) {
@@ -64,7 +70,7 @@ export async function writeMetadata(
     const res = await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: key, Body: body, ContentType: contentType }));
     written.push({ logicalKey, key, size: body.length, hash: hashBuffer(body), ...(res.VersionId ? { versionId: res.VersionId } : {}) });
   }
-  return { output: { files: written } };
+  return { output: { files: written, ...(Object.keys(enrichment.metadata).length ? { userMeta: enrichment.metadata } : {}) } };
 }
 
 function renderReadme(entry: EntrySnapshot, files: TransferredFile[], exportedAt: string): string {

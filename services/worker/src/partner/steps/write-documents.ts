@@ -1,6 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { PartnerEvent } from '@bp/shared/partners/event';
 import { hashBuffer } from '@bp/shared/quilt/hash';
+import { type EntryRef, enrichRun } from '@bp/warehouse';
 import type { PartnerStepContext } from '../context.ts';
 import type { StoredRunFile } from '../stream-file.ts';
 import { type FilesFetched, readList } from './fetch-files.ts';
@@ -20,6 +21,8 @@ export interface RevisionPlan {
   metadata: Record<string, unknown>;
   /** The revision's time (checkpointed, so a resumed publish reuses it). */
   at: string;
+  /** Benchling entries the run's samples were registered in (from the warehouse): the run is linked to them. */
+  linkedEntries?: EntryRef[];
 }
 
 /** Metadata every revision of a run carries: partner, run, samples and, when named, the Benchling entry. */
@@ -45,17 +48,27 @@ export async function writeRunDocuments(ctx: PartnerStepContext): Promise<Revisi
   const e = ctx.job.event;
   const fileList = files.map((f) => ({ path: f.path, logicalKey: f.logicalKey, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}), hash: f.hash }));
   const runJson = { run: e.run, samples: e.samples ?? [], partner: { id: ctx.job.partnerId }, event: eventSummary(ctx), benchling: e.benchling ?? null, files: fileList, next_step: 'quality_control' };
+  // The warehouse (when configured) says which Benchling entity each sample is and which entry it
+  // was registered in: samples.json, a `samples` summary, and links to those entries. A failed
+  // lookup fails the step (retried like any transient failure): never published without it.
+  const enrichment = e.samples?.length ? await enrichRun(ctx.deps.warehouse, e.samples) : undefined;
   const documents = [
     await putDocument(ctx, 'run.json', JSON.stringify(runJson, null, 2), 'application/json'),
     await putDocument(ctx, 'README.md', renderReadme(ctx, e, files), 'text/markdown; charset=utf-8'),
   ];
+  for (const d of enrichment?.documents ?? []) documents.push(await putDocument(ctx, d.logicalKey, d.text, d.contentType));
   return {
     message: `${ctx.job.partnerId} sequencing.complete ${e.id}`,
     fileListKeys: [fetched.fileListKey],
     documents,
     replacePrefixes: ['data/'],
-    metadata: { ...runMetadata(ctx), sequencing: { event: eventSummary(ctx), fileCount: files.length, totalBytes: fetched.totalBytes, next_step: 'quality_control' } },
+    metadata: {
+      ...runMetadata(ctx),
+      ...(enrichment?.metadata ?? {}),
+      sequencing: { event: eventSummary(ctx), fileCount: files.length, totalBytes: fetched.totalBytes, next_step: 'quality_control' },
+    },
     at: fetched.fetchedAt,
+    ...(enrichment?.linkedEntries.length ? { linkedEntries: enrichment.linkedEntries } : {}),
   };
 }
 
