@@ -152,9 +152,10 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   malformed('a negative file size', JSON.stringify(event(ctx, { files: [{ path: 'a', url: `${LOOPBACK}/a`, size: -1 }] })), 'files.0.size');
   malformed('a sha256 that is not hex', JSON.stringify(event(ctx, { files: [{ path: 'a', url: `${LOOPBACK}/a`, sha256: 'z'.repeat(64) }] })), 'files.0.sha256');
   malformed('data as a list', JSON.stringify(event(ctx, { data: [1] })), 'data');
-  malformed('10,001 files', JSON.stringify(event(ctx, { files: Array.from({ length: 10_001 }, (_, i) => ({ path: `f${i}`, url: `${LOOPBACK}/${i}` })) })), 'files');
-  add('body', 'a body over MAX_BODY_BYTES (2 MB)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(2 * 1024 * 1024) } })), { status: 413 });
-  add('body', 'a body under the limit that makes a job too big for SQS', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(600 * 1024) } })), { status: 413 });
+  // More files than a job may carry do not fit in PARTNER_MAX_BODY_BYTES (256 KiB) either: refused by size.
+  add('body', '10,001 files', signed(ctx, event(ctx, { files: Array.from({ length: 10_001 }, (_, i) => ({ path: `f${i}`, url: `${LOOPBACK}/${i}` })) })), { status: 413 });
+  add('body', 'a body over PARTNER_MAX_BODY_BYTES (2 MB)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(2 * 1024 * 1024) } })), { status: 413 });
+  add('body', 'a 600 KB body (over the limit, and a job too big for SQS)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(600 * 1024) } })), { status: 413 });
 
   // Event types.
   const unsupported = (name: string, body: unknown, type: string, partnerId = 'pacbio', secrets = [PACBIO]) =>
