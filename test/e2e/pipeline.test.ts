@@ -65,6 +65,9 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect(entryJson.files).to.have.length(zipFiles.size);
     expect(entryJson.trigger.type).to.equal('v2.entry.created');
     expect(exec.outputs).to.have.all.keys('fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas');
+    // The simulator's export link is presigned (X-Amz-Signature in its query): the record keeps none of it.
+    expect((exec.outputs['await-export'] as { downloadURL: string }).downloadURL).to.not.include('?');
+    expect(JSON.stringify(exec)).to.not.include('X-Amz-Signature');
     expect(readdirSync(sys.env.WORKER_TMP_DIR!), 'no spool left behind').to.deep.equal([]);
   });
 

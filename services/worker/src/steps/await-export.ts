@@ -4,6 +4,9 @@ import type { StepContext, StepResult } from '../context.ts';
 import type { ExportStarted } from './start-export.ts';
 
 export interface ExportReady {
+  /** The export task: the transfer asks it for the download link (presigned links are never stored). */
+  taskId?: string;
+  /** Where the export is, without the presigned query (its signature): for operators only. */
   downloadURL: string;
   readyAt: string;
   polls: number;
@@ -23,7 +26,7 @@ export async function awaitExport(ctx: StepContext, started: ExportStarted): Pro
     polls++;
     if (task.status === 'SUCCEEDED') {
       if (!task.downloadURL) throw new PermanentError(`export task ${started.taskId} succeeded without a downloadURL`, { code: 'ExportMalformed' });
-      return { output: { downloadURL: task.downloadURL, readyAt: clock().toISOString(), polls: poll.attempt + polls } };
+      return { output: { taskId: started.taskId, downloadURL: withoutQuery(task.downloadURL), readyAt: clock().toISOString(), polls: poll.attempt + polls } };
     }
     if (task.status === 'FAILED') {
       throw new PermanentError(`Benchling could not export entry ${ctx.job.entryId}: ${task.message ?? 'export task failed'}`, {
@@ -45,4 +48,14 @@ export async function awaitExport(ctx: StepContext, started: ExportStarted): Pro
 /** Delay before polling an export again: 2, 4, 8 … seconds up to `maxSeconds`. */
 export function exportPollDelaySeconds(attempt: number, maxSeconds: number): number {
   return Math.min(maxSeconds, 2 ** Math.min(10, attempt + 1));
+}
+
+/** A URL without its query: a presigned link's signature is a credential, never stored or shown. */
+export function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
 }

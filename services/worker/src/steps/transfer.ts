@@ -32,7 +32,7 @@ export async function transfer(ctx: StepContext, ready: ExportReady, packageName
     files = await transferExport(
       { s3, logger: ctx.log },
       {
-        downloadUrl: ready.downloadURL,
+        downloadUrl: await downloadLink(ctx, ready),
         bucket: config.names.bucket,
         prefix: `${packageName}/`,
         limits: config.zipLimits,
@@ -56,4 +56,18 @@ export async function readFileList(ctx: StepContext, summary: TransferSummary): 
   const text = await res.Body?.transformToString();
   if (!text) throw new PermanentError(`file list ${summary.fileListKey} is empty`, { code: 'StateMissing' });
   return JSON.parse(text) as TransferredFile[];
+}
+
+/**
+ * The export's presigned download link, asked of its task now: the checkpoint keeps no link with
+ * its signature (a credential, and one that expires), so an attempt resumed later gets a fresh one.
+ * A record written before links were stripped still holds its full link.
+ */
+async function downloadLink(ctx: StepContext, ready: ExportReady): Promise<string> {
+  if (!ready.taskId) return ready.downloadURL;
+  const task = await ctx.benchling.getTask(ready.taskId);
+  if (task.status !== 'SUCCEEDED' || !task.downloadURL) {
+    throw new PermanentError(`export task ${ready.taskId} no longer offers its download (${task.status})`, { code: 'ExportMalformed' });
+  }
+  return task.downloadURL;
 }
