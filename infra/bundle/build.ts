@@ -50,7 +50,8 @@ export interface BundleReport {
 }
 
 // ESM output has no `require`; bundled CommonJS code still calls it for Node built-ins.
-const REQUIRE_SHIM = "import { createRequire as __bpCreateRequire } from 'node:module'; const require = __bpCreateRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __bpCreateRequire } from 'node:module'; const require = __bpCreateRequire(import.meta.url);";
 
 export async function bundleServices(o: BundleOptions): Promise<BundleReport[]> {
   const outDir = o.outDir ?? path.join(o.root, 'dist');
@@ -89,7 +90,10 @@ async function bundleService(root: string, outDir: string, service: ServiceName)
     bundledPackages: [...bundled.values()].map((p) => `${p.name}@${p.version}`).sort(),
     copiedPackages: copied.sort(),
   };
-  await writeFile(path.join(dir, 'packages.json'), `${JSON.stringify({ service, bundled: report.bundledPackages, copied: report.copiedPackages }, null, 2)}\n`);
+  await writeFile(
+    path.join(dir, 'packages.json'),
+    `${JSON.stringify({ service, bundled: report.bundledPackages, copied: report.copiedPackages }, null, 2)}\n`,
+  );
   return report;
 }
 
@@ -140,11 +144,19 @@ async function copyNativePackages(root: string, meta: Metafile, nodeModules: str
       return; // an optional dependency for another platform
     }
     const src = path.dirname(pkgJson);
-    const pkg = JSON.parse(await readFile(pkgJson, 'utf8')) as { version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const pkg = JSON.parse(await readFile(pkgJson, 'utf8')) as {
+      version: string;
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     copied.set(name, `${name}@${pkg.version}`);
     const dest = path.join(nodeModules, name);
     await mkdir(path.dirname(dest), { recursive: true });
-    await cp(src, dest, { recursive: true, dereference: true, filter: (f) => !path.relative(src, f).split(path.sep).includes('node_modules') });
+    await cp(src, dest, {
+      recursive: true,
+      dereference: true,
+      filter: (f) => !path.relative(src, f).split(path.sep).includes('node_modules'),
+    });
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) await copy(dep, src);
   };
   for (const [input, info] of Object.entries(meta.inputs)) {

@@ -115,11 +115,23 @@ export class Alarms extends Construct {
         }).toJSON(),
       ),
     });
-    const logGroupTargetArn = stack.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: this.taskFailureLog.logGroupName });
+    const logGroupTargetArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: this.taskFailureLog.logGroupName,
+    });
     rule.addTarget({ bind: () => ({ arn: logGroupTargetArn }) });
     this.workerTaskFailures = new cloudwatch.Alarm(this, 'WorkerTaskFailures', {
-      alarmDescription: 'A worker task crashed, was killed, or could not start (image, secret or network). See the WorkerTaskFailureEvents log group.',
-      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: Duration.minutes(5) }),
+      alarmDescription:
+        'A worker task crashed, was killed, or could not start (image, secret or network). See the WorkerTaskFailureEvents log group.',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'TriggeredRules',
+        dimensionsMap: { RuleName: rule.ruleName },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

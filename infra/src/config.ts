@@ -146,13 +146,59 @@ function asEnv(read: ContextReader, keys: readonly string[]): Env {
 }
 
 const KEYS = [
-  'account', 'region', 'stackName', 'vpcId', 'vpcAvailabilityZones', 'vpcPublicSubnetIds', 'vpcPrivateSubnetIds', 'natGateways',
-  'certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'benchlingCidrs', 'partnerCidrs', 'benchlingAppDefinitionId', 'benchlingSecretArn',
-  'benchlingTenants', 'allowedBaseUrls', 'bucketName', 'bucketKmsKeyArn', 'packagerQueueArn', 'quiltPublish', 'packagePrefix', 'quiltCatalogUrl', 'exportFormat',
-  'tablePrefix', 'imageUri', 'cpuArchitecture', 'ingressTasks', 'ingressCpu', 'ingressMemoryMiB', 'workerMinTasks', 'workerMaxTasks',
-  'workerConcurrency', 'backlogPerTask', 'workerCpu', 'workerMemoryMiB', 'workerEphemeralStorageGiB', 'visibilityTimeoutSeconds',
-  'shutdownGraceSeconds', 'maxReceiveCount', 'logRetentionDays', 'oldestMessageAlarmSeconds', 'ingress5xxAlarmCount', 'alarmEmail',
-  'retainData', 'logLevel', 'warehouseHost', 'warehousePort', 'warehouseDatabase', 'warehouseSchema', 'warehouseSecretArn', 'warehouseCidrs',
+  'account',
+  'region',
+  'stackName',
+  'vpcId',
+  'vpcAvailabilityZones',
+  'vpcPublicSubnetIds',
+  'vpcPrivateSubnetIds',
+  'natGateways',
+  'certificateArn',
+  'domainName',
+  'hostedZoneId',
+  'hostedZoneName',
+  'benchlingCidrs',
+  'partnerCidrs',
+  'benchlingAppDefinitionId',
+  'benchlingSecretArn',
+  'benchlingTenants',
+  'allowedBaseUrls',
+  'bucketName',
+  'bucketKmsKeyArn',
+  'packagerQueueArn',
+  'quiltPublish',
+  'packagePrefix',
+  'quiltCatalogUrl',
+  'exportFormat',
+  'tablePrefix',
+  'imageUri',
+  'cpuArchitecture',
+  'ingressTasks',
+  'ingressCpu',
+  'ingressMemoryMiB',
+  'workerMinTasks',
+  'workerMaxTasks',
+  'workerConcurrency',
+  'backlogPerTask',
+  'workerCpu',
+  'workerMemoryMiB',
+  'workerEphemeralStorageGiB',
+  'visibilityTimeoutSeconds',
+  'shutdownGraceSeconds',
+  'maxReceiveCount',
+  'logRetentionDays',
+  'oldestMessageAlarmSeconds',
+  'ingress5xxAlarmCount',
+  'alarmEmail',
+  'retainData',
+  'logLevel',
+  'warehouseHost',
+  'warehousePort',
+  'warehouseDatabase',
+  'warehouseSchema',
+  'warehouseSecretArn',
+  'warehouseCidrs',
   'warehouseSsl',
 ] as const;
 
@@ -186,7 +232,10 @@ function vpcChoice(env: Env, region: string): VpcChoice {
   if (availabilityZones.length === 0) return { kind: 'lookup', vpcId };
   const publicSubnetIds = list(env, 'vpcPublicSubnetIds');
   const privateSubnetIds = list(env, 'vpcPrivateSubnetIds');
-  for (const [key, ids] of [['vpcPublicSubnetIds', publicSubnetIds], ['vpcPrivateSubnetIds', privateSubnetIds]] as const) {
+  for (const [key, ids] of [
+    ['vpcPublicSubnetIds', publicSubnetIds],
+    ['vpcPrivateSubnetIds', privateSubnetIds],
+  ] as const) {
     if (ids.length !== availabilityZones.length) {
       throw new ConfigError(`${key} must list one subnet per availability zone (${availabilityZones.length}), got ${ids.length}`);
     }
@@ -224,7 +273,10 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
   if (publishMode === 'queue' && !packagerQueueArn) throw new ConfigError('quiltPublish=queue needs packagerQueueArn');
 
   // Patterns let every tenant in and share one prefix: the exact list replaces them.
-  if (env.allowedBaseUrls !== undefined) throw new ConfigError('allowedBaseUrls is no longer read: list each tenant exactly in benchlingTenants (tenantId=baseURL[=packagePrefix])');
+  if (env.allowedBaseUrls !== undefined)
+    throw new ConfigError(
+      'allowedBaseUrls is no longer read: list each tenant exactly in benchlingTenants (tenantId=baseURL[=packagePrefix])',
+    );
   const packagePrefix = getString(env, 'packagePrefix', 'benchling');
 
   const concurrency = getInt(env, 'workerConcurrency', 4, { min: 1, max: 64 });
@@ -290,7 +342,8 @@ function warehouseSettings(env: Env): WarehouseSettings | undefined {
     return undefined;
   }
   const schema = getOptionalString(env, 'warehouseSchema');
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`warehouseSchema must be a plain lower-case identifier, got "${schema}"`);
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new ConfigError(`warehouseSchema must be a plain lower-case identifier, got "${schema}"`);
   const cidrs = list(env, 'warehouseCidrs');
   for (const c of cidrs) checkCidr('warehouseCidrs', c);
   return {

@@ -22,7 +22,10 @@ const ECR_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^
  * The container image of one service: a prebuilt image (`imageUri`; ECR images get pull access for
  * that repository only), or the repository's Dockerfile built by `cdk deploy` as an asset.
  */
-export function serviceImage(scope: Construct, o: { target: ServiceTarget; imageUri: string | undefined; repoRoot: string; arm64: boolean }): ecs.ContainerImage {
+export function serviceImage(
+  scope: Construct,
+  o: { target: ServiceTarget; imageUri: string | undefined; repoRoot: string; arm64: boolean },
+): ecs.ContainerImage {
   if (o.imageUri) {
     const m = ECR_URI.exec(o.imageUri);
     if (m) {

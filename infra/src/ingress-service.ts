@@ -81,7 +81,10 @@ export class IngressService extends Construct {
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: p.cpu,
       memoryLimitMiB: p.memoryMiB,
-      runtimePlatform: { cpuArchitecture: p.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: p.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     for (const s of p.statements) this.taskDefinition.addToTaskRolePolicy(s);
     this.taskDefinition.addContainer('ingress', {
@@ -94,7 +97,12 @@ export class IngressService extends Construct {
       // SIGTERM lets in-flight webhooks finish (each is bounded to ~2.5 s) before exit.
       stopTimeout: Duration.seconds(15),
       healthCheck: {
-        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${INGRESS_PORT}/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${INGRESS_PORT}/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
         interval: Duration.seconds(15),
         timeout: Duration.seconds(5),
         startPeriod: Duration.seconds(20),

@@ -20,9 +20,16 @@ export class PartnerAlarms extends Construct {
   constructor(scope: Construct, id: string, p: { topic: sns.ITopic }) {
     super(scope, id);
     const metric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { Service: 'worker' }, statistic: 'Sum', period: Duration.minutes(5) });
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { Service: 'worker' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
     this.partnerErrors = new cloudwatch.Alarm(this, 'PartnerErrors', {
-      alarmDescription: 'A sequencing partner reported an error, or a partner event failed. `pnpm ops events list --status failed` and the worker log say which.',
+      alarmDescription:
+        'A sequencing partner reported an error, or a partner event failed. `pnpm ops events list --status failed` and the worker log say which.',
       metric: new cloudwatch.MathExpression({
         label: 'Partner error notifications + failed partner events',
         expression: 'FILL(errors, 0) + FILL(failed, 0)',

@@ -43,21 +43,38 @@ const indexArns = (t: Tables, role: TableRole) => t.indexNames[role].map((i) => 
 export function ingressStatements(scope: Construct, t: PermissionTargets): iam.PolicyStatement[] {
   const tables = [tableArn(t.tables, 'dedupe'), tableArn(t.tables, 'executions')];
   return [
-    new iam.PolicyStatement({ sid: 'EnqueueJobs', actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [t.jobsQueue.queueArn] }),
+    new iam.PolicyStatement({
+      sid: 'EnqueueJobs',
+      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      resources: [t.jobsQueue.queueArn],
+    }),
     new iam.PolicyStatement({ sid: 'DedupeAndExecutionItems', actions: ITEM_ACTIONS, resources: tables }),
     new iam.PolicyStatement({ sid: 'ReadinessProbes', actions: ['dynamodb:DescribeTable'], resources: tables }),
     // The partner route reads the registry (one GetItem per delivery; Scan lists partners for /webhooks).
-    new iam.PolicyStatement({ sid: 'PartnerRegistryRead', actions: ['dynamodb:GetItem', 'dynamodb:Scan'], resources: [tableArn(t.tables, 'partners')] }),
+    new iam.PolicyStatement({
+      sid: 'PartnerRegistryRead',
+      actions: ['dynamodb:GetItem', 'dynamodb:Scan'],
+      resources: [tableArn(t.tables, 'partners')],
+    }),
     // /webhooks/events lists a partner's events through the executions' byEntry index.
     new iam.PolicyStatement({ sid: 'PartnerEventQueries', actions: ['dynamodb:Query'], resources: indexArns(t.tables, 'executions') }),
     // Secrets `pnpm ops partners add|rotate-secret` created; the table holds only their ARNs.
-    new iam.PolicyStatement({ sid: 'PartnerSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [partnerSecretsArn(scope, t.partnerSecretPrefix)] }),
+    new iam.PolicyStatement({
+      sid: 'PartnerSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [partnerSecretsArn(scope, t.partnerSecretPrefix)],
+    }),
   ];
 }
 
 /** ARN pattern of every partner secret (Secrets Manager appends `-XXXXXX` to names, hence `*`). */
 export function partnerSecretsArn(scope: Construct, prefix: string): string {
-  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${prefix}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** Worker: consume and re-enqueue jobs, dead-letter, publish, the four tables, package objects, task protection. */
@@ -89,7 +106,11 @@ export function workerStatements(scope: Construct, t: PermissionTargets): iam.Po
       resources: packageFolders.map((p) => t.bucket.arnForObjects(`${p}*`)),
     }),
     // The file list of each execution, written by transfer and read by the later steps.
-    new iam.PolicyStatement({ sid: 'ExecutionFileLists', actions: ['s3:PutObject', 's3:GetObject'], resources: [t.bucket.arnForObjects(`${EXECUTION_STATE}*`)] }),
+    new iam.PolicyStatement({
+      sid: 'ExecutionFileLists',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [t.bucket.arnForObjects(`${EXECUTION_STATE}*`)],
+    }),
     new iam.PolicyStatement({
       sid: 'ListPackagePrefixes',
       actions: ['s3:ListBucket'],
@@ -106,15 +127,25 @@ export function workerStatements(scope: Construct, t: PermissionTargets): iam.Po
     // Direct publishing writes content-addressed manifests (any package's name is its hash) and
     // the pointers of its own tenants' packages only; it never deletes in `.quilt/`.
     statements.push(
-      new iam.PolicyStatement({ sid: 'QuiltManifests', actions: ['s3:GetObject', 's3:PutObject'], resources: [t.bucket.arnForObjects('.quilt/packages/*')] }),
-      new iam.PolicyStatement({ sid: 'QuiltPointers', actions: ['s3:GetObject', 's3:PutObject'], resources: pointerFolders.map((p) => t.bucket.arnForObjects(`${p}*`)) }),
+      new iam.PolicyStatement({
+        sid: 'QuiltManifests',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [t.bucket.arnForObjects('.quilt/packages/*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'QuiltPointers',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: pointerFolders.map((p) => t.bucket.arnForObjects(`${p}*`)),
+      }),
     );
   }
   if (t.packagerQueueArn) {
     statements.push(new iam.PolicyStatement({ sid: 'PublishToPackager', actions: ['sqs:SendMessage'], resources: [t.packagerQueueArn] }));
   }
   if (t.bucketKmsKeyArn) {
-    statements.push(new iam.PolicyStatement({ sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [t.bucketKmsKeyArn] }));
+    statements.push(
+      new iam.PolicyStatement({ sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [t.bucketKmsKeyArn] }),
+    );
   }
   return statements;
 }

@@ -34,7 +34,10 @@ export class BenchlingPackagerStack extends Stack {
   /** The configured zones: CDK would otherwise look them up (and need credentials) for a concrete account. */
   override get availabilityZones(): string[] {
     if (!this.configuredAzs) return super.availabilityZones;
-    Validations.of(this).acknowledge({ id: 'CloudFormation-Validate::W3010', reason: 'Zones are named in the deployment config (vpcAvailabilityZones) so synthesis needs no AWS lookup' });
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason: 'Zones are named in the deployment config (vpcAvailabilityZones) so synthesis needs no AWS lookup',
+    });
     return this.configuredAzs;
   }
 
@@ -54,7 +57,11 @@ export class BenchlingPackagerStack extends Stack {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'BenchlingCredentials', c.benchlingSecretArn)
       : new secretsmanager.Secret(this, 'BenchlingCredentials', {
           description: 'Benchling app OAuth client: {"clientId","clientSecret"}. Replace the placeholder before installing the app.',
-          generateSecretString: { secretStringTemplate: JSON.stringify({ clientId: 'REPLACE_WITH_CLIENT_ID' }), generateStringKey: 'clientSecret', excludePunctuation: true },
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify({ clientId: 'REPLACE_WITH_CLIENT_ID' }),
+            generateStringKey: 'clientSecret',
+            excludePunctuation: true,
+          },
           removalPolicy: c.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
         });
 
@@ -82,7 +89,9 @@ export class BenchlingPackagerStack extends Stack {
     };
 
     // The warehouse, when configured: both services read its settings (the worker enriches packages, the ingress reports it on /ops/ready).
-    const warehouse = c.warehouse ? new WarehouseIntegration(this, 'Warehouse', { settings: c.warehouse, retain: c.retainData }) : undefined;
+    const warehouse = c.warehouse
+      ? new WarehouseIntegration(this, 'Warehouse', { settings: c.warehouse, retain: c.retainData })
+      : undefined;
 
     const ingress = new IngressService(this, 'Ingress', {
       network,
@@ -90,7 +99,13 @@ export class BenchlingPackagerStack extends Stack {
       image: serviceImage(this, { target: 'ingress', imageUri: c.imageUri, repoRoot: props.repoRoot, arm64 }),
       // Partner secrets live in Secrets Manager (`<tablePrefix>partners/<id>/<ms>`), never in the table.
       // One load balancer in front: its X-Forwarded-For entry is the client's address (rate limits).
-      environment: { ...sharedEnv, BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId, PARTNER_SECRET_STORE: 'secretsmanager', TRUST_PROXY: '1', ...warehouse?.environment },
+      environment: {
+        ...sharedEnv,
+        BENCHLING_APP_DEFINITION_ID: c.benchlingAppDefinitionId,
+        PARTNER_SECRET_STORE: 'secretsmanager',
+        TRUST_PROXY: '1',
+        ...warehouse?.environment,
+      },
       logGroup: logGroup('IngressLogs'),
       certificateArn: c.certificateArn,
       allowedCidrs: c.benchlingCidrs,
@@ -159,15 +174,34 @@ export class BenchlingPackagerStack extends Stack {
     warehouse?.notify(alarms.topic);
 
     if (c.hostedZone && c.domainName) {
-      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: c.hostedZone.id, zoneName: c.hostedZone.name });
-      new route53.ARecord(this, 'WebhookRecord', { zone, recordName: c.domainName, target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(ingress.loadBalancer)) });
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+        hostedZoneId: c.hostedZone.id,
+        zoneName: c.hostedZone.name,
+      });
+      new route53.ARecord(this, 'WebhookRecord', {
+        zone,
+        recordName: c.domainName,
+        target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(ingress.loadBalancer)),
+      });
     }
 
     const host = c.domainName ?? ingress.loadBalancer.loadBalancerDnsName;
-    new CfnOutput(this, 'PartnerWebhookUrl', { value: `https://${host}/webhooks/sequencing/<partnerId>`, description: 'Give each sequencing partner this URL with its id' });
-    new CfnOutput(this, 'WebhookUrl', { value: `https://${host}/`, description: 'Paste into the Benchling app: Developer Console → app → Webhook URL' });
-    new CfnOutput(this, 'LoadBalancerDnsName', { value: ingress.loadBalancer.loadBalancerDnsName, description: 'Point domainName here (CNAME or alias) if no hosted zone was given' });
-    new CfnOutput(this, 'BenchlingSecretArn', { value: benchlingSecret.secretArn, description: 'Put {"clientId","clientSecret"} of the Benchling app here' });
+    new CfnOutput(this, 'PartnerWebhookUrl', {
+      value: `https://${host}/webhooks/sequencing/<partnerId>`,
+      description: 'Give each sequencing partner this URL with its id',
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: `https://${host}/`,
+      description: 'Paste into the Benchling app: Developer Console → app → Webhook URL',
+    });
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      value: ingress.loadBalancer.loadBalancerDnsName,
+      description: 'Point domainName here (CNAME or alias) if no hosted zone was given',
+    });
+    new CfnOutput(this, 'BenchlingSecretArn', {
+      value: benchlingSecret.secretArn,
+      description: 'Put {"clientId","clientSecret"} of the Benchling app here',
+    });
     new CfnOutput(this, 'JobsQueueUrl', { value: queues.jobs.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
     new CfnOutput(this, 'PackageBucketName', { value: bucket.bucketName });
@@ -175,7 +209,11 @@ export class BenchlingPackagerStack extends Stack {
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'WorkerServiceName', { value: worker.service.serviceName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
-    if (warehouse) new CfnOutput(this, 'WarehouseSecretArn', { value: warehouse.secret.secretArn, description: 'Put {"username","password"} of the Benchling warehouse user here' });
+    if (warehouse)
+      new CfnOutput(this, 'WarehouseSecretArn', {
+        value: warehouse.secret.secretArn,
+        description: 'Put {"username","password"} of the Benchling warehouse user here',
+      });
   }
 }
 

@@ -56,18 +56,25 @@ export function createTables(scope: Construct, prefix: string, retain: boolean):
 /** CreateTable input (SDK shape) → CloudFormation table properties. */
 export function cfnTableProps(def: TableDefinition, retain: boolean): dynamodb.CfnTableProps {
   const keySchema = (ks: TableDefinition['KeySchema']) => (ks ?? []).map((k) => ({ attributeName: k.AttributeName!, keyType: k.KeyType! }));
-  if (def.BillingMode !== 'PAY_PER_REQUEST') throw new Error(`${def.TableName}: only on-demand tables are supported, got ${def.BillingMode}`);
+  if (def.BillingMode !== 'PAY_PER_REQUEST')
+    throw new Error(`${def.TableName}: only on-demand tables are supported, got ${def.BillingMode}`);
   return {
     tableName: def.TableName,
     billingMode: def.BillingMode,
-    attributeDefinitions: (def.AttributeDefinitions ?? []).map((a) => ({ attributeName: a.AttributeName!, attributeType: a.AttributeType! })),
+    attributeDefinitions: (def.AttributeDefinitions ?? []).map((a) => ({
+      attributeName: a.AttributeName!,
+      attributeType: a.AttributeType!,
+    })),
     keySchema: keySchema(def.KeySchema),
     ...(def.GlobalSecondaryIndexes?.length
       ? {
           globalSecondaryIndexes: def.GlobalSecondaryIndexes.map((g) => ({
             indexName: g.IndexName!,
             keySchema: keySchema(g.KeySchema),
-            projection: { projectionType: g.Projection?.ProjectionType ?? 'ALL', ...(g.Projection?.NonKeyAttributes ? { nonKeyAttributes: g.Projection.NonKeyAttributes } : {}) },
+            projection: {
+              projectionType: g.Projection?.ProjectionType ?? 'ALL',
+              ...(g.Projection?.NonKeyAttributes ? { nonKeyAttributes: g.Projection.NonKeyAttributes } : {}),
+            },
           })),
         }
       : {}),

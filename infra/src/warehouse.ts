@@ -27,8 +27,13 @@ export class WarehouseIntegration extends Construct {
     this.secret = s.secretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'Credentials', s.secretArn)
       : new secretsmanager.Secret(this, 'Credentials', {
-          description: "Benchling warehouse credentials: {\"username\",\"password\"} from Benchling's warehouse-credentials settings. Replace the placeholder.",
-          generateSecretString: { secretStringTemplate: JSON.stringify({ username: 'REPLACE_WITH_WAREHOUSE_USERNAME' }), generateStringKey: 'password', excludePunctuation: true },
+          description:
+            'Benchling warehouse credentials: {"username","password"} from Benchling\'s warehouse-credentials settings. Replace the placeholder.',
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify({ username: 'REPLACE_WITH_WAREHOUSE_USERNAME' }),
+            generateStringKey: 'password',
+            excludePunctuation: true,
+          },
           removalPolicy: p.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
         });
     this.environment = {
@@ -40,8 +45,15 @@ export class WarehouseIntegration extends Construct {
       ...(s.schema ? { WAREHOUSE_SCHEMA: s.schema } : {}),
     };
     this.accessDenied = new cloudwatch.Alarm(this, 'AccessDenied', {
-      alarmDescription: 'The Benchling warehouse refused access (permission or credentials): jobs fail until a DBA restores the read-only user\'s grants or the secret is updated.',
-      metric: new cloudwatch.Metric({ namespace: 'BenchlingPackager', metricName: 'WarehouseFailures', dimensionsMap: { Service: 'worker', Kind: 'access_denied' }, statistic: 'Sum', period: Duration.minutes(5) }),
+      alarmDescription:
+        "The Benchling warehouse refused access (permission or credentials): jobs fail until a DBA restores the read-only user's grants or the secret is updated.",
+      metric: new cloudwatch.Metric({
+        namespace: 'BenchlingPackager',
+        metricName: 'WarehouseFailures',
+        dimensionsMap: { Service: 'worker', Kind: 'access_denied' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -56,6 +68,10 @@ export class WarehouseIntegration extends Construct {
 
   /** Read access to the credentials secret, for a task role. */
   readStatement(): iam.PolicyStatement {
-    return new iam.PolicyStatement({ sid: 'ReadWarehouseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] });
+    return new iam.PolicyStatement({
+      sid: 'ReadWarehouseSecret',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [this.secret.secretArn],
+    });
   }
 }

@@ -42,7 +42,12 @@ export class WorkerScaling extends Construct {
       role: iam.Role.fromRoleArn(
         this,
         'ServiceLinkedRole',
-        Stack.of(this).formatArn({ region: '', service: 'iam', resource: 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com', resourceName: 'AWSServiceRoleForApplicationAutoScaling_ECSService' }),
+        Stack.of(this).formatArn({
+          region: '',
+          service: 'iam',
+          resource: 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com',
+          resourceName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
+        }),
       ),
       minCapacity: p.minTasks,
       maxCapacity: p.maxTasks,
@@ -66,13 +71,19 @@ export class WorkerScaling extends Construct {
             {
               id: 'visible',
               label: 'Jobs waiting',
-              metricStat: { metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: queueDims }, stat: 'Sum' },
+              metricStat: {
+                metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: queueDims },
+                stat: 'Sum',
+              },
               returnData: false,
             },
             {
               id: 'tasks',
               label: 'Running worker tasks',
-              metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: serviceDims }, stat: 'Average' },
+              metricStat: {
+                metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: serviceDims },
+                stat: 'Average',
+              },
               returnData: false,
             },
             { id: BACKLOG_PER_TASK, label: 'Jobs waiting per running worker task', expression: 'visible / tasks', returnData: true },

@@ -47,7 +47,10 @@ export class WorkerService extends Construct {
       cpu: p.cpu,
       memoryLimitMiB: p.memoryMiB,
       ephemeralStorageGiB: p.ephemeralStorageGiB,
-      runtimePlatform: { cpuArchitecture: p.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: p.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     for (const s of p.statements) this.taskDefinition.addToTaskRolePolicy(s);
     this.taskDefinition.addVolume({ name: 'scratch' });
@@ -57,7 +60,12 @@ export class WorkerService extends Construct {
       environment: { ...p.environment, HEALTH_PORT: String(p.healthPort) },
       // Live: the event loop turns, every consumer slot runs, no job past its deadline (services/worker/src/health.ts).
       healthCheck: {
-        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${p.healthPort}/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${p.healthPort}/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
         interval: Duration.seconds(30),
         timeout: Duration.seconds(5),
         retries: 3,
@@ -77,11 +85,17 @@ export class WorkerService extends Construct {
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: p.network.vpc,
       allowAllOutbound: false,
-      description: p.warehouseEgress ? 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS) and the Benchling warehouse (PostgreSQL)' : 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS)',
+      description: p.warehouseEgress
+        ? 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS) and the Benchling warehouse (PostgreSQL)'
+        : 'Workers: no inbound; out to Benchling and AWS APIs (HTTPS)',
     });
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: Benchling tenants and AWS APIs');
     for (const cidr of p.warehouseEgress?.cidrs ?? []) {
-      securityGroup.addEgressRule(cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr), ec2.Port.tcp(p.warehouseEgress!.port), `Benchling warehouse (PostgreSQL) at ${cidr}`);
+      securityGroup.addEgressRule(
+        cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(p.warehouseEgress!.port),
+        `Benchling warehouse (PostgreSQL) at ${cidr}`,
+      );
     }
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: p.cluster,

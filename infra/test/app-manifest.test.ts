@@ -23,17 +23,35 @@ describe('the Benchling app manifest (app-manifest.yaml)', () => {
   it('declares the canvas feature the worker creates canvases for', () => {
     expect(manifest.manifestVersion).to.equal(1);
     expect(manifest.info.name).to.be.a('string').and.not.equal('');
-    const minimal = { JOBS_QUEUE_URL: 'q', DLQ_URL: 'd', PACKAGE_BUCKET: 'b', BENCHLING_CLIENT_ID: 'i', BENCHLING_CLIENT_SECRET: 's', BENCHLING_TENANTS: 't=https://t.benchling.com' };
+    const minimal = {
+      JOBS_QUEUE_URL: 'q',
+      DLQ_URL: 'd',
+      PACKAGE_BUCKET: 'b',
+      BENCHLING_CLIENT_ID: 'i',
+      BENCHLING_CLIENT_SECRET: 's',
+      BENCHLING_TENANTS: 't=https://t.benchling.com',
+    };
     expect(manifest.features).to.deep.equal([{ name: 'Quilt Package', id: workerConfigFromEnv(minimal).canvasFeatureId, type: 'CANVAS' }]);
   });
 
   it('subscribes by webhook to every event type the ingress acts on, and to nothing it would ignore', () => {
     expect(manifest.subscriptions.deliveryMethod).to.equal('WEBHOOK');
     expect(new Set(subscribed).size).to.equal(subscribed.length);
-    const handled = [...ENTRY_EVENT_TYPES, ...LIFECYCLE_TYPES, ...CANVAS_CREATED_TYPES, 'v2.canvas.initialized', 'v2.canvas.userInteracted'];
+    const handled = [
+      ...ENTRY_EVENT_TYPES,
+      ...LIFECYCLE_TYPES,
+      ...CANVAS_CREATED_TYPES,
+      'v2.canvas.initialized',
+      'v2.canvas.userInteracted',
+    ];
     expect([...subscribed].sort()).to.deep.equal(handled.filter((t) => !(t in NOT_SUBSCRIBED)).sort());
     for (const type of subscribed) {
-      const payload = buildWebhookPayload(type, { buttonId: 'update-package', featureId: 'quilt_entry', canvasId: 'cnvs_1', entryId: 'etr_1' });
+      const payload = buildWebhookPayload(type, {
+        buttonId: 'update-package',
+        featureId: 'quilt_entry',
+        canvasId: 'cnvs_1',
+        entryId: 'etr_1',
+      });
       expect(classifyWebhook(payload, { updateButtonIds: ['update-package'] }).action, type).to.equal('enqueue');
     }
   });

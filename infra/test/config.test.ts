@@ -25,15 +25,24 @@ describe('deployment config from CDK context', () => {
       { tenantId: 'ten_a', baseURL: 'https://a.benchling.com', packagePrefix: 'benchling' },
       { tenantId: 'ten_b', baseURL: 'https://b.benchling.com', packagePrefix: 'lab-b' },
     ]);
-    expectConfigError(() => parse({ benchlingTenants: ['ten_a=https://a.benchling.com', 'ten_b=https://b.benchling.com'] }), /ten_b must name its own package prefix/);
-    expectConfigError(() => parse({ benchlingTenants: ['ten_a=https://a.benchling.com=lab', 'ten_b=https://b.benchling.com=lab'] }), /share the package prefix/);
+    expectConfigError(
+      () => parse({ benchlingTenants: ['ten_a=https://a.benchling.com', 'ten_b=https://b.benchling.com'] }),
+      /ten_b must name its own package prefix/,
+    );
+    expectConfigError(
+      () => parse({ benchlingTenants: ['ten_a=https://a.benchling.com=lab', 'ten_b=https://b.benchling.com=lab'] }),
+      /share the package prefix/,
+    );
     expectConfigError(() => parse({ benchlingTenants: ['ten_a=^https://[a-z0-9-]+\\.benchling\\.com$'] }), /exact https origin/);
     expectConfigError(() => parse({ allowedBaseUrls: '^https://acme\\.benchling\\.com' }), /allowedBaseUrls is no longer read/);
   });
 
   it('needs account and region from context or from the CDK CLI, so no lookup ever guesses them', () => {
     expectConfigError(() => parse({ account: undefined }), /account/);
-    expect(parse({ account: undefined, region: undefined }, { account: '999988887777', region: 'eu-west-1' })).to.include({ account: '999988887777', region: 'eu-west-1' });
+    expect(parse({ account: undefined, region: undefined }, { account: '999988887777', region: 'eu-west-1' })).to.include({
+      account: '999988887777',
+      region: 'eu-west-1',
+    });
     expect(parse({}, { account: '999988887777' }).account, 'context wins').to.equal('111122223333');
   });
 
@@ -45,7 +54,16 @@ describe('deployment config from CDK context', () => {
   it('rejects malformed CIDRs, lopsided subnet lists and contradictory choices', () => {
     expectConfigError(() => parse({ benchlingCidrs: ['203.0.113.0'] }), /benchlingCidrs/);
     expectConfigError(() => parse({ benchlingCidrs: ['203.0.113.0/33'] }), /benchlingCidrs/);
-    expectConfigError(() => parse({ vpcId: 'vpc-1', vpcAvailabilityZones: ['us-east-1a', 'us-east-1b'], vpcPublicSubnetIds: ['subnet-1'], vpcPrivateSubnetIds: ['subnet-2', 'subnet-3'] }), /vpcPublicSubnetIds/);
+    expectConfigError(
+      () =>
+        parse({
+          vpcId: 'vpc-1',
+          vpcAvailabilityZones: ['us-east-1a', 'us-east-1b'],
+          vpcPublicSubnetIds: ['subnet-1'],
+          vpcPrivateSubnetIds: ['subnet-2', 'subnet-3'],
+        }),
+      /vpcPublicSubnetIds/,
+    );
     expectConfigError(() => parse({ quiltPublish: 'queue' }), /packagerQueueArn/);
     expectConfigError(() => parse({ workerMinTasks: 5, workerMaxTasks: 2 }), /workerMaxTasks/);
     expectConfigError(() => parse({ shutdownGraceSeconds: 200 }), /shutdownGraceSeconds/);
@@ -56,7 +74,14 @@ describe('deployment config from CDK context', () => {
   it('chooses the VPC from what is given: new, by attributes, or by lookup', () => {
     expect(parse({}).vpc).to.deep.equal({ kind: 'new', availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 1 });
     expect(parse({ vpcId: 'vpc-1' }).vpc).to.deep.equal({ kind: 'lookup', vpcId: 'vpc-1' });
-    expect(parse({ vpcId: 'vpc-1', vpcAvailabilityZones: 'us-east-1a,us-east-1c', vpcPublicSubnetIds: 'subnet-a,subnet-b', vpcPrivateSubnetIds: 'subnet-c,subnet-d' }).vpc).to.deep.include({
+    expect(
+      parse({
+        vpcId: 'vpc-1',
+        vpcAvailabilityZones: 'us-east-1a,us-east-1c',
+        vpcPublicSubnetIds: 'subnet-a,subnet-b',
+        vpcPrivateSubnetIds: 'subnet-c,subnet-d',
+      }).vpc,
+    ).to.deep.include({
       kind: 'attributes',
       privateSubnetIds: ['subnet-c', 'subnet-d'],
     });

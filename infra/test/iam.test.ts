@@ -25,7 +25,9 @@ function bySid(statements: Statement[], sid: string): Statement {
 
 /** Logical ids a resource value points at (`Ref`, `GetAtt`, or inside a `Fn::Join`). */
 function idsIn(resource: unknown): string[] {
-  return [...JSON.stringify(resource).matchAll(/"(?:Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1]!).filter((id) => !id.startsWith('AWS'));
+  return [...JSON.stringify(resource).matchAll(/"(?:Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g)]
+    .map((m) => m[1]!)
+    .filter((id) => !id.startsWith('AWS'));
 }
 
 /** The object keys (after `arn:…:bucket/`) a statement's resources name, sorted. */
@@ -73,12 +75,25 @@ describe('least-privilege IAM', function () {
     const dedupe = resourceNamed(t, 'AWS::DynamoDB::Table', 'DedupeTable')[0];
     const executions = resourceNamed(t, 'AWS::DynamoDB::Table', 'ExecutionsTable')[0];
     const partners = resourceNamed(t, 'AWS::DynamoDB::Table', 'PartnersTable')[0];
-    expect(statements.map((s) => s.Sid).sort()).to.deep.equal(['DedupeAndExecutionItems', 'EnqueueJobs', 'PartnerEventQueries', 'PartnerRegistryRead', 'PartnerSecrets', 'ReadinessProbes']);
+    expect(statements.map((s) => s.Sid).sort()).to.deep.equal([
+      'DedupeAndExecutionItems',
+      'EnqueueJobs',
+      'PartnerEventQueries',
+      'PartnerRegistryRead',
+      'PartnerSecrets',
+      'ReadinessProbes',
+    ]);
     const enqueue = bySid(statements, 'EnqueueJobs');
     expect(asList(enqueue.Action).sort()).to.deep.equal(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(idsIn(enqueue.Resource)).to.deep.equal([jobsId]);
     const items = bySid(statements, 'DedupeAndExecutionItems');
-    expect(asList(items.Action).sort()).to.deep.equal(['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(asList(items.Action).sort()).to.deep.equal([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(idsIn(items.Resource).sort()).to.deep.equal([dedupe, executions].sort());
     expect(idsIn(bySid(statements, 'ReadinessProbes').Resource).sort()).to.deep.equal([dedupe, executions].sort());
     // Partners: the registry read-only, the executions only through their indexes, secrets only under the prefix.
@@ -92,10 +107,16 @@ describe('least-privilege IAM', function () {
     const elsewhere = statements.filter((s) => !s.Sid?.startsWith('Partner')).flatMap((s) => asList(s.Action));
     const actions = statements.flatMap((s) => asList(s.Action));
     for (const forbidden of ['s3:', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
-      expect(actions.filter((a) => a.startsWith(forbidden)), forbidden).to.deep.equal([]);
+      expect(
+        actions.filter((a) => a.startsWith(forbidden)),
+        forbidden,
+      ).to.deep.equal([]);
     }
     for (const forbidden of ['secretsmanager:', 'dynamodb:Scan', 'dynamodb:Query']) {
-      expect(elsewhere.filter((a) => a.startsWith(forbidden)), forbidden).to.deep.equal([]);
+      expect(
+        elsewhere.filter((a) => a.startsWith(forbidden)),
+        forbidden,
+      ).to.deep.equal([]);
     }
   });
 
@@ -105,11 +126,20 @@ describe('least-privilege IAM', function () {
     const [dlqId] = resourceNamed(t, 'AWS::SQS::Queue', 'DeadLetterQueue');
     const [bucketId] = resourceNamed(t, 'AWS::S3::Bucket', 'PackageBucket');
     // Every table but the partner registry: a partner job carries the policy it needs.
-    const tables = resourcesOf(t, 'AWS::DynamoDB::Table').map(([id]) => id).filter((id) => !id.startsWith('PartnersTable')).sort();
+    const tables = resourcesOf(t, 'AWS::DynamoDB::Table')
+      .map(([id]) => id)
+      .filter((id) => !id.startsWith('PartnersTable'))
+      .sort();
     const [clusterId] = resourceNamed(t, 'AWS::ECS::Cluster', 'Cluster');
 
     const consume = bySid(statements, 'ConsumeJobs');
-    expect(asList(consume.Action).sort()).to.deep.equal(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage']);
+    expect(asList(consume.Action).sort()).to.deep.equal([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ]);
     expect(idsIn(consume.Resource)).to.deep.equal([jobsId]);
     const dead = bySid(statements, 'DeadLetterJobs');
     expect(asList(dead.Action)).to.deep.equal(['sqs:SendMessage']);
@@ -124,14 +154,20 @@ describe('least-privilege IAM', function () {
     // Each S3 statement: exactly the actions the code issues, on exactly the prefixes it writes.
     const s3 = (sid: string) => {
       const st = bySid(statements, sid);
-      expect(idsIn(st.Resource).every((id) => id === bucketId), sid).to.equal(true);
+      expect(
+        idsIn(st.Resource).every((id) => id === bucketId),
+        sid,
+      ).to.equal(true);
       return { actions: asList(st.Action).sort(), keys: objectKeysOf(st.Resource) };
     };
     expect(s3('PackageFiles')).to.deep.equal({
       actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:PutObject'],
       keys: ['benchling/*'],
     });
-    expect(s3('ExecutionFileLists')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.benchling-packager/executions/*'] });
+    expect(s3('ExecutionFileLists')).to.deep.equal({
+      actions: ['s3:GetObject', 's3:PutObject'],
+      keys: ['.benchling-packager/executions/*'],
+    });
     expect(s3('QuiltManifests')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.quilt/packages/*'] });
     expect(s3('QuiltPointers')).to.deep.equal({ actions: ['s3:GetObject', 's3:PutObject'], keys: ['.quilt/named_packages/benchling/*'] });
     const list = bySid(statements, 'ListPackagePrefixes');
@@ -146,7 +182,16 @@ describe('least-privilege IAM', function () {
     expect(asList(protection.Action)).to.include('ecs:UpdateTaskProtection');
     expect(JSON.stringify(protection.Resource)).to.include(':task/').and.include(clusterId);
     expect(statements.map((s) => s.Sid).sort()).to.deep.equal([
-      'ConsumeJobs', 'DeadLetterJobs', 'ExecutionFileLists', 'ExecutionQueries', 'ListPackagePrefixes', 'PackageFiles', 'PipelineItems', 'QuiltManifests', 'QuiltPointers', 'ScaleInProtection',
+      'ConsumeJobs',
+      'DeadLetterJobs',
+      'ExecutionFileLists',
+      'ExecutionQueries',
+      'ListPackagePrefixes',
+      'PackageFiles',
+      'PipelineItems',
+      'QuiltManifests',
+      'QuiltPointers',
+      'ScaleInProtection',
     ]);
   });
 
@@ -154,9 +199,14 @@ describe('least-privilege IAM', function () {
     const two = synth({ benchlingTenants: ['ten_a=https://a.benchling.com', 'ten_b=https://b.benchling.com=lab-b'] });
     const statements = statementsOf(two.template, 'WorkerTaskTaskRole');
     expect(objectKeysOf(bySid(statements, 'PackageFiles').Resource)).to.deep.equal(['benchling/*', 'lab-b/*']);
-    expect(objectKeysOf(bySid(statements, 'QuiltPointers').Resource)).to.deep.equal(['.quilt/named_packages/benchling/*', '.quilt/named_packages/lab-b/*']);
+    expect(objectKeysOf(bySid(statements, 'QuiltPointers').Resource)).to.deep.equal([
+      '.quilt/named_packages/benchling/*',
+      '.quilt/named_packages/lab-b/*',
+    ]);
     const [, task] = resourceNamed(two.template, 'AWS::ECS::TaskDefinition', 'WorkerTask');
-    const env = Object.fromEntries(task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    const env = Object.fromEntries(
+      task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
     expect(env.BENCHLING_TENANTS).to.equal('ten_a=https://a.benchling.com=benchling,ten_b=https://b.benchling.com=lab-b');
   });
 
@@ -164,12 +214,16 @@ describe('least-privilege IAM', function () {
     const [secretId] = resourceNamed(t, 'AWS::SecretsManager::Secret', 'BenchlingCredentials');
     // (The ingress task role reads partner secrets by name prefix: PartnerSecrets, tested above.)
     const readers = resourcesOf(t, 'AWS::IAM::Policy').filter(([, p]) =>
-      (p.PolicyDocument.Statement as Statement[]).some((s) => s.Sid !== 'PartnerSecrets' && asList(s.Action).some((a) => a.startsWith('secretsmanager:'))),
+      (p.PolicyDocument.Statement as Statement[]).some(
+        (s) => s.Sid !== 'PartnerSecrets' && asList(s.Action).some((a) => a.startsWith('secretsmanager:')),
+      ),
     );
     expect(readers).to.have.length(1);
     const [roleRef] = readers[0]![1].Roles as unknown[];
     expect(refOf(roleRef)).to.match(/^WorkerTaskExecutionRole/);
-    const s = (readers[0]![1].PolicyDocument.Statement as Statement[]).find((x) => asList(x.Action).includes('secretsmanager:GetSecretValue'))!;
+    const s = (readers[0]![1].PolicyDocument.Statement as Statement[]).find((x) =>
+      asList(x.Action).includes('secretsmanager:GetSecretValue'),
+    )!;
     expect(idsIn(s.Resource)).to.deep.equal([secretId]);
   });
 
@@ -184,14 +238,18 @@ describe('least-privilege IAM', function () {
     const statements = statementsOf(withQueue.template, 'WorkerTaskTaskRole');
     expect(bySid(statements, 'PublishToPackager').Resource).to.equal('arn:aws:sqs:us-east-1:111122223333:quilt-packager.fifo');
     expect(bySid(statements, 'BucketKey').Resource).to.equal('arn:aws:kms:us-east-1:111122223333:key/abcd');
-    expect(JSON.stringify(bySid(statements, 'PackageFiles').Resource)).to.include('arn:').and.include(':s3:::quilt-registry/benchling/*');
+    expect(JSON.stringify(bySid(statements, 'PackageFiles').Resource))
+      .to.include('arn:')
+      .and.include(':s3:::quilt-registry/benchling/*');
     // The packaging engine writes `.quilt/`: a queue-mode worker neither reads nor writes there.
     expect(statements.map((s) => s.Sid)).to.not.include.members(['QuiltManifests', 'QuiltPointers']);
     expect(statements.filter((s) => JSON.stringify(s.Resource).includes('.quilt/'))).to.deep.equal([]);
     expect(bySid(statements, 'ListPackagePrefixes').Condition).to.deep.equal({ StringLike: { 's3:prefix': ['benchling/*'] } });
     withQueue.template.resourceCountIs('AWS::S3::Bucket', 0);
     const [, task] = resourceNamed(withQueue.template, 'AWS::ECS::TaskDefinition', 'WorkerTask');
-    const env = Object.fromEntries(task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    const env = Object.fromEntries(
+      task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
     expect(env.PACKAGER_QUEUE_URL).to.equal('https://sqs.us-east-1.amazonaws.com/111122223333/quilt-packager.fifo');
     expect(env.QUILT_PUBLISH).to.equal('queue');
     // A prebuilt ECR image: pull rights on that repository only.

@@ -11,15 +11,34 @@ const EXISTING = {
 
 /** What the CDK CLI caches in cdk.context.json after looking up a VPC with two public and two private subnets. */
 function cachedVpc(vpcId: string) {
-  const subnet = (id: string, az: string, cidr: string) => ({ subnetId: id, availabilityZone: az, cidr, routeTableId: id.replace('subnet-', 'rtb-') });
+  const subnet = (id: string, az: string, cidr: string) => ({
+    subnetId: id,
+    availabilityZone: az,
+    cidr,
+    routeTableId: id.replace('subnet-', 'rtb-'),
+  });
   return {
     vpcId,
     vpcCidrBlock: '10.20.0.0/16',
     ownerAccountId: '111122223333',
     availabilityZones: [],
     subnetGroups: [
-      { name: 'Public', type: 'Public', subnets: [subnet('subnet-0c000000000000001', 'us-east-1a', '10.20.0.0/24'), subnet('subnet-0c000000000000002', 'us-east-1b', '10.20.1.0/24')] },
-      { name: 'Private', type: 'Private', subnets: [subnet('subnet-0d000000000000001', 'us-east-1a', '10.20.8.0/22'), subnet('subnet-0d000000000000002', 'us-east-1b', '10.20.12.0/22')] },
+      {
+        name: 'Public',
+        type: 'Public',
+        subnets: [
+          subnet('subnet-0c000000000000001', 'us-east-1a', '10.20.0.0/24'),
+          subnet('subnet-0c000000000000002', 'us-east-1b', '10.20.1.0/24'),
+        ],
+      },
+      {
+        name: 'Private',
+        type: 'Private',
+        subnets: [
+          subnet('subnet-0d000000000000001', 'us-east-1a', '10.20.8.0/22'),
+          subnet('subnet-0d000000000000002', 'us-east-1b', '10.20.12.0/22'),
+        ],
+      },
     ],
   };
 }
@@ -34,9 +53,14 @@ describe('deploying into an existing VPC, or a new one without NAT', function ()
     expect(s.assembly.manifest.missing ?? []).to.have.length(0);
     for (const name of ['IngressService', 'WorkerService']) {
       const [, svc] = resourceNamed(s.template, 'AWS::ECS::Service', name);
-      expect(svc.NetworkConfiguration.AwsvpcConfiguration).to.deep.include({ Subnets: ['subnet-0b000000000000001', 'subnet-0b000000000000002'], AssignPublicIp: 'DISABLED' });
+      expect(svc.NetworkConfiguration.AwsvpcConfiguration).to.deep.include({
+        Subnets: ['subnet-0b000000000000001', 'subnet-0b000000000000002'],
+        AssignPublicIp: 'DISABLED',
+      });
     }
-    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Subnets: ['subnet-0a000000000000001', 'subnet-0a000000000000002'] });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Subnets: ['subnet-0a000000000000001', 'subnet-0a000000000000002'],
+    });
     const [, sg] = resourceNamed(s.template, 'AWS::EC2::SecurityGroup', 'IngressLoadBalancerSecurityGroup');
     expect(sg.VpcId).to.equal('vpc-0e000000000000001');
   });
@@ -52,13 +76,17 @@ describe('deploying into an existing VPC, or a new one without NAT', function ()
     expect(second.assembly.manifest.missing ?? []).to.have.length(0);
     const [, svc] = resourceNamed(second.template, 'AWS::ECS::Service', 'WorkerService');
     expect(svc.NetworkConfiguration.AwsvpcConfiguration.Subnets).to.deep.equal(['subnet-0d000000000000001', 'subnet-0d000000000000002']);
-    second.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Subnets: ['subnet-0c000000000000001', 'subnet-0c000000000000002'] });
+    second.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Subnets: ['subnet-0c000000000000001', 'subnet-0c000000000000002'],
+    });
   });
 
   it('puts tasks in public subnets with public IPs when the new VPC has no NAT gateway', () => {
     const s = synth({ natGateways: 0, ...IMAGE });
     s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    const publicSubnets = resourcesOf(s.template, 'AWS::EC2::Subnet').filter(([, p]) => p.MapPublicIpOnLaunch === true).map(([id]) => id);
+    const publicSubnets = resourcesOf(s.template, 'AWS::EC2::Subnet')
+      .filter(([, p]) => p.MapPublicIpOnLaunch === true)
+      .map(([id]) => id);
     expect(publicSubnets).to.have.length(2);
     for (const name of ['IngressService', 'WorkerService']) {
       const [, svc] = resourceNamed(s.template, 'AWS::ECS::Service', name);

@@ -58,7 +58,9 @@ describe('sequencing partners in the stack', function () {
 
   it('alarms to the topic on partner error notifications or failed partner events from the worker', () => {
     const [, alarm] = resourceNamed(s.template, 'AWS::CloudWatch::Alarm', 'PartnerAlarmsPartnerErrors');
-    const metrics = (alarm.Metrics as Props[]).filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Metric.Dimensions]);
+    const metrics = (alarm.Metrics as Props[])
+      .filter((m) => m.MetricStat)
+      .map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Metric.Dimensions]);
     expect(metrics).to.deep.equal([
       [PARTNER_ERROR_METRIC, 'BenchlingPackager', [{ Name: 'Service', Value: 'worker' }]],
       [PARTNER_FAILED_METRIC, 'BenchlingPackager', [{ Name: 'Service', Value: 'worker' }]],

@@ -11,7 +11,9 @@ describe('worker autoscaling on backlog per task', function () {
   });
 
   function backlogPolicy(t = s.template): Props {
-    const policies = resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalingPolicy').filter(([, p]) => p.PolicyType === 'TargetTrackingScaling');
+    const policies = resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalingPolicy').filter(
+      ([, p]) => p.PolicyType === 'TargetTrackingScaling',
+    );
     expect(policies, 'exactly one target tracking policy').to.have.length(1);
     return policies[0]![1];
   }
@@ -19,7 +21,12 @@ describe('worker autoscaling on backlog per task', function () {
   it('scales the worker service between the configured minimum and maximum', () => {
     const [, target] = resourceNamed(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget', 'WorkerScalingTarget');
     const [workerId] = resourceNamed(s.template, 'AWS::ECS::Service', 'WorkerService');
-    expect(target).to.deep.include({ MinCapacity: 1, MaxCapacity: 10, ScalableDimension: 'ecs:service:DesiredCount', ServiceNamespace: 'ecs' });
+    expect(target).to.deep.include({
+      MinCapacity: 1,
+      MaxCapacity: 10,
+      ScalableDimension: 'ecs:service:DesiredCount',
+      ServiceNamespace: 'ecs',
+    });
     expect(JSON.stringify(target.ResourceId)).to.include(workerId);
     expect(JSON.stringify(target.RoleARN)).to.include('AWSServiceRoleForApplicationAutoScaling_ECSService');
   });
@@ -57,13 +64,19 @@ describe('worker autoscaling on backlog per task', function () {
     const [stepId, step] = steps[0]!;
     expect(step.StepScalingPolicyConfiguration).to.deep.include({ AdjustmentType: 'ChangeInCapacity' });
     expect(step.StepScalingPolicyConfiguration.StepAdjustments).to.deep.equal([{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }]);
-    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.AlarmActions) === JSON.stringify([{ Ref: stepId }]));
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) => JSON.stringify(a.AlarmActions) === JSON.stringify([{ Ref: stepId }]),
+    );
     expect(alarms).to.have.length(1);
     const alarm = alarms[0]![1];
     expect(alarm).to.deep.include({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     const expr = alarm.Metrics.find((x: Props) => x.ReturnData).Expression as string;
-    expect(expr).to.match(/FILL\(tasks, 0\) < 1/).and.match(/visible > 0/);
-    const names = alarm.Metrics.filter((x: Props) => x.MetricStat).map((x: Props) => x.MetricStat.Metric.MetricName).sort();
+    expect(expr)
+      .to.match(/FILL\(tasks, 0\) < 1/)
+      .and.match(/visible > 0/);
+    const names = alarm.Metrics.filter((x: Props) => x.MetricStat)
+      .map((x: Props) => x.MetricStat.Metric.MetricName)
+      .sort();
     expect(names).to.deep.equal(['ApproximateNumberOfMessagesVisible', 'RunningTaskCount']);
   });
 

@@ -102,9 +102,22 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
       expect(config.concurrency).to.equal(4);
       expect(config.taskProtection).to.equal(true);
       expect(config.benchling.clientSecret).to.equal('secret:BENCHLING_CLIENT_SECRET');
-      const tableNames = resourcesOf(s.template, 'AWS::DynamoDB::Table').map(([, p]) => p.TableName).sort();
-      expect([config.names.dedupeTable, config.names.entriesTable, config.names.executionsTable, config.names.installationsTable, config.names.partnersTable].sort()).to.deep.equal(tableNames);
-      expect(config.tmpDir.startsWith(`${task.ContainerDefinitions[0].MountPoints[0].ContainerPath}/`), 'spool dir on the task volume').to.equal(true);
+      const tableNames = resourcesOf(s.template, 'AWS::DynamoDB::Table')
+        .map(([, p]) => p.TableName)
+        .sort();
+      expect(
+        [
+          config.names.dedupeTable,
+          config.names.entriesTable,
+          config.names.executionsTable,
+          config.names.installationsTable,
+          config.names.partnersTable,
+        ].sort(),
+      ).to.deep.equal(tableNames);
+      expect(
+        config.tmpDir.startsWith(`${task.ContainerDefinitions[0].MountPoints[0].ContainerPath}/`),
+        'spool dir on the task volume',
+      ).to.equal(true);
     });
 
     it('injects the Benchling OAuth client from Secrets Manager as container secrets, never as plain environment', () => {
@@ -181,10 +194,17 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
       const [bucketId, b] = resourceNamed(s.template, 'AWS::S3::Bucket', 'PackageBucket');
       expect(b.VersioningConfiguration).to.deep.equal({ Status: 'Enabled' });
       expect(b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).to.equal('AES256');
-      expect(b.PublicAccessBlockConfiguration).to.deep.equal({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.PublicAccessBlockConfiguration).to.deep.equal({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: bucketId },
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
       });
     });
   });
@@ -209,7 +229,12 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
     it('alarms as soon as the DLQ holds one message', () => {
       const [dlqId] = resourceNamed(s.template, 'AWS::SQS::Queue', 'DeadLetterQueue');
       const a = alarmNamed('AlarmsDeadLetterQueueNotEmpty');
-      expect(a).to.deep.include({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(a).to.deep.include({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
       expect(a.Dimensions).to.deep.equal([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]);
       expect(a.AlarmActions).to.deep.equal([topicRef()]);
     });
@@ -224,7 +249,9 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
 
     it('alarms on ingress 5xx from the tasks and from the load balancer itself', () => {
       const a = alarmNamed('AlarmsIngress5xx');
-      const names = a.Metrics.filter((m: Props) => m.MetricStat).map((m: Props) => m.MetricStat.Metric.MetricName).sort();
+      const names = a.Metrics.filter((m: Props) => m.MetricStat)
+        .map((m: Props) => m.MetricStat.Metric.MetricName)
+        .sort();
       expect(names).to.deep.equal(['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count']);
       expect(a.Threshold).to.equal(5);
       expect(a.AlarmActions).to.deep.equal([topicRef()]);
@@ -236,7 +263,10 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
       expect(rule.EventPattern).to.deep.include({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
       expect(rule.EventPattern.detail.lastStatus).to.deep.equal(['STOPPED']);
       expect(JSON.stringify(rule.EventPattern.detail.group)).to.include(workerSvcId);
-      expect(rule.EventPattern.detail.$or).to.deep.equal([{ stopCode: ['TaskFailedToStart'] }, { containers: { exitCode: [{ 'anything-but': 0 }] } }]);
+      expect(rule.EventPattern.detail.$or).to.deep.equal([
+        { stopCode: ['TaskFailedToStart'] },
+        { containers: { exitCode: [{ 'anything-but': 0 }] } },
+      ]);
       const a = alarmNamed('AlarmsWorkerTaskFailures');
       expect(a).to.deep.include({ Namespace: 'AWS/Events', MetricName: 'TriggeredRules', Threshold: 1 });
       expect(a.Dimensions).to.deep.equal([{ Name: 'RuleName', Value: { Ref: ruleId } }]);
@@ -252,7 +282,9 @@ describe('the CDK stack (synthesised once, template assertions)', function () {
 
   describe('validation', () => {
     it("passes CDK's CloudFormation schema validation with no findings", () => {
-      const report = JSON.parse(readFileSync(path.join(s.assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: { violations?: { ruleName: string; description: string }[] }[] };
+      const report = JSON.parse(readFileSync(path.join(s.assembly.directory, 'validation-report.json'), 'utf8')) as {
+        pluginReports: { violations?: { ruleName: string; description: string }[] }[];
+      };
       const findings = report.pluginReports.flatMap((r) => r.violations ?? []).map((v) => `${v.ruleName}: ${v.description}`);
       expect(findings).to.deep.equal([]);
     });

@@ -5,7 +5,11 @@ import { BASE_CONTEXT, refOf, resourceNamed, resourcesOf, synth } from './suppor
 
 type Props = Record<string, any>;
 
-const WAREHOUSE = { warehouseHost: 'postgres-warehouse.acme.benchling.com', warehouseSchema: 'acme_registry', warehouseCidrs: ['198.51.100.0/24'] };
+const WAREHOUSE = {
+  warehouseHost: 'postgres-warehouse.acme.benchling.com',
+  warehouseSchema: 'acme_registry',
+  warehouseCidrs: ['198.51.100.0/24'],
+};
 
 function env(task: Props): Record<string, unknown> {
   return Object.fromEntries(task.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
@@ -35,7 +39,16 @@ describe('the CDK stack: warehouse, egress and worker health check', function ()
     expect(c.HealthCheck.Command.join(' ')).to.include('http://127.0.0.1:8081/health/live');
     expect(c.HealthCheck).to.include({ Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
     // The worker's own parser accepts what the stack sets.
-    expect(workerConfigFromEnv({ ...env(task), JOBS_QUEUE_URL: 'q', DLQ_URL: 'd', PACKAGE_BUCKET: 'b', BENCHLING_CLIENT_ID: 'x', BENCHLING_CLIENT_SECRET: 'y' } as Record<string, string>).healthPort).to.equal(8081);
+    expect(
+      workerConfigFromEnv({
+        ...env(task),
+        JOBS_QUEUE_URL: 'q',
+        DLQ_URL: 'd',
+        PACKAGE_BUCKET: 'b',
+        BENCHLING_CLIENT_ID: 'x',
+        BENCHLING_CLIENT_SECRET: 'y',
+      } as Record<string, string>).healthPort,
+    ).to.equal(8081);
   });
 
   it('with a warehouse: host, port, database and schema for both services, credentials from a secret they may read, egress to 5432 only at its CIDRs, and the DBA alarm', () => {
@@ -44,7 +57,13 @@ describe('the CDK stack: warehouse, egress and worker health check', function ()
     for (const name of ['WorkerTask', 'IngressTask']) {
       const [, task] = resourceNamed(s.template, 'AWS::ECS::TaskDefinition', name);
       const e = env(task);
-      expect(e, name).to.deep.include({ WAREHOUSE_HOST: WAREHOUSE.warehouseHost, WAREHOUSE_PORT: '5432', WAREHOUSE_DATABASE: 'warehouse', WAREHOUSE_SCHEMA: 'acme_registry', WAREHOUSE_SSL: 'require' });
+      expect(e, name).to.deep.include({
+        WAREHOUSE_HOST: WAREHOUSE.warehouseHost,
+        WAREHOUSE_PORT: '5432',
+        WAREHOUSE_DATABASE: 'warehouse',
+        WAREHOUSE_SCHEMA: 'acme_registry',
+        WAREHOUSE_SSL: 'require',
+      });
       expect(refOf(e.WAREHOUSE_SECRET_ARN), name).to.equal(secretId);
       const roles = resourcesOf(s.template, 'AWS::IAM::Policy').filter(([id]) => id.startsWith(`${name}TaskRoleDefaultPolicy`));
       const statements = roles.flatMap(([, p]) => p.PolicyDocument.Statement as Props[]);
@@ -53,10 +72,21 @@ describe('the CDK stack: warehouse, egress and worker health check', function ()
       expect(refOf(read!.Resource)).to.equal(secretId);
     }
     const [, sg] = resourceNamed(s.template, 'AWS::EC2::SecurityGroup', 'WorkerSecurityGroup');
-    expect(egressOf(sg)).to.have.deep.members([['0.0.0.0/0', 443, 443, 'tcp'], ['198.51.100.0/24', 5432, 5432, 'tcp']]);
+    expect(egressOf(sg)).to.have.deep.members([
+      ['0.0.0.0/0', 443, 443, 'tcp'],
+      ['198.51.100.0/24', 5432, 5432, 'tcp'],
+    ]);
     const [, alarm] = resourceNamed(s.template, 'AWS::CloudWatch::Alarm', 'WarehouseAccessDenied');
-    expect(alarm).to.deep.include({ Namespace: 'BenchlingPackager', MetricName: 'WarehouseFailures', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(alarm.Dimensions).to.have.deep.members([{ Name: 'Service', Value: 'worker' }, { Name: 'Kind', Value: 'access_denied' }]);
+    expect(alarm).to.deep.include({
+      Namespace: 'BenchlingPackager',
+      MetricName: 'WarehouseFailures',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarm.Dimensions).to.have.deep.members([
+      { Name: 'Service', Value: 'worker' },
+      { Name: 'Kind', Value: 'access_denied' },
+    ]);
     const [topicId] = resourceNamed(s.template, 'AWS::SNS::Topic', 'AlarmsTopic');
     expect(alarm.AlarmActions.map(refOf)).to.deep.equal([topicId]);
   });

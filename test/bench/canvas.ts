@@ -32,14 +32,19 @@ export async function runCanvasBench(): Promise<void> {
   const json = process.argv.includes('--json');
   const clicks = Number(process.env.BENCH_CANVAS_CLICKS ?? 60);
   const warmup = CYCLE.length;
-  const sys = await startSystem({ label: 'bench-canvas', workers: 2, sim: { exportDelayMs: 0, rateLimit: { limit: 100_000, windowSeconds: 30 } } });
+  const sys = await startSystem({
+    label: 'bench-canvas',
+    workers: 2,
+    sim: { exportDelayMs: 0, rateLimit: { limit: 100_000, windowSeconds: 30 } },
+  });
   const problems: string[] = [];
   const latencies: number[] = [];
   try {
     const c = new CanvasDriver(sys, 'etr_files57_bench');
     const canvasId = await c.init();
     const run = await c.update();
-    if (run.status !== 'SUCCEEDED') throw new Error(`the packaging the bench browses ended ${run.status}: ${JSON.stringify(run.lastError)}`);
+    if (run.status !== 'SUCCEEDED')
+      throw new Error(`the packaging the bench browses ended ${run.status}: ${JSON.stringify(run.lastError)}`);
     const versions = () => sys.sim.state.canvases.get(canvasId)!.history.length;
     for (let i = 0; i < warmup + clicks; i++) {
       const [buttonId, want] = CYCLE[i % CYCLE.length]!;

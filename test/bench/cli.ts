@@ -12,16 +12,26 @@ import { runPartnerBench } from './partner.ts';
  */
 const benches: Record<string, { about: string; run: (args: BenchArgs) => Promise<void> }> = {
   ingress: { about: 'verifying ingress vs a bare route making the same AWS calls (throughput, latency)', run: runIngressBench },
-  transfer: { about: 'streaming export transfer vs a plain upload and the whole-ZIP method (MB/s, peak RSS), ~20 MB, ~1 GB, ~4 GB; --sizes, --json', run: runTransferBench },
+  transfer: {
+    about: 'streaming export transfer vs a plain upload and the whole-ZIP method (MB/s, peak RSS), ~20 MB, ~1 GB, ~4 GB; --sizes, --json',
+    run: runTransferBench,
+  },
   e2e: { about: 'webhook → revision published for 50 small entries (p50, p95, state writes)', run: runE2eBench },
   canvas: { about: 'canvas click → canvas updated, through ingress and workers (p95; --json)', run: runCanvasBench },
-  partner: { about: 'a sequencing run (default 2 GB, 4 files; --size, --files, --json) through the partner job vs a plain download + upload', run: runPartnerBench },
+  partner: {
+    about: 'a sequencing run (default 2 GB, 4 files; --size, --files, --json) through the partner job vs a plain download + upload',
+    run: runPartnerBench,
+  },
 };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;
 if (!bench) {
-  process.stderr.write(`usage: pnpm bench <name> [--json]\n${Object.entries(benches).map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`).join('\n')}\n`);
+  process.stderr.write(
+    `usage: pnpm bench <name> [--json]\n${Object.entries(benches)
+      .map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`)
+      .join('\n')}\n`,
+  );
   process.exit(name ? 2 : 0);
 }
 bench

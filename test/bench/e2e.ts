@@ -17,7 +17,11 @@ function pct(sorted: number[], p: number): number {
 export async function runE2eBench(args: BenchArgs): Promise<void> {
   const count = Number(process.env.BENCH_E2E_ENTRIES ?? 50);
   const ratePerSecond = Number(process.env.BENCH_E2E_RATE ?? 5);
-  const sys = await startSystem({ label: 'bench-e2e', workers: 2, sim: { exportDelayMs: 0, rateLimit: { limit: 100_000, windowSeconds: 30 } } });
+  const sys = await startSystem({
+    label: 'bench-e2e',
+    workers: 2,
+    sim: { exportDelayMs: 0, rateLimit: { limit: 100_000, windowSeconds: 30 } },
+  });
   try {
     const sent: Array<{ executionId: string; t0: number }> = [];
     const started = Date.now();
@@ -39,7 +43,8 @@ export async function runE2eBench(args: BenchArgs): Promise<void> {
       const wait = queuedToFirstAttempt(ex);
       if (wait !== undefined) queuedToStart.push(wait);
     }
-    if (notSucceeded.length > 0) throw new BenchInvalidError(`${notSucceeded.length} of ${count} executions did not succeed: ${notSucceeded.slice(0, 5).join(', ')}`);
+    if (notSucceeded.length > 0)
+      throw new BenchInvalidError(`${notSucceeded.length} of ${count} executions did not succeed: ${notSucceeded.slice(0, 5).join(', ')}`);
     if (process.env.BENCH_E2E_TRACE) await printSlowest(sys, sent, latencies);
     const writes = await stateWritesOfOnePackaging(sys);
     latencies.sort((a, b) => a - b);
@@ -94,9 +99,15 @@ async function stateWritesOfOnePackaging(sys: RunningSystem): Promise<ReadonlyAr
 }
 
 async function printSlowest(sys: RunningSystem, sent: Array<{ executionId: string; t0: number }>, latencies: number[]): Promise<void> {
-  const slow = sent.map((s, i) => ({ s, l: latencies[i]! })).sort((a, b) => b.l - a.l).slice(0, 2);
+  const slow = sent
+    .map((s, i) => ({ s, l: latencies[i]! }))
+    .sort((a, b) => b.l - a.l)
+    .slice(0, 2);
   for (const { s } of slow) {
     const ex = await sys.executions.get(s.executionId);
-    console.log(s.executionId, ex!.events.map((e) => `${Date.parse(e.at) - s.t0}ms ${e.type} ${e.step ?? ''} ${e.detail ?? ''}`).join('\n  '));
+    console.log(
+      s.executionId,
+      ex!.events.map((e) => `${Date.parse(e.at) - s.t0}ms ${e.type} ${e.step ?? ''} ${e.detail ?? ''}`).join('\n  '),
+    );
   }
 }

@@ -20,7 +20,14 @@ export function measureVerifyAndValidate(key: SigningKey, deliveries: Delivery[]
       const v = verifyWebhook({ headers: b.headers, rawBody: b.rawBody, keys, now: Date.now() });
       const d = classifyWebhookBody(b.rawBody, cfg);
       if (d.action !== 'enqueue') throw new Error('bench delivery was not enqueued');
-      JobMessageSchema.parse({ v: 1, kind: d.kind, executionId: 'ex_x', tenantId: d.tenantId, baseURL: d.baseURL, trigger: { webhookId: v.webhookId, type: d.type, receivedAt: 'now' } });
+      JobMessageSchema.parse({
+        v: 1,
+        kind: d.kind,
+        executionId: 'ex_x',
+        tenantId: d.tenantId,
+        baseURL: d.baseURL,
+        trigger: { webhookId: v.webhookId, type: d.type, receivedAt: 'now' },
+      });
     }
   };
   const warm = Math.min(200, bodies.length);

@@ -33,7 +33,14 @@ import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
  */
 
 /** Saturation runs in ABBA order (ingress, bare, bare, ingress) so drift in the emulators hits both alike. */
-const SATURATION = { connections: 32, durationSeconds: 5, rounds: [['ingress', 'bare'], ['bare', 'ingress']] as const };
+const SATURATION = {
+  connections: 32,
+  durationSeconds: 5,
+  rounds: [
+    ['ingress', 'bare'],
+    ['bare', 'ingress'],
+  ] as const,
+};
 const FIXED_RATES = [100, 20];
 const FIXED_RATE = { durationSeconds: 8 };
 const WARMUP = { connections: 16, durationSeconds: 3 };
@@ -51,11 +58,19 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
   let jwks: { url: string; close(): Promise<void> } | undefined;
   try {
     const tag = randomBytes(3).toString('hex');
-    const [ingressEnv, bareEnv] = await Promise.all([local.provision({ prefix: `bench-i-${tag}-` }), local.provision({ prefix: `bench-b-${tag}-` })]);
+    const [ingressEnv, bareEnv] = await Promise.all([
+      local.provision({ prefix: `bench-i-${tag}-` }),
+      local.provision({ prefix: `bench-b-${tag}-` }),
+    ]);
     const key = generateSigningKey('bench-key');
     jwks = await serveJwks(key);
 
-    const ingress = await spawnServer('ingress', 'services/ingress/src/main.ts', { ...ingressEnv, BENCHLING_JWKS_URL: jwks.url, LOG_LEVEL: process.env.BENCH_INGRESS_LOG_LEVEL ?? 'info' }, logDir);
+    const ingress = await spawnServer(
+      'ingress',
+      'services/ingress/src/main.ts',
+      { ...ingressEnv, BENCHLING_JWKS_URL: jwks.url, LOG_LEVEL: process.env.BENCH_INGRESS_LOG_LEVEL ?? 'info' },
+      logDir,
+    );
     const bare = await spawnServer('bare', 'test/bench/bare-server.ts', bareEnv, logDir);
     processes.push(ingress.proc, bare.proc);
 
@@ -88,7 +103,9 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     }
     const overhead = measureVerifyAndValidate(key, pool(POOL.overhead));
     process.stdout.write(`\n${table(results.ingress, results.bare, overhead.microsPerRequest)}\n`);
-    say(`done in ${Math.round((performance.now() - t0) / 1000)} s; ${os.cpus().length} CPUs shared by the emulators, both servers and the load generator`);
+    say(
+      `done in ${Math.round((performance.now() - t0) / 1000)} s; ${os.cpus().length} CPUs shared by the emulators, both servers and the load generator`,
+    );
     // Every delivery was unique: anything but a 202 means the run measured something else.
     const unexpected = unexpectedAnswers(results.ingress) + unexpectedAnswers(results.bare);
     if (unexpected > 0 || results.ingress.saturation.poolExhausted || results.bare.saturation.poolExhausted) {
@@ -111,7 +128,12 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
   }
 }
 
-async function spawnServer(name: string, entry: string, env: Record<string, string>, logDir: string): Promise<{ url: string; proc: ManagedProcess }> {
+async function spawnServer(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<{ url: string; proc: ManagedProcess }> {
   const port = await freePort();
   const proc = startProcess({
     name,
@@ -122,10 +144,15 @@ async function spawnServer(name: string, entry: string, env: Record<string, stri
     logFile: path.join(logDir, `${name}.log`),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${name} on port ${port}`, async () => {
-    const res = await fetch(`${url}/health/live`);
-    if (!res.ok) throw new Error(`live ${res.status}`);
-  }, 60_000, proc);
+  await waitUntil(
+    `${name} on port ${port}`,
+    async () => {
+      const res = await fetch(`${url}/health/live`);
+      if (!res.ok) throw new Error(`live ${res.status}`);
+    },
+    60_000,
+    proc,
+  );
   return { url, proc };
 }
 
@@ -208,7 +235,9 @@ function table(ingress: Runs, bare: Runs, verifyMicros: number): string {
     `throughput ratio ${f(tput, 2)} (target >= 0.80): ${tput >= 0.8 ? 'met' : 'NOT met'}`,
     `ingress p99 at 100 req/s ${f(p99)} ms (target < 50): ${p99 < 50 ? 'met' : 'NOT met'}`,
     ...(ingress.rate100!.acceptedPerSecond < 90
-      ? [`note: only ${f(ingress.rate100!.acceptedPerSecond)} of 100 req/s were served (bare: ${f(bare.rate100!.acceptedPerSecond)}): the emulators, not the servers, set the ceiling here`]
+      ? [
+          `note: only ${f(ingress.rate100!.acceptedPerSecond)} of 100 req/s were served (bare: ${f(bare.rate100!.acceptedPerSecond)}): the emulators, not the servers, set the ceiling here`,
+        ]
       : []),
   ];
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), '', ...verdict].join('\n');

@@ -104,7 +104,13 @@ export async function runLoad(o: { url: string; pool: Delivery[]; connections: n
  * latency is counted from when it was DUE, not when it was sent — so a stalled server, or a timer
  * in this process firing late, is charged in full (no coordinated omission).
  */
-export async function runPacedLoad(o: { url: string; pool: Delivery[]; rate: number; durationSeconds: number; timeoutMs?: number }): Promise<LoadResult> {
+export async function runPacedLoad(o: {
+  url: string;
+  pool: Delivery[];
+  rate: number;
+  durationSeconds: number;
+  timeoutMs?: number;
+}): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const target = new URL('/event', o.url);
   const total = Math.round(o.rate * o.durationSeconds);
@@ -117,15 +123,19 @@ export async function runPacedLoad(o: { url: string; pool: Delivery[]; rate: num
 
   const send = (d: Delivery, dueAt: number) =>
     new Promise<void>((resolve) => {
-      const req = http.request(target, { method: 'POST', agent, headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) }, timeout: o.timeoutMs ?? 10_000 }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - dueAt);
-          if (res.statusCode === 202) accepted++;
-          else other++;
-          resolve();
-        });
-      });
+      const req = http.request(
+        target,
+        { method: 'POST', agent, headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) }, timeout: o.timeoutMs ?? 10_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - dueAt);
+            if (res.statusCode === 202) accepted++;
+            else other++;
+            resolve();
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => {
         errors++;
@@ -146,7 +156,8 @@ export async function runPacedLoad(o: { url: string; pool: Delivery[]; rate: num
   agent.destroy();
   const durationSeconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! : Number.NaN);
+  const pct = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! : Number.NaN;
   return {
     accepted,
     acceptedPerSecond: accepted / durationSeconds,

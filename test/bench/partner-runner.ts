@@ -31,8 +31,18 @@ const bucket = env.PACKAGE_BUCKET!;
 const total = bench.files.reduce((n, f) => n + f.size, 0);
 
 async function partner(): Promise<{ valid: boolean; why?: string; ms?: number }> {
-  const workerEnv = { ...env, BENCHLING_CLIENT_ID: 'bench', BENCHLING_CLIENT_SECRET: 'bench', WORKER_ID: `bench-${process.pid}`, VISIBILITY_TIMEOUT_SECONDS: '120' };
-  const deps = await buildWorkerDeps(workerConfigFromEnv(workerEnv), aws, createLogger({ service: 'bench', level: process.env.BENCH_LOG_LEVEL ?? 'silent' }));
+  const workerEnv = {
+    ...env,
+    BENCHLING_CLIENT_ID: 'bench',
+    BENCHLING_CLIENT_SECRET: 'bench',
+    WORKER_ID: `bench-${process.pid}`,
+    VISIBILITY_TIMEOUT_SECONDS: '120',
+  };
+  const deps = await buildWorkerDeps(
+    workerConfigFromEnv(workerEnv),
+    aws,
+    createLogger({ service: 'bench', level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),
+  );
   const now = new Date();
   const executionId = `pev_bench_${now.getTime().toString(36)}`;
   const trigger = { webhookId: `msg_${executionId}`, type: 'sequencing.complete', receivedAt: now.toISOString() };
@@ -43,20 +53,40 @@ async function partner(): Promise<{ valid: boolean; why?: string; ms?: number }>
     executionId,
     partnerId: 'illumina',
     trigger,
-    event: { id: `evt_${executionId}`, type: 'sequencing.complete', timestamp: now.toISOString(), run: { id: bench.runId }, files: process.env.BENCH_PARTNER_SHA256 === '0' ? bench.files.map(({ sha256: _, ...f }) => f) : bench.files },
-    policy: { allowedUrlPatterns: [`^${escaped}/partner-runs/.*$`], allowedS3Prefixes: [], namespace: 'illumina', maxRetries: 3, timeoutSeconds: 3600 },
+    event: {
+      id: `evt_${executionId}`,
+      type: 'sequencing.complete',
+      timestamp: now.toISOString(),
+      run: { id: bench.runId },
+      files: process.env.BENCH_PARTNER_SHA256 === '0' ? bench.files.map(({ sha256: _, ...f }) => f) : bench.files,
+    },
+    policy: {
+      allowedUrlPatterns: [`^${escaped}/partner-runs/.*$`],
+      allowedS3Prefixes: [],
+      namespace: 'illumina',
+      maxRetries: 3,
+      timeoutSeconds: 3600,
+    },
   };
-  await deps.executions.create({ ...newQueuedExecution({ executionId, tenantId: 'partner:illumina', kind: 'entry.package', trigger: trigger as Trigger, now }), kind: job.kind, partnerId: 'illumina', eventType: 'sequencing.complete', runId: bench.runId });
+  await deps.executions.create({
+    ...newQueuedExecution({ executionId, tenantId: 'partner:illumina', kind: 'entry.package', trigger: trigger as Trigger, now }),
+    kind: job.kind,
+    partnerId: 'illumina',
+    eventType: 'sequencing.complete',
+    runId: bench.runId,
+  });
   // Timed from here: set-up (clients, queue attributes, the execution record) is not the transfer.
   const t0 = Date.now();
   const outcome = await handleJob(deps, JSON.stringify(job), 1, new AbortController().signal);
   const ms = Date.now() - t0;
   const ex = await deps.executions.get(executionId);
-  if (outcome.action !== 'done' || ex?.status !== 'SUCCEEDED') return { valid: false, why: `partner job ended ${outcome.action} ${ex?.status}: ${ex?.lastError?.message}` };
+  if (outcome.action !== 'done' || ex?.status !== 'SUCCEEDED')
+    return { valid: false, why: `partner job ended ${outcome.action} ${ex?.status}: ${ex?.lastError?.message}` };
   const latest = await readLatest(aws.s3, bucket, runPackageName('illumina', bench.runId));
   const data = (latest?.entries ?? []).filter((e) => e.logicalKey.startsWith('data/'));
   const bytes = data.reduce((n, e) => n + e.size, 0);
-  if (data.length !== bench.files.length || bytes !== total) return { valid: false, why: `package has ${data.length} data files, ${bytes} bytes; expected ${bench.files.length}, ${total}` };
+  if (data.length !== bench.files.length || bytes !== total)
+    return { valid: false, why: `package has ${data.length} data files, ${bytes} bytes; expected ${bench.files.length}, ${total}` };
   return { valid: true, ms };
 }
 
@@ -64,11 +94,18 @@ async function plain(): Promise<{ valid: boolean; why?: string }> {
   const prefix = `bench-plain/${process.pid}/`;
   for (const f of bench.files) {
     const body = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(f.url, resolve).once('error', reject));
-    await new Upload({ client: aws.s3, params: { Bucket: bucket, Key: prefix + f.path, Body: body }, partSize: 8 * 1024 * 1024, queueSize: 4, leavePartsOnError: false }).done();
+    await new Upload({
+      client: aws.s3,
+      params: { Bucket: bucket, Key: prefix + f.path, Body: body },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 4,
+      leavePartsOnError: false,
+    }).done();
   }
   for (const f of bench.files) {
     const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: prefix + f.path }));
-    if (head.ContentLength !== f.size) return { valid: false, why: `plain upload of ${f.path} has ${head.ContentLength} bytes, expected ${f.size}` };
+    if (head.ContentLength !== f.size)
+      return { valid: false, why: `plain upload of ${f.path} has ${head.ContentLength} bytes, expected ${f.size}` };
   }
   return { valid: true };
 }

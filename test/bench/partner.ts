@@ -20,7 +20,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 const execFileAsync = promisify(execFile);
 
-interface Side { ms: number; bytes: number; files: number; peakRssMb: number; valid: boolean; why?: string }
+interface Side {
+  ms: number;
+  bytes: number;
+  files: number;
+  peakRssMb: number;
+  valid: boolean;
+  why?: string;
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,14 +51,22 @@ export async function runPartnerBench(): Promise<void> {
   const aws = await startLocalAws();
   const simPort = await freePort();
   const sim = startProcess({
-    name: 'sim', command: tsx,
+    name: 'sim',
+    command: tsx,
     args: [path.join(root, 'packages/benchling-sim/src/cli.ts'), 'serve', '--port', String(simPort)],
     logFile: path.join(tmp, 'sim.log'),
   });
   const simUrl = `http://127.0.0.1:${simPort}`;
   const log = (s: string) => process.stderr.write(`${s}\n`);
   try {
-    await waitUntil('simulator', async () => { if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet'); }, 30_000, sim);
+    await waitUntil(
+      'simulator',
+      async () => {
+        if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet');
+      },
+      30_000,
+      sim,
+    );
     const env = await aws.provision({ prefix: 'bench-partner-' });
     const runId = `BENCH-${Date.now().toString(36)}`;
     log(`hashing the ${fileCount} files of a ${totalBytes} byte run (the event states their SHA-256)…`);
@@ -62,12 +77,17 @@ export async function runPartnerBench(): Promise<void> {
     const plain = await side('plain', env, job);
     const mbs = (s: Side) => s.bytes / 1e6 / (s.ms / 1000);
     const problems = [partner, plain].filter((s) => !s.valid).map((s) => s.why);
-    if (partner.bytes !== totalBytes || plain.bytes !== totalBytes || partner.files < 2) problems.push(`workload is not a ${totalBytes} byte run of several files`);
+    if (partner.bytes !== totalBytes || plain.bytes !== totalBytes || partner.files < 2)
+      problems.push(`workload is not a ${totalBytes} byte run of several files`);
     if (!json) {
       console.log(`\npartner run: ${fileCount} files, ${totalBytes} bytes`);
       console.log('| side | seconds | MB/s | peak RSS |');
       console.log('|---|---|---|---|');
-      for (const [name, s] of [['partner job', partner], ['plain upload', plain]] as const) console.log(`| ${name} | ${(s.ms / 1000).toFixed(1)} | ${mbs(s).toFixed(1)} | ${s.peakRssMb} MB |`);
+      for (const [name, s] of [
+        ['partner job', partner],
+        ['plain upload', plain],
+      ] as const)
+        console.log(`| ${name} | ${(s.ms / 1000).toFixed(1)} | ${mbs(s).toFixed(1)} | ${s.peakRssMb} MB |`);
     }
     if (problems.length > 0) {
       console.log(`INVALID: ${problems.join('; ')}`);

@@ -1,7 +1,16 @@
 /** The transfer bench's tables and its `--json` summary, from the runs of each side. */
 
 /** One measured transfer; CPU in milliseconds of the transferring process, the S3 emulator and the simulator during it. */
-export interface Run { ms: number; bytes: number; files: number; peakRssMb: number; cpuMs: number; s3CpuMs: number; simCpuMs: number; problems: string[] }
+export interface Run {
+  ms: number;
+  bytes: number;
+  files: number;
+  peakRssMb: number;
+  cpuMs: number;
+  s3CpuMs: number;
+  simCpuMs: number;
+  problems: string[];
+}
 
 /** One export size: per side, per repeat, the runs of one process (first, second). */
 export interface Row {
@@ -30,7 +39,8 @@ function side(r: Row, mode: keyof Row['runs'], n = 1): { run: Run; peakRssMb: nu
 }
 
 const mbs = (r: Run) => r.bytes / 1e6 / (r.ms / 1000);
-const round = (x: number | undefined, digits = 3) => (x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const round = (x: number | undefined, digits = 3) =>
+  x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * The worker's wall time had the simulator's CPU been elsewhere, assuming the run is CPU-bound on
@@ -45,8 +55,12 @@ function msWithoutSim(r: Run): number {
 export function printReport(rows: Row[], cores: number): void {
   console.log('\ntransfer: worker pipeline vs plain upload of the same bytes vs the whole-ZIP method (same S3, same run)');
   console.log('MB/s and ratios: the second transfer of each process (median of alternating runs up to 100 MB), as in a running worker;');
-  console.log('"first" is the first transfer of a fresh process, which also loads and compiles the code. Peak RSS: the process, over both.\n');
-  console.log('| export | files | bytes | worker MB/s | plain MB/s | ratio | ratio, first | ratio w/o simulator CPU (est.) | whole-ZIP MB/s | worker ÷ whole-ZIP | worker peak RSS | plain peak RSS | whole-ZIP peak RSS |');
+  console.log(
+    '"first" is the first transfer of a fresh process, which also loads and compiles the code. Peak RSS: the process, over both.\n',
+  );
+  console.log(
+    '| export | files | bytes | worker MB/s | plain MB/s | ratio | ratio, first | ratio w/o simulator CPU (est.) | whole-ZIP MB/s | worker ÷ whole-ZIP | worker peak RSS | plain peak RSS | whole-ZIP peak RSS |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const w = side(r, 'worker')!;
@@ -69,26 +83,37 @@ export function printReport(rows: Row[], cores: number): void {
       const s = side(r, mode);
       if (!s) continue;
       const run = s.run;
-      console.log(`| ~${r.size} | ${mode} | ${cpu(run.ms)} | ${cpu(run.cpuMs)} | ${cpu(run.s3CpuMs)} | ${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * cores)} |`);
+      console.log(
+        `| ~${r.size} | ${mode} | ${cpu(run.ms)} | ${cpu(run.cpuMs)} | ${cpu(run.s3CpuMs)} | ${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * cores)} |`,
+      );
     }
   }
   wholeZipLimit(rows);
-  console.log('\ntargets: ratio ≥ 0.9 at 1 GB and 4 GB, ≥ 0.8 at 20 MB; worker peak RSS < 256 MB, at 4 GB within +10 % of 1 GB; worker ≥ 1.3 × whole-ZIP at 1 GB with ≤ 1/4 of its peak RSS');
+  console.log(
+    '\ntargets: ratio ≥ 0.9 at 1 GB and 4 GB, ≥ 0.8 at 20 MB; worker peak RSS < 256 MB, at 4 GB within +10 % of 1 GB; worker ≥ 1.3 × whole-ZIP at 1 GB with ≤ 1/4 of its peak RSS',
+  );
 }
 
 /** Where the whole-ZIP method stops fitting: it holds the ZIP and its largest file at once. */
 function wholeZipLimit(rows: Row[]): void {
   const measured = rows.filter((r) => side(r, 'wholezip')).map((r) => ({ r, peak: side(r, 'wholezip')!.peakRssMb }));
   console.log('\nwhole-ZIP method (benchling-webhook v0.18): holds the whole ZIP, then each whole file, in memory.');
-  for (const { r, peak } of measured) console.log(`  ~${r.size}: ZIP ${(r.zipBytes / 2 ** 20).toFixed(0)} MiB, largest file ${(r.largestFile / 2 ** 20).toFixed(0)} MiB → peak RSS ${peak} MB`);
+  for (const { r, peak } of measured)
+    console.log(
+      `  ~${r.size}: ZIP ${(r.zipBytes / 2 ** 20).toFixed(0)} MiB, largest file ${(r.largestFile / 2 ** 20).toFixed(0)} MiB → peak RSS ${peak} MB`,
+    );
   const [a, b] = [measured[0], measured.at(-1)];
   if (a && b && b !== a) {
     // MB of peak RSS per MiB of ZIP (this export shape: largest file a quarter of the ZIP), from the two measured sizes.
     const perMib = (b.peak - a.peak) / ((b.r.zipBytes - a.r.zipBytes) / 2 ** 20);
     const failsFromMib = b.r.zipBytes / 2 ** 20 + (WORKER_TASK_MIB - b.peak) / perMib;
-    console.log(`  ≈ ${perMib.toFixed(2)} MB of RSS per MiB of ZIP: in the worker's ${WORKER_TASK_MIB} MiB task it runs out of memory from a ZIP of about ${failsFromMib.toFixed(0)} MiB;`);
+    console.log(
+      `  ≈ ${perMib.toFixed(2)} MB of RSS per MiB of ZIP: in the worker's ${WORKER_TASK_MIB} MiB task it runs out of memory from a ZIP of about ${failsFromMib.toFixed(0)} MiB;`,
+    );
   }
-  console.log(`  in Node 20 it cannot hold a ZIP over 4 GiB at all (buffer.constants.MAX_LENGTH); the worker's transfer stays flat (see peak RSS above).`);
+  console.log(
+    `  in Node 20 it cannot hold a ZIP over 4 GiB at all (buffer.constants.MAX_LENGTH); the worker's transfer stays flat (see peak RSS above).`,
+  );
 }
 
 /** The `--json` line: ratios worker ÷ plain upload, peak RSS of the worker's process, and worker ÷ whole-ZIP at 1 GB (null where not run). */

@@ -60,9 +60,19 @@ async function transferOnce(to: string): Promise<{ bytes: number; files: number;
   if (mode === 'worker') {
     const out = await transferExport(
       { s3: aws.s3, logger },
-      { downloadUrl: source!, bucket: Bucket, prefix: to, limits: DEFAULT_ZIP_LIMITS, tmpDir: path.join(env.BENCH_TMP!, `w-${process.pid}`) },
+      {
+        downloadUrl: source!,
+        bucket: Bucket,
+        prefix: to,
+        limits: DEFAULT_ZIP_LIMITS,
+        tmpDir: path.join(env.BENCH_TMP!, `w-${process.pid}`),
+      },
     );
-    return { bytes: out.reduce((n, f) => n + f.size, 0), files: out.length, manifest: out.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash })) };
+    return {
+      bytes: out.reduce((n, f) => n + f.size, 0),
+      files: out.length,
+      manifest: out.map((f) => ({ logicalKey: f.logicalKey, size: f.size, hash: f.hash })),
+    };
   }
   if (mode === 'wholezip') return wholeZip(to);
   // Same shape of work as the transfer: small files 4 at a time, large ones alone with 4 parts in flight.
@@ -74,7 +84,12 @@ async function transferOnce(to: string): Promise<{ bytes: number; files: number;
   const put = async (f: string) => {
     const size = statSync(f).size;
     const Key = `${to}${path.relative(source!, f)}`;
-    await new Upload({ client: aws.s3, params: { Bucket, Key, Body: createReadStream(f) }, partSize: PART_BYTES, queueSize: QUEUE_SIZE }).done();
+    await new Upload({
+      client: aws.s3,
+      params: { Bucket, Key, Body: createReadStream(f) },
+      partSize: PART_BYTES,
+      queueSize: QUEUE_SIZE,
+    }).done();
     bytes += size;
     files++;
   };
@@ -143,7 +158,15 @@ for (let i = 0; i < runs; i++) {
   const to = `${prefix}${i}/`;
   const { bytes, files, manifest } = await transferOnce(to);
   const ms = performance.now() - started;
-  const measured = { ms, bytes, files, peakRssMb: peakRssMb(), cpuMs: cpuMs() - before.own, s3CpuMs: cpuMillis(pids.s3) - before.s3, simCpuMs: cpuMillis(pids.sim) - before.sim };
+  const measured = {
+    ms,
+    bytes,
+    files,
+    peakRssMb: peakRssMb(),
+    cpuMs: cpuMs() - before.own,
+    s3CpuMs: cpuMillis(pids.s3) - before.s3,
+    simCpuMs: cpuMillis(pids.sim) - before.sim,
+  };
   const problems = [
     ...(manifest ? compareManifest(expected, manifest).map((p) => `${mode} reported ${p}`) : []),
     ...(await checkStored(aws.s3, Bucket, to, expected, process.env.BENCH_HASH_BYTES === '1')),

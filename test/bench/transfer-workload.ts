@@ -13,20 +13,33 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Cl
 import { type ChunkedHash, ChunkedSha256Hasher } from '@bp/shared/quilt/hash';
 
 /** A file of the export as it must arrive: path inside the package (NFC), bytes, hash. */
-export interface ExpectedFile { size: number; hash: string }
+export interface ExpectedFile {
+  size: number;
+  hash: string;
+}
 export type Expected = Map<string, ExpectedFile>;
 
 /** The presigned download URL of a fresh export of `entryId` (the simulator generates the ZIP on disk once, then caches it). */
 export async function exportUrl(sim: string, entryId: string): Promise<string> {
-  const tok = (await (await fetch(`${sim}/api/v2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}` },
-    body: 'grant_type=client_credentials',
-  })).json()) as { access_token: string };
+  const tok = (await (
+    await fetch(`${sim}/api/v2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    })
+  ).json()) as { access_token: string };
   const auth = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
-  const { taskId } = (await (await fetch(`${sim}/api/v2/exports`, { method: 'POST', headers: auth, body: JSON.stringify({ id: entryId, format: 'pdf' }) })).json()) as { taskId: string };
+  const { taskId } = (await (
+    await fetch(`${sim}/api/v2/exports`, { method: 'POST', headers: auth, body: JSON.stringify({ id: entryId, format: 'pdf' }) })
+  ).json()) as { taskId: string };
   for (;;) {
-    const t = (await (await fetch(`${sim}/api/v2/tasks/${taskId}`, { headers: auth })).json()) as { status: string; response?: { downloadURL: string } };
+    const t = (await (await fetch(`${sim}/api/v2/tasks/${taskId}`, { headers: auth })).json()) as {
+      status: string;
+      response?: { downloadURL: string };
+    };
     if (t.status === 'SUCCEEDED') return t.response!.downloadURL;
     if (t.status === 'FAILED') throw new Error(`export of ${entryId} failed`);
     await new Promise((r) => setTimeout(r, 500));
@@ -88,7 +101,9 @@ export function compareManifest(expected: Expected, got: Array<{ logicalKey: str
 export async function checkStored(s3: S3Client, bucket: string, prefix: string, expected: Expected, hashBytes: boolean): Promise<string[]> {
   const got: Array<{ logicalKey: string; size: number; hash?: ChunkedHash }> = [];
   for (let token: string | undefined, first = true; first || token; first = false) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+    );
     for (const o of page.Contents ?? []) {
       const logicalKey = o.Key!.slice(prefix.length).normalize('NFC');
       const entry: { logicalKey: string; size: number; hash?: ChunkedHash } = { logicalKey, size: o.Size ?? -1 };

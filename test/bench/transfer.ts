@@ -42,7 +42,13 @@ function option(args: string[], name: string): string | undefined {
 }
 
 /** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
-async function measure(mode: Mode, source: string, prefix: string, env: Record<string, string>, extra: Record<string, string>): Promise<Run[]> {
+async function measure(
+  mode: Mode,
+  source: string,
+  prefix: string,
+  env: Record<string, string>,
+  extra: Record<string, string>,
+): Promise<Run[]> {
   // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of every side's process (node --cpu-prof), for `tsx test/bench/cpu-profile-summary.ts <dir>`.
   const profDir = process.env.BENCH_TRANSFER_CPU_PROF;
   const runner = path.join(root, 'test/bench/transfer-runner.ts');
@@ -57,7 +63,13 @@ async function measure(mode: Mode, source: string, prefix: string, env: Record<s
   });
   const lines = stdout.trim().split('\n');
   // With BENCH_TRANSFER_LOG_LEVEL the runner's log lines come first: pass them on.
-  if (process.env.BENCH_TRANSFER_LOG_LEVEL) process.stderr.write(lines.slice(0, -RUNS_PER_PROCESS).map((l) => `  ${l}\n`).join(''));
+  if (process.env.BENCH_TRANSFER_LOG_LEVEL)
+    process.stderr.write(
+      lines
+        .slice(0, -RUNS_PER_PROCESS)
+        .map((l) => `  ${l}\n`)
+        .join(''),
+    );
   return lines.slice(-RUNS_PER_PROCESS).map((l) => JSON.parse(l) as Run);
 }
 
@@ -74,13 +86,29 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
   const sim = startProcess({
     name: 'sim',
     command: tsx,
-    args: [path.join(root, 'packages/benchling-sim/src/cli.ts'), 'serve', '--port', String(simPort), '--export-delay-ms', '0', '--rate-limit', '100000/30'],
+    args: [
+      path.join(root, 'packages/benchling-sim/src/cli.ts'),
+      'serve',
+      '--port',
+      String(simPort),
+      '--export-delay-ms',
+      '0',
+      '--rate-limit',
+      '100000/30',
+    ],
     logFile: path.join(tmp, 'sim.log'),
   });
   const simUrl = `http://127.0.0.1:${simPort}`;
   const benchStarted = Date.now();
   try {
-    await waitUntil('simulator', async () => { if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet'); }, 30_000, sim);
+    await waitUntil(
+      'simulator',
+      async () => {
+        if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet');
+      },
+      30_000,
+      sim,
+    );
     const env = { ...(await aws.provision({ prefix: 'bench-transfer-' })), BENCH_TMP: tmp };
     const pids = JSON.stringify({ s3: aws.processes[0]?.child.pid, sim: sim.child.pid });
     const rows: Row[] = [];
@@ -125,7 +153,8 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
   } catch (err) {
     // The simulator's log goes with the temp dir: show its end so a failed run can be explained.
     const log = path.join(tmp, 'sim.log');
-    if (existsSync(log)) process.stderr.write(`--- simulator log (tail) ---\n${readFileSync(log, 'utf8').split('\n').slice(-30).join('\n')}\n`);
+    if (existsSync(log))
+      process.stderr.write(`--- simulator log (tail) ---\n${readFileSync(log, 'utf8').split('\n').slice(-30).join('\n')}\n`);
     throw err;
   } finally {
     await sim.stop();

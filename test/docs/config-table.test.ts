@@ -8,7 +8,19 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the services, CLIs, the local stack and the CDK app read their environment. */
 const SOURCE_DIRS = ['services', 'packages', 'infra/src', 'infra/bin'];
 /** Read by the OS, Node, the AWS SDK or CDK for themselves, not configuration of ours. */
-const NOT_OURS = new Set(['PATH', 'HOME', 'NODE_ENV', 'CI', 'ECS_AGENT_URI', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_REGION', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION']);
+const NOT_OURS = new Set([
+  'PATH',
+  'HOME',
+  'NODE_ENV',
+  'CI',
+  'ECS_AGENT_URI',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_DEFAULT_REGION',
+  'CDK_DEFAULT_ACCOUNT',
+  'CDK_DEFAULT_REGION',
+]);
 
 /** Every `*.ts` source file under a directory, tests and node_modules left out. */
 function sourceFiles(dir: string): string[] {
@@ -28,7 +40,11 @@ function sourceFiles(dir: string): string[] {
  */
 export function variablesReadIn(text: string): Set<string> {
   const names = new Set<string>();
-  const patterns = [/\benv\.([A-Z][A-Z0-9_]+)\b/g, /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g, /\bget\w*\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]+)['"]/g];
+  const patterns = [
+    /\benv\.([A-Z][A-Z0-9_]+)\b/g,
+    /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
+    /\bget\w*\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
+  ];
   for (const re of patterns) for (const m of text.matchAll(re)) names.add(m[1]!);
   return names;
 }
@@ -56,7 +72,9 @@ describe("README's configuration table", () => {
       } catch {
         continue;
       }
-      for (const f of files) for (const name of variablesReadIn(readFileSync(f, 'utf8'))) if (!NOT_OURS.has(name) && !read.has(name)) read.set(name, path.relative(root, f));
+      for (const f of files)
+        for (const name of variablesReadIn(readFileSync(f, 'utf8')))
+          if (!NOT_OURS.has(name) && !read.has(name)) read.set(name, path.relative(root, f));
     }
     const documented = documentedVariables(readFileSync(path.join(root, 'README.md'), 'utf8'));
     const missing = [...read].filter(([name]) => !documented.has(name)).map(([name, file]) => `${name} (read in ${file})`);
@@ -65,7 +83,9 @@ describe("README's configuration table", () => {
   });
 
   it('finds the names however the code reads them, so a miss is a real miss', () => {
-    const found = variablesReadIn(`const a = getInt(env, 'ALPHA_MS', 5); const b = env.BETA; const c = process.env.GAMMA_X; const d = env['DELTA'];`);
+    const found = variablesReadIn(
+      `const a = getInt(env, 'ALPHA_MS', 5); const b = env.BETA; const c = process.env.GAMMA_X; const d = env['DELTA'];`,
+    );
     expect([...found].sort()).to.deep.equal(['ALPHA_MS', 'BETA', 'DELTA', 'GAMMA_X']);
   });
 });

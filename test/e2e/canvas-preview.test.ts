@@ -21,7 +21,8 @@ describe('the canvas preview in headless Chromium: main view → browse → next
   let sys: RunningSystem;
   let browser: Browser;
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run scripts/bootstrap.sh (apt-get install chromium) or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: run scripts/bootstrap.sh (apt-get install chromium) or set CHROMIUM_PATH`);
     sys = await startSystem({ label: 'canvaspreview', workers: 1, sim: { rateLimit: { limit: 100_000, windowSeconds: 30 } } });
     sys.sim.setWebhookTarget(sys.ingressUrl);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
@@ -51,7 +52,11 @@ describe('the canvas preview in headless Chromium: main view → browse → next
     const canvasId = await c.init();
     for (const value of ['second']) {
       expect((await c.update()).status).to.equal('SUCCEEDED');
-      await fetch(`${sys.sim.url}/_sim/entries/${c.entryId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fields: { Notes: value } }) });
+      await fetch(`${sys.sim.url}/_sim/entries/${c.entryId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ fields: { Notes: value } }),
+      });
     }
     expect((await c.update()).status).to.equal('SUCCEEDED');
 

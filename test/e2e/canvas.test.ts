@@ -15,12 +15,20 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
   this.timeout(180_000);
   let sys: RunningSystem;
   before(async () => {
-    sys = await startSystem({ label: 'canvas', workers: 2, sim: { slowExportDelayMs: 4_000, rateLimit: { limit: 100_000, windowSeconds: 30 } } });
+    sys = await startSystem({
+      label: 'canvas',
+      workers: 2,
+      sim: { slowExportDelayMs: 4_000, rateLimit: { limit: 100_000, windowSeconds: 30 } },
+    });
   });
   after(async () => sys?.stop());
 
   const editEntry = async (entryId: string, fields: Record<string, unknown>) => {
-    const r = await fetch(`${sys.sim.url}/_sim/entries/${entryId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fields }) });
+    const r = await fetch(`${sys.sim.url}/_sim/entries/${entryId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fields }),
+    });
     expect(r.status).to.be.lessThan(300);
   };
 
@@ -35,7 +43,8 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
     const name = packageNameFor('benchling', sys.sim.state.entries.get(c.entryId)!.displayId);
     expect(markdownOf(main)).to.include(`quilt+s3://${sys.env.PACKAGE_BUCKET}#package=${name}:latest`);
     expect(markdownOf(main)).to.match(/61 files · [\d.]+ kB/); // report.pdf + 57 + three metadata files
-    for (const id of ['nav:files', 'nav:versions', 'nav:metadata', 'update-package']) expect(buttonOf(main, id)?.enabled, id).to.equal(true);
+    for (const id of ['nav:files', 'nav:versions', 'nav:metadata', 'update-package'])
+      expect(buttonOf(main, id)?.enabled, id).to.equal(true);
 
     const root = await c.go('nav:files');
     expect(markdownOf(root)).to.include('Files in the package root');
@@ -110,7 +119,12 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
         ExpressionAttributeValues: {
           ':runs': [
             { packageName: 'sequencing/run-older', runId: 'RUN-1', linkedAt: '2026-01-01T10:00:00Z', qcState: 'PASSED' },
-            { packageName: 'sequencing/run-[newer](https://evil.example)', runId: 'RUN-2', linkedAt: '2026-02-01T10:00:00Z', qcState: 'FAILED' },
+            {
+              packageName: 'sequencing/run-[newer](https://evil.example)',
+              runId: 'RUN-2',
+              linkedAt: '2026-02-01T10:00:00Z',
+              qcState: 'FAILED',
+            },
           ],
         },
       }),
@@ -136,7 +150,10 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
     expect(md).to.not.include('evil');
     const html = await (await fetch(`${sys.sim.url}/_sim/canvases/${c.canvasId()}/preview`)).text();
     expect(html).to.not.match(/<a [^>]*evil/);
-    const session = sys.sim.state.sessions.get(String(c.now().sessionId))!.current as { status: string; messages: Array<{ content: string; style: string }> };
+    const session = sys.sim.state.sessions.get(String(c.now().sessionId))!.current as {
+      status: string;
+      messages: Array<{ content: string; style: string }>;
+    };
     expect(session.status).to.equal('FAILED');
     expect(session.messages.at(-1)!.content).to.include(run.executionId);
     expect(buttonOf(c.now(), 'update-package')).to.deep.include({ text: 'Try again', enabled: true });
@@ -165,7 +182,13 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
         message: 'hostile names',
         entries: [
           ...latest.entries,
-          { logicalKey: evil, physicalKey: { bucket: sys.env.PACKAGE_BUCKET!, key: `${name}/${evil}` }, size: 1, hash: { type: 'SHA256', value: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881' }, meta: {} },
+          {
+            logicalKey: evil,
+            physicalKey: { bucket: sys.env.PACKAGE_BUCKET!, key: `${name}/${evil}` },
+            size: 1,
+            hash: { type: 'SHA256', value: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881' },
+            meta: {},
+          },
         ],
         now: new Date(Date.now() + 5_000),
       },
@@ -179,7 +202,11 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
 
   it('creates exactly one canvas for two concurrent canvas.initialized, and a later one reuses it', async () => {
     const entryId = 'etr_concurrent_init';
-    const sends = await Promise.all([0, 1].map(() => new CanvasDriver(sys, entryId).send({ type: 'v2.canvas.initialized', entryId, featureId: 'quilt_entry', userId: 'ent_user1' })));
+    const sends = await Promise.all(
+      [0, 1].map(() =>
+        new CanvasDriver(sys, entryId).send({ type: 'v2.canvas.initialized', entryId, featureId: 'quilt_entry', userId: 'ent_user1' }),
+      ),
+    );
     expect(sends.map((s) => s.status)).to.deep.equal([202, 202]);
     const execs = await Promise.all(sends.map((s) => sys.waitForExecution(String(s.json.executionId), { timeoutMs: 60_000 })));
     expect(execs.map((e) => e.status)).to.deep.equal(['SUCCEEDED', 'SUCCEEDED']);
@@ -192,7 +219,12 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
   it('does not start a second packaging for a click while one runs; the button is disabled meanwhile and progress shows in the session', async () => {
     const c = new CanvasDriver(sys, 'etr_slow_canvas');
     await c.init();
-    const first = await sys.send({ type: 'v2.canvas.userInteracted', canvasId: c.canvasId(), buttonId: 'update-package', featureId: 'quilt_entry' });
+    const first = await sys.send({
+      type: 'v2.canvas.userInteracted',
+      canvasId: c.canvasId(),
+      buttonId: 'update-package',
+      featureId: 'quilt_entry',
+    });
     const firstId = String(first.json.executionId);
     await sys.waitForExecution(firstId, { statuses: ['RUNNING'] });
     const deadline = Date.now() + 10_000;
@@ -204,9 +236,16 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
     expect(done.status, JSON.stringify(done.lastError)).to.equal('SUCCEEDED');
     await new Promise((r) => setTimeout(r, 1_500));
     expect(sys.sim.state.exportsStartedFor(c.entryId), 'one export: no follow-up run').to.equal(1);
-    const session = sys.sim.state.sessions.get(String(c.now().sessionId))!.current as { status: string; messages: Array<{ content: string }> };
+    const session = sys.sim.state.sessions.get(String(c.now().sessionId))!.current as {
+      status: string;
+      messages: Array<{ content: string }>;
+    };
     expect(session.status).to.equal('SUCCEEDED');
-    expect(session.messages.map((m) => m.content)).to.include.members(['Packaging started.', 'Copying the exported files to S3…', 'Publishing the new package revision…']);
+    expect(session.messages.map((m) => m.content)).to.include.members([
+      'Packaging started.',
+      'Copying the exported files to S3…',
+      'Publishing the new package revision…',
+    ]);
     expect(buttonOf(c.now(), 'update-package')?.enabled).to.equal(true);
   });
 });

@@ -28,15 +28,28 @@ describe("the requests our real worker sends to Benchling conform to Benchling's
     const init = await sys.send({ type: 'v2.canvas.initialized', entryId, featureId: 'quilt_entry', userId: 'ent_user1' });
     await sys.waitForExecution(String(init.json.executionId));
     const canvasId = String(sys.sim.state.canvasesFor(entryId)[0]!.current.id);
-    const click = await sys.send({ type: 'v2.canvas.userInteracted', canvasId, buttonId: 'update-package', featureId: 'quilt_entry', userId: 'ent_user1' });
+    const click = await sys.send({
+      type: 'v2.canvas.userInteracted',
+      canvasId,
+      buttonId: 'update-package',
+      featureId: 'quilt_entry',
+      userId: 'ent_user1',
+    });
     expect((await sys.waitForExecution(String(click.json.executionId))).status).to.equal('SUCCEEDED');
-    const failing = await sys.send({ type: 'v2.canvas.initialized', entryId: 'etr_fail_openapi', featureId: 'quilt_entry', userId: 'ent_user1' });
+    const failing = await sys.send({
+      type: 'v2.canvas.initialized',
+      entryId: 'etr_fail_openapi',
+      featureId: 'quilt_entry',
+      userId: 'ent_user1',
+    });
     await sys.waitForExecution(String(failing.json.executionId));
 
     const spec = loadOpenApi();
     const sent = sys.sim.state.requestLog.filter((l) => l.body !== undefined && REQUEST_SCHEMAS[l.route] !== undefined);
     expect(new Set(sent.map((l) => l.route))).to.include.all.keys(...MUST_SEE);
-    const problems = sent.flatMap((l) => spec.errorsFor(REQUEST_SCHEMAS[l.route]!, l.body).map((e) => `${l.route}: ${e} in ${JSON.stringify(l.body)}`));
+    const problems = sent.flatMap((l) =>
+      spec.errorsFor(REQUEST_SCHEMAS[l.route]!, l.body).map((e) => `${l.route}: ${e} in ${JSON.stringify(l.body)}`),
+    );
     expect(problems).to.deep.equal([]);
   });
 

@@ -12,7 +12,10 @@ const OPS_BIN = path.join(root, 'packages/ops/bin/ops.js');
 /** Runs the ops CLI as an operator would, as its own process, against the system's environment. */
 function ops(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OPS_BIN, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    const child = spawn(process.execPath, [OPS_BIN, ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -60,10 +63,16 @@ describe('operators recover a poison message: peek, dry run, fix, replay, succes
     // 1. The failure is visible: in the FAILED list with its reason, and on the DLQ with its last error.
     const list = await ops(['executions', 'list', '--status', 'FAILED'], sys.env);
     expect(list.code, list.stderr).to.equal(0);
-    expect(list.stdout.split('\n').find((l) => l.includes(executionId))).to.include(entryId).and.include('BenchlingUnavailable');
+    expect(list.stdout.split('\n').find((l) => l.includes(executionId)))
+      .to.include(entryId)
+      .and.include('BenchlingUnavailable');
     const peek = await ops(['--json', 'dlq', 'peek'], sys.env);
     expect(peek.code, peek.stderr).to.equal(0);
-    const peeked = JSON.parse(peek.stdout) as Array<{ executionId: string; executionStatus: string; lastError: { class: string; message: string } }>;
+    const peeked = JSON.parse(peek.stdout) as Array<{
+      executionId: string;
+      executionStatus: string;
+      lastError: { class: string; message: string };
+    }>;
     expect(peeked).to.have.length(1);
     expect(peeked[0]).to.deep.include({ executionId, executionStatus: 'FAILED' });
     expect(peeked[0]!.lastError.message).to.match(/gave up after 1 attempts/);
@@ -90,7 +99,10 @@ describe('operators recover a poison message: peek, dry run, fix, replay, succes
 
     // 4. `executions show` tells the whole story, with the package link.
     const show = await ops(['executions', 'show', executionId], sys.env);
-    expect(show.stdout).to.include('SUCCEEDED').and.include('Reopened').and.include(`quilt+s3://${sys.env.PACKAGE_BUCKET}#package=benchling/`);
+    expect(show.stdout)
+      .to.include('SUCCEEDED')
+      .and.include('Reopened')
+      .and.include(`quilt+s3://${sys.env.PACKAGE_BUCKET}#package=benchling/`);
 
     // The worker counted the failure and the move to the DLQ in the process metrics.
     expect(await counter('bp_executions_finished_total{kind="entry.package",status="FAILED"}')).to.equal(failedBefore + 1);

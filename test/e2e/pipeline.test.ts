@@ -42,7 +42,10 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect(latest, 'latest revision').to.not.equal(undefined);
     const task = [...sys.sim.state.exports.values()].find((t) => t.entryId === 'etr_e2e_plain1')!;
     const zipFiles = await filesOfZip(task.zipPath!);
-    expect([...zipFiles.keys()].some((k) => /[^\x00-\x7f]/.test(k)), 'the export has a non-ASCII name').to.equal(true);
+    expect(
+      [...zipFiles.keys()].some((k) => /[^\x00-\x7f]/.test(k)),
+      'the export has a non-ASCII name',
+    ).to.equal(true);
 
     const manifestFiles = new Map(latest!.entries.map((e) => [e.logicalKey, e]));
     expect([...manifestFiles.keys()].sort()).to.deep.equal([...zipFiles.keys(), ...METADATA].sort());
@@ -59,12 +62,22 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect(topHash(latest!.meta, latest!.entries)).to.equal(latest!.topHash);
 
     const entryJson = JSON.parse(
-      await (await sys.aws.s3.send(new GetObjectCommand({ Bucket: sys.env.PACKAGE_BUCKET, Key: `${name}/entry.json` }))).Body!.transformToString(),
+      await (
+        await sys.aws.s3.send(new GetObjectCommand({ Bucket: sys.env.PACKAGE_BUCKET, Key: `${name}/entry.json` }))
+      ).Body!.transformToString(),
     );
     expect(entryJson).to.include({ entryId: 'etr_e2e_plain1' });
     expect(entryJson.files).to.have.length(zipFiles.size);
     expect(entryJson.trigger.type).to.equal('v2.entry.created');
-    expect(exec.outputs).to.have.all.keys('fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas');
+    expect(exec.outputs).to.have.all.keys(
+      'fetch-entry',
+      'start-export',
+      'await-export',
+      'transfer',
+      'write-metadata',
+      'publish',
+      'update-canvas',
+    );
     // The simulator's export link is presigned (X-Amz-Signature in its query): the record keeps none of it.
     expect((exec.outputs['await-export'] as { downloadURL: string }).downloadURL).to.not.include('?');
     expect(JSON.stringify(exec)).to.not.include('X-Amz-Signature');
@@ -105,7 +118,10 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
       const name = await packageOf(sys, entryId);
       expect(await objectsUnder(sys, `${name}/`)).to.deep.equal([]);
       const all = await objectsUnder(sys, '');
-      expect(all.filter((k) => k.includes('evil')), 'nothing written outside the prefix').to.deep.equal([]);
+      expect(
+        all.filter((k) => k.includes('evil')),
+        'nothing written outside the prefix',
+      ).to.deep.equal([]);
       expect(existsSync(path.join(sys.env.WORKER_TMP_DIR!, exec.executionId)), 'no spool left behind').to.equal(false);
     });
   }
@@ -119,7 +135,13 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect(canvases).to.have.length(1);
     const canvasId = String(canvases[0]!.current.id);
 
-    const click = await sys.send({ type: 'v2.canvas.userInteracted', canvasId, buttonId: 'update-package', featureId: 'quilt_entry', userId: 'ent_user1' });
+    const click = await sys.send({
+      type: 'v2.canvas.userInteracted',
+      canvasId,
+      buttonId: 'update-package',
+      featureId: 'quilt_entry',
+      userId: 'ent_user1',
+    });
     expect(click.status).to.equal(202);
     const exec = await sys.waitForExecution(String(click.json.executionId));
     expect(exec.status, JSON.stringify(exec.lastError)).to.equal('SUCCEEDED');
@@ -144,7 +166,8 @@ describe('the packaging pipeline, webhook to Quilt revision, through real local 
     expect((await sys.waitForExecution(String(click.json.executionId))).status).to.equal('FAILED');
     // The canvas is written after the execution is marked FAILED.
     const shown = () => sys.sim.state.canvasesFor(entryId)[0]!.current as unknown as { id: string; data: string | null; blocks: Block[] };
-    for (const until = Date.now() + 10_000; !/could not be updated/.test(markdownOf(shown())) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + 10_000; !/could not be updated/.test(markdownOf(shown())) && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 50));
     expect(markdownOf(shown())).to.match(/could not be updated.*export/i);
     expect(buttonOf(shown(), 'update-package')?.enabled).to.equal(true);
   });
@@ -181,7 +204,11 @@ describe('queue publishing mode', function () {
   this.timeout(60_000);
   let sys: RunningSystem;
   before(async () => {
-    sys = await startSystem({ label: 'queuemode', env: { QUILT_PUBLISH: 'queue' }, sim: { rateLimit: { limit: 10_000, windowSeconds: 30 } } });
+    sys = await startSystem({
+      label: 'queuemode',
+      env: { QUILT_PUBLISH: 'queue' },
+      sim: { rateLimit: { limit: 10_000, windowSeconds: 30 } },
+    });
   });
   after(async () => sys?.stop());
 
@@ -191,7 +218,9 @@ describe('queue publishing mode', function () {
     expect(exec.status, JSON.stringify(exec.lastError)).to.equal('SUCCEEDED');
     const name = await packageOf(sys, 'etr_queue_e2e');
     const bucket = sys.env.PACKAGE_BUCKET!;
-    const got = await sys.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: sys.env.PACKAGER_QUEUE_URL, WaitTimeSeconds: 2, MaxNumberOfMessages: 10 }));
+    const got = await sys.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: sys.env.PACKAGER_QUEUE_URL, WaitTimeSeconds: 2, MaxNumberOfMessages: 10 }),
+    );
     expect(got.Messages).to.have.length(1);
     expect(JSON.parse(got.Messages![0]!.Body!)).to.deep.equal({
       source_prefix: `s3://${bucket}/${name}/`,

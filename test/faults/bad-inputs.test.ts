@@ -1,14 +1,30 @@
 import { expect } from 'chai';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { generateSigningKey, serviceEnvFor, type Simulator, startSimulator } from '@bp/benchling-sim';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, type ExecutionRecord, type JobMessage, newExecutionId, newQueuedExecution, resourceNamesFromEnv } from '@bp/shared';
+import {
+  type AwsClients,
+  awsOptionsFromEnv,
+  createAwsClients,
+  type ExecutionRecord,
+  type JobMessage,
+  newExecutionId,
+  newQueuedExecution,
+  resourceNamesFromEnv,
+} from '@bp/shared';
 import { ExecutionStore } from '@bp/shared/executions/index';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { packageNameFor } from '@bp/worker';
 import { ExportServer } from '../../services/worker/test/transfer/support/export-server.ts';
 import type { CorpusContext, WebhookCase } from '../support/faults/corpus/case.ts';
 import { fieldCases, notJsonCases, shapeCases, unicodeCases } from '../support/faults/corpus/payload-cases.ts';
-import { controlCases, framingCases, headerCases, routingCases, signatureCases, timestampCases } from '../support/faults/corpus/request-cases.ts';
+import {
+  controlCases,
+  framingCases,
+  headerCases,
+  routingCases,
+  signatureCases,
+  timestampCases,
+} from '../support/faults/corpus/request-cases.ts';
 import { ZIP_CORPUS_LIMITS, type ZipCase, zipCases } from '../support/faults/corpus/zip-cases.ts';
 import { allExecutions, allKeys } from '../support/faults/invariants.ts';
 import { eventually } from '../support/faults/queues.ts';
@@ -34,7 +50,19 @@ function tally(rows: Array<[string, string]>): Array<[string, string, number]> {
 }
 
 function expectedLabel(e: WebhookCase['expect']): string {
-  const what = { 0: 'no answer', 200: 'ignored/duplicate', 202: 'accepted', 400: 'malformed', 401: 'unauthorized', 404: 'not found', 408: 'body too slow', 413: 'too large', 415: 'unsupported', 431: 'headers too large' }[e.status] ?? '';
+  const what =
+    {
+      0: 'no answer',
+      200: 'ignored/duplicate',
+      202: 'accepted',
+      400: 'malformed',
+      401: 'unauthorized',
+      404: 'not found',
+      408: 'body too slow',
+      413: 'too large',
+      415: 'unsupported',
+      431: 'headers too large',
+    }[e.status] ?? '';
   return `${e.status} ${what}${e.reason ? ` (${e.reason})` : ''}${e.execution ? ` → ${e.execution}` : ''}`;
 }
 
@@ -79,8 +107,25 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
 
   it('answers every hostile webhook request as documented, and the ingress process stays up throughout', async () => {
     let n = 0;
-    const ctx: CorpusContext = { sim, key: sim.keys()[0]!, stranger: generateSigningKey('stranger'), now: Math.floor(Date.now() / 1000), nextId: () => `msg_corpus_${++n}` };
-    const groups = [signatureCases, timestampCases, headerCases, framingCases, routingCases, notJsonCases, fieldCases, unicodeCases, shapeCases, controlCases];
+    const ctx: CorpusContext = {
+      sim,
+      key: sim.keys()[0]!,
+      stranger: generateSigningKey('stranger'),
+      now: Math.floor(Date.now() / 1000),
+      nextId: () => `msg_corpus_${++n}`,
+    };
+    const groups = [
+      signatureCases,
+      timestampCases,
+      headerCases,
+      framingCases,
+      routingCases,
+      notJsonCases,
+      fieldCases,
+      unicodeCases,
+      shapeCases,
+      controlCases,
+    ];
     const results: Result[] = [];
     for (const group of groups) {
       for (const c of group(ctx)) {
@@ -88,7 +133,10 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
           const r = await rawRequest(ingress.url, c.request.raw, c.request.timeoutMs);
           results.push({ c, status: r.status, json: { head: r.head } });
         } else {
-          const r = await post(ingress.url, c.request.http, { method: c.request.http.method }).catch((err: Error) => ({ status: -1, json: { error: err.message } }));
+          const r = await post(ingress.url, c.request.http, { method: c.request.http.method }).catch((err: Error) => ({
+            status: -1,
+            json: { error: err.message },
+          }));
           results.push({ c, status: r.status, json: r.json });
         }
       }
@@ -105,7 +153,10 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
     });
     for (const r of results) table.push([r.c.category, expectedLabel(r.c.expect)]);
     expect(
-      wrong.map(({ c, status, json }) => `${c.category} / ${c.name}: expected ${expectedLabel(c.expect)}${c.expect.field ? ` field ${c.expect.field}` : ''}, got ${status} ${JSON.stringify(json).slice(0, 160)}`),
+      wrong.map(
+        ({ c, status, json }) =>
+          `${c.category} / ${c.name}: expected ${expectedLabel(c.expect)}${c.expect.field ? ` field ${c.expect.field}` : ''}, got ${status} ${JSON.stringify(json).slice(0, 160)}`,
+      ),
       'inputs answered other than documented',
     ).to.deep.equal([]);
     accepted = results.filter((r) => r.status === 202).map((r) => ({ c: r.c, executionId: String(r.json.executionId) }));
@@ -136,7 +187,16 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
         },
       };
       await executions.create(record);
-      const job: JobMessage = { v: 1, kind: 'entry.package', executionId, tenantId: sim.options.tenantId, baseURL: sim.url, appId: sim.options.appId, entryId, trigger };
+      const job: JobMessage = {
+        v: 1,
+        kind: 'entry.package',
+        executionId,
+        tenantId: sim.options.tenantId,
+        baseURL: sim.url,
+        appId: sim.options.appId,
+        entryId,
+        trigger,
+      };
       await inspect.sqs.send(new SendMessageCommand({ QueueUrl: env.JOBS_QUEUE_URL, MessageBody: JSON.stringify(job) }));
       zipJobs.push({ z, executionId, packageName: packageNameFor('benchling', displayId) });
     }
@@ -146,15 +206,25 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
       'every corpus execution finishing',
       async () => {
         const all = (await allExecutions(executions)).filter((e) => ids.has(e.executionId));
-        return all.length === ids.size && all.every((e) => e.status !== 'QUEUED' && e.status !== 'RUNNING') ? new Map(all.map((e) => [e.executionId, e])) : undefined;
+        return all.length === ids.size && all.every((e) => e.status !== 'QUEUED' && e.status !== 'RUNNING')
+          ? new Map(all.map((e) => [e.executionId, e]))
+          : undefined;
       },
       {
         timeoutMs: 90_000,
         everyMs: 500,
         describe: async () => {
-          const all = (await allExecutions(executions)).filter((e) => ids.has(e.executionId) && (e.status === 'QUEUED' || e.status === 'RUNNING'));
-          const name = (id: string) => accepted.find((a) => a.executionId === id)?.c.name ?? zipJobs.find((j) => j.executionId === id)?.z.name;
-          return all.map((e) => `${name(e.executionId)}: ${e.status} ${e.step ?? ''} attempts ${e.attempts} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`).join('; ');
+          const all = (await allExecutions(executions)).filter(
+            (e) => ids.has(e.executionId) && (e.status === 'QUEUED' || e.status === 'RUNNING'),
+          );
+          const name = (id: string) =>
+            accepted.find((a) => a.executionId === id)?.c.name ?? zipJobs.find((j) => j.executionId === id)?.z.name;
+          return all
+            .map(
+              (e) =>
+                `${name(e.executionId)}: ${e.status} ${e.step ?? ''} attempts ${e.attempts} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
+            )
+            .join('; ');
         },
       },
     );
@@ -163,23 +233,37 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
     for (const a of accepted) {
       const e = finished.get(a.executionId)!;
       table.push([`${a.c.category} (worker)`, `${a.c.expect.execution}`]);
-      if (e.status !== a.c.expect.execution) wrong.push(`${a.c.category} / ${a.c.name}: expected ${a.c.expect.execution}, got ${e.status} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`);
+      if (e.status !== a.c.expect.execution)
+        wrong.push(
+          `${a.c.category} / ${a.c.name}: expected ${a.c.expect.execution}, got ${e.status} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
+        );
     }
     for (const j of zipJobs) {
       const e = finished.get(j.executionId)!;
       const got = e.status === 'SUCCEEDED' ? 'SUCCEEDED' : (e.lastError?.class ?? 'FAILED without a class');
       table.push([j.z.category, j.z.expect === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${j.z.expect}`]);
-      if (got !== j.z.expect) wrong.push(`${j.z.category} / ${j.z.name}: expected ${j.z.expect}, got ${got}: ${e.lastError?.message ?? ''}`);
+      if (got !== j.z.expect)
+        wrong.push(`${j.z.category} / ${j.z.name}: expected ${j.z.expect}, got ${got}: ${e.lastError?.message ?? ''}`);
     }
     expect(wrong, 'inputs that ended other than documented').to.deep.equal([]);
 
     // Nothing outside package prefixes, no refused ZIP left a file, no hostile name became a key.
     const keys = await allKeys(inspect.s3, env.PACKAGE_BUCKET!);
-    const allowed = /^(benchling\/[\w-]+\/|\.quilt\/(packages|named_packages\/benchling\/[\w-]+)\/|\.benchling-packager\/executions\/ex_[\w]+\/)/;
-    expect(keys.filter((k) => !allowed.test(k)), 'keys outside package prefixes').to.deep.equal([]);
-    expect(keys.filter((k) => /(^|\/)evil\.txt$/.test(k)), 'hostile names written').to.deep.equal([]);
+    const allowed =
+      /^(benchling\/[\w-]+\/|\.quilt\/(packages|named_packages\/benchling\/[\w-]+)\/|\.benchling-packager\/executions\/ex_[\w]+\/)/;
+    expect(
+      keys.filter((k) => !allowed.test(k)),
+      'keys outside package prefixes',
+    ).to.deep.equal([]);
+    expect(
+      keys.filter((k) => /(^|\/)evil\.txt$/.test(k)),
+      'hostile names written',
+    ).to.deep.equal([]);
     for (const j of zipJobs.filter((x) => x.z.expect !== 'SUCCEEDED')) {
-      expect(keys.filter((k) => k.startsWith(`${j.packageName}/`)), `files left by ${j.z.name}`).to.deep.equal([]);
+      expect(
+        keys.filter((k) => k.startsWith(`${j.packageName}/`)),
+        `files left by ${j.z.name}`,
+      ).to.deep.equal([]);
     }
     expect(webhookInputs + zipJobs.length, 'inputs in the corpus').to.be.at.least(200);
     expect(ingress.alive, 'the ingress process is still up').to.equal(true);

@@ -119,7 +119,9 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
       async () => {
         if (!isEmpty(await queueDepth(sys.aws.sqs, names.jobs))) return undefined;
         for (const m of await receiveAll(sys.aws.sqs, names.dlq, 5)) dlqIds.add(executionIdOf(m.Body) ?? `unreadable:${m.MessageId}`);
-        const open = (await allExecutions(sys.executions)).filter((e) => (e.status === 'RUNNING' || e.status === 'QUEUED') && !dlqIds.has(e.executionId));
+        const open = (await allExecutions(sys.executions)).filter(
+          (e) => (e.status === 'RUNNING' || e.status === 'QUEUED') && !dlqIds.has(e.executionId),
+        );
         return open.length === 0 ? true : undefined;
       },
       {
@@ -134,7 +136,9 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
     const settledAt = Date.now();
 
     const executions = await allExecutions(sys.executions);
-    const acked: AcknowledgedWebhook[] = deliveries.filter((d) => d.executionId).map((d) => ({ webhookId: d.webhookId, entryId: d.entryId, executionId: d.executionId! }));
+    const acked: AcknowledgedWebhook[] = deliveries
+      .filter((d) => d.executionId)
+      .map((d) => ({ webhookId: d.webhookId, entryId: d.entryId, executionId: d.executionId! }));
     const rows = classifyOutcomes(acked, executions, dlqIds);
     const counts = countOutcomes(rows);
 
@@ -145,50 +149,90 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
     const windows = workWindows(executions, endedAt, Date.now());
     const overlaps = overlappingWindows(windows);
     const revisions = await checkRevisions(sys.aws.s3, sys.env.PACKAGE_BUCKET!);
-    const takeovers = executions.flatMap((e) => e.events).filter((ev) => ev.type === 'AttemptStarted' && /took over/.test(ev.detail ?? '')).length;
+    const takeovers = executions
+      .flatMap((e) => e.events)
+      .filter((ev) => ev.type === 'AttemptStarted' && /took over/.test(ev.detail ?? '')).length;
     const cutByKill = windows.filter((w) => w.endedBy === 'killed').length;
     const exportsStarted = [...sys.sim.state.exportsStarted.values()].reduce((a, b) => a + b, 0);
     // A kill between POST /exports and its checkpoint makes the resumed attempt start the export again.
     const exportsCheckpointed = executions.filter((e) => e.outputs['start-export'] !== undefined).length;
 
     // Everything the verdict rests on, for a post-mortem of a failed run.
-    await writeFile(path.join(pool.logDir, 'chaos-state.json'), JSON.stringify({ seed: SEED, deliveries, executions, dlq: [...dlqIds], rows, workers: pool.history.map((p) => ({ id: p.id, startedAt: p.startedAt, signal: p.signal, signalledAt: p.signalledAt, exitedAt: p.exitedAt })) }, null, 1));
+    await writeFile(
+      path.join(pool.logDir, 'chaos-state.json'),
+      JSON.stringify(
+        {
+          seed: SEED,
+          deliveries,
+          executions,
+          dlq: [...dlqIds],
+          rows,
+          workers: pool.history.map((p) => ({
+            id: p.id,
+            startedAt: p.startedAt,
+            signal: p.signal,
+            signalledAt: p.signalledAt,
+            exitedAt: p.exitedAt,
+          })),
+        },
+        null,
+        1,
+      ),
+    );
 
-    printTable('chaos run (seed ' + SEED + ')', ['what', 'count'], [
-      ['webhooks sent', deliveries.length],
-      ['acknowledged (202, or 200 duplicate to a resend)', acked.length],
-      ['resent by the Benchling-like sender', deliveries.filter((d) => d.statuses.length > 1).length],
-      ['worker processes SIGKILLed (and restarted)', kills],
-      ['job attempts cut by a kill', cutByKill],
-      ['lease takeovers after a kill', takeovers],
-      ['SUCCEEDED', counts.SUCCEEDED],
-      ['FAILED (with reason)', counts.FAILED],
-      ['SUPERSEDED (packaged by a later run)', counts.SUPERSEDED],
-      ['DLQ', counts.DLQ],
-      ['lost', counts.LOST],
-      ['executions incl. follow-ups', executions.length],
-      ['exports started at Benchling / checkpointed', `${exportsStarted} / ${exportsCheckpointed}`],
-      ['package revisions checked / files checked', `${revisions.revisions} / ${revisions.filesChecked}`],
-      ['revision problems', revisions.problems.length],
-      ['objects the S3 listing skipped (found by HEAD)', revisions.listingMisses],
-      ['entries with two runs at once', new Set(overlaps.map(([a]) => a.entryKey)).size],
-      ['seconds: sending / killing / settled', `${seconds(sendsDoneAt! - t0)} / ${seconds(killsEndedAt - t0)} / ${seconds(settledAt - t0)}`],
-    ]);
+    printTable(
+      'chaos run (seed ' + SEED + ')',
+      ['what', 'count'],
+      [
+        ['webhooks sent', deliveries.length],
+        ['acknowledged (202, or 200 duplicate to a resend)', acked.length],
+        ['resent by the Benchling-like sender', deliveries.filter((d) => d.statuses.length > 1).length],
+        ['worker processes SIGKILLed (and restarted)', kills],
+        ['job attempts cut by a kill', cutByKill],
+        ['lease takeovers after a kill', takeovers],
+        ['SUCCEEDED', counts.SUCCEEDED],
+        ['FAILED (with reason)', counts.FAILED],
+        ['SUPERSEDED (packaged by a later run)', counts.SUPERSEDED],
+        ['DLQ', counts.DLQ],
+        ['lost', counts.LOST],
+        ['executions incl. follow-ups', executions.length],
+        ['exports started at Benchling / checkpointed', `${exportsStarted} / ${exportsCheckpointed}`],
+        ['package revisions checked / files checked', `${revisions.revisions} / ${revisions.filesChecked}`],
+        ['revision problems', revisions.problems.length],
+        ['objects the S3 listing skipped (found by HEAD)', revisions.listingMisses],
+        ['entries with two runs at once', new Set(overlaps.map(([a]) => a.entryKey)).size],
+        [
+          'seconds: sending / killing / settled',
+          `${seconds(sendsDoneAt! - t0)} / ${seconds(killsEndedAt - t0)} / ${seconds(settledAt - t0)}`,
+        ],
+      ],
+    );
 
-    expect(deliveries.filter((d) => !d.executionId).map((d) => `${d.webhookId} ${d.statuses.join(',')}`), 'webhooks never acknowledged').to.deep.equal([]);
+    expect(
+      deliveries.filter((d) => !d.executionId).map((d) => `${d.webhookId} ${d.statuses.join(',')}`),
+      'webhooks never acknowledged',
+    ).to.deep.equal([]);
     expect(kills, 'kills actually happened').to.be.at.least(8);
     expect(cutByKill, 'kills hit jobs in flight').to.be.at.least(1);
-    expect(rows.filter((r) => r.outcome === 'LOST').map((r) => `${r.webhook.executionId} (${r.webhook.entryId}): ${r.detail}`), 'lost webhooks').to.deep.equal([]);
+    expect(
+      rows.filter((r) => r.outcome === 'LOST').map((r) => `${r.webhook.executionId} (${r.webhook.entryId}): ${r.detail}`),
+      'lost webhooks',
+    ).to.deep.equal([]);
     expect(counts.FAILED, 'the failing and missing entries failed with reasons').to.be.at.least(10);
     expect(counts.SUCCEEDED).to.be.greaterThan(0);
     expect(
-      overlaps.map(([a, b]) => `${a.entryKey}: ${a.executionId}@${a.workerId} [${a.start}-${a.end} ${a.endedBy}] vs ${b.executionId}@${b.workerId} [${b.start}-${b.end} ${b.endedBy}]`),
+      overlaps.map(
+        ([a, b]) =>
+          `${a.entryKey}: ${a.executionId}@${a.workerId} [${a.start}-${a.end} ${a.endedBy}] vs ${b.executionId}@${b.workerId} [${b.start}-${b.end} ${b.endedBy}]`,
+      ),
       'entries packaged by two executions at once',
     ).to.deep.equal([]);
     expect(revisions.problems, 'revisions lacking files').to.deep.equal([]);
     // Every ordinary entry ended with a published package.
     const published = new Set(executions.filter((e) => e.status === 'SUCCEEDED').map((e) => e.entryId));
-    const unpublished = entryIds().filter((id) => id.startsWith('etr_chaos') && !published.has(id) && !rows.some((r) => r.webhook.entryId === id && r.outcome === 'DLQ'));
+    const unpublished = entryIds().filter(
+      (id) => id.startsWith('etr_chaos') && !published.has(id) && !rows.some((r) => r.webhook.entryId === id && r.outcome === 'DLQ'),
+    );
     expect(unpublished, 'ordinary entries without a package').to.deep.equal([]);
   });
 });

@@ -14,7 +14,11 @@ const EXPORT_MS = 6000;
 const BURST_WITHIN_MS = 5000;
 
 async function editEntry(sys: RunningSystem, entryId: string, name: string): Promise<void> {
-  const res = await fetch(`${sys.sim.url}/_sim/entries/${entryId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const res = await fetch(`${sys.sim.url}/_sim/entries/${entryId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   expect(res.status, await res.text()).to.equal(200);
 }
 
@@ -79,14 +83,18 @@ describe('coalescing: a burst of edits to one entry costs at most two packagings
     const packagings = sys.sim.state.exportsStartedFor(entryId);
     const latest = await entryJsonOfLatest(sys, entryId);
 
-    printTable(`coalescing burst of ${BURST} edits in ${seconds(burstMs)} s`, ['what', 'count'], [
-      ['webhooks acknowledged', answers.length],
-      ['executions SUPERSEDED (coalesced)', status('SUPERSEDED').length],
-      ['executions SUCCEEDED (incl. follow-ups)', status('SUCCEEDED').length],
-      ['follow-up executions started by the holder', followUps.length],
-      ['packagings (exports started at Benchling)', packagings],
-      ['name in the latest entry.json', String(latest.name)],
-    ]);
+    printTable(
+      `coalescing burst of ${BURST} edits in ${seconds(burstMs)} s`,
+      ['what', 'count'],
+      [
+        ['webhooks acknowledged', answers.length],
+        ['executions SUPERSEDED (coalesced)', status('SUPERSEDED').length],
+        ['executions SUCCEEDED (incl. follow-ups)', status('SUCCEEDED').length],
+        ['follow-up executions started by the holder', followUps.length],
+        ['packagings (exports started at Benchling)', packagings],
+        ['name in the latest entry.json', String(latest.name)],
+      ],
+    );
     expect(packagings).to.be.within(1, 2);
     expect(status('SUCCEEDED').length).to.equal(packagings);
     expect(status('SUPERSEDED').length).to.equal(BURST + followUps.length - packagings);
@@ -94,7 +102,9 @@ describe('coalescing: a burst of edits to one entry costs at most two packagings
     expect(latest.name).to.equal(`Burst edit ${BURST} of ${BURST}`);
     // The run that produced the last revision read the entry after the last webhook arrived.
     const lastWebhookAt = Math.max(...ofEntry.filter((e) => burstIds.has(e.executionId)).map((e) => Date.parse(e.createdAt)));
-    const lastRun = status('SUCCEEDED').sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!)).at(-1)!;
+    const lastRun = status('SUCCEEDED')
+      .sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!))
+      .at(-1)!;
     expect(entryReadAt(lastRun)).to.be.greaterThan(lastWebhookAt);
   });
 });
@@ -104,7 +114,12 @@ describe('coalescing: a worker dying while it hands an entry on loses no coalesc
   let sys: RunningSystem;
   before(async function () {
     this.timeout(60_000);
-    sys = await startSystem({ label: 'handoff', workers: 1, visibilityTimeoutSeconds: 20, sim: { exportDelayMs: 200, rateLimit: { limit: 1_000_000, windowSeconds: 30 } } });
+    sys = await startSystem({
+      label: 'handoff',
+      workers: 1,
+      visibilityTimeoutSeconds: 20,
+      sim: { exportDelayMs: 200, rateLimit: { limit: 1_000_000, windowSeconds: 30 } },
+    });
   });
   after(async () => sys?.stop());
 
@@ -115,7 +130,9 @@ describe('coalescing: a worker dying while it hands an entry on loses no coalesc
    * already finished, and the redelivery completes the hand-off. The crash is reproduced exactly by
    * doing the steps the dead worker managed, then redelivering its message.
    */
-  for (const [n, crash] of (['after finishing, before the hand-off', 'after the hand-off, before enqueueing the follow-up'] as const).entries()) {
+  for (const [n, crash] of (
+    ['after finishing, before the hand-off', 'after the hand-off, before enqueueing the follow-up'] as const
+  ).entries()) {
     it(`starts the follow-up when the holder died ${crash}`, async () => {
       const entryId = `etr_handoff_crash${n + 1}`;
       const first = await sys.send({ type: 'v2.entry.created', entryId });
@@ -126,7 +143,11 @@ describe('coalescing: a worker dying while it hands an entry on loses no coalesc
       // The live worker marks the execution SUCCEEDED before it releases the entry: wait for the
       // release, or it would undo the hold re-created below.
       const key = entryKey(holder.tenantId, entryId);
-      await eventually('the holder releasing the entry', async () => ((await sys.entries.get(key))?.leaseExecutionId === undefined ? true : undefined), { timeoutMs: 10_000, everyMs: 50 });
+      await eventually(
+        'the holder releasing the entry',
+        async () => ((await sys.entries.get(key))?.leaseExecutionId === undefined ? true : undefined),
+        { timeoutMs: 10_000, everyMs: 50 },
+      );
       // What the dead worker had done: it held the entry when an edit was coalesced into it…
       await sys.entries.acquireEntryLease(key, holder.executionId, 20_000);
       await editEntry(sys, entryId, 'Edited while the holder was dying');
@@ -139,11 +160,22 @@ describe('coalescing: a worker dying while it hands an entry on loses no coalesc
       }
 
       // SQS redelivers the holder's message (its worker never deleted it).
-      const job: JobMessage = { v: 1, kind: 'entry.package', executionId: holder.executionId, tenantId: holder.tenantId, baseURL: sys.sim.url, appId: sys.sim.options.appId, entryId, trigger: holder.trigger };
+      const job: JobMessage = {
+        v: 1,
+        kind: 'entry.package',
+        executionId: holder.executionId,
+        tenantId: holder.tenantId,
+        baseURL: sys.sim.url,
+        appId: sys.sim.options.appId,
+        entryId,
+        trigger: holder.trigger,
+      };
       await sys.aws.sqs.send(new SendMessageCommand({ QueueUrl: sys.env.JOBS_QUEUE_URL, MessageBody: JSON.stringify(job) }));
 
       const all = await settled(sys, 40_000);
-      const followUps = all.filter((e) => e.entryId === entryId && e.executionId !== holder.executionId && e.executionId !== coalesced.json.executionId);
+      const followUps = all.filter(
+        (e) => e.entryId === entryId && e.executionId !== holder.executionId && e.executionId !== coalesced.json.executionId,
+      );
       expect(followUps.map((e) => e.status)).to.deep.equal(['SUCCEEDED']);
       expect(sys.sim.state.exportsStartedFor(entryId)).to.equal(2);
       expect((await entryJsonOfLatest(sys, entryId)).name).to.equal('Edited while the holder was dying');

@@ -53,10 +53,18 @@ function slowSender(url: string, sim: Simulator, fastBytes: number, maxMs: numbe
       const m = /^HTTP\/1\.1 (\d{3})/.exec(c.toString('latin1'));
       if (m) status = Number(m[1]);
     });
-    const head = ['POST /event HTTP/1.1', 'Host: 127.0.0.1', 'transfer-encoding: chunked', ...Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    const head = [
+      'POST /event HTTP/1.1',
+      'Host: 127.0.0.1',
+      'transfer-encoding: chunked',
+      ...Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`),
+      '',
+      '',
+    ].join('\r\n');
     socket.write(head);
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    for (let sent = 0; sent < fastBytes; sent += chunk.length) socket.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]), () => undefined);
+    for (let sent = 0; sent < fastBytes; sent += chunk.length)
+      socket.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]), () => undefined);
     trickle = setInterval(() => socket.write('1\r\n \r\n', () => undefined), 1000);
   });
 }
@@ -71,7 +79,10 @@ describe('ingress process under clients that try to make it spend CPU, sockets a
     this.timeout(90_000);
     const base = await isolatedEnv('ingressabuse');
     sim = await startSimulator({});
-    ingress = await spawnIngress({ label: 'ingressabuse', env: { ...base, BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId, BENCHLING_JWKS_URL: sim.jwksUrl } });
+    ingress = await spawnIngress({
+      label: 'ingressabuse',
+      env: { ...base, BENCHLING_APP_DEFINITION_ID: sim.options.appDefinitionId, BENCHLING_JWKS_URL: sim.jwksUrl },
+    });
     // Warm DynamoDB Local and the process (JIT, connections) before anything is measured.
     for (let i = 0; i < 5; i++) await post(ingress.url, signedDelivery(sim, { type: 'v2.entry.created', entryId: `etr_abuse_warm${i}` }));
   });
@@ -83,8 +94,16 @@ describe('ingress process under clients that try to make it spend CPU, sockets a
   });
 
   it('answers 2,000 junk signature entries at once, and /health/live stays quick while three such requests run', async () => {
-    const d = signedDelivery(sim, { type: 'v2.entry.created', entryId: 'etr_abuse_sigs', body: JSON.stringify({ padding: 'x'.repeat(MiB - 100) }) });
-    const heavy = () => post(ingress.url, { body: d.body, headers: { ...d.headers, 'webhook-signature': Array.from({ length: 2000 }, () => 'der,AA').join(' ') } }).catch((err: Error) => ({ status: -1, ms: -1, json: { error: err.message } }));
+    const d = signedDelivery(sim, {
+      type: 'v2.entry.created',
+      entryId: 'etr_abuse_sigs',
+      body: JSON.stringify({ padding: 'x'.repeat(MiB - 100) }),
+    });
+    const heavy = () =>
+      post(ingress.url, {
+        body: d.body,
+        headers: { ...d.headers, 'webhook-signature': Array.from({ length: 2000 }, () => 'der,AA').join(' ') },
+      }).catch((err: Error) => ({ status: -1, ms: -1, json: { error: err.message } }));
     const single = await heavy();
     expect(single.status, JSON.stringify(single.json)).to.equal(401);
     const attacks = Promise.all([heavy(), heavy(), heavy()]);
@@ -128,11 +147,17 @@ describe('ingress process under clients that try to make it spend CPU, sockets a
     table.push(['slow senders closed after, worst', `${Math.round(slowest)} ms`, 'BODY_TIMEOUT_MS (3000 ms)']);
     table.push(['genuine deliveries meanwhile, worst answer', `${Math.round(worst)} ms (${genuine.length} sent)`, '< 3000 ms, all 202']);
 
-    expect(genuine.map((g) => g.status).filter((s) => s !== 202), 'genuine deliveries not accepted').to.deep.equal([]);
+    expect(
+      genuine.map((g) => g.status).filter((s) => s !== 202),
+      'genuine deliveries not accepted',
+    ).to.deep.equal([]);
     expect(worst).to.be.below(3000);
     expect(grewMb).to.be.below(50);
     // BODY_TIMEOUT_MS (3 s) plus room for a loaded machine; before the fix they stayed 72–90 s (here: our 15 s give-up).
-    expect(cut.every((c) => c.ms < 8000), `every slow sender cut by the deadline (worst ${Math.round(slowest)} ms)`).to.equal(true);
+    expect(
+      cut.every((c) => c.ms < 8000),
+      `every slow sender cut by the deadline (worst ${Math.round(slowest)} ms)`,
+    ).to.equal(true);
     expect(ingress.alive).to.equal(true);
   });
 });

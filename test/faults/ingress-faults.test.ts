@@ -77,7 +77,8 @@ describe('ingress process with its queue or table behind a failing network (TCP 
   });
   after(async function () {
     this.timeout(30_000);
-    if (table.length) printTable('ingress under network faults', ['dependency', 'mode', 'answer', 'ms', 'left behind', 'retry after heal'], table);
+    if (table.length)
+      printTable('ingress under network faults', ['dependency', 'mode', 'answer', 'ms', 'left behind', 'retry after heal'], table);
     await ingress?.kill('SIGTERM', 10_000);
     for (const p of Object.values(proxies ?? {})) await p.close();
     await sim?.close();
@@ -102,7 +103,10 @@ describe('ingress process with its queue or table behind a failing network (TCP 
 
       const dedupe = await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d));
       const records = await executionsOf(d.webhookId);
-      expect((await takeJobs()).filter((j) => j.trigger.webhookId === d.webhookId), 'no job enqueued').to.deep.equal([]);
+      expect(
+        (await takeJobs()).filter((j) => j.trigger.webhookId === d.webhookId),
+        'no job enqueued',
+      ).to.deep.equal([]);
       if (c.leftover === 'nothing') {
         expect(dedupe, 'no dedupe record').to.equal(undefined);
         expect(records, 'no execution record').to.deep.equal([]);
@@ -117,12 +121,32 @@ describe('ingress process with its queue or table behind a failing network (TCP 
       expect(retry.status, JSON.stringify(retry.json)).to.equal(202);
       if (dedupe) expect(retry.json.executionId, 'taken over under the same execution id').to.equal(dedupe.executionId);
       const jobs = (await takeJobs()).filter((j) => j.trigger.webhookId === d.webhookId);
-      expect(jobs.map((j) => j.executionId), 'exactly one job').to.deep.equal([retry.json.executionId]);
-      expect((await executionsOf(d.webhookId)).map((r) => r.executionId), 'exactly one execution').to.deep.equal([retry.json.executionId]);
-      expect(await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d))).to.deep.include({ state: 'ENQUEUED', executionId: retry.json.executionId });
-      await eventually('the ingress reporting ready again', async () => ((await fetch(`${ingress.url}/health/ready`)).status === 200 ? true : undefined), { timeoutMs: 10_000 });
+      expect(
+        jobs.map((j) => j.executionId),
+        'exactly one job',
+      ).to.deep.equal([retry.json.executionId]);
+      expect(
+        (await executionsOf(d.webhookId)).map((r) => r.executionId),
+        'exactly one execution',
+      ).to.deep.equal([retry.json.executionId]);
+      expect(await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d))).to.deep.include({
+        state: 'ENQUEUED',
+        executionId: retry.json.executionId,
+      });
+      await eventually(
+        'the ingress reporting ready again',
+        async () => ((await fetch(`${ingress.url}/health/ready`)).status === 200 ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
       expect(ingress.alive, 'the same ingress process throughout').to.equal(true);
-      table.push([c.dependency, c.mode, `${failed.status} ${c.code}`, Math.round(failed.ms), c.leftover === 'nothing' ? 'nothing' : 'expired PENDING + QUEUED', `${retry.status}${dedupe ? ' (takeover)' : ''}`]);
+      table.push([
+        c.dependency,
+        c.mode,
+        `${failed.status} ${c.code}`,
+        Math.round(failed.ms),
+        c.leftover === 'nothing' ? 'nothing' : 'expired PENDING + QUEUED',
+        `${retry.status}${dedupe ? ' (takeover)' : ''}`,
+      ]);
     });
   }
 });

@@ -28,7 +28,13 @@ describe('fault corpus: hostile sequencing-partner inputs', function () {
     const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 5000, maxAttempts: 2 }));
     try {
       const registry = new PartnerRegistry({ doc: aws.doc, tableName: names.partnersTable });
-      await registry.add({ id: 'dormant', name: 'Dormant lab', eventTypes: ['sequencing.complete'], secret: 'whsec_YnAtbG9jYWwtcGFjYmlvLXdlYmhvb2stc2VjcmV0ISE=', allowUrls: ['^http://127\\.0\\.0\\.1:[0-9]{1,5}/.*$'] });
+      await registry.add({
+        id: 'dormant',
+        name: 'Dormant lab',
+        eventTypes: ['sequencing.complete'],
+        secret: 'whsec_YnAtbG9jYWwtcGFjYmlvLXdlYmhvb2stc2VjcmV0ISE=',
+        allowUrls: ['^http://127\\.0\\.0\\.1:[0-9]{1,5}/.*$'],
+      });
       await registry.setActive('dormant', false);
     } finally {
       aws.destroy();
@@ -36,7 +42,12 @@ describe('fault corpus: hostile sequencing-partner inputs', function () {
     ingress = await spawnIngress({ label: 'partner-corpus', env });
     let n = 0;
     const run = randomBytes(3).toString('hex');
-    cases = partnerCases({ now: Math.floor(Date.now() / 1000), bucket: names.bucket, inactivePartner: 'dormant', nextId: () => `pc_${run}_${++n}` });
+    cases = partnerCases({
+      now: Math.floor(Date.now() / 1000),
+      bucket: names.bucket,
+      inactivePartner: 'dormant',
+      nextId: () => `pc_${run}_${++n}`,
+    });
   });
   after(async () => {
     await ingress?.kill('SIGTERM', 10_000);
@@ -68,14 +79,19 @@ describe('fault corpus: hostile sequencing-partner inputs', function () {
         (e.reason !== undefined && json.reason !== e.reason) ||
         (e.field !== undefined && json.field !== e.field) ||
         (e.type !== undefined && json.type !== e.type);
-      if (wrong) failures.push(`${c.category} / ${c.name}: expected ${JSON.stringify(e)}, got ${res.status} ${JSON.stringify(json).slice(0, 200)}`);
+      if (wrong)
+        failures.push(`${c.category} / ${c.name}: expected ${JSON.stringify(e)}, got ${res.status} ${JSON.stringify(json).slice(0, 200)}`);
     }
     const rows = new Map<string, [string, string, number]>();
     for (const r of results) {
       const k = `${r.c.category}|${r.c.expect.status}`;
       rows.set(k, [r.c.category, `${r.c.expect.status}${r.c.expect.reason ? ' (reasons vary)' : ''}`, (rows.get(k)?.[2] ?? 0) + 1]);
     }
-    printTable(`partner corpus: ${results.length} inputs, ${failures.length} answered otherwise`, ['category', 'answer', 'inputs'], [...rows.values()]);
+    printTable(
+      `partner corpus: ${results.length} inputs, ${failures.length} answered otherwise`,
+      ['category', 'answer', 'inputs'],
+      [...rows.values()],
+    );
     expect(failures, failures.join('\n')).to.deep.equal([]);
 
     expect((await fetch(`${ingress.url}/health/live`)).status, 'the ingress is still up').to.equal(200);
@@ -85,7 +101,14 @@ describe('fault corpus: hostile sequencing-partner inputs', function () {
     try {
       const jobs = [];
       for (;;) {
-        const r = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: resourceNamesFromEnv(env).jobsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+        const r = await aws.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: resourceNamesFromEnv(env).jobsQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 300,
+          }),
+        );
         if (!r.Messages?.length) break;
         jobs.push(...r.Messages.map((m) => PartnerJobMessageSchema.parse(JSON.parse(m.Body!))));
       }

@@ -20,7 +20,10 @@ describe('faults: worker processes SIGKILLed during partner run transfers', func
   before(async function () {
     this.timeout(60_000);
     sys = await startSystem({ label: 'partnerkill', workers: 0, visibilityTimeoutSeconds: 10, maxReceiveCount: 6 });
-    pool = new WorkerPool({ label: 'partnerkill', env: { ...sys.env, LOG_LEVEL: 'info', HEARTBEAT_SECONDS: '3', WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SECONDS: '3' } });
+    pool = new WorkerPool({
+      label: 'partnerkill',
+      env: { ...sys.env, LOG_LEVEL: 'info', HEARTBEAT_SECONDS: '3', WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_SECONDS: '3' },
+    });
     await Promise.all([pool.start(1), pool.start(2)].map((w) => w.waitForLog('worker started', 45_000)));
   });
   after(async function () {
@@ -43,7 +46,11 @@ describe('faults: worker processes SIGKILLed during partner run transfers', func
       ].map((f) => ({ ...f, sha256: runFileSha256(runId, f.path, f.size) }));
       expected.set(runId, files);
       const job = await partnerJob(sys.executions, {
-        event: { type: 'sequencing.complete', run: { id: runId }, files: files.map((f) => ({ ...f, url: partnerFileUrl(base, runId, f.path, f.size) })) },
+        event: {
+          type: 'sequencing.complete',
+          run: { id: runId },
+          files: files.map((f) => ({ ...f, url: partnerFileUrl(base, runId, f.path, f.size) })),
+        },
         policy: policyFor(base, { maxRetries: 6 }),
       });
       await enqueuePartnerJob(sys.aws.sqs, sys.env.JOBS_QUEUE_URL!, job);
@@ -56,7 +63,9 @@ describe('faults: worker processes SIGKILLed during partner run transfers', func
     const deadline = Date.now() + 300_000;
     let records: ExecutionRecord[] = [];
     while (Date.now() < deadline) {
-      records = (await Promise.all(jobs.map((j) => sys.executions.get(j.executionId)))).filter((r): r is ExecutionRecord => r !== undefined);
+      records = (await Promise.all(jobs.map((j) => sys.executions.get(j.executionId)))).filter(
+        (r): r is ExecutionRecord => r !== undefined,
+      );
       if (records.length === jobs.length && records.every((r) => FINAL.has(r.status))) break;
       for (const r of records) {
         if (r.status !== 'RUNNING' || r.step !== 'fetch-files' || !r.leaseOwner || killedDuring.has(r.executionId)) continue;
@@ -70,10 +79,19 @@ describe('faults: worker processes SIGKILLed during partner run transfers', func
       await new Promise((res) => setTimeout(res, 250));
     }
 
-    const rows: Array<[string, string | number]> = records.map((r) => [r.runId ?? r.executionId, `${r.status}, ${r.attempts} attempts${killedDuring.has(r.executionId) ? ', killed mid-transfer' : ''}`]);
-    printTable('partner transfers under SIGKILL', ['run', 'outcome'], [...rows, ['SIGKILLs', kills], ['seconds', seconds(Date.now() - t0)]]);
+    const rows: Array<[string, string | number]> = records.map((r) => [
+      r.runId ?? r.executionId,
+      `${r.status}, ${r.attempts} attempts${killedDuring.has(r.executionId) ? ', killed mid-transfer' : ''}`,
+    ]);
+    printTable(
+      'partner transfers under SIGKILL',
+      ['run', 'outcome'],
+      [...rows, ['SIGKILLs', kills], ['seconds', seconds(Date.now() - t0)]],
+    );
     expect(kills, 'kills landed during transfers').to.be.at.least(1);
-    expect(records.map((r) => [r.runId, r.status, r.lastError?.message])).to.deep.equal(runs.map((runId) => [runId, 'SUCCEEDED', records.find((r) => r.runId === runId)?.lastError?.message]));
+    expect(records.map((r) => [r.runId, r.status, r.lastError?.message])).to.deep.equal(
+      runs.map((runId) => [runId, 'SUCCEEDED', records.find((r) => r.runId === runId)?.lastError?.message]),
+    );
     for (const runId of runs) {
       const latest = await sys.latest(runPackageName('illumina', runId));
       const byKey = new Map((latest?.entries ?? []).map((e) => [e.logicalKey, e]));
@@ -84,7 +102,10 @@ describe('faults: worker processes SIGKILLed during partner run transfers', func
       }
     }
     for (const r of records.filter((x) => killedDuring.has(x.executionId))) {
-      expect(r.events.some((ev) => ev.type === 'AttemptStarted' && /took over|worker/.test(ev.detail ?? '')) && r.attempts >= 2, `${r.runId} resumed by another attempt`).to.equal(true);
+      expect(
+        r.events.some((ev) => ev.type === 'AttemptStarted' && /took over|worker/.test(ev.detail ?? '')) && r.attempts >= 2,
+        `${r.runId} resumed by another attempt`,
+      ).to.equal(true);
     }
   });
 });

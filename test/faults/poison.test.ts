@@ -19,7 +19,13 @@ describe('poison and unreadable messages end in the dead-letter queue, never del
 
   before(async function () {
     this.timeout(60_000);
-    sys = await startSystem({ label: 'poison', workers: 1, maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: 10, sim: { exportDelayMs: 100, rateLimit: { limit: 1_000_000, windowSeconds: 30 } } });
+    sys = await startSystem({
+      label: 'poison',
+      workers: 1,
+      maxReceiveCount: MAX_RECEIVES,
+      visibilityTimeoutSeconds: 10,
+      sim: { exportDelayMs: 100, rateLimit: { limit: 1_000_000, windowSeconds: 30 } },
+    });
   });
   after(async () => sys?.stop());
 
@@ -30,16 +36,24 @@ describe('poison and unreadable messages end in the dead-letter queue, never del
     expect(r.status).to.equal(202);
     const executionId = String(r.json.executionId);
 
-    const inDlq = await eventually('the poison job reaching the DLQ', async () => (await pollDlq()).find((m) => executionIdOf(m.Body) === executionId), { timeoutMs: 60_000, everyMs: 500 });
+    const inDlq = await eventually(
+      'the poison job reaching the DLQ',
+      async () => (await pollDlq()).find((m) => executionIdOf(m.Body) === executionId),
+      { timeoutMs: 60_000, everyMs: 500 },
+    );
     const exec = (await sys.executions.get(executionId))!;
     const downloads = sys.sim.state.requestsTo('GET /_sim/downloads/{file}');
-    printTable('poison job', ['what', 'value'], [
-      ['execution status', exec.status],
-      ['attempts (receives that ran the job)', exec.attempts],
-      ['export downloads tried (one per receive)', downloads],
-      ['DLQ ApproximateReceiveCount (as read from the DLQ)', inDlq.Attributes?.ApproximateReceiveCount ?? '-'],
-      ['last error', `${exec.lastError?.step}: ${exec.lastError?.class}`],
-    ]);
+    printTable(
+      'poison job',
+      ['what', 'value'],
+      [
+        ['execution status', exec.status],
+        ['attempts (receives that ran the job)', exec.attempts],
+        ['export downloads tried (one per receive)', downloads],
+        ['DLQ ApproximateReceiveCount (as read from the DLQ)', inDlq.Attributes?.ApproximateReceiveCount ?? '-'],
+        ['last error', `${exec.lastError?.step}: ${exec.lastError?.class}`],
+      ],
+    );
     expect(exec.status).to.equal('FAILED');
     expect(exec.attempts).to.equal(MAX_RECEIVES);
     expect(downloads, 'one download per receive').to.equal(MAX_RECEIVES);
@@ -56,15 +70,43 @@ describe('poison and unreadable messages end in the dead-letter queue, never del
   it('dead-letters unparseable, unknown-version, unknown-kind, invalid and orphaned messages with a reason attribute, failing any execution they name', async () => {
     // A QUEUED execution that a message of an unknown kind names: it must end FAILED, not hang.
     const named = newExecutionId();
-    await sys.executions.create(newQueuedExecution({ executionId: named, tenantId: 'ten_sim', kind: 'entry.package', entryId: 'etr_named', trigger: { webhookId: 'wh_named', type: 'v2.entry.created', receivedAt: new Date().toISOString() }, now: new Date() }));
-    const valid = { v: 1, kind: 'entry.package', tenantId: 'ten_sim', baseURL: sys.sim.url, entryId: 'etr_bad', trigger: { webhookId: 'wh_x', type: 'v2.entry.created', receivedAt: new Date().toISOString() } };
+    await sys.executions.create(
+      newQueuedExecution({
+        executionId: named,
+        tenantId: 'ten_sim',
+        kind: 'entry.package',
+        entryId: 'etr_named',
+        trigger: { webhookId: 'wh_named', type: 'v2.entry.created', receivedAt: new Date().toISOString() },
+        now: new Date(),
+      }),
+    );
+    const valid = {
+      v: 1,
+      kind: 'entry.package',
+      tenantId: 'ten_sim',
+      baseURL: sys.sim.url,
+      entryId: 'etr_bad',
+      trigger: { webhookId: 'wh_x', type: 'v2.entry.created', receivedAt: new Date().toISOString() },
+    };
     const cases: Array<{ name: string; body: string; reason: RegExp }> = [
       { name: 'not JSON', body: '{"v":1,"kind":"entry.package",', reason: /not JSON/ },
       { name: 'JSON but not an object', body: '"just a string"', reason: /invalid/ },
-      { name: 'unknown version', body: JSON.stringify({ ...valid, v: 2, executionId: newExecutionId() }), reason: /version 2 is not supported/ },
-      { name: 'unknown kind naming an execution', body: JSON.stringify({ ...valid, kind: 'entry.explode', executionId: named }), reason: /kind/ },
+      {
+        name: 'unknown version',
+        body: JSON.stringify({ ...valid, v: 2, executionId: newExecutionId() }),
+        reason: /version 2 is not supported/,
+      },
+      {
+        name: 'unknown kind naming an execution',
+        body: JSON.stringify({ ...valid, kind: 'entry.explode', executionId: named }),
+        reason: /kind/,
+      },
       { name: 'missing fields', body: JSON.stringify({ v: 1, kind: 'entry.package', executionId: newExecutionId() }), reason: /invalid/ },
-      { name: 'execution that does not exist', body: JSON.stringify({ ...valid, executionId: 'ex_never_created' }), reason: /does not exist/ },
+      {
+        name: 'execution that does not exist',
+        body: JSON.stringify({ ...valid, executionId: 'ex_never_created' }),
+        reason: /does not exist/,
+      },
     ];
     const sentIds = new Map<string, (typeof cases)[number]>();
     for (const c of cases) {

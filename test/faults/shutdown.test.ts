@@ -23,10 +23,21 @@ describe(`a worker stopped in the middle of a ${EXPORT_MB} MB transfer`, functio
 
   before(async function () {
     this.timeout(60_000);
-    sys = await startSystem({ label: 'shutdown', workers: 0, visibilityTimeoutSeconds: 10, sim: { exportDelayMs: 200, rateLimit: { limit: 1_000_000, windowSeconds: 30 } } });
+    sys = await startSystem({
+      label: 'shutdown',
+      workers: 0,
+      visibilityTimeoutSeconds: 10,
+      sim: { exportDelayMs: 200, rateLimit: { limit: 1_000_000, windowSeconds: 30 } },
+    });
     pool = new WorkerPool({
       label: 'shutdown',
-      env: { ...sys.env, LOG_LEVEL: 'info', HEARTBEAT_SECONDS: '3', WORKER_CONCURRENCY: '1', SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS) },
+      env: {
+        ...sys.env,
+        LOG_LEVEL: 'info',
+        HEARTBEAT_SECONDS: '3',
+        WORKER_CONCURRENCY: '1',
+        SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
+      },
     });
   });
   after(async function () {
@@ -43,10 +54,14 @@ describe(`a worker stopped in the middle of a ${EXPORT_MB} MB transfer`, functio
     const r = await sys.send({ type: 'v2.entry.created', entryId });
     expect(r.status).to.equal(202);
     const executionId = String(r.json.executionId);
-    const packageName = await eventually('the simulator serving the entry', async () => {
-      const e = sys.sim.state.entries.get(entryId);
-      return e ? packageNameFor('benchling', e.displayId) : undefined;
-    }, { timeoutMs: 30_000, everyMs: 100 });
+    const packageName = await eventually(
+      'the simulator serving the entry',
+      async () => {
+        const e = sys.sim.state.entries.get(entryId);
+        return e ? packageNameFor('benchling', e.displayId) : undefined;
+      },
+      { timeoutMs: 30_000, everyMs: 100 },
+    );
     await eventually(
       'the upload to S3 starting',
       async () => {
@@ -88,15 +103,19 @@ describe(`a worker stopped in the middle of a ${EXPORT_MB} MB transfer`, functio
     const resumedMs = Date.parse(done.finishedAt!) - restarted.startedAt;
     const revisions = await checkRevisions(sys.aws.s3, sys.env.PACKAGE_BUCKET!);
 
-    printTable('SIGTERM during the transfer', ['what', 'value'], [
-      ['exit code', String(code)],
-      ['seconds from SIGTERM to exit', seconds(exitMs)],
-      ['execution after the exit', `${handedBack.status}, step ${handedBack.step}, lease ${handedBack.leaseOwner ?? 'released'}`],
-      ['objects left under the package prefix', leftUnderPrefix.length],
-      ['restarted worker finished it in (s)', seconds(resumedMs)],
-      ['exports started at Benchling', sys.sim.state.exportsStartedFor(entryId)],
-      ['attempts', attemptsOf(done).join(' | ')],
-    ]);
+    printTable(
+      'SIGTERM during the transfer',
+      ['what', 'value'],
+      [
+        ['exit code', String(code)],
+        ['seconds from SIGTERM to exit', seconds(exitMs)],
+        ['execution after the exit', `${handedBack.status}, step ${handedBack.step}, lease ${handedBack.leaseOwner ?? 'released'}`],
+        ['objects left under the package prefix', leftUnderPrefix.length],
+        ['restarted worker finished it in (s)', seconds(resumedMs)],
+        ['exports started at Benchling', sys.sim.state.exportsStartedFor(entryId)],
+        ['attempts', attemptsOf(done).join(' | ')],
+      ],
+    );
     expect(code).to.equal(0);
     // The hand-back (abort, roll back, record, release) happens inside the grace period too.
     expect(exitMs, 'exit within the grace period').to.be.below(GRACE_SECONDS * 1000);
@@ -132,12 +151,16 @@ describe(`a worker stopped in the middle of a ${EXPORT_MB} MB transfer`, functio
     const attempts = attemptsOf(done);
     const revisions = await checkRevisions(sys.aws.s3, sys.env.PACKAGE_BUCKET!);
 
-    printTable('SIGKILL during the transfer', ['what', 'value'], [
-      ['killed worker exit', `signal ${victim.proc.child.signalCode}`],
-      ['seconds from the kill to SUCCEEDED', seconds(Date.parse(done.finishedAt!) - killedAt)],
-      ['exports started at Benchling', sys.sim.state.exportsStartedFor(entryId)],
-      ['attempts', attempts.join(' | ')],
-    ]);
+    printTable(
+      'SIGKILL during the transfer',
+      ['what', 'value'],
+      [
+        ['killed worker exit', `signal ${victim.proc.child.signalCode}`],
+        ['seconds from the kill to SUCCEEDED', seconds(Date.parse(done.finishedAt!) - killedAt)],
+        ['exports started at Benchling', sys.sim.state.exportsStartedFor(entryId)],
+        ['attempts', attempts.join(' | ')],
+      ],
+    );
     expect(victim.proc.child.signalCode).to.equal('SIGKILL');
     expect(done.status).to.equal('SUCCEEDED');
     expect(attempts.at(-1)).to.match(new RegExp(`^worker ${rescuer.id} \\(took over from ${victim.id}, lease lapsed\\)`));

@@ -79,7 +79,13 @@ export class CanvasDriver {
 
   /** Clicks a button; resolves with the execution it started, once final. */
   async click(buttonId: string, o: { timeoutMs?: number } = {}): Promise<ExecutionRecord> {
-    const r = await this.send({ type: 'v2.canvas.userInteracted', canvasId: this.canvasId(), buttonId, featureId: 'quilt_entry', userId: 'ent_user1' });
+    const r = await this.send({
+      type: 'v2.canvas.userInteracted',
+      canvasId: this.canvasId(),
+      buttonId,
+      featureId: 'quilt_entry',
+      userId: 'ent_user1',
+    });
     expect(r.status, r.json ? JSON.stringify(r.json) : '').to.equal(202);
     return this.sys.waitForExecution(String(r.json.executionId), o);
   }

@@ -51,7 +51,10 @@ export interface RunningSystem {
 const FINAL = ['SUCCEEDED', 'FAILED', 'SUPERSEDED'];
 
 export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
-  const base = await isolatedEnv(o.label, { maxReceiveCount: o.maxReceiveCount ?? 3, visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30 });
+  const base = await isolatedEnv(o.label, {
+    maxReceiveCount: o.maxReceiveCount ?? 3,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
+  });
   const sim = await startSimulator({ exportDelayMs: 200, ...o.sim });
   const env: Record<string, string> = {
     ...base,
@@ -69,7 +72,13 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const ingressAws = createAwsClients(ingressConfig.aws);
   const jwks = new JwksCache({ url: ingressConfig.jwksUrl, ...ingressConfig.jwks, logger });
   await jwks.warm();
-  const app = createApp({ config: ingressConfig, aws: ingressAws, names: ingressConfig.names, jwks, logger: logger.child({ service: 'ingress' }) });
+  const app = createApp({
+    config: ingressConfig,
+    aws: ingressAws,
+    names: ingressConfig.names,
+    jwks,
+    logger: logger.child({ service: 'ingress' }),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -81,7 +90,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const config = workerConfigFromEnv({ ...env, WORKER_ID: `${o.label}-w${i + 1}` });
     const wAws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 30_000, maxAttempts: 3 }));
     workerAws.push(wAws);
-    const fleet = new WorkerFleet(await buildWorkerDeps(config, wAws, logger.child({ service: 'worker', workerId: config.workerId }), { metrics: processMetrics() }));
+    const fleet = new WorkerFleet(
+      await buildWorkerDeps(config, wAws, logger.child({ service: 'worker', workerId: config.workerId }), { metrics: processMetrics() }),
+    );
     fleet.start();
     fleets.push(fleet);
   }
@@ -117,7 +128,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
         if (last && statuses.includes(last.status)) return last;
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`execution ${executionId} did not reach ${statuses.join('/')} in time; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.lastError ?? last?.events?.slice(-3))}`);
+      throw new Error(
+        `execution ${executionId} did not reach ${statuses.join('/')} in time; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.lastError ?? last?.events?.slice(-3))}`,
+      );
     },
     latest: (packageName) => readLatest(aws.s3, env.PACKAGE_BUCKET!, packageName),
     async stop() {

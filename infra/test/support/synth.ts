@@ -43,7 +43,11 @@ export function synth(overrides: Record<string, unknown> = {}, appContext: Recor
   const ctx = { ...BASE_CONTEXT, ...overrides };
   const config = deploymentConfigFrom((k) => ctx[k]);
   const app = new App({ outdir: mkdtempSync(path.join(os.tmpdir(), 'bp-cdk-')), context: appContext });
-  const stack = new BenchlingPackagerStack(app, config.stackName, { config, env: { account: config.account, region: config.region }, repoRoot: REPO_ROOT });
+  const stack = new BenchlingPackagerStack(app, config.stackName, {
+    config,
+    env: { account: config.account, region: config.region },
+    repoRoot: REPO_ROOT,
+  });
   const template = Template.fromStack(stack);
   const result = { config, stack, template, assembly: app.synth() };
   cache.set(key, result);

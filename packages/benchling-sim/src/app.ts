@@ -19,7 +19,9 @@ export function createSimulatorApp(ctx: SimContext): Express {
   const app = express();
   app.disable('x-powered-by');
   // A sequencing partner's run files (generated, Range supported): see partner-files.ts.
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith(`${PARTNER_FILES_PATH}/`) ? handlePartnerFile(req, res, next) : next()));
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.path.startsWith(`${PARTNER_FILES_PATH}/`) ? handlePartnerFile(req, res, next) : next(),
+  );
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     // Captured now: routers rewrite req.path relative to their mount point.
@@ -74,7 +76,12 @@ export function createSimulatorApp(ctx: SimContext): Express {
       res.destroy();
       return;
     }
-    sendError(res, status, status >= 500 ? 'server_error' : 'invalid_request_error', status >= 500 ? `Internal error: ${err.message}` : err.message);
+    sendError(
+      res,
+      status,
+      status >= 500 ? 'server_error' : 'invalid_request_error',
+      status >= 500 ? `Internal error: ${err.message}` : err.message,
+    );
   });
   return app;
 }

@@ -31,7 +31,10 @@ export function sendBadRequest(res: Response, message: string, invalidId?: strin
 }
 
 export function sendNotFound(res: Response, what: string, id: string): void {
-  sendError(res, 404, 'invalid_request_error', `${what} not found: ${id}`, { invalidId: id, userMessage: `Could not find ${what.toLowerCase()} ${id}.` });
+  sendError(res, 404, 'invalid_request_error', `${what} not found: ${id}`, {
+    invalidId: id,
+    userMessage: `Could not find ${what.toLowerCase()} ${id}.`,
+  });
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -31,7 +31,8 @@ export function blocksProblem(blocks: unknown, path = 'blocks', leafOnly = false
   for (const [i, b] of blocks.entries()) {
     const at = `${path}[${i}]`;
     if (!isPlainObject(b)) return `${at} must be an object`;
-    if (typeof b.type !== 'string' || !(BLOCK_TYPES as readonly string[]).includes(b.type)) return `${at}.type must be one of ${BLOCK_TYPES.join(', ')}`;
+    if (typeof b.type !== 'string' || !(BLOCK_TYPES as readonly string[]).includes(b.type))
+      return `${at}.type must be one of ${BLOCK_TYPES.join(', ')}`;
     if (leafOnly && NOT_LEAF.has(b.type)) return `${at}: a ${b.type} block cannot be nested in a SECTION`;
     if (!PASSIVE.has(b.type) && typeof b.id !== 'string') return `${at}.id is required for ${b.type} blocks`;
     if (b.id !== undefined && typeof b.id !== 'string') return `${at}.id must be a string`;

@@ -39,7 +39,9 @@ export function canvasPreviewHtml(p: PreviewInput): string {
   const c = p.canvas;
   const enabled = c.enabled !== false;
   const session = p.session
-    ? `<div class="session" data-status="${escapeHtml(String(p.session.status))}"><strong>${escapeHtml(String(p.session.name ?? 'Session'))}</strong> · ${escapeHtml(String(p.session.status))}<ul>${((p.session.messages as Array<{ content: string; style?: string }>) ?? [])
+    ? `<div class="session" data-status="${escapeHtml(String(p.session.status))}"><strong>${escapeHtml(String(p.session.name ?? 'Session'))}</strong> · ${escapeHtml(String(p.session.status))}<ul>${(
+        (p.session.messages as Array<{ content: string; style?: string }>) ?? []
+      )
         .map((m) => `<li class="${escapeHtml(String(m.style ?? 'NONE')).toLowerCase()}">${escapeHtml(m.content)}</li>`)
         .join('')}</ul></div>`
     : '';

@@ -11,7 +11,11 @@ const UPDATE_KEYS = ['featureId', 'resourceId', 'blocks', 'enabled', 'sessionId'
 const DATA_LIMIT_BYTES = 5 * 1024;
 
 /** Problems common to create and update: optional fields' types, session reference, data size. */
-function writeProblem(ctx: SimContext, body: Record<string, unknown>, schema: 'AppCanvasCreate' | 'AppCanvasUpdate'): { message: string; invalidId?: string } | undefined {
+function writeProblem(
+  ctx: SimContext,
+  body: Record<string, unknown>,
+  schema: 'AppCanvasCreate' | 'AppCanvasUpdate',
+): { message: string; invalidId?: string } | undefined {
   for (const k of ['featureId', 'resourceId'] as const) {
     if (body[k] !== undefined && (typeof body[k] !== 'string' || body[k] === '')) return { message: `${k} must be a non-empty string` };
   }

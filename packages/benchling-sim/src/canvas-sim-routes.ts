@@ -40,7 +40,8 @@ export function canvasSimRoutes(ctx: SimContext): Router {
     if (!c) return sendNotFound(res, 'Canvas', req.params.canvasId);
     if (!isPlainObject(req.body) || typeof req.body.buttonId !== 'string') return sendBadRequest(res, 'body must be {"buttonId": "…"}');
     const to = ctx.webhookTarget.url;
-    if (!to) return sendError(res, 409, 'invalid_request_error', 'no webhook target: PUT /_sim/webhook-target {"url": "http://ingress"} first');
+    if (!to)
+      return sendError(res, 409, 'invalid_request_error', 'no webhook target: PUT /_sim/webhook-target {"url": "http://ingress"} first');
     const result = await sendSimWebhook(ctx, {
       to,
       type: 'v2.canvas.userInteracted',
@@ -52,7 +53,8 @@ export function canvasSimRoutes(ctx: SimContext): Router {
     res.json({ status: result.status, body: result.body, webhookId: result.webhookId });
   });
   r.put('/webhook-target', (req: Request, res: Response) => {
-    if (!isPlainObject(req.body) || typeof req.body.url !== 'string' || !/^https?:\/\//.test(req.body.url)) return sendBadRequest(res, 'body must be {"url": "http(s)://…"}');
+    if (!isPlainObject(req.body) || typeof req.body.url !== 'string' || !/^https?:\/\//.test(req.body.url))
+      return sendBadRequest(res, 'body must be {"url": "http(s)://…"}');
     ctx.webhookTarget.url = req.body.url;
     res.json({ url: req.body.url });
   });

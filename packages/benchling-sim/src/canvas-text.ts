@@ -25,10 +25,13 @@ function blockLines(b: Block, canvasEnabled: boolean, indent = ''): string[] {
 export function formatCanvas(c: CanvasSummary, previewUrl: string): string {
   const cur = c.current;
   const enabled = cur.enabled !== false;
-  const lines = [`canvas ${c.id} · entry ${String(cur.resourceId ?? '?')} · feature ${String(cur.featureId ?? '?')} · ${c.versions} versions${enabled ? '' : ' · disabled'}`];
+  const lines = [
+    `canvas ${c.id} · entry ${String(cur.resourceId ?? '?')} · feature ${String(cur.featureId ?? '?')} · ${c.versions} versions${enabled ? '' : ' · disabled'}`,
+  ];
   if (c.session) {
     lines.push(`session ${String(c.session.id)} · ${String(c.session.status)}`);
-    for (const m of (c.session.messages as Array<{ content: string; style?: string }>) ?? []) lines.push(`  ${(m.style ?? 'NONE').padEnd(7)} ${m.content}`);
+    for (const m of (c.session.messages as Array<{ content: string; style?: string }>) ?? [])
+      lines.push(`  ${(m.style ?? 'NONE').padEnd(7)} ${m.content}`);
   }
   lines.push('');
   for (const b of (cur.blocks as Block[]) ?? []) lines.push(...blockLines(b, enabled), '');

@@ -32,7 +32,9 @@ function rateLimit(raw: string): { limit: number; windowSeconds: number } {
 }
 
 const env = process.env;
-const program = new Command('benchling-sim').description('A local Benchling tenant: OAuth, entries, exports, canvases, app sessions, JWKS and signed webhooks.');
+const program = new Command('benchling-sim').description(
+  'A local Benchling tenant: OAuth, entries, exports, canvases, app sessions, JWKS and signed webhooks.',
+);
 
 program
   .command('serve')
@@ -40,7 +42,12 @@ program
   .option('--port <n>', 'port to listen on (0 = any free port)', int('port'), getInt(env, 'SIM_PORT', 8090, { min: 0, max: 65535 }))
   .option('--client-id <id>', 'OAuth client id', getString(env, 'SIM_CLIENT_ID', 'sim-client'))
   .option('--client-secret <secret>', 'OAuth client secret', getString(env, 'SIM_CLIENT_SECRET', 'sim-secret'))
-  .option('--export-delay-ms <ms>', 'how long exports stay RUNNING', int('export-delay-ms'), getInt(env, 'SIM_EXPORT_DELAY_MS', 500, { min: 0 }))
+  .option(
+    '--export-delay-ms <ms>',
+    'how long exports stay RUNNING',
+    int('export-delay-ms'),
+    getInt(env, 'SIM_EXPORT_DELAY_MS', 500, { min: 0 }),
+  )
   .option('--slow-export-delay-ms <ms>', 'how long etr_slow… exports stay RUNNING', int('slow-export-delay-ms'), 60_000)
   .option('--token-ttl-seconds <s>', 'access token lifetime', int('token-ttl-seconds'), 900)
   .option('--rate-limit <limit/window>', 'requests per window seconds per client', rateLimit, { limit: 60, windowSeconds: 30 })
@@ -48,7 +55,11 @@ program
   .option('--app-definition-id <id>', 'app definition id (JWKS path)', 'appdef_sim')
   .option('--tenant-id <id>', 'tenant id in webhooks', 'ten_sim')
   .option('--zip-dir <dir>', 'where generated export ZIPs are cached', getOptionalString(env, 'SIM_ZIP_DIR'))
-  .option('--webhook-target <url>', 'where canvas preview clicks send their webhooks (the ingress)', `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`)
+  .option(
+    '--webhook-target <url>',
+    'where canvas preview clicks send their webhooks (the ingress)',
+    `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`,
+  )
   .option('--json', 'print the URLs as one JSON line instead of text')
   .action(async (o) => {
     const sim = await startSimulator({
@@ -66,7 +77,15 @@ program
       webhookTarget: o.webhookTarget,
     });
     if (o.json) {
-      console.log(JSON.stringify({ url: sim.url, apiUrl: `${sim.url}/api/v2`, jwksUrl: sim.jwksUrl, clientId: sim.options.clientId, appDefinitionId: sim.options.appDefinitionId }));
+      console.log(
+        JSON.stringify({
+          url: sim.url,
+          apiUrl: `${sim.url}/api/v2`,
+          jwksUrl: sim.jwksUrl,
+          clientId: sim.options.clientId,
+          appDefinitionId: sim.options.appDefinitionId,
+        }),
+      );
     } else {
       console.log(`Benchling simulator listening on ${sim.url}`);
       console.log(`  API:  ${sim.url}/api/v2 (client id ${sim.options.clientId})`);
@@ -83,8 +102,12 @@ program
 
 program
   .command('send')
-  .description("ask a running simulator to sign a webhook with its current key and POST it; exit 0 on a 2xx answer, 1 otherwise")
-  .option('--to <url>', "receiver's webhook URL (suffix /event, /lifecycle or /canvas is added unless --routing stable)", `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`)
+  .description('ask a running simulator to sign a webhook with its current key and POST it; exit 0 on a 2xx answer, 1 otherwise')
+  .option(
+    '--to <url>',
+    "receiver's webhook URL (suffix /event, /lifecycle or /canvas is added unless --routing stable)",
+    `http://127.0.0.1:${getInt(env, 'PORT', 8080)}`,
+  )
   .requiredOption('--type <type>', `message type, e.g. ${WEBHOOK_TYPES[0]}`)
   .option('--sim <url>', 'running simulator', `http://127.0.0.1:${getInt(env, 'SIM_PORT', 8090)}`)
   .option('--entry <id>', 'entry id (resourceId)')
@@ -110,7 +133,11 @@ program
     };
     let res: Response;
     try {
-      res = await fetch(`${String(o.sim).replace(/\/+$/, '')}/_sim/webhooks/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      res = await fetch(`${String(o.sim).replace(/\/+$/, '')}/_sim/webhooks/send`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     } catch (err) {
       console.error(`could not reach the simulator at ${o.sim}: ${(err as Error).message}`);
       process.exit(2);
@@ -127,10 +154,14 @@ program
     process.exit(r.status >= 200 && r.status < 300 ? 0 : 1);
   });
 
-const partner = program.command('partner').description('act as a sequencing partner (Illumina, ONT, PacBio): sign with Standard Webhooks and post run events');
+const partner = program
+  .command('partner')
+  .description('act as a sequencing partner (Illumina, ONT, PacBio): sign with Standard Webhooks and post run events');
 partner
   .command('send')
-  .description("build a partner event whose files the running simulator serves (/partner-runs, Range supported), sign it and POST it; exit 0 on a 2xx answer")
+  .description(
+    'build a partner event whose files the running simulator serves (/partner-runs, Range supported), sign it and POST it; exit 0 on a 2xx answer',
+  )
   .requiredOption('--partner <id>', 'partner id, e.g. illumina, ont, pacbio')
   .requiredOption('--type <type>', `event type: ${PARTNER_EVENT_TYPES.join(', ')}`)
   .requiredOption('--run <id>', 'run id')

@@ -64,7 +64,14 @@ export function fieldFromValue(value: unknown): EntryField {
     const inferred = fieldFromValue(partial.value);
     return { ...inferred, ...partial } as EntryField;
   }
-  const text = value === null || value === undefined ? null : Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value === null || value === undefined
+      ? null
+      : Array.isArray(value)
+        ? value.join(', ')
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   let type = 'text';
   if (typeof value === 'number') type = Number.isInteger(value) ? 'integer' : 'float';
   else if (typeof value === 'boolean') type = 'boolean';
@@ -116,7 +123,11 @@ export function entryResource(rec: EntryRecord, baseUrl: string): Record<string,
   const creator = pick(SIM_USERS, h[20]!);
   const coAuthor = pick(SIM_USERS, h[20]! + 1);
   const folderId = `lib_${shortId(h.subarray(21, 29))}`;
-  const slug = rec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'entry';
+  const slug =
+    rec.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'entry';
   const day = rec.createdAt.slice(0, 10);
   return {
     id: rec.id,

@@ -10,7 +10,10 @@ import type { ExportTask } from './state.ts';
 export const DOWNLOAD_URL_TTL_SECONDS = 86_400;
 
 function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** A URL shaped like Benchling's presigned S3 link; only the token in the path matters here. */
@@ -97,10 +100,19 @@ export function downloadRoutes(ctx: SimContext): Router {
     const t = [...ctx.state.exports.values()].find((x) => x.downloadToken === token);
     if (!t?.zipPath || t.downloadIssuedAt === undefined) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
     if (Date.now() - t.downloadIssuedAt > DOWNLOAD_URL_TTL_SECONDS * 1000) return s3Error(res, 403, 'AccessDenied', 'Request has expired');
-    res.sendFile(t.zipPath, { headers: { 'content-disposition': `attachment; filename="${t.entryId.replace(/[^\w.-]/g, '_')}.zip"`, 'content-type': 'application/zip' } }, (err) => {
-      // A client that hangs up mid-download is normal (and what timeout tests do).
-      if (err && !res.headersSent) next(err);
-    });
+    res.sendFile(
+      t.zipPath,
+      {
+        headers: {
+          'content-disposition': `attachment; filename="${t.entryId.replace(/[^\w.-]/g, '_')}.zip"`,
+          'content-type': 'application/zip',
+        },
+      },
+      (err) => {
+        // A client that hangs up mid-download is normal (and what timeout tests do).
+        if (err && !res.headersSent) next(err);
+      },
+    );
   });
   return r;
 }

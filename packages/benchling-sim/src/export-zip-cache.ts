@@ -65,10 +65,18 @@ function fillZip(plan: ZipPlan): yazl.ZipFile {
         zip.addBuffer(item.data, item.path, { mtime, compress: item.compress, ...(item.mode === undefined ? {} : { mode: item.mode }) });
         break;
       case 'random':
-        zip.addReadStreamLazy(item.path, { mtime, compress: item.compress, size: item.size }, lazy(() => randomByteStream(item.size, item.seed)));
+        zip.addReadStreamLazy(
+          item.path,
+          { mtime, compress: item.compress, size: item.size },
+          lazy(() => randomByteStream(item.size, item.seed)),
+        );
         break;
       case 'zeros':
-        zip.addReadStreamLazy(item.path, { mtime, compress: item.compress, size: item.size }, lazy(() => zeroByteStream(item.size)));
+        zip.addReadStreamLazy(
+          item.path,
+          { mtime, compress: item.compress, size: item.size },
+          lazy(() => zeroByteStream(item.size)),
+        );
         break;
       case 'directory':
         zip.addEmptyDirectory(item.path, { mtime });
@@ -84,7 +92,8 @@ function patchNames(zipBytes: Buffer, renames: ZipPlan['renames']): Buffer {
   for (const { placeholder, actual } of renames) {
     const from = Buffer.from(placeholder, 'utf8');
     const to = Buffer.from(actual, 'utf8');
-    if (from.length !== to.length) throw new PermanentError(`placeholder ${placeholder} and ${actual} differ in length`, { code: 'SimZipPlan' });
+    if (from.length !== to.length)
+      throw new PermanentError(`placeholder ${placeholder} and ${actual} differ in length`, { code: 'SimZipPlan' });
     let hits = 0;
     for (let at = zipBytes.indexOf(from); at !== -1; at = zipBytes.indexOf(from, at + from.length)) {
       to.copy(zipBytes, at);

@@ -97,16 +97,31 @@ function documentItems(s: ExportSnapshot, seed: number): ZipItem[] {
       ? [{ path: `${s.entry.displayId}.pdf`, source: 'bytes', data: pdfLike(s), compress: true }]
       : [
           { path: `${s.entry.displayId}.html`, source: 'bytes', data: htmlPage(s), compress: true },
-          { path: `${s.entry.displayId}_files/style.css`, source: 'bytes', data: Buffer.from('body{font-family:sans-serif}\n'), compress: true },
+          {
+            path: `${s.entry.displayId}_files/style.css`,
+            source: 'bytes',
+            data: Buffer.from('body{font-family:sans-serif}\n'),
+            compress: true,
+          },
         ];
   const csv = ['champ;valeur', ...Object.entries(s.entry.fields).map(([k, f]) => `${k};${f.displayValue ?? ''}`)].join('\n');
   return [
     ...main,
     { path: 'attachments/Résumé données.csv', source: 'bytes', data: Buffer.from(`${csv}\n`, 'utf8'), compress: true },
-    { path: 'attachments/notes/README.txt', source: 'bytes', data: Buffer.from(`Pièces jointes de ${s.entry.name}\n`, 'utf8'), compress: true },
+    {
+      path: 'attachments/notes/README.txt',
+      source: 'bytes',
+      data: Buffer.from(`Pièces jointes de ${s.entry.name}\n`, 'utf8'),
+      compress: true,
+    },
     { path: 'attachments/images/gel.png', source: 'random', size: 24 * 1024, seed: seed + 1, compress: false },
     { path: 'attachments/raw/run-2024/plate-01.bin', source: 'random', size: 64 * 1024, seed: seed + 2, compress: false },
-    { path: 'attachments/raw/run-2024/measurements.tsv', source: 'bytes', data: Buffer.from('well\tOD600\nA1\t0.42\nA2\t0.39\n'), compress: true },
+    {
+      path: 'attachments/raw/run-2024/measurements.tsv',
+      source: 'bytes',
+      data: Buffer.from('well\tOD600\nA1\t0.42\nA2\t0.39\n'),
+      compress: true,
+    },
     { path: 'attachments/empty-folder', source: 'directory' },
   ];
 }
@@ -134,11 +149,23 @@ function bigPlan(s: ExportSnapshot, mb: number): ZipPlan {
   for (let i = 1; i <= 40; i++) {
     const size = prng.int(100, smallMax);
     small += size;
-    items.push({ path: `attachments/data/small/sample-${String(i).padStart(3, '0')}.dat`, source: 'random', size, seed: prng.nextUint32(), compress: false });
+    items.push({
+      path: `attachments/data/small/sample-${String(i).padStart(3, '0')}.dat`,
+      source: 'random',
+      size,
+      seed: prng.nextUint32(),
+      compress: false,
+    });
   }
   const quarter = Math.floor(total / 4);
   for (let i = 1; i <= 3; i++) {
-    items.push({ path: `attachments/data/large/séquençage-${i}.bin`, source: 'random', size: quarter, seed: prng.nextUint32(), compress: false });
+    items.push({
+      path: `attachments/data/large/séquençage-${i}.bin`,
+      source: 'random',
+      size: quarter,
+      seed: prng.nextUint32(),
+      compress: false,
+    });
   }
   const rest = Math.max(0, total - 3 * quarter - small);
   const mediumCount = 5;
@@ -189,7 +216,13 @@ function bombPlan(): ZipPlan {
 /** `report.pdf` and `n` small files under `attachments/`: a folder that pages predictably. */
 function filesPlan(n: number): ZipPlan {
   const items: ZipItem[] = [{ path: 'report.pdf', source: 'bytes', data: Buffer.from('%PDF-1.7\n%%EOF\n'), compress: true }];
-  for (let i = 1; i <= n; i++) items.push({ path: `attachments/sample-${String(i).padStart(3, '0')}.csv`, source: 'bytes', data: Buffer.from(`id,value\n${i},${i * i}\n`), compress: false });
+  for (let i = 1; i <= n; i++)
+    items.push({
+      path: `attachments/sample-${String(i).padStart(3, '0')}.csv`,
+      source: 'bytes',
+      data: Buffer.from(`id,value\n${i},${i * i}\n`),
+      compress: false,
+    });
   return { key: `files${n}`, mtime: FIXED_MTIME, items, renames: [] };
 }
 
@@ -197,7 +230,12 @@ function manyFilesPlan(): ZipPlan {
   const items: ZipItem[] = [{ path: 'report.pdf', source: 'bytes', data: Buffer.from('%PDF-1.7\n%%EOF\n'), compress: true }];
   for (let i = 0; i < MANY_FILES_COUNT; i++) {
     const dir = String(Math.floor(i / 100)).padStart(3, '0');
-    items.push({ path: `attachments/many/d${dir}/f${String(i).padStart(5, '0')}.txt`, source: 'bytes', data: Buffer.from(`file ${i}\n`), compress: false });
+    items.push({
+      path: `attachments/many/d${dir}/f${String(i).padStart(5, '0')}.txt`,
+      source: 'bytes',
+      data: Buffer.from(`file ${i}\n`),
+      compress: false,
+    });
   }
   return { key: 'manyfiles', mtime: FIXED_MTIME, items, renames: [] };
 }

@@ -98,7 +98,9 @@ export class FaultController {
 
   private expire(): void {
     const now = this.now();
-    this.rules = this.rules.filter((r) => (r.forMs === undefined || now - r.addedAt < r.forMs) && (r.count === undefined || r.hits < r.count));
+    this.rules = this.rules.filter(
+      (r) => (r.forMs === undefined || now - r.addedAt < r.forMs) && (r.count === undefined || r.hits < r.count),
+    );
   }
 }
 
@@ -110,7 +112,8 @@ function publicView(r: ActiveFault & { re?: RegExp; coin?: FastPrng }): ActiveFa
 function validate(s: FaultSpec): void {
   const bad = (field: string, why: string) => new ConfigError(`fault ${field} ${why}`);
   if (s.status === undefined && s.delayMs === undefined && !s.closeSocket) throw bad('spec', 'needs status, delayMs or closeSocket');
-  if (s.status !== undefined && (!Number.isInteger(s.status) || s.status < 400 || s.status > 599)) throw bad('status', 'must be an HTTP error status (400-599)');
+  if (s.status !== undefined && (!Number.isInteger(s.status) || s.status < 400 || s.status > 599))
+    throw bad('status', 'must be an HTTP error status (400-599)');
   if (s.delayMs !== undefined && !(Number.isInteger(s.delayMs) && s.delayMs >= 0)) throw bad('delayMs', 'must be a non-negative integer');
   if (s.probability !== undefined && !(s.probability >= 0 && s.probability <= 1)) throw bad('probability', 'must be between 0 and 1');
   if (s.forMs !== undefined && !(s.forMs > 0)) throw bad('forMs', 'must be positive');

@@ -35,11 +35,34 @@ export type { SimulatorOptions, ResolvedSimulatorOptions } from './options.ts';
 export { SimState, type ExportTask, type RequestLogLine, type Versioned, type WebhookDelivery } from './state.ts';
 export { FaultController, type ActiveFault, type FaultSpec } from './faults.ts';
 export { generateSigningKey, signingKeyFromPem, signWebhook, type SigningKey } from './signing.ts';
-export { buildWebhookPayload, WEBHOOK_TYPES, webhookChannel, webhookKind, type WebhookKind, type WebhookPayloadOptions, type WebhookType } from './webhook-payloads.ts';
+export {
+  buildWebhookPayload,
+  WEBHOOK_TYPES,
+  webhookChannel,
+  webhookKind,
+  type WebhookKind,
+  type WebhookPayloadOptions,
+  type WebhookType,
+} from './webhook-payloads.ts';
 export { sendWebhook, webhookUrl, type SendWebhookOptions, type WebhookResult, type WebhookSenderContext } from './webhook-sender.ts';
 export { scenarioFor, MAGIC_PREFIXES, type EntryScenario, type ExportZipKind } from './magic-ids.ts';
-export { BOMB_UNCOMPRESSED_BYTES, MANY_FILES_COUNT, planExportZip, type ExportFormat, type ExportSnapshot, type ZipPlan } from './export-zip-plan.ts';
-export { DEFAULT_WAREHOUSE_SEED, WAREHOUSE_ENTRY_IDS, warehouseStory, type StoryEntry, type StoryResult, type StorySample, type WarehouseStory } from './warehouse-story.ts';
+export {
+  BOMB_UNCOMPRESSED_BYTES,
+  MANY_FILES_COUNT,
+  planExportZip,
+  type ExportFormat,
+  type ExportSnapshot,
+  type ZipPlan,
+} from './export-zip-plan.ts';
+export {
+  DEFAULT_WAREHOUSE_SEED,
+  WAREHOUSE_ENTRY_IDS,
+  warehouseStory,
+  type StoryEntry,
+  type StoryResult,
+  type StorySample,
+  type WarehouseStory,
+} from './warehouse-story.ts';
 export { generateEntry, type EntryEdit, type EntryField, type EntryRecord } from './entries.ts';
 
 /** A running Benchling simulator. */
@@ -130,6 +153,19 @@ export function serviceEnvFor(sim: Pick<Simulator, 'url' | 'jwksUrl' | 'options'
     BENCHLING_TENANTS: `${sim.options.tenantId}=${sim.url}`,
   };
 }
-export { handlePartnerFile, partnerFileUrl, runFileChunks, runFileSha256, startPartnerFileServer, PARTNER_FILES_PATH } from './partner-files.ts';
+export {
+  handlePartnerFile,
+  partnerFileUrl,
+  runFileChunks,
+  runFileSha256,
+  startPartnerFileServer,
+  PARTNER_FILES_PATH,
+} from './partner-files.ts';
 export { signStandardWebhook, standardWebhookHeaders } from './partner-signing.ts';
-export { buildPartnerEvent, parseByteSize, runFiles, PARTNER_EVENT_TYPES as PARTNER_SIM_EVENT_TYPES, type PartnerEventOptions } from './partner-events.ts';
+export {
+  buildPartnerEvent,
+  parseByteSize,
+  runFiles,
+  PARTNER_EVENT_TYPES as PARTNER_SIM_EVENT_TYPES,
+  type PartnerEventOptions,
+} from './partner-events.ts';

@@ -66,7 +66,8 @@ export function loadOpenApi(specPath: string = findOpenApiSpec()): OpenApiValida
   const validatorFor = (name: string): ValidateFunction => {
     let fn = compiled.get(name);
     if (!fn) {
-      if (!(name in schemas)) throw new PermanentError(`no component schema named ${name} in the Benchling OpenAPI`, { code: 'OpenApiUnknownSchema' });
+      if (!(name in schemas))
+        throw new PermanentError(`no component schema named ${name} in the Benchling OpenAPI`, { code: 'OpenApiUnknownSchema' });
       fn = ajv.compile({ $ref: `${SCHEMA_ID}#/components/schemas/${name}` });
       compiled.set(name, fn);
     }
@@ -79,7 +80,9 @@ export function loadOpenApi(specPath: string = findOpenApiSpec()): OpenApiValida
     errorsFor(schemaName, value) {
       const fn = validatorFor(schemaName);
       if (fn(value)) return [];
-      return (fn.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+      return (fn.errors ?? []).map(
+        (e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+      );
     },
   };
   cached = { specPath, validator };

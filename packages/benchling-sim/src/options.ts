@@ -32,7 +32,8 @@ export interface SimulatorOptions {
 export type ResolvedSimulatorOptions = Required<Omit<SimulatorOptions, 'webhookTarget'>> & { webhookTarget?: string };
 
 function requireInt(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`simulator option ${name} must be an integer in [${min}, ${max}], got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new ConfigError(`simulator option ${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 }
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { partnerFileUrl, runFileSha256 } from './partner-files.ts';
 
-export const PARTNER_EVENT_TYPES = ['sequencing.complete', 'qc.complete', 'analysis.complete', 'upload.complete', 'error.notification'] as const;
+export const PARTNER_EVENT_TYPES = [
+  'sequencing.complete',
+  'qc.complete',
+  'analysis.complete',
+  'upload.complete',
+  'error.notification',
+] as const;
 export type PartnerEventTypeName = (typeof PARTNER_EVENT_TYPES)[number];
 
 export interface PartnerEventOptions {
@@ -24,14 +30,22 @@ export interface PartnerEventOptions {
 }
 
 /** The files of a simulated run: sizes summing to totalBytes, URLs on the simulator. */
-export function runFiles(o: Pick<PartnerEventOptions, 'runId' | 'filesBase' | 'fileCount' | 'totalBytes' | 'withSha256'>, dir = 'reads'): Array<{ path: string; url: string; size: number; sha256?: string }> {
+export function runFiles(
+  o: Pick<PartnerEventOptions, 'runId' | 'filesBase' | 'fileCount' | 'totalBytes' | 'withSha256'>,
+  dir = 'reads',
+): Array<{ path: string; url: string; size: number; sha256?: string }> {
   const n = Math.max(1, o.fileCount ?? 3);
   const total = o.totalBytes ?? 10 * 1024 * 1024;
   const each = Math.floor(total / n);
   return Array.from({ length: n }, (_, i) => {
     const path = `${dir}/sample${i + 1}_R1.fastq.gz`;
     const size = i === 0 ? total - each * (n - 1) : each;
-    return { path, url: partnerFileUrl(o.filesBase, o.runId, path, size), size, ...(o.withSha256 === false ? {} : { sha256: runFileSha256(o.runId, path, size) }) };
+    return {
+      path,
+      url: partnerFileUrl(o.filesBase, o.runId, path, size),
+      size,
+      ...(o.withSha256 === false ? {} : { sha256: runFileSha256(o.runId, path, size) }),
+    };
   });
 }
 
@@ -53,9 +67,17 @@ export function buildPartnerEvent(o: PartnerEventOptions): Record<string, unknow
     case 'upload.complete':
       return { ...base, files: runFiles(o) };
     case 'analysis.complete':
-      return { ...base, files: runFiles({ ...o, fileCount: o.fileCount ?? 1, totalBytes: o.totalBytes ?? 64 * 1024 }, 'variants'), data: { variants: { total: 48213, snps: 41022, indels: 7191 }, qualityScore: 38.2 } };
+      return {
+        ...base,
+        files: runFiles({ ...o, fileCount: o.fileCount ?? 1, totalBytes: o.totalBytes ?? 64 * 1024 }, 'variants'),
+        data: { variants: { total: 48213, snps: 41022, indels: 7191 }, qualityScore: 38.2 },
+      };
     case 'qc.complete':
-      return { ...base, data: o.qcPassed === false ? { passed: false, qualityScore: 22.4, coverage: 11 } : { passed: true, qualityScore: 35.8, coverage: 42.5 } };
+      return {
+        ...base,
+        data:
+          o.qcPassed === false ? { passed: false, qualityScore: 22.4, coverage: 11 } : { passed: true, qualityScore: 35.8, coverage: 42.5 },
+      };
     case 'error.notification':
       return { ...base, data: { severity: 'error', message: 'flowcell lane 3 failed: cluster density too low', code: 'LANE_FAILURE' } };
   }

@@ -99,7 +99,10 @@ export function handlePartnerFile(req: IncomingMessage, res: ServerResponse, nex
 }
 
 /** A standalone partner file server (tests, the bench); `pnpm sim serve` mounts the same handler. */
-export async function startPartnerFileServer(port = 0, host = '127.0.0.1'): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function startPartnerFileServer(
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = http.createServer((req, res) => handlePartnerFile(req, res));
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;

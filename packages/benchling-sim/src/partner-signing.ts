@@ -12,7 +12,11 @@ export function signStandardWebhook(secret: string, id: string, timestampSeconds
 }
 
 /** The three headers of a signed delivery (plus content-type). Several secrets sign with one entry each, space-separated. */
-export function standardWebhookHeaders(secrets: string | readonly string[], body: string, o: { id?: string; timestampSeconds?: number } = {}): Record<string, string> {
+export function standardWebhookHeaders(
+  secrets: string | readonly string[],
+  body: string,
+  o: { id?: string; timestampSeconds?: number } = {},
+): Record<string, string> {
   const id = o.id ?? `msg_${randomUUID().replace(/-/g, '')}`;
   const ts = o.timestampSeconds ?? Math.floor(Date.now() / 1000);
   const list = typeof secrets === 'string' ? [secrets] : secrets;

@@ -19,13 +19,15 @@ function messagesProblem(messages: unknown): string | undefined {
     // Benchling counts characters, not UTF-16 units.
     const length = typeof m.content === 'string' ? [...m.content].length : -1;
     if (length < 3 || length > 200) return `messages[${i}].content must be 3-200 characters, got ${length < 0 ? 'none' : length}`;
-    if (m.style !== undefined && !(MESSAGE_STYLES as readonly string[]).includes(m.style as string)) return `messages[${i}].style must be one of ${MESSAGE_STYLES.join(', ')}`;
+    if (m.style !== undefined && !(MESSAGE_STYLES as readonly string[]).includes(m.style as string))
+      return `messages[${i}].style must be one of ${MESSAGE_STYLES.join(', ')}`;
   }
   return undefined;
 }
 
 function timeoutProblem(v: unknown): string | undefined {
-  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > MAX_TIMEOUT_SECONDS) return `timeoutSeconds must be an integer between 1 and ${MAX_TIMEOUT_SECONDS}`;
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > MAX_TIMEOUT_SECONDS)
+    return `timeoutSeconds must be an integer between 1 and ${MAX_TIMEOUT_SECONDS}`;
   return undefined;
 }
 
@@ -44,7 +46,8 @@ export function sessionApiRoutes(ctx: SimContext): Router {
     const extra = unknownKeys(body, ['appId', 'name', 'timeoutSeconds', 'messages']);
     if (extra.length > 0) return sendBadRequest(res, `unknown properties: ${extra.join(', ')}`);
     if (typeof body.appId !== 'string') return sendBadRequest(res, 'appId is required');
-    if (typeof body.name !== 'string' || body.name.length < 3 || body.name.length > 100) return sendBadRequest(res, 'name must be 3-100 characters');
+    if (typeof body.name !== 'string' || body.name.length < 3 || body.name.length > 100)
+      return sendBadRequest(res, 'name must be 3-100 characters');
     const problem = timeoutProblem(body.timeoutSeconds) ?? (body.messages === undefined ? undefined : messagesProblem(body.messages));
     if (problem) return sendBadRequest(res, problem);
     if (body.appId !== ctx.options.appId) {
@@ -82,7 +85,8 @@ export function sessionApiRoutes(ctx: SimContext): Router {
     if (body.messages !== undefined) {
       const problem = messagesProblem(body.messages);
       if (problem) return sendBadRequest(res, problem);
-      if ((body.messages as unknown[]).length > MAX_MESSAGES_PER_UPDATE) return sendBadRequest(res, `at most ${MAX_MESSAGES_PER_UPDATE} messages per update`);
+      if ((body.messages as unknown[]).length > MAX_MESSAGES_PER_UPDATE)
+        return sendBadRequest(res, `at most ${MAX_MESSAGES_PER_UPDATE} messages per update`);
     }
     if (body.status !== undefined && !(UPDATE_STATUSES as readonly string[]).includes(body.status as string)) {
       return sendBadRequest(res, `status must be one of ${UPDATE_STATUSES.join(', ')}`);
@@ -90,11 +94,13 @@ export function sessionApiRoutes(ctx: SimContext): Router {
     if (body.timeoutSeconds !== undefined) {
       const problem = timeoutProblem(body.timeoutSeconds);
       if (problem) return sendBadRequest(res, problem);
-      if ((body.timeoutSeconds as number) < (s.current.timeoutSeconds as number)) return sendBadRequest(res, 'timeoutSeconds can only be increased');
+      if ((body.timeoutSeconds as number) < (s.current.timeoutSeconds as number))
+        return sendBadRequest(res, 'timeoutSeconds can only be increased');
     }
     refreshTimeout(s.current);
     // Benchling closes a session once it has a final status; later updates are refused.
-    if (s.current.status !== 'RUNNING') return sendBadRequest(res, `Session ${s.current.id as string} is ${s.current.status as string} and can no longer be updated`);
+    if (s.current.status !== 'RUNNING')
+      return sendBadRequest(res, `Session ${s.current.id as string} is ${s.current.status as string} and can no longer be updated`);
 
     const next: Record<string, unknown> = { ...s.current, modifiedAt: new Date().toISOString() };
     if (body.messages !== undefined) next.messages = [...((s.current.messages as unknown[]) ?? []), ...(body.messages as unknown[])];

@@ -132,7 +132,12 @@ export class SimState {
     return {
       entries: [...this.entries.values()].map((e) => ({ id: e.id, revision: e.revision, name: e.name, modifiedAt: e.modifiedAt })),
       exportsStarted: Object.fromEntries(this.exportsStarted),
-      exports: [...this.exports.values()].map((t) => ({ taskId: t.taskId, entryId: t.entryId, format: t.snapshot.format, revision: t.snapshot.entry.revision })),
+      exports: [...this.exports.values()].map((t) => ({
+        taskId: t.taskId,
+        entryId: t.entryId,
+        format: t.snapshot.format,
+        revision: t.snapshot.entry.revision,
+      })),
       canvases: Object.fromEntries([...this.canvases].map(([id, v]) => [id, { current: v.current, versions: v.history.length }])),
       sessions: Object.fromEntries([...this.sessions].map(([id, v]) => [id, { current: v.current, versions: v.history.length }])),
       requestCounts: Object.fromEntries(this.requestCounts),

@@ -12,9 +12,31 @@ export const DEFAULT_WAREHOUSE_SEED = 'benchling-sim';
 /** Entries the story registers samples in; `etr_demo1` is the one the README sends webhooks for. */
 export const WAREHOUSE_ENTRY_IDS = ['etr_demo1', 'etr_demo2', 'etr_demo3', 'etr_demo4', 'etr_demo5', 'etr_demo6'] as const;
 
-export interface StoryProject { id: string; name: string; createdAt: string; url: string }
-export interface StoryUser { id: string; handle: string; name: string; email: string }
-export interface StoryEntry { id: string; displayId: string; name: string; projectId: string; folderId: string; creatorId: string; schemaId: string; createdAt: string; modifiedAt: string; reviewStatus: string; url: string }
+export interface StoryProject {
+  id: string;
+  name: string;
+  createdAt: string;
+  url: string;
+}
+export interface StoryUser {
+  id: string;
+  handle: string;
+  name: string;
+  email: string;
+}
+export interface StoryEntry {
+  id: string;
+  displayId: string;
+  name: string;
+  projectId: string;
+  folderId: string;
+  creatorId: string;
+  schemaId: string;
+  createdAt: string;
+  modifiedAt: string;
+  reviewStatus: string;
+  url: string;
+}
 export interface StorySample {
   id: string;
   name: string;
@@ -34,7 +56,15 @@ export interface StorySample {
   /** The tube holding it. */
   container: { id: string; barcode: string; name: string; volumeLitres: number };
 }
-export interface StoryResult { id: string; entryId: string; sampleId: string; readCount: number; q30Percent: number; createdAt: string; validationStatus: 'VALID' | 'INVALID' }
+export interface StoryResult {
+  id: string;
+  entryId: string;
+  sampleId: string;
+  readCount: number;
+  q30Percent: number;
+  createdAt: string;
+  validationStatus: 'VALID' | 'INVALID';
+}
 
 export interface WarehouseStory {
   seed: string;
@@ -77,9 +107,27 @@ export function warehouseStory(seed: string = DEFAULT_WAREHOUSE_SEED, baseUrl = 
   let serial = 1;
   for (const [i, entryId] of WAREHOUSE_ENTRY_IDS.entries()) {
     const rec = generateEntry(entryId);
-    const api = entryResource(rec, baseUrl) as { webURL: string; folderId: string; creator: { id: string }; schema: { id: string }; reviewRecord: { status: string } | null };
+    const api = entryResource(rec, baseUrl) as {
+      webURL: string;
+      folderId: string;
+      creator: { id: string };
+      schema: { id: string };
+      reviewRecord: { status: string } | null;
+    };
     const projectId = projects[i % projects.length]!.id;
-    entries.push({ id: entryId, displayId: rec.displayId, name: rec.name, projectId, folderId: api.folderId, creatorId: api.creator.id, schemaId: entrySchemaId, createdAt: rec.createdAt, modifiedAt: rec.modifiedAt, reviewStatus: api.reviewRecord?.status ?? 'NOT_STARTED', url: api.webURL });
+    entries.push({
+      id: entryId,
+      displayId: rec.displayId,
+      name: rec.name,
+      projectId,
+      folderId: api.folderId,
+      creatorId: api.creator.id,
+      schemaId: entrySchemaId,
+      createdAt: rec.createdAt,
+      modifiedAt: rec.modifiedAt,
+      reviewStatus: api.reviewRecord?.status ?? 'NOT_STARTED',
+      url: api.webURL,
+    });
     const count = prng.int(2, 4);
     for (let k = 0; k < count; k++, serial++) {
       const id = `bfi_${token(prng, 8)}`;
@@ -99,11 +147,24 @@ export function warehouseStory(seed: string = DEFAULT_WAREHOUSE_SEED, baseUrl = 
         entryId,
         // The last sample of every third entry was registered in error and archived since.
         archived: i % 3 === 2 && k === count - 1,
-        container: { id: `con_${token(prng, 8)}`, barcode: `TB-${token(prng, 6)}`, name: `Tube ${serial}`, volumeLitres: prng.int(20, 200) / 1_000_000 },
+        container: {
+          id: `con_${token(prng, 8)}`,
+          barcode: `TB-${token(prng, 6)}`,
+          name: `Tube ${serial}`,
+          volumeLitres: prng.int(20, 200) / 1_000_000,
+        },
       };
       samples.push(sample);
       if (!sample.archived) {
-        results.push({ id: `res_${token(prng, 10)}`, entryId, sampleId: id, readCount: prng.int(100_000, 9_000_000), q30Percent: prng.int(7000, 9800) / 100, createdAt: created, validationStatus: prng.int(0, 9) === 0 ? 'INVALID' : 'VALID' });
+        results.push({
+          id: `res_${token(prng, 10)}`,
+          entryId,
+          sampleId: id,
+          readCount: prng.int(100_000, 9_000_000),
+          q30Percent: prng.int(7000, 9800) / 100,
+          createdAt: created,
+          validationStatus: prng.int(0, 9) === 0 ? 'INVALID' : 'VALID',
+        });
       }
     }
   }

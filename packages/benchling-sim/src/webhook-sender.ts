@@ -94,6 +94,10 @@ export async function sendWebhook(ctx: WebhookSenderContext, o: SendWebhookOptio
     const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
     return { status: res.status, body: await res.text(), webhookId, url, sentBody: body };
   } catch (err) {
-    throw new TransientError(`webhook ${webhookId} to ${url} failed: ${(err as Error).message}`, { code: 'SimWebhookDelivery', cause: err, details: { url, webhookId } });
+    throw new TransientError(`webhook ${webhookId} to ${url} failed: ${(err as Error).message}`, {
+      code: 'SimWebhookDelivery',
+      cause: err,
+      details: { url, webhookId },
+    });
   }
 }

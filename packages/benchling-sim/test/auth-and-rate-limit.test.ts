@@ -33,18 +33,31 @@ describe('simulated OAuth and rate limits', function () {
       const wrong = await fetchToken(sim, { id: 'cid', secret: 'nope' });
       expect(wrong.status).to.equal(401);
       expect(wrong.body.error.type).to.equal('invalid_client');
-      const none = await fetch(`${sim.url}/api/v2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+      const none = await fetch(`${sim.url}/api/v2/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
       expect(none.status).to.equal(401);
     });
 
     it('answers 400 to a missing or unsupported grant_type', async () => {
-      const missing = await fetch(`${sim.url}/api/v2/token`, { method: 'POST', headers: { authorization: basicAuth('cid', 's3cret') }, body: new URLSearchParams({}) });
+      const missing = await fetch(`${sim.url}/api/v2/token`, {
+        method: 'POST',
+        headers: { authorization: basicAuth('cid', 's3cret') },
+        body: new URLSearchParams({}),
+      });
       expect(missing.status).to.equal(400);
       expect(((await missing.json()) as { error: { type: string } }).error.type).to.equal('invalid_request');
     });
 
     it('requires a valid bearer token on every other API route', async () => {
-      for (const [method, path] of [['GET', '/entries/etr_a'], ['POST', '/exports'], ['GET', '/tasks/x'], ['POST', '/app-canvases'], ['GET', '/app-sessions/x']] as const) {
+      for (const [method, path] of [
+        ['GET', '/entries/etr_a'],
+        ['POST', '/exports'],
+        ['GET', '/tasks/x'],
+        ['POST', '/app-canvases'],
+        ['GET', '/app-sessions/x'],
+      ] as const) {
         const none = await fetch(`${sim.url}/api/v2${path}`, { method });
         expect(none.status, `${method} ${path} without token`).to.equal(401);
         expect(((await none.json()) as { error: { type: string } }).error.type).to.equal('invalid_request_error');

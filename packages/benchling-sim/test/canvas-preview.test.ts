@@ -18,14 +18,24 @@ const cli = path.resolve(here, '../src/cli.ts');
 describe('simulated canvases: conformance, list, preview, click, CLI', function () {
   this.timeout(60_000);
   const suite = useSimulator({ rateLimit: { limit: 10_000, windowSeconds: 30 } });
-  const base = (blocks: unknown[], extra: Record<string, unknown> = {}) => ({ appId: suite.sim.options.appId, featureId: 'quilt_entry', resourceId: 'etr_preview1', blocks, ...extra });
+  const base = (blocks: unknown[], extra: Record<string, unknown> = {}) => ({
+    appId: suite.sim.options.appId,
+    featureId: 'quilt_entry',
+    resourceId: 'etr_preview1',
+    blocks,
+    ...extra,
+  });
 
   it('refuses blocks and data Benchling refuses, with its 400 error body', async () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['unknown block type', base([{ type: 'IMAGE', id: 'i', url: 'x' }]), /type must be one of/],
       ['unknown button field', base([{ type: 'BUTTON', id: 'b', text: 'Go', style: 'primary' }]), /unknown BUTTON properties style/],
       ['unknown section field', base([{ type: 'SECTION', id: 's', children: [], title: 'x' }]), /unknown SECTION properties title/],
-      ['section inside a section', base([{ type: 'SECTION', id: 's', children: [{ type: 'SECTION', id: 't', children: [] }] }]), /cannot be nested/],
+      [
+        'section inside a section',
+        base([{ type: 'SECTION', id: 's', children: [{ type: 'SECTION', id: 't', children: [] }] }]),
+        /cannot be nested/,
+      ],
       ['button without text', base([{ type: 'BUTTON', id: 'b' }]), /text is required/],
       ['data that is not JSON', base([], { data: '{not json' }), /valid JSON/],
       ['data of 5 KB', base([], { data: JSON.stringify({ x: 'y'.repeat(5 * 1024) }) }), /less than 5kb/],
@@ -37,7 +47,11 @@ describe('simulated canvases: conformance, list, preview, click, CLI', function 
       expect(r.body.error.type, what).to.equal('invalid_request_error');
       expect(r.body.error.message, what).to.match(message);
     }
-    const ok = await suite.call('POST', '/app-canvases', base([{ type: 'SECTION', id: 's', children: [{ type: 'BUTTON', id: 'b', text: 'Go', enabled: false }] }], { data: '{"v":1}' }));
+    const ok = await suite.call(
+      'POST',
+      '/app-canvases',
+      base([{ type: 'SECTION', id: 's', children: [{ type: 'BUTTON', id: 'b', text: 'Go', enabled: false }] }], { data: '{"v":1}' }),
+    );
     expect(ok.status).to.equal(201);
     const patched = await suite.call('PATCH', `/app-canvases/${ok.body.id}`, { data: '{"v":' });
     expect(patched.status).to.equal(400);
@@ -45,12 +59,25 @@ describe('simulated canvases: conformance, list, preview, click, CLI', function 
 
   it('lists canvases by entry, previews one as HTML, and sends the signed click webhook to the target', async () => {
     const blocks = [
-      { type: 'MARKDOWN', id: 'm', value: '### Title\n\n| a | b |\n|---|---|\n| 1 | [link](https://example.com) |\n\n<script>alert(1)</script>' },
-      { type: 'SECTION', id: 's', children: [{ type: 'BUTTON', id: 'nav:files', text: 'Browse files' }, { type: 'BUTTON', id: 'update-package', text: 'Updating…', enabled: false }] },
+      {
+        type: 'MARKDOWN',
+        id: 'm',
+        value: '### Title\n\n| a | b |\n|---|---|\n| 1 | [link](https://example.com) |\n\n<script>alert(1)</script>',
+      },
+      {
+        type: 'SECTION',
+        id: 's',
+        children: [
+          { type: 'BUTTON', id: 'nav:files', text: 'Browse files' },
+          { type: 'BUTTON', id: 'update-package', text: 'Updating…', enabled: false },
+        ],
+      },
     ];
     const created = await suite.call('POST', '/app-canvases', { ...base(blocks), resourceId: 'etr_preview2' });
     const id = created.body.id as string;
-    const list = (await (await fetch(`${suite.sim.url}/_sim/canvases?resourceId=etr_preview2`)).json()) as { canvases: Array<{ id: string; versions: number }> };
+    const list = (await (await fetch(`${suite.sim.url}/_sim/canvases?resourceId=etr_preview2`)).json()) as {
+      canvases: Array<{ id: string; versions: number }>;
+    };
     expect(list.canvases.map((c) => c.id)).to.deep.equal([id]);
 
     const html = await (await fetch(`${suite.sim.url}/_sim/canvases/${id}/preview`)).text();
@@ -60,7 +87,11 @@ describe('simulated canvases: conformance, list, preview, click, CLI', function 
     expect(html).to.match(/<button type="button" data-button-id="nav:files">Browse files<\/button>/);
     expect(html).to.match(/data-button-id="update-package" disabled>/);
 
-    const noTarget = await fetch(`${suite.sim.url}/_sim/canvases/${id}/click`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"buttonId":"nav:files"}' });
+    const noTarget = await fetch(`${suite.sim.url}/_sim/canvases/${id}/click`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"buttonId":"nav:files"}',
+    });
     expect(noTarget.status).to.equal(409);
 
     const received: Array<{ headers: Record<string, string>; body: string; path: string }> = [];
@@ -74,26 +105,44 @@ describe('simulated canvases: conformance, list, preview, click, CLI', function 
       const s = app.listen(0, '127.0.0.1', () => r(s));
     });
     try {
-      const put = await fetch(`${suite.sim.url}/_sim/webhook-target`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }) });
+      const put = await fetch(`${suite.sim.url}/_sim/webhook-target`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+      });
       expect(put.status).to.equal(200);
-      const click = await fetch(`${suite.sim.url}/_sim/canvases/${id}/click`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"buttonId":"nav:files"}' });
+      const click = await fetch(`${suite.sim.url}/_sim/canvases/${id}/click`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"buttonId":"nav:files"}',
+      });
       expect(((await click.json()) as { status: number }).status).to.equal(202);
       expect(received).to.have.length(1);
       expect(received[0]!.path).to.equal('/canvas');
       const message = JSON.parse(received[0]!.body).message;
       expect(message).to.include({ type: 'v2.canvas.userInteracted', canvasId: id, buttonId: 'nav:files', featureId: 'quilt_entry' });
       const keys = suite.sim.keys().map((k) => keyFromJwk(k.publicJwk)!);
-      expect(verifyWebhook({ headers: received[0]!.headers, rawBody: Buffer.from(received[0]!.body), keys, now: Date.now() }).webhookId).to.be.a('string');
+      expect(
+        verifyWebhook({ headers: received[0]!.headers, rawBody: Buffer.from(received[0]!.body), keys, now: Date.now() }).webhookId,
+      ).to.be.a('string');
     } finally {
       server.close();
     }
   });
 
   it('prints a canvas with `sim canvas show`, as text and as JSON', async () => {
-    const created = await suite.call('POST', '/app-canvases', { ...base([{ type: 'MARKDOWN', value: 'Hello **there**' }, { type: 'BUTTON', id: 'update-package', text: 'Update package', enabled: false }]), resourceId: 'etr_preview3' });
+    const created = await suite.call('POST', '/app-canvases', {
+      ...base([
+        { type: 'MARKDOWN', value: 'Hello **there**' },
+        { type: 'BUTTON', id: 'update-package', text: 'Update package', enabled: false },
+      ]),
+      resourceId: 'etr_preview3',
+    });
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', cli, 'canvas', 'show', ...args, '--sim', suite.sim.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', cli, 'canvas', 'show', ...args, '--sim', suite.sim.url], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.on('exit', (code) => resolve({ code, stdout }));

@@ -22,7 +22,13 @@ describe('simulated app canvases and app sessions', function () {
       const created = await createCanvas();
       expect(created.status).to.equal(201);
       expect(created.body.id).to.match(/^cnvs_\w+$/);
-      expect(created.body).to.deep.include({ app: { id: suite.sim.options.appId }, featureId: 'quilt_entry', resourceId: 'etr_canvas1', enabled: true, sessionId: null });
+      expect(created.body).to.deep.include({
+        app: { id: suite.sim.options.appId },
+        featureId: 'quilt_entry',
+        resourceId: 'etr_canvas1',
+        enabled: true,
+        sessionId: null,
+      });
 
       const published = [
         { type: 'MARKDOWN', value: '[Open package](https://example.com/b/pkg)' },
@@ -53,14 +59,20 @@ describe('simulated app canvases and app sessions', function () {
       expect((await createCanvas({ blocks: [{ type: 'BUTTON', text: 'no id' }] })).status, 'button without id').to.equal(400);
       expect((await createCanvas({ blocks: [{ type: 'MARKDOWN' }] })).status, 'markdown without value').to.equal(400);
       expect((await createCanvas({ blocks: [{ type: 'BLINK', id: 'x' }] })).status, 'unknown block type').to.equal(400);
-      expect((await createCanvas({ blocks: [{ type: 'SECTION', id: 's', children: [{ type: 'SECTION', id: 't', children: [] }] }] })).status, 'nested section').to.equal(400);
+      expect(
+        (await createCanvas({ blocks: [{ type: 'SECTION', id: 's', children: [{ type: 'SECTION', id: 't', children: [] }] }] })).status,
+        'nested section',
+      ).to.equal(400);
       expect((await createCanvas({ colour: 'red' })).status, 'unknown property').to.equal(400);
       expect((await createCanvas({ sessionId: 'sesn_unknown' })).status, 'unknown session').to.equal(400);
       const created = await createCanvas();
-      expect((await suite.call('PATCH', `/app-canvases/${created.body.id}`, { appId: suite.sim.options.appId })).status, 'appId in PATCH').to.equal(400);
+      expect(
+        (await suite.call('PATCH', `/app-canvases/${created.body.id}`, { appId: suite.sim.options.appId })).status,
+        'appId in PATCH',
+      ).to.equal(400);
     });
 
-    it("refuses a canvas for another app with 403", async () => {
+    it('refuses a canvas for another app with 403', async () => {
       expect((await createCanvas({ appId: 'app_other' })).status).to.equal(403);
     });
   });
@@ -77,7 +89,10 @@ describe('simulated app canvases and app sessions', function () {
 
       const p1 = await suite.call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Uploading 3 files' }] });
       expect(p1.status).to.equal(200);
-      const p2 = await suite.call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Published ✓', style: 'SUCCESS' }], status: 'SUCCEEDED' });
+      const p2 = await suite.call('PATCH', `/app-sessions/${created.body.id}`, {
+        messages: [{ content: 'Published ✓', style: 'SUCCESS' }],
+        status: 'SUCCEEDED',
+      });
       expect(p2.body.status).to.equal('SUCCEEDED');
       expect(p2.body.messages.map((m: any) => m.content)).to.deep.equal(['Export started', 'Uploading 3 files', 'Published ✓']);
       expect((await suite.call('GET', `/app-sessions/${created.body.id}`)).body).to.deep.equal(p2.body);

@@ -13,7 +13,11 @@ const repoRoot = path.resolve(here, '../../..');
 const cli = path.resolve(here, '../src/cli.ts');
 
 function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -43,7 +47,8 @@ describe('the benchling-sim CLI', function () {
   it('`types` lists every webhook type with its channel and suffix', async () => {
     const r = await collect(runCli(['types']));
     expect(r.code).to.equal(0);
-    for (const t of WEBHOOK_TYPES) expect(r.stdout).to.match(new RegExp(`^${t.replace(/\./g, '\\.')}\\s+\\S+\\s+/(event|lifecycle|canvas)$`, 'm'));
+    for (const t of WEBHOOK_TYPES)
+      expect(r.stdout).to.match(new RegExp(`^${t.replace(/\./g, '\\.')}\\s+\\S+\\s+/(event|lifecycle|canvas)$`, 'm'));
   });
 
   it('`serve` prints its URLs, honours SIM_* variables, `send` delivers through it, and SIGTERM stops it cleanly', async () => {
@@ -73,14 +78,30 @@ describe('the benchling-sim CLI', function () {
       });
       expect(token.status).to.equal(200);
 
-      const sent = await collect(runCli(['send', '--sim', info.url!, '--to', receiverUrl, '--type', 'v2.entry.created', '--entry', 'etr_demo1']));
+      const sent = await collect(
+        runCli(['send', '--sim', info.url!, '--to', receiverUrl, '--type', 'v2.entry.created', '--entry', 'etr_demo1']),
+      );
       expect(sent.code, sent.stderr).to.equal(0);
       expect(sent.stdout).to.match(/HTTP 202/);
       expect(sent.stdout).to.include('exe_cli');
       expect(received[0]!.path).to.equal('/event');
       expect(JSON.parse(received[0]!.body).message).to.include({ type: 'v2.entry.created', resourceId: 'etr_demo1' });
 
-      const canvas = await collect(runCli(['send', '--sim', info.url!, '--to', receiverUrl, '--type', 'v2.canvas.userInteracted', '--canvas', 'cnvs_1', '--button', 'go']));
+      const canvas = await collect(
+        runCli([
+          'send',
+          '--sim',
+          info.url!,
+          '--to',
+          receiverUrl,
+          '--type',
+          'v2.canvas.userInteracted',
+          '--canvas',
+          'cnvs_1',
+          '--button',
+          'go',
+        ]),
+      );
       expect(canvas.code).to.equal(0);
       expect(received[1]!.path).to.equal('/canvas');
       expect(JSON.parse(received[1]!.body).message).to.include({ canvasId: 'cnvs_1', buttonId: 'go' });
@@ -104,7 +125,17 @@ describe('the benchling-sim CLI', function () {
     try {
       const info = await firstJsonLine(serve);
       const r = await collect(
-        runCli(['send', '--sim', info.url!, '--to', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`, '--type', 'v2.app.installed', '--signature', 'v1bder,AAAA']),
+        runCli([
+          'send',
+          '--sim',
+          info.url!,
+          '--to',
+          `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+          '--type',
+          'v2.app.installed',
+          '--signature',
+          'v1bder,AAAA',
+        ]),
       );
       expect(r.code).to.equal(1);
       expect(r.stdout).to.match(/HTTP 401/);

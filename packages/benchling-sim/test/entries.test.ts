@@ -7,7 +7,11 @@ describe('simulated entries', function () {
   const suite = useSimulator();
 
   const edit = async (id: string, body: unknown) => {
-    const res = await fetch(`${suite.sim.url}/_sim/entries/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${suite.sim.url}/_sim/entries/${id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -50,7 +54,7 @@ describe('simulated entries', function () {
 
   it('applies edits from POST /_sim/entries/{id}: new name and fields, later modifiedAt, next revision', async () => {
     const before = (await suite.call('GET', '/entries/etr_edit1')).body.entry;
-    const r1 = await edit('etr_edit1', { name: 'Renamed — été', fields: { 'pH': 7.4, Opérateur: null } });
+    const r1 = await edit('etr_edit1', { name: 'Renamed — été', fields: { pH: 7.4, Opérateur: null } });
     expect(r1.status).to.equal(200);
     expect(r1.body.revision).to.equal(2);
     const after = (await suite.call('GET', '/entries/etr_edit1')).body.entry;

@@ -45,7 +45,11 @@ describe('simulated export ZIPs', function () {
     const a = await exportAndDownload(suite.call, 'etr_zip2');
     const b = await exportAndDownload(suite.call, 'etr_zip2');
     expect(sha(a.zip)).to.equal(sha(b.zip));
-    await fetch(`${suite.sim.url}/_sim/entries/etr_zip2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Édité' }) });
+    await fetch(`${suite.sim.url}/_sim/entries/etr_zip2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Édité' }),
+    });
     const c = await exportAndDownload(suite.call, 'etr_zip2');
     expect(sha(c.zip)).to.not.equal(sha(a.zip));
     const pdf = readCentralDirectory(c.zip).find((m) => m.name.endsWith('.pdf'))!;

@@ -65,14 +65,22 @@ describe('fault injection', function () {
   });
 
   it('is controllable over HTTP: POST /_sim/faults adds, GET lists, DELETE clears', async () => {
-    const add = await fetch(`${suite.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '^/api/v2/tasks/', status: 503 }) });
+    const add = await fetch(`${suite.sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '^/api/v2/tasks/', status: 503 }),
+    });
     expect(add.status).to.equal(201);
     expect((await suite.call('GET', '/tasks/t1')).status).to.equal(503);
     const listed = (await (await fetch(`${suite.sim.url}/_sim/faults`)).json()) as { faults: unknown[] };
     expect(listed.faults).to.have.length(1);
     expect((await fetch(`${suite.sim.url}/_sim/faults`, { method: 'DELETE' })).status).to.equal(204);
     expect((await suite.call('GET', '/tasks/t1')).status).to.equal(404);
-    const bad = await fetch(`${suite.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 200 }) });
+    const bad = await fetch(`${suite.sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 200 }),
+    });
     expect(bad.status).to.equal(400);
   });
 

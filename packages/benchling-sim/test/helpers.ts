@@ -20,7 +20,10 @@ export function basicAuth(id: string, secret: string): string {
 }
 
 /** `POST /token` with HTTP Basic credentials, as our client does. */
-export async function fetchToken(sim: Simulator, creds = { id: sim.options.clientId, secret: sim.options.clientSecret }): Promise<ApiResponse> {
+export async function fetchToken(
+  sim: Simulator,
+  creds = { id: sim.options.clientId, secret: sim.options.clientSecret },
+): Promise<ApiResponse> {
   const res = await fetch(`${sim.url}/api/v2/token`, {
     method: 'POST',
     headers: { authorization: basicAuth(creds.id, creds.secret), 'content-type': 'application/x-www-form-urlencoded' },

@@ -11,7 +11,8 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
   const zips = tempZipDir('openapi');
 
   /** Asserts conformance, printing every problem on failure. */
-  const conforms = (schema: string, value: unknown) => expect(spec.errorsFor(schema, value), `${schema}: ${JSON.stringify(value)}`).to.deep.equal([]);
+  const conforms = (schema: string, value: unknown) =>
+    expect(spec.errorsFor(schema, value), `${schema}: ${JSON.stringify(value)}`).to.deep.equal([]);
 
   before(async () => {
     spec = loadOpenApi();
@@ -29,8 +30,11 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
     it('rejects values that break the schema, so a pass means something', () => {
       expect(spec.errorsFor('EntryById', { entry: { fields: { Name: { value: 'x', type: 'not-a-field-type' } } } })).to.not.be.empty;
       expect(spec.errorsFor('ExportsAsyncTask', { status: 'DONE' })).to.not.be.empty;
-      expect(spec.errorsFor('AppCanvasCreate', { appId: 'a', featureId: 'f', resourceId: 'r', blocks: [], surprise: true })).to.not.be.empty;
-      expect(spec.errorsFor('AppCanvasCreate', { appId: 'a', featureId: 'f', resourceId: 'r', blocks: [{ type: 'BUTTON', text: 'no id' }] })).to.not.be.empty;
+      expect(spec.errorsFor('AppCanvasCreate', { appId: 'a', featureId: 'f', resourceId: 'r', blocks: [], surprise: true })).to.not.be
+        .empty;
+      expect(
+        spec.errorsFor('AppCanvasCreate', { appId: 'a', featureId: 'f', resourceId: 'r', blocks: [{ type: 'BUTTON', text: 'no id' }] }),
+      ).to.not.be.empty;
       expect(spec.errorsFor('AppSessionUpdate', { messages: [{ content: 'ab' }] })).to.not.be.empty;
     });
 
@@ -49,7 +53,11 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
       });
       expect(res.status).to.equal(401);
       conforms('OAuthUnauthorizedError', await res.json());
-      const bad = await fetch(`${sim.url}/api/v2/token`, { method: 'POST', headers: { authorization: basicAuth('sim-client', 'sim-secret') }, body: new URLSearchParams({ grant_type: 'password' }) });
+      const bad = await fetch(`${sim.url}/api/v2/token`, {
+        method: 'POST',
+        headers: { authorization: basicAuth('sim-client', 'sim-secret') },
+        body: new URLSearchParams({ grant_type: 'password' }),
+      });
       expect(bad.status).to.equal(400);
       conforms('OAuthBadRequestError', await bad.json());
     });
@@ -97,12 +105,17 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
         appId: sim.options.appId,
         featureId: 'quilt_entry',
         resourceId: 'etr_conform1',
-        blocks: [{ type: 'MARKDOWN', value: 'Packaging…' }, { type: 'BUTTON', id: 'package_now', text: 'Package', enabled: false }],
+        blocks: [
+          { type: 'MARKDOWN', value: 'Packaging…' },
+          { type: 'BUTTON', id: 'package_now', text: 'Package', enabled: false },
+        ],
         enabled: true,
       });
       expect(created.status).to.equal(201);
       conforms('AppCanvas', created.body);
-      const patched = await call('PATCH', `/app-canvases/${created.body.id}`, { blocks: [{ type: 'SECTION', id: 's1', children: [{ type: 'MARKDOWN', value: '[Open](https://x)' }] }] });
+      const patched = await call('PATCH', `/app-canvases/${created.body.id}`, {
+        blocks: [{ type: 'SECTION', id: 's1', children: [{ type: 'MARKDOWN', value: '[Open](https://x)' }] }],
+      });
       expect(patched.status).to.equal(200);
       conforms('AppCanvas', patched.body);
       const got = await call('GET', `/app-canvases/${created.body.id}`);
@@ -110,10 +123,18 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
     });
 
     it('app sessions are AppSession on create and patch', async () => {
-      const created = await call('POST', '/app-sessions', { appId: sim.options.appId, name: 'Packaging entry', timeoutSeconds: 600, messages: [{ content: 'Queued', style: 'INFO' }] });
+      const created = await call('POST', '/app-sessions', {
+        appId: sim.options.appId,
+        name: 'Packaging entry',
+        timeoutSeconds: 600,
+        messages: [{ content: 'Queued', style: 'INFO' }],
+      });
       expect(created.status).to.equal(201);
       conforms('AppSession', created.body);
-      const patched = await call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'Done', style: 'SUCCESS' }], status: 'SUCCEEDED' });
+      const patched = await call('PATCH', `/app-sessions/${created.body.id}`, {
+        messages: [{ content: 'Done', style: 'SUCCESS' }],
+        status: 'SUCCEEDED',
+      });
       expect(patched.status).to.equal(200);
       conforms('AppSession', patched.body);
       const invalid = await call('PATCH', `/app-sessions/${created.body.id}`, { messages: [{ content: 'x' }] });
@@ -141,7 +162,12 @@ describe("the simulator's responses and our requests match Benchling's OpenAPI",
       // appId is not a property of AppCanvasUpdate: both the schema and the simulator refuse it.
       const body = { appId: 'app_sim', blocks: [] };
       expect(spec.errorsFor('AppCanvasUpdate', body)).to.not.be.empty;
-      const created = await call('POST', '/app-canvases', { appId: sim.options.appId, featureId: 'f', resourceId: 'etr_conform1', blocks: [] });
+      const created = await call('POST', '/app-canvases', {
+        appId: sim.options.appId,
+        featureId: 'f',
+        resourceId: 'etr_conform1',
+        blocks: [],
+      });
       const r = await call('PATCH', `/app-canvases/${created.body.id}`, body);
       expect(r.status).to.equal(400);
     });

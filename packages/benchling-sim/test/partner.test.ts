@@ -23,7 +23,12 @@ describe('the partner simulator', function () {
   after(async () => files?.close());
 
   it('signs like the Standard Webhooks reference (its published test vector)', () => {
-    const sig = signStandardWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    const sig = signStandardWebhook(
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(sig).to.equal('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
@@ -43,11 +48,18 @@ describe('the partner simulator', function () {
     expect(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(1000001, 2000001))).to.equal(true);
     const again = await fetch(url, { method: 'HEAD' });
     expect(again.headers.get('etag')).to.equal(res.headers.get('etag'));
-    expect((await fetch(`${url}&redirect=${encodeURIComponent('http://elsewhere.invalid/')}`, { redirect: 'manual' })).headers.get('location')).to.equal('http://elsewhere.invalid/');
+    expect(
+      (await fetch(`${url}&redirect=${encodeURIComponent('http://elsewhere.invalid/')}`, { redirect: 'manual' })).headers.get('location'),
+    ).to.equal('http://elsewhere.invalid/');
   });
 
   it('parses sizes like 200MB and 2GB', () => {
-    expect([parseByteSize('200MB'), parseByteSize('2GB'), parseByteSize('512KiB'), parseByteSize('10')]).to.deep.equal([200 * 1024 ** 2, 2 * 1024 ** 3, 512 * 1024, 10]);
+    expect([parseByteSize('200MB'), parseByteSize('2GB'), parseByteSize('512KiB'), parseByteSize('10')]).to.deep.equal([
+      200 * 1024 ** 2,
+      2 * 1024 ** 3,
+      512 * 1024,
+      10,
+    ]);
   });
 
   it('`partner send` posts a signed sequencing.complete whose files the simulator serves', async () => {
@@ -62,7 +74,31 @@ describe('the partner simulator', function () {
     });
     try {
       const to = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/sequencing/ont`;
-      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'partner', 'send', '--partner', 'ont', '--type', 'sequencing.complete', '--run', 'RUN-CLI', '--files', '2', '--size', '1MB', '--to', to, '--sim', files.url], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          cli,
+          'partner',
+          'send',
+          '--partner',
+          'ont',
+          '--type',
+          'sequencing.complete',
+          '--run',
+          'RUN-CLI',
+          '--files',
+          '2',
+          '--size',
+          '1MB',
+          '--to',
+          to,
+          '--sim',
+          files.url,
+        ],
+        { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       const code = await new Promise((r) => child.on('exit', r));
@@ -71,10 +107,16 @@ describe('the partner simulator', function () {
       const [got] = received;
       // Verified here independently of the simulator's signer.
       const key = Buffer.from(localPartnerSecret('ont').slice(6), 'base64');
-      const expected = createHmac('sha256', key).update(`${got!.headers['webhook-id']}.${got!.headers['webhook-timestamp']}.${got!.body}`).digest();
+      const expected = createHmac('sha256', key)
+        .update(`${got!.headers['webhook-id']}.${got!.headers['webhook-timestamp']}.${got!.body}`)
+        .digest();
       expect(timingSafeEqual(Buffer.from(got!.headers['webhook-signature']!.replace(/^v1,/, ''), 'base64'), expected)).to.equal(true);
       expect(Math.abs(Number(got!.headers['webhook-timestamp']) - Date.now() / 1000)).to.be.lessThan(60);
-      const event = JSON.parse(got!.body) as { type: string; run: { id: string }; files: Array<{ url: string; size: number; sha256: string }> };
+      const event = JSON.parse(got!.body) as {
+        type: string;
+        run: { id: string };
+        files: Array<{ url: string; size: number; sha256: string }>;
+      };
       expect([event.type, event.run.id, event.files.length]).to.deep.equal(['sequencing.complete', 'RUN-CLI', 2]);
       expect(event.files.reduce((n, f) => n + f.size, 0)).to.equal(1024 * 1024);
       for (const f of event.files) {

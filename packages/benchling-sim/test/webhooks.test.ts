@@ -40,7 +40,9 @@ function verifies(r: Received, keys: Jwk[]): boolean {
     .map((s) => s.split(','))
     .filter(([v]) => v?.includes('der'))
     .map(([, sig]) => Buffer.from(sig!, 'base64'));
-  return sigs.some((sig) => keys.some((k) => verify('sha256', signed, { key: createPublicKey({ key: k, format: 'jwk' }), dsaEncoding: 'der' }, sig)));
+  return sigs.some((sig) =>
+    keys.some((k) => verify('sha256', signed, { key: createPublicKey({ key: k, format: 'jwk' }), dsaEncoding: 'der' }, sig)),
+  );
 }
 
 describe('webhooks from the simulator', function () {
@@ -81,7 +83,15 @@ describe('webhooks from the simulator', function () {
 
   it('builds the version "0" envelope with the message fields of every type in the contract', async () => {
     for (const type of WEBHOOK_TYPES) {
-      await sim.sendWebhook({ to: receiver.url, type, entryId: 'etr_w3', canvasId: 'cnvs_w3', buttonId: 'package_now', userId: 'ent_u1', featureId: 'quilt_entry' });
+      await sim.sendWebhook({
+        to: receiver.url,
+        type,
+        entryId: 'etr_w3',
+        canvasId: 'cnvs_w3',
+        buttonId: 'package_now',
+        userId: 'ent_u1',
+        featureId: 'quilt_entry',
+      });
     }
     const bodies = receiver.received.map((x) => JSON.parse(x.raw));
     for (const [i, b] of bodies.entries()) {
@@ -101,12 +111,22 @@ describe('webhooks from the simulator', function () {
     expect(byType['v2.canvas.initialized']).to.not.have.property('canvasId');
     expect(byType['v2.canvas.created']).to.include({ canvasId: 'cnvs_w3', featureId: 'quilt_entry', userId: 'ent_u1' });
     expect(byType['v2-beta.canvas.created']).to.include({ canvasId: 'cnvs_w3' });
-    expect(byType['v2.canvas.userInteracted']).to.include({ buttonId: 'package_now', canvasId: 'cnvs_w3', featureId: 'quilt_entry', userId: 'ent_u1' });
+    expect(byType['v2.canvas.userInteracted']).to.include({
+      buttonId: 'package_now',
+      canvasId: 'cnvs_w3',
+      featureId: 'quilt_entry',
+      userId: 'ent_u1',
+    });
     expect(sim.state.webhooksSent).to.have.length(WEBHOOK_TYPES.length);
   });
 
   it('keeps message.id stable when a delivery is resent with the same webhook id', async () => {
-    const a = await sim.sendWebhook({ to: receiver.url, type: 'v2.entry.created', webhookId: 'msg_dup', timestamp: Math.floor(Date.now() / 1000) });
+    const a = await sim.sendWebhook({
+      to: receiver.url,
+      type: 'v2.entry.created',
+      webhookId: 'msg_dup',
+      timestamp: Math.floor(Date.now() / 1000),
+    });
     const b = await sim.sendWebhook({ to: receiver.url, type: 'v2.entry.created', webhookId: 'msg_dup' });
     expect(a.webhookId).to.equal(b.webhookId);
     expect(JSON.parse(a.sentBody).message.id).to.equal(JSON.parse(b.sentBody).message.id);
@@ -138,8 +158,18 @@ describe('webhooks from the simulator', function () {
     expect(published.map((k) => k.kid)).to.deep.equal([fresh.kid, oldKid]);
     await sim.sendWebhook({ to: receiver.url, type: 'v2.entry.created' });
     const got = receiver.received[0]!;
-    expect(verifies(got, published.filter((k) => k.kid === fresh.kid))).to.equal(true);
-    expect(verifies(got, published.filter((k) => k.kid === oldKid))).to.equal(false);
+    expect(
+      verifies(
+        got,
+        published.filter((k) => k.kid === fresh.kid),
+      ),
+    ).to.equal(true);
+    expect(
+      verifies(
+        got,
+        published.filter((k) => k.kid === oldKid),
+      ),
+    ).to.equal(false);
 
     sim.rotateKey({ keepOld: false });
     expect((await jwks()).map((k) => k.kid)).to.have.length(1);

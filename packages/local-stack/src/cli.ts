@@ -51,7 +51,12 @@ async function up(): Promise<void> {
     [aws, warehouse] = await Promise.all([
       startLocalAws({ fauxqsPort: ports.fauxqs, dynamoPort: ports.dynamo, logDir }),
       localWarehouse
-        ? startLocalWarehouse({ port: getInt(env, 'POSTGRES_PORT', 0) || (await freePort()), dataDir: path.join(root, '.local', 'warehouse'), logFile: path.join(logDir, 'postgres.log'), baseUrl: simUrl })
+        ? startLocalWarehouse({
+            port: getInt(env, 'POSTGRES_PORT', 0) || (await freePort()),
+            dataDir: path.join(root, '.local', 'warehouse'),
+            logFile: path.join(logDir, 'postgres.log'),
+            baseUrl: simUrl,
+          })
         : Promise.resolve(undefined),
     ]);
     await startServices(aws);
@@ -61,71 +66,119 @@ async function up(): Promise<void> {
   }
 
   async function startServices(aws: LocalAws): Promise<void> {
-  const names = await aws.provision({
-    prefix: getString(env, 'TABLE_PREFIX', 'bp-'),
-    bucket: getString(env, 'PACKAGE_BUCKET', 'bp-local-packages'),
-    maxReceiveCount: getInt(env, 'MAX_RECEIVE_COUNT', 5, { min: 1, max: 1000 }),
-    visibilityTimeoutSeconds: getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 5, max: 43200 }),
-  });
-  const simUrl = `http://127.0.0.1:${ports.sim}`;
-  // Local defaults first, the caller's environment last so it wins.
-  const serviceEnv: NodeJS.ProcessEnv = {
-    BENCHLING_APP_DEFINITION_ID: 'appdef_sim',
-    BENCHLING_JWKS_URL: `${simUrl}/api/v1/apps/appdef_sim/jwks`,
-    BENCHLING_CLIENT_ID: 'sim-client',
-    BENCHLING_CLIENT_SECRET: 'sim-secret',
-    // The simulator's tenant is the one tenant the local stack serves (more: set BENCHLING_TENANTS).
-    BENCHLING_TENANTS: `${SIM_TENANT_ID}=${simUrl}`,
-    QUILT_PUBLISH: 'direct',
-    OPS_TOKENS: 'local=local-dev-ops-token',
-    OPS_TENANT_ID: SIM_TENANT_ID,
-    OPS_BENCHLING_BASE_URL: simUrl,
-    PORT: String(ports.ingress),
-    ...warehouse?.env,
-    ...names,
-    ...env,
-  };
-  // Lets `pnpm ops …` in another terminal find this stack (it loads the file when its env has no queue).
-  const stackEnvFile = path.join(root, '.local', 'stack.env');
-  mkdirSync(path.dirname(stackEnvFile), { recursive: true });
-  const keys = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'S3_LOCAL_COMPAT', 'JOBS_QUEUE_URL', 'DLQ_URL', 'PACKAGER_QUEUE_URL', 'TABLE_PREFIX', 'PACKAGE_BUCKET', 'OPS_TENANT_ID', 'OPS_BENCHLING_BASE_URL', 'WAREHOUSE_URL', 'WAREHOUSE_SCHEMA'];
-  writeFileSync(stackEnvFile, keys.filter((k) => serviceEnv[k]).map((k) => `${k}=${serviceEnv[k]}`).join('\n') + '\n');
-  const tsx = path.join(root, 'node_modules/.bin/tsx');
-  const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
-    const p = startProcess({ name, command: tsx, args: [path.join(root, script), ...args], env: { ...serviceEnv, ...extra }, cwd: root, logFile: path.join(logDir, `${name}.log`) });
-    children.push(p);
-    p.exited.then((code) => {
-      if (!shuttingDown) {
-        console.error(`${name} exited unexpectedly (code ${code}); see ${path.join(logDir, `${name}.log`)}`);
-        void shutdown(1);
-      }
+    const names = await aws.provision({
+      prefix: getString(env, 'TABLE_PREFIX', 'bp-'),
+      bucket: getString(env, 'PACKAGE_BUCKET', 'bp-local-packages'),
+      maxReceiveCount: getInt(env, 'MAX_RECEIVE_COUNT', 5, { min: 1, max: 1000 }),
+      visibilityTimeoutSeconds: getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 5, max: 43200 }),
     });
-    return p;
-  };
+    const simUrl = `http://127.0.0.1:${ports.sim}`;
+    // Local defaults first, the caller's environment last so it wins.
+    const serviceEnv: NodeJS.ProcessEnv = {
+      BENCHLING_APP_DEFINITION_ID: 'appdef_sim',
+      BENCHLING_JWKS_URL: `${simUrl}/api/v1/apps/appdef_sim/jwks`,
+      BENCHLING_CLIENT_ID: 'sim-client',
+      BENCHLING_CLIENT_SECRET: 'sim-secret',
+      // The simulator's tenant is the one tenant the local stack serves (more: set BENCHLING_TENANTS).
+      BENCHLING_TENANTS: `${SIM_TENANT_ID}=${simUrl}`,
+      QUILT_PUBLISH: 'direct',
+      OPS_TOKENS: 'local=local-dev-ops-token',
+      OPS_TENANT_ID: SIM_TENANT_ID,
+      OPS_BENCHLING_BASE_URL: simUrl,
+      PORT: String(ports.ingress),
+      ...warehouse?.env,
+      ...names,
+      ...env,
+    };
+    // Lets `pnpm ops …` in another terminal find this stack (it loads the file when its env has no queue).
+    const stackEnvFile = path.join(root, '.local', 'stack.env');
+    mkdirSync(path.dirname(stackEnvFile), { recursive: true });
+    const keys = [
+      'AWS_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_ENDPOINT_URL_SQS',
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'S3_LOCAL_COMPAT',
+      'JOBS_QUEUE_URL',
+      'DLQ_URL',
+      'PACKAGER_QUEUE_URL',
+      'TABLE_PREFIX',
+      'PACKAGE_BUCKET',
+      'OPS_TENANT_ID',
+      'OPS_BENCHLING_BASE_URL',
+      'WAREHOUSE_URL',
+      'WAREHOUSE_SCHEMA',
+    ];
+    writeFileSync(
+      stackEnvFile,
+      keys
+        .filter((k) => serviceEnv[k])
+        .map((k) => `${k}=${serviceEnv[k]}`)
+        .join('\n') + '\n',
+    );
+    const tsx = path.join(root, 'node_modules/.bin/tsx');
+    const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
+      const p = startProcess({
+        name,
+        command: tsx,
+        args: [path.join(root, script), ...args],
+        env: { ...serviceEnv, ...extra },
+        cwd: root,
+        logFile: path.join(logDir, `${name}.log`),
+      });
+      children.push(p);
+      p.exited.then((code) => {
+        if (!shuttingDown) {
+          console.error(`${name} exited unexpectedly (code ${code}); see ${path.join(logDir, `${name}.log`)}`);
+          void shutdown(1);
+        }
+      });
+      return p;
+    };
 
-  const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', ['serve', '--port', String(ports.sim), '--tenant-id', SIM_TENANT_ID, '--webhook-target', `http://127.0.0.1:${ports.ingress}`]);
-  await waitUntil('Benchling simulator', async () => {
-    const r = await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`);
-    if (!r.ok) throw new Error(String(r.status));
-  }, 30_000, sim);
-  const ingress = launch('ingress', 'services/ingress/src/main.ts');
-  await waitUntil('ingress', async () => {
-    const r = await fetch(`http://127.0.0.1:${ports.ingress}/health/ready`);
-    if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
-  }, 30_000, ingress);
-  const healthPorts: number[] = [];
-  for (let i = 1; i <= workers; i++) {
-    const healthPort = env.HEALTH_PORT ? Number(env.HEALTH_PORT) + i - 1 : await freePort();
-    healthPorts.push(healthPort);
-    launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}`, HEALTH_PORT: String(healthPort) });
-  }
-  const warehouseLine = warehouse
-    ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ${serviceEnv.WAREHOUSE_SCHEMA}, read-only role; seeded entries ${warehouse.story.entries.map((e) => e.id).join(', ')}`
-    : serviceEnv.WAREHOUSE_URL || serviceEnv.WAREHOUSE_HOST
-      ? `  warehouse              ${serviceEnv.WAREHOUSE_HOST ?? new URL(serviceEnv.WAREHOUSE_URL!).host} (yours)`
-      : '';
+    const sim = launch('benchling-sim', 'packages/benchling-sim/src/cli.ts', [
+      'serve',
+      '--port',
+      String(ports.sim),
+      '--tenant-id',
+      SIM_TENANT_ID,
+      '--webhook-target',
+      `http://127.0.0.1:${ports.ingress}`,
+    ]);
+    await waitUntil(
+      'Benchling simulator',
+      async () => {
+        const r = await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`);
+        if (!r.ok) throw new Error(String(r.status));
+      },
+      30_000,
+      sim,
+    );
+    const ingress = launch('ingress', 'services/ingress/src/main.ts');
+    await waitUntil(
+      'ingress',
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${ports.ingress}/health/ready`);
+        if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+      },
+      30_000,
+      ingress,
+    );
+    const healthPorts: number[] = [];
+    for (let i = 1; i <= workers; i++) {
+      const healthPort = env.HEALTH_PORT ? Number(env.HEALTH_PORT) + i - 1 : await freePort();
+      healthPorts.push(healthPort);
+      launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}`, HEALTH_PORT: String(healthPort) });
+    }
+    const warehouseLine = warehouse
+      ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ${serviceEnv.WAREHOUSE_SCHEMA}, read-only role; seeded entries ${warehouse.story.entries.map((e) => e.id).join(', ')}`
+      : serviceEnv.WAREHOUSE_URL || serviceEnv.WAREHOUSE_HOST
+        ? `  warehouse              ${serviceEnv.WAREHOUSE_HOST ?? new URL(serviceEnv.WAREHOUSE_URL!).host} (yours)`
+        : '';
 
-  console.log(`
+    console.log(`
 benchling-packager is running
   ingress (webhooks)     http://127.0.0.1:${ports.ingress}        health: /health/ready
   Benchling simulator    ${simUrl}        (API ${simUrl}/api/v2)

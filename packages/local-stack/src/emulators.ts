@@ -8,7 +8,9 @@ const require = createRequire(import.meta.url);
 /** fauxqs (SQS + S3) as a child process on `port`, resolved once it answers /health. */
 export async function startFauxqs(opts: { port: number; logFile?: string }): Promise<ManagedProcess> {
   // fauxqs exports no subpaths, so find its CLI through the module search paths.
-  const dir = (require.resolve.paths('fauxqs') ?? []).map((p) => path.join(p, 'fauxqs')).find((d) => existsSync(path.join(d, 'dist', 'cli.js')));
+  const dir = (require.resolve.paths('fauxqs') ?? [])
+    .map((p) => path.join(p, 'fauxqs'))
+    .find((d) => existsSync(path.join(d, 'dist', 'cli.js')));
   if (!dir) throw new Error('fauxqs is not installed (run pnpm install)');
   const cli = path.join(dir, 'dist', 'cli.js');
   const proc = startProcess({
@@ -18,10 +20,15 @@ export async function startFauxqs(opts: { port: number; logFile?: string }): Pro
     env: { ...process.env, FAUXQS_PORT: String(opts.port), FAUXQS_LOGGER: 'false' },
     logFile: opts.logFile,
   });
-  await waitUntil(`fauxqs on port ${opts.port}`, async () => {
-    const res = await fetch(`http://127.0.0.1:${opts.port}/health`);
-    if (!res.ok) throw new Error(`health ${res.status}`);
-  }, 30_000, proc);
+  await waitUntil(
+    `fauxqs on port ${opts.port}`,
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${opts.port}/health`);
+      if (!res.ok) throw new Error(`health ${res.status}`);
+    },
+    30_000,
+    proc,
+  );
   return proc;
 }
 
@@ -35,13 +42,26 @@ export async function startDynamoLocal(opts: { port: number; logFile?: string })
   const proc = startProcess({
     name: 'dynamodb-local',
     command: 'java',
-    args: [`-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`, '-jar', path.join(home, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-port', String(opts.port)],
+    args: [
+      `-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      path.join(home, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-port',
+      String(opts.port),
+    ],
     logFile: opts.logFile,
   });
-  await waitUntil(`DynamoDB Local on port ${opts.port}`, async () => {
-    // An unsigned POST answers 400 with a JSON error once the server is up.
-    const res = await fetch(`http://127.0.0.1:${opts.port}/`, { method: 'POST' });
-    await res.text();
-  }, 60_000, proc);
+  await waitUntil(
+    `DynamoDB Local on port ${opts.port}`,
+    async () => {
+      // An unsigned POST answers 400 with a JSON error once the server is up.
+      const res = await fetch(`http://127.0.0.1:${opts.port}/`, { method: 'POST' });
+      await res.text();
+    },
+    60_000,
+    proc,
+  );
   return proc;
 }

@@ -27,8 +27,15 @@ export interface LocalPostgres {
 /** Directory holding initdb/pg_ctl/postgres: the newest /usr/lib/postgresql/<version>/bin. */
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a)) : [];
-  if (!versions[0]) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/bootstrap.sh, or apt-get install postgresql)');
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(path.join(root, v, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (!versions[0])
+    throw new Error(
+      'PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/bootstrap.sh, or apt-get install postgresql)',
+    );
   return path.join(root, versions[0], 'bin');
 }
 
@@ -68,8 +75,25 @@ export async function startPostgres(opts: { port: number; dataDir: string; logFi
     chownSync(pwFile, user.uid, user.gid);
     chownTree(dataDir, user.uid, user.gid);
   }
-  const as = (cmd: string, args: string[]) => (user.asOther ? ['setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', cmd, ...args]] as const : [cmd, args] as const);
-  const [initCmd, initArgs] = as(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--pwfile', pwFile, '--auth', 'scram-sha-256', '-E', 'UTF8', '--locale', 'C', '--no-sync']);
+  const as = (cmd: string, args: string[]) =>
+    user.asOther
+      ? (['setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', cmd, ...args]] as const)
+      : ([cmd, args] as const);
+  const [initCmd, initArgs] = as(path.join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--pwfile',
+    pwFile,
+    '--auth',
+    'scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale',
+    'C',
+    '--no-sync',
+  ]);
   try {
     execFileSync(initCmd, initArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
@@ -82,18 +106,38 @@ export async function startPostgres(opts: { port: number; dataDir: string; logFi
   const start = async () => {
     if (proc && proc.child.exitCode === null && proc.child.signalCode === null) return; // already running
     // No Unix socket (the default directory may not be writable); TCP on loopback only; no fsync: throwaway data.
-    const [cmd, args] = as(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(opts.port), '-h', '127.0.0.1', '-k', '', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100']);
+    const [cmd, args] = as(path.join(bin, 'postgres'), [
+      '-D',
+      dataDir,
+      '-p',
+      String(opts.port),
+      '-h',
+      '127.0.0.1',
+      '-k',
+      '',
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=100',
+    ]);
     const p = startProcess({ name: 'postgres', command: cmd, args: [...args], logFile: opts.logFile ?? '/dev/null' });
     proc = p;
-    await waitUntil(`PostgreSQL on port ${opts.port}`, async () => {
-      const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
-      try {
-        await c.connect();
-        await c.query('SELECT 1');
-      } finally {
-        await c.end().catch(() => undefined);
-      }
-    }, 30_000, p);
+    await waitUntil(
+      `PostgreSQL on port ${opts.port}`,
+      async () => {
+        const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+        try {
+          await c.connect();
+          await c.query('SELECT 1');
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      },
+      30_000,
+      p,
+    );
   };
   await start();
   return {

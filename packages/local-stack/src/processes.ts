@@ -96,7 +96,8 @@ export async function waitUntil(what: string, check: () => Promise<unknown>, tim
       last = err;
     }
     if (exitCode !== undefined) throw new Error(`${what} exited with code ${exitCode} before it answered`);
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not answer within ${timeoutMs} ms: ${(last as Error)?.message ?? last}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${what} did not answer within ${timeoutMs} ms: ${(last as Error)?.message ?? last}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

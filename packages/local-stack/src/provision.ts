@@ -25,8 +25,11 @@ export interface ProvisionedNames {
 
 /** Creates queues (jobs + DLQ with redrive, packager), tables and the bucket. Safe to run again. */
 export async function provision(aws: AwsClients, o: ProvisionOptions): Promise<ProvisionedNames> {
-  const dlq = await aws.sqs.send(new CreateQueueCommand({ QueueName: `${o.prefix}jobs-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
-  const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const dlq = await aws.sqs.send(
+    new CreateQueueCommand({ QueueName: `${o.prefix}jobs-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }),
+  );
+  const dlqArn = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+    ?.QueueArn;
   const attributes = {
     VisibilityTimeout: String(o.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: o.maxReceiveCount }),
@@ -46,7 +49,9 @@ export async function provision(aws: AwsClients, o: ProvisionOptions): Promise<P
   for (const def of tableDefinitions(names)) {
     try {
       await aws.ddb.send(new CreateTableCommand(def));
-      await aws.ddb.send(new UpdateTimeToLiveCommand({ TableName: def.TableName, TimeToLiveSpecification: { AttributeName: EXPIRES_AT, Enabled: true } }));
+      await aws.ddb.send(
+        new UpdateTimeToLiveCommand({ TableName: def.TableName, TimeToLiveSpecification: { AttributeName: EXPIRES_AT, Enabled: true } }),
+      );
     } catch (err) {
       if (!(err instanceof ResourceInUseException)) throw err;
     }

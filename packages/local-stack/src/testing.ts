@@ -30,9 +30,15 @@ export async function stopSharedLocalAws(): Promise<void> {
  * A fresh, isolated set of queues, tables and bucket for one suite: returns the env map that
  * services' config parsers read.
  */
-export async function isolatedEnv(label: string, opts: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {}): Promise<Record<string, string>> {
+export async function isolatedEnv(
+  label: string,
+  opts: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+): Promise<Record<string, string>> {
   const l = await sharedLocalAws();
-  const prefix = `t${randomBytes(3).toString('hex')}-${label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12)}-`;
+  const prefix = `t${randomBytes(3).toString('hex')}-${label
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 12)}-`;
   return l.provision({ prefix, ...opts });
 }
 
@@ -43,7 +49,9 @@ export async function isolatedEnv(label: string, opts: { maxReceiveCount?: numbe
 export async function takeQueuedJobs(sqs: SQSClient, queueUrl: string, visibilitySeconds = 30): Promise<JobMessage[]> {
   const jobs: JobMessage[] = [];
   for (;;) {
-    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilitySeconds }));
+    const res = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilitySeconds }),
+    );
     if (!res.Messages?.length) return jobs;
     for (const m of res.Messages) {
       jobs.push(parseJobMessage(m.Body));

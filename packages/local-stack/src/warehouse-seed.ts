@@ -34,7 +34,10 @@ const VALIDITY: Record<string, string> = { result: 'validation_status', sequenci
 
 export const WAREHOUSE_READER = 'warehouse_reader';
 
-export async function seedWarehouse(adminUrl: string, story: WarehouseStory): Promise<{ readerUrl: string; readerPassword: string; schema: string; database: string }> {
+export async function seedWarehouse(
+  adminUrl: string,
+  story: WarehouseStory,
+): Promise<{ readerUrl: string; readerPassword: string; schema: string; database: string }> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const readerPassword = randomBytes(18).toString('base64url');
@@ -59,7 +62,11 @@ export async function seedWarehouse(adminUrl: string, story: WarehouseStory): Pr
     await db.query(`SET search_path = ${schema}`);
     for (const [name, cols] of Object.entries(TABLES)) {
       await db.query(`CREATE TABLE "${name}$raw" (${cols})`);
-      const visible = cols.split(',').map((c) => c.trim().split(' ')[0]!).filter((c) => !c.startsWith('_')).map((c) => `"${c}"`);
+      const visible = cols
+        .split(',')
+        .map((c) => c.trim().split(' ')[0]!)
+        .filter((c) => !c.startsWith('_'))
+        .map((c) => `"${c}"`);
       const valid = VALIDITY[name] ? ` AND "${VALIDITY[name]}" = 'VALID'` : '';
       await db.query(`CREATE VIEW "${name}" AS SELECT ${visible.join(', ')} FROM "${name}$raw" WHERE NOT archived$${valid}`);
     }
@@ -84,14 +91,22 @@ export async function seedWarehouse(adminUrl: string, story: WarehouseStory): Pr
 
 async function insert(db: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
   const cols = Object.keys(row);
-  await db.query(`INSERT INTO "${table}$raw" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
+  await db.query(
+    `INSERT INTO "${table}$raw" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+    Object.values(row),
+  );
 }
 
 async function insertStory(db: pg.Client, s: WarehouseStory): Promise<void> {
   for (const p of s.projects) await insert(db, 'project', { id: p.id, name: p.name, source_id: p.id, created_at: p.createdAt, url: p.url });
   for (const u of s.users) await insert(db, 'user', { id: u.id, handle: u.handle, name: u.name, email: u.email });
   await insert(db, 'schema', { id: s.entrySchemaId, schema_type: 'entry', name: 'Expérience', system_name: 'experience' });
-  await insert(db, 'schema', { id: s.sampleSchema.id, schema_type: 'entity', name: s.sampleSchema.name, system_name: s.sampleSchema.systemName });
+  await insert(db, 'schema', {
+    id: s.sampleSchema.id,
+    schema_type: 'entity',
+    name: s.sampleSchema.name,
+    system_name: s.sampleSchema.systemName,
+  });
   await insert(db, 'schema', { id: s.qcSchema.id, schema_type: 'result', name: s.qcSchema.name, system_name: s.qcSchema.systemName });
   const fields: Array<[string, number, string, string, string]> = [
     [s.sampleSchema.id, 1, 'barcode', 'Barcode', 'text'],
@@ -101,22 +116,108 @@ async function insertStory(db: pg.Client, s: WarehouseStory): Promise<void> {
     [s.qcSchema.id, 2, 'read_count', 'Read count', 'integer'],
     [s.qcSchema.id, 3, 'q30_percent', 'Q30 %', 'float'],
   ];
-  for (const [schemaId, position, name, display, type] of fields) await insert(db, 'field_definition', { schema_id: schemaId, position, name, display_name: display, type, is_multi: false, is_required: position === 1 });
+  for (const [schemaId, position, name, display, type] of fields)
+    await insert(db, 'field_definition', {
+      schema_id: schemaId,
+      position,
+      name,
+      display_name: display,
+      type,
+      is_multi: false,
+      is_required: position === 1,
+    });
   for (const e of s.entries) {
-    await insert(db, 'folder', { id: e.folderId, name: `${e.displayId} notebook`, source_id: e.projectId, created_at: e.createdAt, modified_at: e.createdAt });
-    await insert(db, 'entry', { id: e.id, display_id: e.displayId, name: e.name, source_id: e.projectId, folder_id: e.folderId, creator_id: e.creatorId, schema_id: e.schemaId, created_at: e.createdAt, modified_at: e.modifiedAt, review_status: e.reviewStatus, url: e.url });
+    await insert(db, 'folder', {
+      id: e.folderId,
+      name: `${e.displayId} notebook`,
+      source_id: e.projectId,
+      created_at: e.createdAt,
+      modified_at: e.createdAt,
+    });
+    await insert(db, 'entry', {
+      id: e.id,
+      display_id: e.displayId,
+      name: e.name,
+      source_id: e.projectId,
+      folder_id: e.folderId,
+      creator_id: e.creatorId,
+      schema_id: e.schemaId,
+      created_at: e.createdAt,
+      modified_at: e.modifiedAt,
+      review_status: e.reviewStatus,
+      url: e.url,
+    });
   }
   for (const x of s.samples) {
     const archive = { archived$: x.archived, archive_purpose$: x.archived ? 'Made in error' : null };
-    await insert(db, 'registry_entity', { id: x.id, name: x.name, file_registry_id: x.registryId, schema_id: s.sampleSchema.id, project_id: x.projectId, folder_id: x.folderId, creator_id: x.creatorId, created_at: x.createdAt, modified_at: x.createdAt, url: x.url, type: 'custom_entity', validation_status: 'VALID', source_id: x.projectId, ...archive });
-    await insert(db, 'sample', { id: x.id, source_id: x.projectId, name$: x.name, file_registry_id$: x.registryId, folder_id$: x.folderId, project_id$: x.projectId, created_at$: x.createdAt, modified_at$: x.createdAt, creator_id$: x.creatorId, schema_id$: s.sampleSchema.id, url$: x.url, is_registered$: true, validation_status$: 'VALID', ...archive, barcode: x.barcode, organism: x.organism, sample_type: x.sampleType });
-    await insert(db, 'container', { id: x.container.id, barcode: x.container.barcode, name: x.container.name, volume_si: x.container.volumeLitres, created_at: x.createdAt, source_id: x.projectId });
+    await insert(db, 'registry_entity', {
+      id: x.id,
+      name: x.name,
+      file_registry_id: x.registryId,
+      schema_id: s.sampleSchema.id,
+      project_id: x.projectId,
+      folder_id: x.folderId,
+      creator_id: x.creatorId,
+      created_at: x.createdAt,
+      modified_at: x.createdAt,
+      url: x.url,
+      type: 'custom_entity',
+      validation_status: 'VALID',
+      source_id: x.projectId,
+      ...archive,
+    });
+    await insert(db, 'sample', {
+      id: x.id,
+      source_id: x.projectId,
+      name$: x.name,
+      file_registry_id$: x.registryId,
+      folder_id$: x.folderId,
+      project_id$: x.projectId,
+      created_at$: x.createdAt,
+      modified_at$: x.createdAt,
+      creator_id$: x.creatorId,
+      schema_id$: s.sampleSchema.id,
+      url$: x.url,
+      is_registered$: true,
+      validation_status$: 'VALID',
+      ...archive,
+      barcode: x.barcode,
+      organism: x.organism,
+      sample_type: x.sampleType,
+    });
+    await insert(db, 'container', {
+      id: x.container.id,
+      barcode: x.container.barcode,
+      name: x.container.name,
+      volume_si: x.container.volumeLitres,
+      created_at: x.createdAt,
+      source_id: x.projectId,
+    });
     await insert(db, 'container_content', { container_id: x.container.id, entity_id: x.id, concentration_si: 0.05 });
     await insert(db, 'registration_origin', { entity_id: x.id, origin_entry_id: x.entryId, registered_at: x.createdAt });
   }
   for (const r of s.results) {
     const entry = s.entries.find((e) => e.id === r.entryId)!;
-    await insert(db, 'result', { id: r.id, schema_id: s.qcSchema.id, entry_id: r.entryId, created_at: r.createdAt, validation_status: r.validationStatus, source_id: entry.projectId });
-    await insert(db, 'sequencing_qc', { id: r.id, source_id: entry.projectId, schema_id$: s.qcSchema.id, entry_id$: r.entryId, created_at$: r.createdAt, modified_at$: r.createdAt, creator_id$: entry.creatorId, validation_status$: r.validationStatus, sample: r.sampleId, read_count: r.readCount, q30_percent: r.q30Percent });
+    await insert(db, 'result', {
+      id: r.id,
+      schema_id: s.qcSchema.id,
+      entry_id: r.entryId,
+      created_at: r.createdAt,
+      validation_status: r.validationStatus,
+      source_id: entry.projectId,
+    });
+    await insert(db, 'sequencing_qc', {
+      id: r.id,
+      source_id: entry.projectId,
+      schema_id$: s.qcSchema.id,
+      entry_id$: r.entryId,
+      created_at$: r.createdAt,
+      modified_at$: r.createdAt,
+      creator_id$: entry.creatorId,
+      validation_status$: r.validationStatus,
+      sample: r.sampleId,
+      read_count: r.readCount,
+      q30_percent: r.q30Percent,
+    });
   }
 }

@@ -22,7 +22,9 @@ export interface LocalWarehouse {
  * directory, removed on stop) and seeds it from `seed`. `baseUrl` is the simulator's, so the
  * warehouse's entry URLs point where the API's do.
  */
-export async function startLocalWarehouse(o: { port?: number; dataDir?: string; logFile?: string; seed?: string; baseUrl?: string } = {}): Promise<LocalWarehouse> {
+export async function startLocalWarehouse(
+  o: { port?: number; dataDir?: string; logFile?: string; seed?: string; baseUrl?: string } = {},
+): Promise<LocalWarehouse> {
   const temp = o.dataDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bp-warehouse-'));
   // mkdtemp makes it 0700; the server may run as another user (root → postgres) and must reach its data.
   if (temp) chmodSync(temp, 0o755);

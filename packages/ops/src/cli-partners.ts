@@ -33,21 +33,34 @@ export function addPartnerCommands(program: Command, deps: () => OpsDeps, print:
     .option('--timeout <seconds>', 'seconds one attempt may take', int(86_400))
     .option('--callback-url <url>', "the partner's callback URL")
     .option('--namespace <name>', 'first part of run package names (default the id)')
-    .action(async (o: { id: string; name: string; events: string; secret: string; allowUrl: string[]; format: PartnerFormat; maxRetries?: number; timeout?: number; callbackUrl?: string; namespace?: string }) => {
-      const p = await registryOf(deps()).add({
-        id: o.id,
-        name: o.name,
-        eventTypes: parseEventTypes(o.events),
-        secret: o.secret,
-        allowUrls: o.allowUrl,
-        format: o.format,
-        ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
-        ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}),
-        ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
-        ...(o.namespace ? { namespace: o.namespace } : {}),
-      });
-      print(partnerView(p), () => `added partner ${p.partnerId}\n${view.partnerDetail(partnerView(p))}`);
-    });
+    .action(
+      async (o: {
+        id: string;
+        name: string;
+        events: string;
+        secret: string;
+        allowUrl: string[];
+        format: PartnerFormat;
+        maxRetries?: number;
+        timeout?: number;
+        callbackUrl?: string;
+        namespace?: string;
+      }) => {
+        const p = await registryOf(deps()).add({
+          id: o.id,
+          name: o.name,
+          eventTypes: parseEventTypes(o.events),
+          secret: o.secret,
+          allowUrls: o.allowUrl,
+          format: o.format,
+          ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+          ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}),
+          ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
+          ...(o.namespace ? { namespace: o.namespace } : {}),
+        });
+        print(partnerView(p), () => `added partner ${p.partnerId}\n${view.partnerDetail(partnerView(p))}`);
+      },
+    );
 
   partners
     .command('list')
@@ -78,19 +91,33 @@ export function addPartnerCommands(program: Command, deps: () => OpsDeps, print:
     .option('--timeout <seconds>', 'seconds one attempt may take', int(86_400))
     .option('--callback-url <url>')
     .option('--namespace <name>')
-    .action(async (id: string, o: { name?: string; events?: string; allowUrl?: string[]; format?: PartnerFormat; maxRetries?: number; timeout?: number; callbackUrl?: string; namespace?: string }) => {
-      const p = await registryOf(deps()).update(id, {
-        ...(o.name ? { name: o.name } : {}),
-        ...(o.events ? { eventTypes: parseEventTypes(o.events) } : {}),
-        ...(o.allowUrl ? { allowUrls: o.allowUrl } : {}),
-        ...(o.format ? { format: o.format } : {}),
-        ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
-        ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}),
-        ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
-        ...(o.namespace ? { namespace: o.namespace } : {}),
-      });
-      print(partnerView(p), () => `updated partner ${id}\n${view.partnerDetail(partnerView(p))}`);
-    });
+    .action(
+      async (
+        id: string,
+        o: {
+          name?: string;
+          events?: string;
+          allowUrl?: string[];
+          format?: PartnerFormat;
+          maxRetries?: number;
+          timeout?: number;
+          callbackUrl?: string;
+          namespace?: string;
+        },
+      ) => {
+        const p = await registryOf(deps()).update(id, {
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.events ? { eventTypes: parseEventTypes(o.events) } : {}),
+          ...(o.allowUrl ? { allowUrls: o.allowUrl } : {}),
+          ...(o.format ? { format: o.format } : {}),
+          ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+          ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}),
+          ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
+          ...(o.namespace ? { namespace: o.namespace } : {}),
+        });
+        print(partnerView(p), () => `updated partner ${id}\n${view.partnerDetail(partnerView(p))}`);
+      },
+    );
 
   for (const [name, active] of [
     ['activate', true],
@@ -123,7 +150,11 @@ export function addPartnerCommands(program: Command, deps: () => OpsDeps, print:
       if (!o.secret) throw usage('rotate-secret needs --secret whsec_… (or --finish)');
       const overlap = o.overlap ? Math.round(parseDuration(o.overlap, '--overlap') / 1000) : undefined;
       const p = partnerView(await registry.rotateSecret(id, o.secret, overlap === undefined ? {} : { overlapSeconds: overlap }));
-      print(p, () => `rotation of ${id} started: both secrets verify${p.secrets.previous?.validUntil ? ` until ${p.secrets.previous.validUntil}` : ` until \`rotate-secret ${id} --finish\``}`);
+      print(
+        p,
+        () =>
+          `rotation of ${id} started: both secrets verify${p.secrets.previous?.validUntil ? ` until ${p.secrets.previous.validUntil}` : ` until \`rotate-secret ${id} --finish\``}`,
+      );
     });
 
   partners

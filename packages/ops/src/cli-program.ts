@@ -127,31 +127,41 @@ Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not foun
     .option('--rate <n/s>', 'at most this many moves per second (5, 5/s, 300/m)', '5/s')
     .option('--max <n>', 'stop after moving this many')
     .option('--dry-run', 'show what would move; move nothing')
-    .action(async (o: { execution?: string; entry?: string; errorMatches?: string; all?: boolean; rate: string; max?: string; dryRun?: boolean }) => {
-      const d = deps();
-      const filter = {
-        ...(o.execution ? { executionId: o.execution } : {}),
-        ...(o.entry ? { entryId: o.entry } : {}),
-        ...(o.errorMatches ? { errorMatches: regex(o.errorMatches) } : {}),
-        ...(o.all ? { all: true } : {}),
-      };
-      const rate = parseRate(o.rate);
-      const max = o.max === undefined ? undefined : parseLimit(o.max, 1, 1_000_000);
-      const depth = (await queueStats(d)).find((q) => q.queue === 'dlq')?.visible ?? 0;
-      io.stderr(`${o.dryRun ? 'dry run over' : 'replaying from'} the DLQ (~${depth} visible) at most ${rate}/s\n`);
-      const result = await replayDlq(d, {
-        filter,
-        ratePerSecond: rate,
-        dryRun: o.dryRun === true,
-        ...(max !== undefined ? { maxMessages: max } : {}),
-        requestedBy: io.user ?? 'cli',
-        ...(io.signal ? { signal: io.signal } : {}),
-        onProgress: (e, t) => io.stderr(progressLine(e, t, depth)),
-      });
-      print(result, () => view.replaySummary(result));
-      if (result.interrupted) setCode(EXIT.interrupted);
-      else if (result.totals.failed > 0) setCode(EXIT.failed);
-    });
+    .action(
+      async (o: {
+        execution?: string;
+        entry?: string;
+        errorMatches?: string;
+        all?: boolean;
+        rate: string;
+        max?: string;
+        dryRun?: boolean;
+      }) => {
+        const d = deps();
+        const filter = {
+          ...(o.execution ? { executionId: o.execution } : {}),
+          ...(o.entry ? { entryId: o.entry } : {}),
+          ...(o.errorMatches ? { errorMatches: regex(o.errorMatches) } : {}),
+          ...(o.all ? { all: true } : {}),
+        };
+        const rate = parseRate(o.rate);
+        const max = o.max === undefined ? undefined : parseLimit(o.max, 1, 1_000_000);
+        const depth = (await queueStats(d)).find((q) => q.queue === 'dlq')?.visible ?? 0;
+        io.stderr(`${o.dryRun ? 'dry run over' : 'replaying from'} the DLQ (~${depth} visible) at most ${rate}/s\n`);
+        const result = await replayDlq(d, {
+          filter,
+          ratePerSecond: rate,
+          dryRun: o.dryRun === true,
+          ...(max !== undefined ? { maxMessages: max } : {}),
+          requestedBy: io.user ?? 'cli',
+          ...(io.signal ? { signal: io.signal } : {}),
+          onProgress: (e, t) => io.stderr(progressLine(e, t, depth)),
+        });
+        print(result, () => view.replaySummary(result));
+        if (result.interrupted) setCode(EXIT.interrupted);
+        else if (result.totals.failed > 0) setCode(EXIT.failed);
+      },
+    );
 
   program
     .command('repackage')
@@ -165,7 +175,13 @@ Exit codes: 0 ok, 1 operation failed, 2 usage or configuration error, 3 not foun
       const baseURL = o.baseUrl ?? getOptionalString(io.env, 'OPS_BENCHLING_BASE_URL');
       if (!tenantId) throw new OpsUsageError('repackage needs --tenant (or OPS_TENANT_ID)');
       if (!baseURL) throw new OpsUsageError('repackage needs --base-url (or OPS_BENCHLING_BASE_URL)');
-      const r = await repackage(deps(), { tenantId, entryId, baseURL, ...(o.appId ? { appId: o.appId } : {}), requestedBy: io.user ?? 'cli' });
+      const r = await repackage(deps(), {
+        tenantId,
+        entryId,
+        baseURL,
+        ...(o.appId ? { appId: o.appId } : {}),
+        requestedBy: io.user ?? 'cli',
+      });
       print({ executionId: r.executionId, jobsMessageId: r.jobsMessageId, job: r.job }, () => view.repackaged(r));
     });
 

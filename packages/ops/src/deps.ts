@@ -1,6 +1,14 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsOptionsFromEnv, createAwsClients, type Env, getOptionalString, type Logger, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+import {
+  awsOptionsFromEnv,
+  createAwsClients,
+  type Env,
+  getOptionalString,
+  type Logger,
+  type ResourceNames,
+  resourceNamesFromEnv,
+} from '@bp/shared';
 import { EntryStore, ExecutionStore } from '@bp/shared/executions/index';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
 import type { PartnerRegistry } from '@bp/shared/partners/registry';

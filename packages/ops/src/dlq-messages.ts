@@ -95,7 +95,10 @@ export async function releaseMessages(deps: OpsDeps, receiptHandles: string[]): 
         }),
       );
     } catch (err) {
-      deps.logger?.warn('could not release DLQ messages; they reappear when their hold ends', { count: chunk.length, error: describeError(err) });
+      deps.logger?.warn('could not release DLQ messages; they reappear when their hold ends', {
+        count: chunk.length,
+        error: describeError(err),
+      });
     }
   }
 }

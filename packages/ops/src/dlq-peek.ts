@@ -62,12 +62,20 @@ async function describePeeked(deps: OpsDeps, m: DlqMessage): Promise<PeekedMessa
     ...(m.sentAt ? { sentAt: m.sentAt, ageSeconds: Math.max(0, Math.round((now - Date.parse(m.sentAt)) / 1000)) } : {}),
     ...(m.receiveCount !== undefined ? { receiveCount: m.receiveCount } : {}),
     ...(m.job
-      ? { executionId: m.job.executionId, kind: m.job.kind, tenantId: m.job.tenantId, trigger: m.job.trigger.type, ...(m.job.entryId ? { entryId: m.job.entryId } : {}) }
+      ? {
+          executionId: m.job.executionId,
+          kind: m.job.kind,
+          tenantId: m.job.tenantId,
+          trigger: m.job.trigger.type,
+          ...(m.job.entryId ? { entryId: m.job.entryId } : {}),
+        }
       : p
         ? { executionId: p.executionId, kind: p.kind, tenantId: `partner:${p.partnerId}`, trigger: p.trigger.type }
         : {}),
     ...(exec ? { executionStatus: exec.status } : {}),
-    ...(exec?.lastError ? { lastError: { step: exec.lastError.step, class: exec.lastError.class, message: exec.lastError.message, at: exec.lastError.at } } : {}),
+    ...(exec?.lastError
+      ? { lastError: { step: exec.lastError.step, class: exec.lastError.class, message: exec.lastError.message, at: exec.lastError.at } }
+      : {}),
     ...(m.dlqReason ? { dlqReason: m.dlqReason } : {}),
     ...(m.unreadable ? { unreadable: m.unreadable } : {}),
   };

@@ -87,7 +87,11 @@ export interface ReplayResult {
   events: ReplayEvent[];
 }
 
-type Verdict = { kind: 'nomatch' } | { kind: 'skip'; reason: string } | { kind: 'finish'; reason: string } | { kind: 'move'; execution: ExecutionRecord; reason?: string };
+type Verdict =
+  | { kind: 'nomatch' }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'finish'; reason: string }
+  | { kind: 'move'; execution: ExecutionRecord; reason?: string };
 
 export function assertFilter(f: ReplayFilter): void {
   const narrowed = f.executionId !== undefined || f.entryId !== undefined || f.errorMatches !== undefined;
@@ -133,7 +137,11 @@ export async function replayDlq(deps: OpsDeps, o: ReplayOptions): Promise<Replay
         if (verdict.kind === 'nomatch') continue;
         totals.matched++;
         const executionId = executionIdOf(m);
-        const base = { messageId: m.messageId, ...(executionId ? { executionId } : {}), ...(m.job?.entryId ? { entryId: m.job.entryId } : {}) };
+        const base = {
+          messageId: m.messageId,
+          ...(executionId ? { executionId } : {}),
+          ...(m.job?.entryId ? { entryId: m.job.entryId } : {}),
+        };
         if (verdict.kind === 'skip') {
           totals.skipped++;
           report({ ...base, outcome: 'skipped', reason: verdict.reason });
@@ -187,7 +195,11 @@ async function judge(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, f: Re
   const execution = executionId ? await deps.executions.get(executionId) : undefined;
   if (!matches(f, m, execution)) return { kind: 'nomatch' };
   const marker = await markers.get(m.messageId);
-  if (marker) return { kind: 'finish', reason: `sent to the jobs queue at ${marker.replayedAt} by ${marker.replayedBy} (as ${marker.jobsMessageId}); deleting the DLQ copy` };
+  if (marker)
+    return {
+      kind: 'finish',
+      reason: `sent to the jobs queue at ${marker.replayedAt} by ${marker.replayedBy} (as ${marker.jobsMessageId}); deleting the DLQ copy`,
+    };
   if (m.unreadable) return { kind: 'skip', reason: `not a valid job message: ${m.unreadable}` };
   if (!execution) return { kind: 'skip', reason: 'its execution does not exist (expired or never written)' };
   if (execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED') {
@@ -208,7 +220,8 @@ async function stillHoldsEntry(deps: OpsDeps, job: JobMessage, execution: Execut
   if (entry?.leaseExecutionId === id) {
     return `its execution ${execution.status} but still holds entry ${entryId}${entry.rerunRequested ? ', with a change made meanwhile waiting for a follow-up run' : ''}: the worker hands it on`;
   }
-  if (entry?.handoffFrom === id && entry.handoffTo) return `its execution ${execution.status} and handed entry ${entryId} to ${entry.handoffTo}, which may not have been started: the worker starts it`;
+  if (entry?.handoffFrom === id && entry.handoffTo)
+    return `its execution ${execution.status} and handed entry ${entryId} to ${entry.handoffTo}, which may not have been started: the worker starts it`;
   return undefined;
 }
 
@@ -217,7 +230,9 @@ function matches(f: ReplayFilter, m: DlqMessage, e: ExecutionRecord | undefined)
   if (f.executionId !== undefined && executionIdOf(m) !== f.executionId) return false;
   if (f.entryId !== undefined && m.job?.entryId !== f.entryId) return false;
   if (f.errorMatches) {
-    const texts = [e?.lastError ? `${e.lastError.class}: ${e.lastError.message}` : undefined, m.dlqReason, m.unreadable].filter((t): t is string => t !== undefined);
+    const texts = [e?.lastError ? `${e.lastError.class}: ${e.lastError.message}` : undefined, m.dlqReason, m.unreadable].filter(
+      (t): t is string => t !== undefined,
+    );
     if (!texts.some((t) => f.errorMatches!.test(t))) return false;
   }
   return true;
@@ -227,11 +242,15 @@ function matches(f: ReplayFilter, m: DlqMessage, e: ExecutionRecord | undefined)
 async function move(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, execution: ExecutionRecord, who: string): Promise<string> {
   const id = execution.executionId;
   const finished = execution.status === 'SUCCEEDED' || execution.status === 'SUPERSEDED';
-  const reopened = execution.status === 'FAILED' ? await deps.executions.reopen(id, `DLQ replay by ${who} (DLQ message ${m.messageId})`) : execution;
-  if (!finished && (reopened.status === 'SUCCEEDED' || reopened.status === 'SUPERSEDED')) throw new Error(`execution ${id} finished (${reopened.status}) while being replayed`);
+  const reopened =
+    execution.status === 'FAILED' ? await deps.executions.reopen(id, `DLQ replay by ${who} (DLQ message ${m.messageId})`) : execution;
+  if (!finished && (reopened.status === 'SUCCEEDED' || reopened.status === 'SUPERSEDED'))
+    throw new Error(`execution ${id} finished (${reopened.status}) while being replayed`);
   let jobsMessageId: string;
   try {
-    const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: m.body, MessageAttributes: resendable(m) }));
+    const sent = await deps.sqs.send(
+      new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: m.body, MessageAttributes: resendable(m) }),
+    );
     jobsMessageId = sent.MessageId ?? 'unknown';
   } catch (err) {
     // Nothing was sent: put the execution back as it was, so it does not sit QUEUED with no job.
@@ -242,16 +261,28 @@ async function move(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, execut
   }
   // The marker lets a run killed before the delete below finish the move without sending again.
   // Sent, we go on to the delete even if it cannot be written: a DLQ copy left behind would be sent again.
-  const fresh = await markers.put({ dlqMessageId: m.messageId, ...(id ? { executionId: id } : {}), jobsMessageId, replayedBy: who }).catch((err: unknown) => {
-    deps.logger?.warn('replay marker not written; deleting the DLQ copy all the same', { messageId: m.messageId, error: describeError(err) });
-    return true;
-  });
-  if (!fresh) deps.logger?.warn('another replay had also sent this DLQ message; the worker absorbs the duplicate', { messageId: m.messageId, executionId: id });
+  const fresh = await markers
+    .put({ dlqMessageId: m.messageId, ...(id ? { executionId: id } : {}), jobsMessageId, replayedBy: who })
+    .catch((err: unknown) => {
+      deps.logger?.warn('replay marker not written; deleting the DLQ copy all the same', {
+        messageId: m.messageId,
+        error: describeError(err),
+      });
+      return true;
+    });
+  if (!fresh)
+    deps.logger?.warn('another replay had also sent this DLQ message; the worker absorbs the duplicate', {
+      messageId: m.messageId,
+      executionId: id,
+    });
   try {
     await deleteFromDlq(deps, m);
   } catch (err) {
     // Sent and marked: the next run deletes it without sending again.
-    deps.logger?.warn('replayed message not deleted from the DLQ; a rerun will delete it', { messageId: m.messageId, error: describeError(err) });
+    deps.logger?.warn('replayed message not deleted from the DLQ; a rerun will delete it', {
+      messageId: m.messageId,
+      error: describeError(err),
+    });
   }
   deps.logger?.info('DLQ message replayed', { messageId: m.messageId, executionId: id, jobsMessageId, replayedBy: who });
   return jobsMessageId;
@@ -266,7 +297,11 @@ function resendable(m: DlqMessage): Record<string, MessageAttributeValue> {
   const out: Record<string, MessageAttributeValue> = {};
   for (const [k, v] of Object.entries(m.attributes ?? {})) {
     if (k === 'replayedFrom' || !v.DataType) continue;
-    out[k] = { DataType: v.DataType, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { BinaryValue: v.BinaryValue } : {}) };
+    out[k] = {
+      DataType: v.DataType,
+      ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}),
+      ...(v.BinaryValue !== undefined ? { BinaryValue: v.BinaryValue } : {}),
+    };
   }
   out.replayedFrom = { DataType: 'String', StringValue: m.messageId };
   return out;

@@ -16,7 +16,10 @@ export class OpsNotFoundError extends PermanentError {
 
 /** Whether an error means "no such thing", whichever layer raised it. */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof OpsNotFoundError || (err instanceof PackagerError && (err.code === 'ExecutionNotFound' || err.code === 'PartnerNotFound'));
+  return (
+    err instanceof OpsNotFoundError ||
+    (err instanceof PackagerError && (err.code === 'ExecutionNotFound' || err.code === 'PartnerNotFound'))
+  );
 }
 
 /** Whether an error means "you asked wrongly" (usage, configuration, an invalid limit). */

@@ -73,7 +73,9 @@ function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
   return names.map((step) => {
     const hasOutput = Object.prototype.hasOwnProperty.call(rec.outputs, step);
     const mine = rec.events.filter((e) => e.step === step);
-    const runs = mine.filter((e) => e.type === 'StepStarted').length || mine.filter((e) => e.type === 'StepSucceeded' || e.type === 'StepFailed' || e.type === 'Failed').length;
+    const runs =
+      mine.filter((e) => e.type === 'StepStarted').length ||
+      mine.filter((e) => e.type === 'StepSucceeded' || e.type === 'StepFailed' || e.type === 'Failed').length;
     const done = lastOf(mine, (e) => e.type === 'StepSucceeded');
     const failed = lastOf(mine, (e) => e.type === 'StepFailed' || e.type === 'Failed');
     const state = stateOf(rec, step, hasOutput, mine, failed);
@@ -94,7 +96,13 @@ function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
   });
 }
 
-function stateOf(rec: ExecutionRecord, step: string, hasOutput: boolean, mine: ExecutionEvent[], failed: ExecutionEvent | undefined): StepView['state'] {
+function stateOf(
+  rec: ExecutionRecord,
+  step: string,
+  hasOutput: boolean,
+  mine: ExecutionEvent[],
+  failed: ExecutionEvent | undefined,
+): StepView['state'] {
   if (hasOutput) return 'done';
   if (rec.status === 'FAILED') return rec.lastError?.step === step ? 'failed' : 'pending';
   if (rec.step !== step || mine.length === 0) return 'pending';

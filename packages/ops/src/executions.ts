@@ -42,7 +42,8 @@ const ENTRY_SCAN_LIMIT = 2000;
 export function parseStatus(text: string | undefined): ExecutionStatus | undefined {
   if (text === undefined || text === '') return undefined;
   const s = text.toUpperCase();
-  if (!(EXECUTION_STATUSES as readonly string[]).includes(s)) throw new OpsUsageError(`status must be one of ${EXECUTION_STATUSES.join(', ')}, got "${text}"`);
+  if (!(EXECUTION_STATUSES as readonly string[]).includes(s))
+    throw new OpsUsageError(`status must be one of ${EXECUTION_STATUSES.join(', ')}, got "${text}"`);
   return s as ExecutionStatus;
 }
 
@@ -56,13 +57,16 @@ export function parseLimit(text: string | number | undefined, fallback: number, 
 export async function listExecutions(deps: OpsDeps, f: ExecutionFilter = {}): Promise<ExecutionSummary[]> {
   const now = deps.clock();
   const limit = f.limit ?? 20;
-  const keep = (r: ExecutionRecord) => (!f.status || r.status === f.status) && (!f.since || r.createdAt >= f.since.toISOString()) && (!f.entryId || r.entryId === f.entryId);
+  const keep = (r: ExecutionRecord) =>
+    (!f.status || r.status === f.status) && (!f.since || r.createdAt >= f.since.toISOString()) && (!f.entryId || r.entryId === f.entryId);
   let records: ExecutionRecord[];
   if (f.entryId && f.tenantId) {
     records = (await deps.executions.listByEntry(f.tenantId, f.entryId, { limit: Math.max(limit, 200) })).filter(keep);
   } else if (f.entryId) {
     const since = f.since ?? new Date(now.getTime() - 7 * DAY_MS);
-    records = (await deps.executions.listRecent({ since, limit: ENTRY_SCAN_LIMIT, ...(f.status ? { status: f.status } : {}) })).filter(keep);
+    records = (await deps.executions.listRecent({ since, limit: ENTRY_SCAN_LIMIT, ...(f.status ? { status: f.status } : {}) })).filter(
+      keep,
+    );
   } else if (f.status) {
     records = await deps.executions.listByStatus(f.status, { limit, since: f.since ?? new Date(now.getTime() - DAY_MS) });
   } else {

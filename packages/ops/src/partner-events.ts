@@ -78,7 +78,9 @@ export function partnerEventView(r: ExecutionRecord, o: { bucket: string; catalo
     ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
     ...(r.nextAttemptAt && (r.status === 'QUEUED' || r.status === 'RUNNING') ? { nextRetryAt: r.nextAttemptAt } : {}),
     ...(r.step ? { step: r.step } : {}),
-    ...(r.lastError ? { error: { class: r.lastError.class, message: r.lastError.message, step: r.lastError.step, at: r.lastError.at } } : {}),
+    ...(r.lastError
+      ? { error: { class: r.lastError.class, message: r.lastError.message, step: r.lastError.step, at: r.lastError.at } }
+      : {}),
     webhookId: r.trigger.webhookId,
     receivedAt: r.createdAt,
     ...(r.startedAt ? { startedAt: r.startedAt } : {}),
@@ -109,20 +111,29 @@ export function registryOf(deps: OpsDeps): PartnerRegistry {
 
 export function parseEventStatus(text: string | undefined): PartnerEventStatus | undefined {
   if (text === undefined || text === '') return undefined;
-  if (!(PARTNER_EVENT_STATUSES as readonly string[]).includes(text)) throw new OpsUsageError(`status must be one of ${PARTNER_EVENT_STATUSES.join(', ')}, got "${text}"`);
+  if (!(PARTNER_EVENT_STATUSES as readonly string[]).includes(text))
+    throw new OpsUsageError(`status must be one of ${PARTNER_EVENT_STATUSES.join(', ')}, got "${text}"`);
   return text as PartnerEventStatus;
 }
 
 export function parseEventType(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
-  if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(text)) throw new OpsUsageError(`type must be one of ${PARTNER_EVENT_TYPES.join(', ')}, got "${text}"`);
+  if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(text))
+    throw new OpsUsageError(`type must be one of ${PARTNER_EVENT_TYPES.join(', ')}, got "${text}"`);
   return text;
 }
 
-async function recordsOf(deps: OpsDeps, partnerIds: string[], since: Date, limit: number): Promise<{ records: ExecutionRecord[]; truncated: boolean }> {
+async function recordsOf(
+  deps: OpsDeps,
+  partnerIds: string[],
+  since: Date,
+  limit: number,
+): Promise<{ records: ExecutionRecord[]; truncated: boolean }> {
   const per = await Promise.all(partnerIds.map((id) => deps.executions.listByEntry(partnerTenantId(id), '-', { since, limit })));
   return {
-    records: per.flat().sort((a, b) => (a.createdAt === b.createdAt ? b.executionId.localeCompare(a.executionId) : b.createdAt.localeCompare(a.createdAt))),
+    records: per
+      .flat()
+      .sort((a, b) => (a.createdAt === b.createdAt ? b.executionId.localeCompare(a.executionId) : b.createdAt.localeCompare(a.createdAt))),
     truncated: per.some((l) => l.length >= limit),
   };
 }
@@ -142,7 +153,13 @@ export async function listPartnerEvents(deps: OpsDeps, f: PartnerEventFilter = {
   );
   const maxRetries = new Map(partners.map((p) => [p.partnerId, p.maxRetries]));
   return records
-    .map((r) => partnerEventView(r, { bucket: deps.names.bucket, ...(deps.catalogUrl ? { catalogUrl: deps.catalogUrl } : {}), maxRetries: maxRetries.get(r.partnerId ?? '') }))
+    .map((r) =>
+      partnerEventView(r, {
+        bucket: deps.names.bucket,
+        ...(deps.catalogUrl ? { catalogUrl: deps.catalogUrl } : {}),
+        maxRetries: maxRetries.get(r.partnerId ?? ''),
+      }),
+    )
     .filter((e) => (!f.status || e.status === f.status) && (!f.type || e.type === f.type))
     .slice(0, limit);
 }
@@ -151,7 +168,11 @@ export async function showPartnerEvent(deps: OpsDeps, eventId: string): Promise<
   const r = await deps.executions.get(eventId);
   if (!r || !r.partnerId) throw new OpsNotFoundError(`no partner event ${eventId}`, { eventId });
   const partner = await deps.partners?.get(r.partnerId);
-  return partnerEventView(r, { bucket: deps.names.bucket, ...(deps.catalogUrl ? { catalogUrl: deps.catalogUrl } : {}), ...(partner ? { maxRetries: partner.maxRetries } : {}) });
+  return partnerEventView(r, {
+    bucket: deps.names.bucket,
+    ...(deps.catalogUrl ? { catalogUrl: deps.catalogUrl } : {}),
+    ...(partner ? { maxRetries: partner.maxRetries } : {}),
+  });
 }
 
 async function requirePartner(registry: PartnerRegistry, id: string): Promise<PartnerRecord> {
@@ -197,7 +218,9 @@ export async function partnerEventStats(deps: OpsDeps, o: { since: Date; partner
     queueStats(deps),
   ]);
   const byStatus = emptyTally();
-  const byPartner: PartnerEventStats['byPartner'] = Object.fromEntries(partners.map((p) => [p.partnerId, { total: 0, byStatus: emptyTally(), successRate: null, retries: 0 }]));
+  const byPartner: PartnerEventStats['byPartner'] = Object.fromEntries(
+    partners.map((p) => [p.partnerId, { total: 0, byStatus: emptyTally(), successRate: null, retries: 0 }]),
+  );
   const byType: PartnerEventStats['byType'] = {};
   const processing: number[] = [];
   let retries = 0;
@@ -225,7 +248,12 @@ export async function partnerEventStats(deps: OpsDeps, o: { since: Date; partner
     byPartner,
     byType,
     successRate: rate(byStatus),
-    processingMs: { count: processing.length, p50: percentile(processing, 50), p95: percentile(processing, 95), max: processing.at(-1) ?? null },
+    processingMs: {
+      count: processing.length,
+      p50: percentile(processing, 50),
+      p95: percentile(processing, 95),
+      max: processing.at(-1) ?? null,
+    },
     retries: { total: retries, events: retried },
     queues,
     truncated,

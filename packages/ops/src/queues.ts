@@ -32,10 +32,7 @@ export interface QueueStatsOptions {
  * and the only one locally: CloudWatch's ApproximateAgeOfOldestMessage does not exist there.
  */
 export async function queueStats(deps: OpsDeps, o: QueueStatsOptions = {}): Promise<QueueStats[]> {
-  return Promise.all([
-    statsOf(deps, 'jobs', deps.names.jobsQueueUrl, o.peekJobs ?? false),
-    statsOf(deps, 'dlq', deps.names.dlqUrl, true),
-  ]);
+  return Promise.all([statsOf(deps, 'jobs', deps.names.jobsQueueUrl, o.peekJobs ?? false), statsOf(deps, 'dlq', deps.names.dlqUrl, true)]);
 }
 
 async function statsOf(deps: OpsDeps, queue: 'jobs' | 'dlq', url: string, peek: boolean): Promise<QueueStats> {
@@ -64,7 +61,13 @@ async function statsOf(deps: OpsDeps, queue: 'jobs' | 'dlq', url: string, peek: 
 
 async function oldestSentTimestamp(deps: OpsDeps, url: string): Promise<number | undefined> {
   const res = await deps.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['SentTimestamp'],
+    }),
   );
   const sent = (res.Messages ?? []).map((m) => Number(m.Attributes?.SentTimestamp)).filter((t) => Number.isFinite(t));
   return sent.length > 0 ? Math.min(...sent) : undefined;

@@ -14,7 +14,8 @@ export class RatePacer {
     readonly ratePerSecond: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new OpsUsageError(`rate must be a positive number per second, got ${ratePerSecond}`);
+    if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0))
+      throw new OpsUsageError(`rate must be a positive number per second, got ${ratePerSecond}`);
     this.capacity = Math.max(1, Math.min(10, Math.floor(ratePerSecond)));
     this.tokens = this.capacity;
     this.last = this.now();

@@ -45,14 +45,22 @@ export async function repackage(deps: OpsDeps, r: RepackageRequest): Promise<Rep
     const issue = checked.error.issues[0];
     throw new OpsUsageError(`cannot build the job: ${issue?.path.join('.') || '(job)'}: ${issue?.message ?? 'invalid'}`);
   }
-  await deps.executions.create(newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: r.entryId, trigger: job.trigger, now }));
+  await deps.executions.create(
+    newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: r.entryId, trigger: job.trigger, now }),
+  );
   try {
     const sent = await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) }));
     return { executionId, jobsMessageId: sent.MessageId ?? 'unknown', job };
   } catch (err) {
     const e = describeError(err);
     await deps.executions
-      .fail(executionId, undefined, { step: 'enqueue', class: e.class, message: `could not send the job: ${e.message}`, retryable: true, at: deps.clock().toISOString() })
+      .fail(executionId, undefined, {
+        step: 'enqueue',
+        class: e.class,
+        message: `could not send the job: ${e.message}`,
+        retryable: true,
+        at: deps.clock().toISOString(),
+      })
       .catch(() => undefined);
     throw err;
   }

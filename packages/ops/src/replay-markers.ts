@@ -34,7 +34,9 @@ export class ReplayMarkers {
   constructor(private readonly o: ReplayMarkerStoreOptions) {}
 
   async get(dlqMessageId: string): Promise<ReplayMarker | undefined> {
-    const res = await this.o.doc.send(new GetCommand({ TableName: this.o.tableName, Key: { webhookId: KEY_PREFIX + dlqMessageId }, ConsistentRead: true }));
+    const res = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.tableName, Key: { webhookId: KEY_PREFIX + dlqMessageId }, ConsistentRead: true }),
+    );
     const item = res.Item as ReplayMarker | undefined;
     return item && !isExpired(item, this.o.clock()) ? item : undefined;
   }
@@ -49,7 +51,9 @@ export class ReplayMarkers {
       expiresAt: Math.floor(now.getTime() / 1000) + (this.o.ttlDays ?? 15) * 86_400,
     };
     try {
-      await this.o.doc.send(new PutCommand({ TableName: this.o.tableName, Item: item, ConditionExpression: 'attribute_not_exists(webhookId)' }));
+      await this.o.doc.send(
+        new PutCommand({ TableName: this.o.tableName, Item: item, ConditionExpression: 'attribute_not_exists(webhookId)' }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;

@@ -53,7 +53,12 @@ export async function executionStats(deps: OpsDeps, o: StatsOptions): Promise<Op
     byStatus,
     byEventType,
     successRate: finished === 0 ? null : byStatus.SUCCEEDED / finished,
-    durationSeconds: { count: durations.length, p50: percentile(durations, 50), p95: percentile(durations, 95), max: durations.at(-1) ?? null },
+    durationSeconds: {
+      count: durations.length,
+      p50: percentile(durations, 50),
+      p95: percentile(durations, 95),
+      max: durations.at(-1) ?? null,
+    },
     queues,
     truncated: perStatus.some((list) => list.length >= max),
   };

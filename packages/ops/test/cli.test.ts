@@ -19,7 +19,11 @@ describe('ops CLI: executions, queues, repackage, exit codes', function () {
 
   before(async () => {
     ({ env, deps } = await opsStack('cli'));
-    failedId = await deadLetteredJob(deps, { entryId: 'etr_cli_broken', errorClass: 'BenchlingNotFound', message: 'entry etr_cli_broken not found' });
+    failedId = await deadLetteredJob(deps, {
+      entryId: 'etr_cli_broken',
+      errorClass: 'BenchlingNotFound',
+      message: 'entry etr_cli_broken not found',
+    });
   });
   after(() => deps.destroy());
 
@@ -36,27 +40,44 @@ describe('ops CLI: executions, queues, repackage, exit codes', function () {
     expect(r.code).to.equal(EXIT.ok);
     const rows = JSON.parse(r.stdout) as Array<{ executionId: string; lastError: string; status: string }>;
     expect(rows.map((x) => x.executionId)).to.include(failedId);
-    expect(rows.find((x) => x.executionId === failedId)).to.include({ status: 'FAILED', lastError: 'BenchlingNotFound: entry etr_cli_broken not found' });
+    expect(rows.find((x) => x.executionId === failedId)).to.include({
+      status: 'FAILED',
+      lastError: 'BenchlingNotFound: entry etr_cli_broken not found',
+    });
   });
 
   it('shows one execution with its steps, attempts, errors, history and package link', async () => {
     const id = `ex_show_${Date.now().toString(36)}`;
     const job = jobFor(id, 'etr_cli_done');
-    await deps.executions.create(newQueuedExecution({ executionId: id, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, trigger: job.trigger, now: new Date() }));
+    await deps.executions.create(
+      newQueuedExecution({
+        executionId: id,
+        tenantId: job.tenantId,
+        kind: job.kind,
+        entryId: job.entryId,
+        trigger: job.trigger,
+        now: new Date(),
+      }),
+    );
     await deps.executions.beginAttempt(id, { workerId: 'w1', leaseMs: 30_000 });
     await deps.executions.recordStepStart(id, 'w1', 'fetch-entry');
     await deps.executions.recordRetry(id, 'w1', 'fetch-entry', { class: 'BenchlingUnavailable', message: 'HTTP 503' });
     await deps.executions.beginAttempt(id, { workerId: 'w2', leaseMs: 30_000 });
     for (const step of ['fetch-entry', 'start-export', 'await-export', 'transfer', 'write-metadata', 'publish', 'update-canvas']) {
       await deps.executions.recordStepStart(id, 'w2', step);
-      const output = step === 'publish' ? { mode: 'direct', packageName: 'benchling/EXP42', topHash: 'a'.repeat(64), publishedAt: new Date().toISOString() } : { ok: true };
+      const output =
+        step === 'publish'
+          ? { mode: 'direct', packageName: 'benchling/EXP42', topHash: 'a'.repeat(64), publishedAt: new Date().toISOString() }
+          : { ok: true };
       await deps.executions.checkpoint(id, 'w2', step, output);
     }
     await deps.executions.succeed(id, 'w2');
 
     const human = await cli(['executions', 'show', id], env);
     expect(human.code, human.stderr).to.equal(EXIT.ok);
-    expect(human.stdout).to.include('SUCCEEDED').and.include(`quilt+s3://${env.PACKAGE_BUCKET}#package=benchling/EXP42@${'a'.repeat(64)}`);
+    expect(human.stdout)
+      .to.include('SUCCEEDED')
+      .and.include(`quilt+s3://${env.PACKAGE_BUCKET}#package=benchling/EXP42@${'a'.repeat(64)}`);
     expect(human.stdout).to.include('BenchlingUnavailable: HTTP 503');
     const json = JSON.parse((await cli(['--json', 'executions', 'show', id], env)).stdout) as {
       steps: Array<{ step: string; state: string; starts: number }>;

@@ -6,7 +6,12 @@ import { type OpsDeps, peekDlq, ReplayMarkers, replayDlq } from '../src/index.ts
 import { deadLetteredJob, drain, opsStack, runOps } from './support.ts';
 
 async function depth(deps: OpsDeps, url: string): Promise<number> {
-  const res = await deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const res = await deps.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   return Number(res.Attributes?.ApproximateNumberOfMessages) + Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible);
 }
 
@@ -24,12 +29,22 @@ describe('ops: DLQ peek and replay against real queues and tables', function () 
 
   it('peeks messages with their execution’s last error and leaves every one on the DLQ, visible', async () => {
     const a = await deadLetteredJob(deps, { entryId: 'etr_peek_a', message: 'gave up after 3 attempts: HTTP 503' });
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.names.dlqUrl, MessageBody: '{"v":7}', MessageAttributes: { error: { DataType: 'String', StringValue: 'job message version 7 is not supported' } } }));
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.names.dlqUrl,
+        MessageBody: '{"v":7}',
+        MessageAttributes: { error: { DataType: 'String', StringValue: 'job message version 7 is not supported' } },
+      }),
+    );
     const peeked = await peekDlq(deps, { limit: 10 });
     expect(peeked).to.have.length(2);
     const byExecution = peeked.find((p) => p.executionId === a)!;
     expect(byExecution).to.deep.include({ entryId: 'etr_peek_a', executionStatus: 'FAILED' });
-    expect(byExecution.lastError).to.deep.include({ step: 'fetch-entry', class: 'BenchlingUnavailable', message: 'gave up after 3 attempts: HTTP 503' });
+    expect(byExecution.lastError).to.deep.include({
+      step: 'fetch-entry',
+      class: 'BenchlingUnavailable',
+      message: 'gave up after 3 attempts: HTTP 503',
+    });
     const unreadable = peeked.find((p) => p.executionId === undefined)!;
     expect(unreadable.dlqReason).to.equal('job message version 7 is not supported');
     expect(unreadable.unreadable).to.match(/version 7/);
@@ -96,7 +111,10 @@ describe('ops: DLQ peek and replay against real queues and tables', function () 
     const moved = r.events.find((e) => e.executionId === holding)!;
     expect(moved.outcome).to.equal('moved');
     expect(moved.reason).to.match(/still holds entry etr_held, with a change made meanwhile/);
-    expect(r.events.find((e) => e.executionId === released)).to.deep.include({ outcome: 'skipped', reason: 'its execution already SUCCEEDED' });
+    expect(r.events.find((e) => e.executionId === released)).to.deep.include({
+      outcome: 'skipped',
+      reason: 'its execution already SUCCEEDED',
+    });
     expect(executionIdsOf(await drain(deps.sqs, deps.names.jobsQueueUrl))).to.deep.equal([holding]);
     // Sent as it is: reopening would make the worker package the entry again instead of handing it on.
     expect((await deps.executions.get(holding))!.status).to.equal('SUCCEEDED');
@@ -139,7 +157,12 @@ describe('ops: DLQ peek and replay against real queues and tables', function () 
   it('reports a DLQ copy it could not delete and goes on with the others', async () => {
     const a = await deadLetteredJob(deps, { entryId: 'etr_nodelete' });
     const [peeked] = await peekDlq(deps);
-    await new ReplayMarkers({ doc: deps.doc, tableName: deps.names.dedupeTable, clock: deps.clock }).put({ dlqMessageId: peeked!.messageId, executionId: a, jobsMessageId: 'earlier-copy', replayedBy: 'an earlier run' });
+    await new ReplayMarkers({ doc: deps.doc, tableName: deps.names.dedupeTable, clock: deps.clock }).put({
+      dlqMessageId: peeked!.messageId,
+      executionId: a,
+      jobsMessageId: 'earlier-copy',
+      replayedBy: 'an earlier run',
+    });
     const b = await deadLetteredJob(deps, { entryId: 'etr_nodelete_b' });
     // SQS refuses to delete A's copy (the first DLQ delete); everything else works.
     let deletes = 0;

@@ -24,7 +24,15 @@ const albB64 = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/
 /** An `x-amzn-oidc-data` JWT as the load balancer issues it (ES256, kid and signer in the header). */
 function albToken(o: { key: KeyObject; kid: string; signer?: string; expiresIn?: number; email?: string }): string {
   const exp = Math.floor(Date.now() / 1000) + (o.expiresIn ?? 120);
-  const header = { typ: 'JWT', kid: o.kid, alg: 'ES256', iss: 'https://idp.example.com', client: 'ops-client', signer: o.signer ?? ALB_ARN, exp };
+  const header = {
+    typ: 'JWT',
+    kid: o.kid,
+    alg: 'ES256',
+    iss: 'https://idp.example.com',
+    client: 'ops-client',
+    signer: o.signer ?? ALB_ARN,
+    exp,
+  };
   const payload = { sub: '9f0c6d0e-user', email: o.email ?? 'ops@example.com', exp, iss: 'https://idp.example.com' };
   const input = `${albB64(Buffer.from(JSON.stringify(header)))}.${albB64(Buffer.from(JSON.stringify(payload)))}`;
   return `${input}.${albB64(sign('sha256', Buffer.from(input), { key: o.key, dsaEncoding: 'ieee-p1363' }))}`;
@@ -53,7 +61,10 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
       '/ops',
       createOpsRouter({
         ...deps,
-        auth: { tokens: parseOpsTokens(`alice=${ALICE},ci-bot-secret-0000000`), oidc: new AlbOidcVerifier({ keyUrl: `${keyServer.url}/{kid}`, expectedSigner: ALB_ARN }) },
+        auth: {
+          tokens: parseOpsTokens(`alice=${ALICE},ci-bot-secret-0000000`),
+          oidc: new AlbOidcVerifier({ keyUrl: `${keyServer.url}/{kid}`, expectedSigner: ALB_ARN }),
+        },
         logger: log.logger,
         ...extra,
       }),
@@ -137,7 +148,9 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
   });
 
   it('answers 401 to a genuine token from another load balancer, and to an unknown kid', async () => {
-    expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid, signer: `${ALB_ARN}-other` })))).status).to.equal(401);
+    expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid, signer: `${ALB_ARN}-other` })))).status).to.equal(
+      401,
+    );
     expect(String(lastCall().refused)).to.match(/signer/);
     expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: 'unknown-kid' })))).status).to.equal(401);
     expect(String(lastCall().refused)).to.match(/HTTP 404/);
@@ -158,7 +171,7 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
     }
   };
 
-  it('limits reads per caller with Retry-After, and one caller spending its budget does not spend another\'s', async () => {
+  it("limits reads per caller with Retry-After, and one caller spending its budget does not spend another's", async () => {
     await withApp({ readsPerMinute: 3 }, async (url) => {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/ops/queues`, { headers: bearer(ALICE) })).status);
@@ -173,7 +186,8 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
   it('limits mutating calls per caller separately (10 a minute by default), reads still pass', async () => {
     await withApp({}, async (url) => {
       // Without a filter the replay is refused (400) at once: still a mutating call spent.
-      const replay = () => fetch(`${url}/ops/dlq/replay`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': 'application/json' }, body: '{}' });
+      const replay = () =>
+        fetch(`${url}/ops/dlq/replay`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': 'application/json' }, body: '{}' });
       const statuses = [];
       for (let i = 0; i < 11; i++) statuses.push((await replay()).status);
       expect(statuses.slice(0, 10)).to.deep.equal(Array(10).fill(400));
@@ -185,7 +199,8 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
   it('throttles refused requests per client IP, so tokens cannot be guessed quickly', async () => {
     await withApp({ rateLimitPerMinute: 3 }, async (url) => {
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/ops/queues`, { headers: bearer(`wrong-token-${i}-0000000000`) })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await fetch(`${url}/ops/queues`, { headers: bearer(`wrong-token-${i}-0000000000`) })).status);
       expect(statuses).to.deep.equal([401, 401, 401, 429, 429]);
       expect((await fetch(`${url}/ops/queues`)).status).to.equal(429);
     });
@@ -193,9 +208,11 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
 
   it('caches a failed key fetch and bounds the new key ids fetched a minute', async () => {
     const before = keyFetches;
-    for (let i = 0; i < 3; i++) expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: 'missing-kid' })))).status).to.equal(401);
+    for (let i = 0; i < 3; i++)
+      expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: 'missing-kid' })))).status).to.equal(401);
     expect(keyFetches - before, 'one fetch for the same failing kid').to.equal(1);
-    for (let i = 0; i < 30; i++) expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: `made-up-${i}` })))).status).to.equal(401);
+    for (let i = 0; i < 30; i++)
+      expect((await get('/ops/executions', oidc(albToken({ key: albKey.privateKey, kid: `made-up-${i}` })))).status).to.equal(401);
     expect(keyFetches - before, 'at most 10 new kids a minute').to.be.at.most(10);
   });
 
@@ -205,7 +222,13 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
     const trigger = { webhookId: `wh_${executionId}`, type: 'v2.entry.created', receivedAt: now.toISOString() };
     await deps.executions.create({
       ...newQueuedExecution({ executionId, tenantId: 'ten_ops', kind: 'entry.package', entryId: 'etr_presigned', trigger, now }),
-      outputs: { 'await-export': { downloadURL: 'https://exports.example.com/t/abc.zip?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA', readyAt: now.toISOString(), polls: 1 } },
+      outputs: {
+        'await-export': {
+          downloadURL: 'https://exports.example.com/t/abc.zip?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA',
+          readyAt: now.toISOString(),
+          polls: 1,
+        },
+      },
     });
     const text = await (await get(`/ops/executions/${executionId}`, bearer(ALICE))).text();
     expect(text).to.include('https://exports.example.com/t/abc.zip');
@@ -213,7 +236,9 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
   });
 
   it('answers a 500 with an error id only; the detail goes to the log under that id', async () => {
-    const executions = Object.assign(Object.create(deps.executions) as OpsDeps['executions'], { get: () => Promise.reject(new Error('AccessDenied: arn:aws:iam::123456789012:role/secret-role')) });
+    const executions = Object.assign(Object.create(deps.executions) as OpsDeps['executions'], {
+      get: () => Promise.reject(new Error('AccessDenied: arn:aws:iam::123456789012:role/secret-role')),
+    });
     const broken: OpsDeps = { ...deps, executions };
     await withApp({ ...broken }, async (url) => {
       const res = await fetch(`${url}/ops/executions/ex_any`, { headers: bearer(ALICE) });
@@ -230,7 +255,9 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
     const id = await deadLetteredJob(deps, { entryId: 'etr_api', errorClass: 'BenchlingUnavailable', message: 'HTTP 503' });
     const h = bearer(ALICE);
 
-    const list = (await (await get('/ops/executions?status=FAILED', h)).json()) as { executions: Array<{ executionId: string; lastError: string }> };
+    const list = (await (await get('/ops/executions?status=FAILED', h)).json()) as {
+      executions: Array<{ executionId: string; lastError: string }>;
+    };
     expect(list.executions.find((e) => e.executionId === id)?.lastError).to.equal('BenchlingUnavailable: HTTP 503');
     expect((await get(`/ops/executions/${id}`, h)).status).to.equal(200);
     expect((await get('/ops/executions/ex_nope', h)).status).to.equal(404);
@@ -239,19 +266,35 @@ describe('ops HTTP API: authentication, rate limit and the ops calls over a real
     const dlq = (await (await get('/ops/dlq', h)).json()) as { messages: Array<{ executionId: string; lastError: { class: string } }> };
     expect(dlq.messages.find((m) => m.executionId === id)?.lastError.class).to.equal('BenchlingUnavailable');
 
-    const stats = (await (await get('/ops/stats?since=1h', h)).json()) as { byStatus: Record<string, number>; byEventType: Record<string, { total: number }>; successRate: number; queues: Array<{ queue: string; visible: number }> };
+    const stats = (await (await get('/ops/stats?since=1h', h)).json()) as {
+      byStatus: Record<string, number>;
+      byEventType: Record<string, { total: number }>;
+      successRate: number;
+      queues: Array<{ queue: string; visible: number }>;
+    };
     expect(stats.byStatus.FAILED).to.be.at.least(1);
     expect(stats.byEventType['v2.entry.created']!.total).to.be.at.least(1);
     expect(stats.successRate).to.be.a('number');
     expect(stats.queues.find((q) => q.queue === 'dlq')!.visible).to.be.at.least(1);
 
-    const post = (body: unknown) => fetch(`${api.url}/ops/dlq/replay`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${api.url}/ops/dlq/replay`, {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await post({})).status, 'no filter').to.equal(400);
-    const dry = (await (await post({ executionId: id, dryRun: true })).json()) as { dryRun: boolean; totals: { wouldMove: number; moved: number } };
+    const dry = (await (await post({ executionId: id, dryRun: true })).json()) as {
+      dryRun: boolean;
+      totals: { wouldMove: number; moved: number };
+    };
     expect(dry).to.deep.include({ dryRun: true });
     expect(dry.totals).to.include({ wouldMove: 1, moved: 0 });
     expect((await deps.executions.get(id))!.status).to.equal('FAILED');
-    const real = (await (await post({ executionId: id, rate: '20/s' })).json()) as { totals: { moved: number }; events: Array<{ outcome: string }> };
+    const real = (await (await post({ executionId: id, rate: '20/s' })).json()) as {
+      totals: { moved: number };
+      events: Array<{ outcome: string }>;
+    };
     expect(real.totals.moved).to.equal(1);
     expect((await deps.executions.get(id))!.status).to.equal('QUEUED');
     expect(lastCall()).to.include({ who: 'token:alice', method: 'POST', path: '/ops/dlq/replay', status: 200 });

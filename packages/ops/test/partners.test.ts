@@ -18,7 +18,13 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 }
 
 /** A partner event's execution as the ingress creates it, then advanced through the store like a worker would. */
-async function partnerEvent(deps: OpsDeps, partnerId: string, type: PartnerEventType, runId: string, to: 'received' | 'processing' | 'retrying' | 'completed' | 'failed'): Promise<string> {
+async function partnerEvent(
+  deps: OpsDeps,
+  partnerId: string,
+  type: PartnerEventType,
+  runId: string,
+  to: 'received' | 'processing' | 'retrying' | 'completed' | 'failed',
+): Promise<string> {
   const now = new Date();
   const id = newExecutionId(now);
   await deps.executions.create(
@@ -43,7 +49,13 @@ async function partnerEvent(deps: OpsDeps, partnerId: string, type: PartnerEvent
     await deps.executions.succeed(id, 'w1');
     return id;
   }
-  await deps.executions.fail(id, 'w1', { step: 'transfer', class: 'SourceNotAllowed', message: 'files.0.url of "a.bam" is outside the allow-list', retryable: false, at: new Date().toISOString() });
+  await deps.executions.fail(id, 'w1', {
+    step: 'transfer',
+    class: 'SourceNotAllowed',
+    message: 'files.0.url of "a.bam" is outside the allow-list',
+    retryable: false,
+    at: new Date().toISOString(),
+  });
   return id;
 }
 
@@ -76,17 +88,55 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
 
   it('adds, lists, shows, updates, deactivates and activates a partner; no output ever holds the secret', async () => {
     const s = secret();
-    const add = await cli(['partners', 'add', '--id', 'labone', '--name', 'Lab One', '--events', 'sequencing.complete,qc.complete', '--secret', s, '--allow-url', '^https://data\\.labone\\.example/.*$', '--allow-url', 's3://labone-runs/out/', '--format', 'standard', '--max-retries', '3'], env);
+    const add = await cli(
+      [
+        'partners',
+        'add',
+        '--id',
+        'labone',
+        '--name',
+        'Lab One',
+        '--events',
+        'sequencing.complete,qc.complete',
+        '--secret',
+        s,
+        '--allow-url',
+        '^https://data\\.labone\\.example/.*$',
+        '--allow-url',
+        's3://labone-runs/out/',
+        '--format',
+        'standard',
+        '--max-retries',
+        '3',
+      ],
+      env,
+    );
     expect(add.code, add.out).to.equal(EXIT.ok);
     const outputs = [add.out];
-    for (const args of [['partners', 'list'], ['partners', 'show', 'labone'], ['--json', 'partners', 'show', 'labone'], ['--json', 'partners', 'list']]) {
+    for (const args of [
+      ['partners', 'list'],
+      ['partners', 'show', 'labone'],
+      ['--json', 'partners', 'show', 'labone'],
+      ['--json', 'partners', 'list'],
+    ]) {
       const r = await cli(args, env);
       expect(r.code, r.out).to.equal(EXIT.ok);
       outputs.push(r.out);
     }
     const shown = JSON.parse(outputs[3]!) as Record<string, unknown>;
-    expect(shown).to.deep.include({ partnerId: 'labone', name: 'Lab One', active: true, format: 'standard', maxRetries: 3, namespace: 'labone', eventTypes: ['sequencing.complete', 'qc.complete'] });
-    expect(shown).to.deep.include({ allowedUrlPatterns: ['^https://data\\.labone\\.example/.*$'], allowedS3Prefixes: ['s3://labone-runs/out/'] });
+    expect(shown).to.deep.include({
+      partnerId: 'labone',
+      name: 'Lab One',
+      active: true,
+      format: 'standard',
+      maxRetries: 3,
+      namespace: 'labone',
+      eventTypes: ['sequencing.complete', 'qc.complete'],
+    });
+    expect(shown).to.deep.include({
+      allowedUrlPatterns: ['^https://data\\.labone\\.example/.*$'],
+      allowedS3Prefixes: ['s3://labone-runs/out/'],
+    });
     expect((shown.secrets as { current: { store: string } }).current.store).to.equal('table');
     expect(outputs[1]).to.include('labone').and.include('illumina').and.include('pacbio');
 
@@ -113,7 +163,20 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
   });
 
   it('refuses bad partner input with exit 2 naming the problem, and an unknown partner with exit 3', async () => {
-    const base = ['partners', 'add', '--id', 'labtwo', '--name', 'Two', '--events', 'qc.complete', '--secret', secret(), '--allow-url', '^https://x\\.example/.*$'];
+    const base = [
+      'partners',
+      'add',
+      '--id',
+      'labtwo',
+      '--name',
+      'Two',
+      '--events',
+      'qc.complete',
+      '--secret',
+      secret(),
+      '--allow-url',
+      '^https://x\\.example/.*$',
+    ];
     const swap = (flag: string, value: string) => base.map((v, i) => (base[i - 1] === flag ? value : v));
     const cases: Array<[string[], RegExp]> = [
       [swap('--allow-url', 'https://x.example/.*'), /anchored/],
@@ -133,24 +196,49 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
 
   it('manages partners under /ops/partners with the same rules, never returning a secret', async () => {
     const s = secret();
-    const post = (path: string, body: unknown) => fetch(`${url}/ops${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}/ops${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await fetch(`${url}/ops/partners`)).status).to.equal(401);
-    const created = await post('/partners', { id: 'apilab', name: 'API lab', events: ['qc.complete'], secret: s, allowUrls: ['^https://api\\.example/.*$'], format: 'ica' });
+    const created = await post('/partners', {
+      id: 'apilab',
+      name: 'API lab',
+      events: ['qc.complete'],
+      secret: s,
+      allowUrls: ['^https://api\\.example/.*$'],
+      format: 'ica',
+    });
     expect(created.status, await created.clone().text()).to.equal(201);
     const texts = [await created.text()];
-    expect((await post('/partners', { id: 'apilab', name: 'again', events: ['qc.complete'], secret: s, allowUrls: ['^https://a/$'] })).status).to.equal(400);
+    expect(
+      (await post('/partners', { id: 'apilab', name: 'again', events: ['qc.complete'], secret: s, allowUrls: ['^https://a/$'] })).status,
+    ).to.equal(400);
     expect((await post('/partners/apilab/deactivate', {})).status).to.equal(200);
     expect((await post('/partners/apilab/rotate-secret', { secret: secret() })).status).to.equal(200);
-    const patched = await fetch(`${url}/ops/partners/apilab`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ maxRetries: 7 }) });
+    const patched = await fetch(`${url}/ops/partners/apilab`, {
+      method: 'PATCH',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ maxRetries: 7 }),
+    });
     expect(patched.status).to.equal(200);
-    texts.push(await patched.text(), await (await fetch(`${url}/ops/partners/apilab`, { headers: auth })).text(), await (await fetch(`${url}/webhooks/partners`, { headers: auth })).text());
+    texts.push(
+      await patched.text(),
+      await (await fetch(`${url}/ops/partners/apilab`, { headers: auth })).text(),
+      await (await fetch(`${url}/webhooks/partners`, { headers: auth })).text(),
+    );
     expect(JSON.parse(texts[2]!)).to.deep.include({ partnerId: 'apilab', active: false, maxRetries: 7, format: 'ica' });
     for (const t of texts) expect(t).to.not.include(s.slice(6, 30)).and.not.include('"value"');
     expect((await fetch(`${url}/ops/partners/nobody`, { headers: auth })).status).to.equal(404);
   });
 
   it('lists events, shows one and computes stats exactly from the execution records, with mapped statuses', async () => {
-    await deps.partners!.add({ id: 'statlab', name: 'Stats lab', eventTypes: ['sequencing.complete', 'qc.complete'], secret: secret(), allowUrls: ['^https://s\\.example/.*$'], maxRetries: 4 });
+    await deps.partners!.add({
+      id: 'statlab',
+      name: 'Stats lab',
+      eventTypes: ['sequencing.complete', 'qc.complete'],
+      secret: secret(),
+      allowUrls: ['^https://s\\.example/.*$'],
+      maxRetries: 4,
+    });
     ids.received = await partnerEvent(deps, 'statlab', 'sequencing.complete', 'R1', 'received');
     ids.processing = await partnerEvent(deps, 'statlab', 'sequencing.complete', 'R2', 'processing');
     ids.retrying = await partnerEvent(deps, 'statlab', 'qc.complete', 'R3', 'retrying');
@@ -187,7 +275,12 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
     expect(qc.map((e) => e.eventId).sort()).to.deep.equal([ids.retrying, ids.completed2].sort());
     const all = (await get('/events?limit=100')).events as Array<Record<string, unknown>>;
     expect(all).to.have.length(7);
-    expect(Object.fromEntries(all.filter((e) => e.partnerId === 'statlab').map((e) => [e.runId, e.status]))).to.deep.include({ R1: 'received', R2: 'processing', R3: 'retrying', R5: 'failed' });
+    expect(Object.fromEntries(all.filter((e) => e.partnerId === 'statlab').map((e) => [e.runId, e.status]))).to.deep.include({
+      R1: 'received',
+      R2: 'processing',
+      R3: 'retrying',
+      R5: 'failed',
+    });
 
     const done = await get(`/events/${ids.completed}`);
     expect(done).to.deep.include({ status: 'completed', retries: 0, attempts: 1, runId: 'R4' });
@@ -201,7 +294,9 @@ describe('ops: partners registry commands, partner events and the /webhooks quer
 
     // The CLI reads the same.
     const list = await cli(['--json', 'events', 'list', '--partner', 'statlab', '--status', 'completed'], env);
-    expect((JSON.parse(list.out) as Array<{ eventId: string }>).map((e) => e.eventId).sort()).to.deep.equal([ids.completed, ids.completed2].sort());
+    expect((JSON.parse(list.out) as Array<{ eventId: string }>).map((e) => e.eventId).sort()).to.deep.equal(
+      [ids.completed, ids.completed2].sort(),
+    );
     const show = await cli(['events', 'show', ids.failed!], env);
     expect(show.out).to.include('SourceNotAllowed').and.include('failed');
     const cliStats = await cli(['--json', 'partners', 'stats', '--partner', 'statlab'], env);

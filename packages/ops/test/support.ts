@@ -33,11 +33,16 @@ export function jobFor(executionId: string, entryId: string, tenantId = 'ten_ops
  * What the worker leaves behind for a job that exhausted its receives: a FAILED execution with
  * its last error, and the job message in the DLQ. Returns the execution id.
  */
-export async function deadLetteredJob(deps: OpsDeps, o: { entryId: string; errorClass?: string; message?: string; status?: 'FAILED' | 'SUCCEEDED' }): Promise<string> {
+export async function deadLetteredJob(
+  deps: OpsDeps,
+  o: { entryId: string; errorClass?: string; message?: string; status?: 'FAILED' | 'SUCCEEDED' },
+): Promise<string> {
   const now = new Date();
   const executionId = newExecutionId(now);
   const job = jobFor(executionId, o.entryId);
-  await deps.executions.create(newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: o.entryId, trigger: job.trigger, now }));
+  await deps.executions.create(
+    newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: o.entryId, trigger: job.trigger, now }),
+  );
   await deps.executions.beginAttempt(executionId, { workerId: 'test-worker', leaseMs: 30_000 });
   if (o.status === 'SUCCEEDED') {
     await deps.executions.succeed(executionId, 'test-worker');
@@ -58,7 +63,9 @@ export async function deadLetteredJob(deps: OpsDeps, o: { entryId: string; error
 export async function drain(sqs: SQSClient, url: string): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
-    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+    const res = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }),
+    );
     if (!res.Messages?.length) return bodies;
     for (const m of res.Messages) {
       bodies.push(m.Body ?? '');
@@ -75,9 +82,17 @@ export interface CliRun {
 }
 
 /** Runs `benchling-packager-ops` as a real process (through its bin launcher) against `env`. */
-export function runOps(args: string[], env: Record<string, string>, o: { onStderr?: (text: string, child: ChildProcess) => void } = {}): Promise<CliRun> {
+export function runOps(
+  args: string[],
+  env: Record<string, string>,
+  o: { onStderr?: (text: string, child: ChildProcess) => void } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OPS_BIN, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [OPS_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,5 +108,8 @@ export function runOps(args: string[], env: Record<string, string>, o: { onStder
 /** An ExecutionStore over the env's table, for assertions. */
 export function storeFor(env: Record<string, string>): { store: ExecutionStore; destroy(): void } {
   const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 5000, maxAttempts: 2 }));
-  return { store: new ExecutionStore({ doc: aws.doc, tableName: resourceNamesFromEnv(env).executionsTable }), destroy: () => aws.destroy() };
+  return {
+    store: new ExecutionStore({ doc: aws.doc, tableName: resourceNamesFromEnv(env).executionsTable }),
+    destroy: () => aws.destroy(),
+  };
 }

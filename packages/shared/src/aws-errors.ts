@@ -36,7 +36,14 @@ interface SdkErrorShape {
 }
 
 // Names that mean "throttled" or "try again" whatever status the emulators put on them.
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
 const TRANSIENT_CLIENT = new Set(['RequestTimeout', 'RequestTimeTooSkewed']);
 const TIMEOUTS = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 /** Errors raised before a request could reach the service: it certainly did not act on it. */
@@ -84,5 +91,7 @@ export function awsFailure(err: unknown, what: string, code: string, details: Re
   const facts = classifyAwsError(err);
   const message = `${what} failed: ${describeAwsError(err)}`;
   const all = { ...details, awsError: facts.name, httpStatus: facts.status };
-  return facts.transient ? new TransientError(message, { code, cause: err, details: all }) : new PermanentError(message, { code, cause: err, details: all });
+  return facts.transient
+    ? new TransientError(message, { code, cause: err, details: all })
+    : new PermanentError(message, { code, cause: err, details: all });
 }

@@ -40,11 +40,19 @@ export function dedupeKeyFor(job: { tenantId: string; trigger: { eventId?: strin
   return Buffer.byteLength(key, 'utf8') <= MAX_EVENT_KEY_BYTES ? key : webhookId;
 }
 /** The dedupe record of a webhook id, read strongly consistent. */
-export async function readDedupeRecord(doc: DynamoDBDocumentClient, table: string, webhookId: string, signal?: AbortSignal): Promise<DedupeRecord | undefined> {
+export async function readDedupeRecord(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  webhookId: string,
+  signal?: AbortSignal,
+): Promise<DedupeRecord | undefined> {
   try {
     const res = await doc.send(new GetCommand({ TableName: table, Key: { webhookId }, ConsistentRead: true }), { abortSignal: signal });
     return res.Item as DedupeRecord | undefined;
   } catch (err) {
-    throw new AcceptUnavailableError(`reading the dedupe record failed: ${(err as Error).name}: ${(err as Error).message}`, { code: 'DedupeUnavailable', cause: err });
+    throw new AcceptUnavailableError(`reading the dedupe record failed: ${(err as Error).name}: ${(err as Error).message}`, {
+      code: 'DedupeUnavailable',
+      cause: err,
+    });
   }
 }

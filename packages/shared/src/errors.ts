@@ -10,10 +10,7 @@ export class PackagerError extends Error {
   /** Extra facts an operator needs (ids, URLs, sizes). Never secrets. */
   readonly details: Record<string, unknown>;
 
-  constructor(
-    message: string,
-    opts: { code?: string; retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(message: string, opts: { code?: string; retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = opts.code ?? new.target.name.replace(/Error$/, '');

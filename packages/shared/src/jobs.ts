@@ -70,28 +70,67 @@ const benchlingJob = {
  * messages waiting for an export.
  */
 export const EntryPackageJobSchema = z
-  .object({ ...benchlingJob, kind: z.literal('entry.package'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId.optional(), poll: PollStateSchema.optional() })
-  .refine((j) => j.entryId !== undefined || j.canvasId !== undefined, { message: 'an entry.package job names an entry or a canvas', path: ['entryId'] });
+  .object({
+    ...benchlingJob,
+    kind: z.literal('entry.package'),
+    appId: boundedId.optional(),
+    entryId: boundedId.optional(),
+    canvasId: boundedId.optional(),
+    poll: PollStateSchema.optional(),
+  })
+  .refine((j) => j.entryId !== undefined || j.canvasId !== undefined, {
+    message: 'an entry.package job names an entry or a canvas',
+    path: ['entryId'],
+  });
 export type EntryPackageJob = z.infer<typeof EntryPackageJobSchema>;
 
 /** Create the app's canvas on an entry (`v2.canvas.initialized`): both ids are known. */
-export const CanvasInitJobSchema = z.object({ ...benchlingJob, kind: z.literal('canvas.init'), appId: boundedId, entryId: boundedId, canvasId: boundedId.optional() });
+export const CanvasInitJobSchema = z.object({
+  ...benchlingJob,
+  kind: z.literal('canvas.init'),
+  appId: boundedId,
+  entryId: boundedId,
+  canvasId: boundedId.optional(),
+});
 export type CanvasInitJob = z.infer<typeof CanvasInitJobSchema>;
 
 /** Record an app lifecycle event (installed, activated, …). */
-export const AppLifecycleJobSchema = z.object({ ...benchlingJob, kind: z.literal('app.lifecycle'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId.optional() });
+export const AppLifecycleJobSchema = z.object({
+  ...benchlingJob,
+  kind: z.literal('app.lifecycle'),
+  appId: boundedId.optional(),
+  entryId: boundedId.optional(),
+  canvasId: boundedId.optional(),
+});
 export type AppLifecycleJob = z.infer<typeof AppLifecycleJobSchema>;
 
 /** A navigation click on the entry canvas (`nav:` buttons): re-render the view it asks for. */
-export const CanvasViewJobSchema = z.object({ ...benchlingJob, kind: z.literal('canvas.view'), appId: boundedId.optional(), entryId: boundedId.optional(), canvasId: boundedId });
+export const CanvasViewJobSchema = z.object({
+  ...benchlingJob,
+  kind: z.literal('canvas.view'),
+  appId: boundedId.optional(),
+  entryId: boundedId.optional(),
+  canvasId: boundedId,
+});
 export type CanvasViewJob = z.infer<typeof CanvasViewJobSchema>;
 
 /** A job for Benchling work: what the ingress enqueues for a Benchling webhook or an ops request. */
-export const JobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, CanvasViewJobSchema]);
+export const JobMessageSchema = z.discriminatedUnion('kind', [
+  EntryPackageJobSchema,
+  CanvasInitJobSchema,
+  AppLifecycleJobSchema,
+  CanvasViewJobSchema,
+]);
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 
 /** Every job the queue carries, Benchling's and sequencing partners' alike, told apart by `kind`. */
-export const AnyJobMessageSchema = z.discriminatedUnion('kind', [EntryPackageJobSchema, CanvasInitJobSchema, AppLifecycleJobSchema, CanvasViewJobSchema, PartnerJobMessageSchema]);
+export const AnyJobMessageSchema = z.discriminatedUnion('kind', [
+  EntryPackageJobSchema,
+  CanvasInitJobSchema,
+  AppLifecycleJobSchema,
+  CanvasViewJobSchema,
+  PartnerJobMessageSchema,
+]);
 export type AnyJobMessage = z.infer<typeof AnyJobMessageSchema>;
 
 /**

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { NoSuchBucket } from '@aws-sdk/client-s3';
 import { awsFailure, awsMayHaveSucceeded, classifyAwsError, describeAwsError, PermanentError, TransientError } from '../src/index.ts';
 import { isConditionFailed } from '../src/executions/conditions.ts';
@@ -11,11 +15,18 @@ describe('AWS errors', () => {
   it('reads throttling from the SDK’s $retryable and the error class, whatever the status', () => {
     const e = new ProvisionedThroughputExceededException({ message: 'slow down', ...meta(400) });
     expect(classifyAwsError(e)).to.deep.include({ class: 'throttled', transient: true, status: 400 });
-    expect(classifyAwsError(Object.assign(new Error('x'), { name: 'SlowDown', $fault: 'client', $retryable: { throttling: true }, ...meta(503) }))).to.deep.include({ class: 'throttled' });
+    expect(
+      classifyAwsError(
+        Object.assign(new Error('x'), { name: 'SlowDown', $fault: 'client', $retryable: { throttling: true }, ...meta(503) }),
+      ),
+    ).to.deep.include({ class: 'throttled' });
   });
 
   it('counts a server fault as transient and a client refusal as permanent', () => {
-    expect(classifyAwsError(Object.assign(new Error('boom'), { name: 'InternalError', $fault: 'server', ...meta(500) }))).to.deep.include({ class: 'server', transient: true });
+    expect(classifyAwsError(Object.assign(new Error('boom'), { name: 'InternalError', $fault: 'server', ...meta(500) }))).to.deep.include({
+      class: 'server',
+      transient: true,
+    });
     const refused = new NoSuchBucket({ message: 'no bucket', ...meta(404) });
     expect(classifyAwsError(refused)).to.deep.include({ class: 'client', transient: false, name: 'NoSuchBucket' });
     expect(awsFailure(refused, 'reading s3://b/k', 'QuiltRegistryRead', {})).to.be.instanceOf(PermanentError);
@@ -28,17 +39,25 @@ describe('AWS errors', () => {
     expect(classifyAwsError(timeout)).to.deep.include({ class: 'timeout', transient: true });
     expect(classifyAwsError(reset)).to.deep.include({ class: 'network', transient: true });
     expect([timeout, reset, refused].map(awsMayHaveSucceeded)).to.deep.equal([true, true, false]);
-    expect(awsMayHaveSucceeded(Object.assign(new Error('x'), { name: 'InternalFailure', ...meta(500) })), 'the service answered').to.equal(false);
+    expect(awsMayHaveSucceeded(Object.assign(new Error('x'), { name: 'InternalFailure', ...meta(500) })), 'the service answered').to.equal(
+      false,
+    );
     expect(awsFailure(timeout, 'sending', 'Enqueue', {})).to.be.instanceOf(TransientError);
   });
 
   it('describes an error with its name and status', () => {
-    expect(describeAwsError(new NoSuchBucket({ message: 'The bucket does not exist', ...meta(404) }))).to.equal('NoSuchBucket (HTTP 404): The bucket does not exist');
+    expect(describeAwsError(new NoSuchBucket({ message: 'The bucket does not exist', ...meta(404) }))).to.equal(
+      'NoSuchBucket (HTTP 404): The bucket does not exist',
+    );
   });
 
   it('tells a failed condition by its class, in a transaction too', () => {
     expect(isConditionFailed(new ConditionalCheckFailedException({ message: 'no', ...meta(400) }))).to.equal(true);
-    const cancelled = new TransactionCanceledException({ message: 'cancelled', ...meta(400), CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] });
+    const cancelled = new TransactionCanceledException({
+      message: 'cancelled',
+      ...meta(400),
+      CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+    });
     expect(isConditionFailed(cancelled)).to.equal(true);
     expect(isConditionFailed(Object.assign(new Error('x'), { name: 'ValidationException' }))).to.equal(false);
   });

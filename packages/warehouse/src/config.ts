@@ -57,14 +57,18 @@ export function warehouseConfigFromEnv(env: Env): WarehouseConfig | undefined {
     database = getString(env, 'WAREHOUSE_DATABASE', 'warehouse');
   }
   const secretArn = getOptionalString(env, 'WAREHOUSE_SECRET_ARN');
-  if (!password && !secretArn) throw new ConfigError('the warehouse needs credentials: a password in WAREHOUSE_URL or WAREHOUSE_SECRET_ARN');
+  if (!password && !secretArn)
+    throw new ConfigError('the warehouse needs credentials: a password in WAREHOUSE_URL or WAREHOUSE_SECRET_ARN');
   const local = LOOPBACK.has(host);
   const ssl = getEnum(env, 'WAREHOUSE_SSL', ['require', 'verify-full', 'disable'] as const, local ? 'disable' : 'require');
-  if (ssl === 'disable' && !local) throw new ConfigError(`WAREHOUSE_SSL=disable is only allowed for a loopback host, not ${host}: the warehouse carries tenant data`);
+  if (ssl === 'disable' && !local)
+    throw new ConfigError(`WAREHOUSE_SSL=disable is only allowed for a loopback host, not ${host}: the warehouse carries tenant data`);
   const schema = getOptionalString(env, 'WAREHOUSE_SCHEMA');
-  if (schema !== undefined && !IDENTIFIER.test(schema)) throw new ConfigError(`WAREHOUSE_SCHEMA must be a plain lower-case identifier, got "${schema}"`);
+  if (schema !== undefined && !IDENTIFIER.test(schema))
+    throw new ConfigError(`WAREHOUSE_SCHEMA must be a plain lower-case identifier, got "${schema}"`);
   const sampleTable = getString(env, 'WAREHOUSE_SAMPLE_TABLE', 'sample');
-  if (!IDENTIFIER.test(sampleTable)) throw new ConfigError(`WAREHOUSE_SAMPLE_TABLE must be a plain lower-case identifier, got "${sampleTable}"`);
+  if (!IDENTIFIER.test(sampleTable))
+    throw new ConfigError(`WAREHOUSE_SAMPLE_TABLE must be a plain lower-case identifier, got "${sampleTable}"`);
   return {
     host,
     port,

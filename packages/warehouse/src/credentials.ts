@@ -19,7 +19,10 @@ export class SecretCredentials {
       text = (await this.o.client.send(new GetSecretValueCommand({ SecretId: this.o.secretArn }))).SecretString;
     } catch (err) {
       if (this.cached) return this.cached;
-      throw new TransientError(`could not read the warehouse secret: ${(err as Error).message}`, { code: 'WarehouseSecretUnavailable', cause: err });
+      throw new TransientError(`could not read the warehouse secret: ${(err as Error).message}`, {
+        code: 'WarehouseSecretUnavailable',
+        cause: err,
+      });
     }
     let parsed: { username?: unknown; password?: unknown };
     try {
@@ -27,7 +30,8 @@ export class SecretCredentials {
     } catch {
       throw new ConfigError('the warehouse secret must be JSON {"username", "password"}');
     }
-    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') throw new ConfigError('the warehouse secret must be JSON {"username", "password"}');
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string')
+      throw new ConfigError('the warehouse secret must be JSON {"username", "password"}');
     this.cached = { username: parsed.username, password: parsed.password, at: now };
     return this.cached;
   }

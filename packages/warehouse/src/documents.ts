@@ -35,7 +35,10 @@ export function samplesDocuments(answer: SamplesAnswer): { documents: PackageDoc
 }
 
 /** `entities.json` and `results.json` of an entry's package and the `warehouse` summary of its metadata. */
-export function entryDocuments(contents: EntryContents): { documents: PackageDocument[]; metadata: { warehouse: Record<string, unknown> } } {
+export function entryDocuments(contents: EntryContents): {
+  documents: PackageDocument[];
+  metadata: { warehouse: Record<string, unknown> };
+} {
   const countBy = (names: Array<string | null | undefined>) => {
     const out: Record<string, number> = {};
     for (const n of names) out[n ?? 'unknown'] = (out[n ?? 'unknown'] ?? 0) + 1;
@@ -43,13 +46,29 @@ export function entryDocuments(contents: EntryContents): { documents: PackageDoc
   };
   return {
     documents: [
-      { logicalKey: 'entities.json', text: JSON.stringify({ entryId: contents.entryId, source: contents.source, entities: contents.entities }, null, 2), contentType: 'application/json' },
-      { logicalKey: 'results.json', text: JSON.stringify({ entryId: contents.entryId, source: contents.source, results: contents.results }, null, 2), contentType: 'application/json' },
+      {
+        logicalKey: 'entities.json',
+        text: JSON.stringify({ entryId: contents.entryId, source: contents.source, entities: contents.entities }, null, 2),
+        contentType: 'application/json',
+      },
+      {
+        logicalKey: 'results.json',
+        text: JSON.stringify({ entryId: contents.entryId, source: contents.source, results: contents.results }, null, 2),
+        contentType: 'application/json',
+      },
     ],
     metadata: {
       warehouse: {
-        entities: { count: contents.entities.length, bySchema: countBy(contents.entities.map((e) => e.schema?.name)), registryIds: contents.entities.slice(0, 100).map((e) => e.registryId ?? e.id) },
-        results: { count: contents.results.length, bySchema: countBy(contents.results.map((r) => r.schema?.name)), byValidationStatus: countBy(contents.results.map((r) => r.validationStatus)) },
+        entities: {
+          count: contents.entities.length,
+          bySchema: countBy(contents.entities.map((e) => e.schema?.name)),
+          registryIds: contents.entities.slice(0, 100).map((e) => e.registryId ?? e.id),
+        },
+        results: {
+          count: contents.results.length,
+          bySchema: countBy(contents.results.map((r) => r.schema?.name)),
+          byValidationStatus: countBy(contents.results.map((r) => r.validationStatus)),
+        },
         source: contents.source,
       },
     },

@@ -3,7 +3,16 @@ import { PermanentError, TransientError } from '@bp/shared';
 /** How a warehouse call failed, which decides retry, fallback and the error the job gets. */
 export type FailureKind = 'connection' | 'query_timeout' | 'access_denied' | 'other';
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 export function failureKind(err: unknown): FailureKind {
   const e = err as { code?: string; message?: string };
@@ -15,7 +24,12 @@ export function failureKind(err: unknown): FailureKind {
   if (code === '57014') return 'query_timeout';
   // Class 08 connection exceptions; 57P01-03 the server is shutting down or not yet up.
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || CONNECTION_CODES.has(code)) return 'connection';
-  if (/timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(msg)) return 'connection';
+  if (
+    /timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(
+      msg,
+    )
+  )
+    return 'connection';
   return 'other';
 }
 
@@ -26,12 +40,27 @@ export function lookupError(lookup: string, err: unknown, kind: FailureKind = fa
   const detail = (err as Error)?.message ?? String(err);
   switch (kind) {
     case 'access_denied':
-      return new PermanentError(`${DBA_MESSAGE} (${lookup}: ${detail})`, { code: 'WarehouseAccessDenied', cause: err, details: { lookup } });
+      return new PermanentError(`${DBA_MESSAGE} (${lookup}: ${detail})`, {
+        code: 'WarehouseAccessDenied',
+        cause: err,
+        details: { lookup },
+      });
     case 'query_timeout':
-      return new PermanentError(`warehouse lookup "${lookup}" exceeded the statement timeout: narrow it (fewer barcodes or ids per event) or raise WAREHOUSE_STATEMENT_TIMEOUT_MS`, { code: 'WarehouseQueryTimeout', cause: err, details: { lookup } });
+      return new PermanentError(
+        `warehouse lookup "${lookup}" exceeded the statement timeout: narrow it (fewer barcodes or ids per event) or raise WAREHOUSE_STATEMENT_TIMEOUT_MS`,
+        { code: 'WarehouseQueryTimeout', cause: err, details: { lookup } },
+      );
     case 'connection':
-      return new TransientError(`warehouse unreachable during "${lookup}" and no cached answer young enough: ${detail}`, { code: 'WarehouseUnavailable', cause: err, details: { lookup } });
+      return new TransientError(`warehouse unreachable during "${lookup}" and no cached answer young enough: ${detail}`, {
+        code: 'WarehouseUnavailable',
+        cause: err,
+        details: { lookup },
+      });
     default:
-      return new TransientError(`warehouse lookup "${lookup}" failed: ${detail}`, { code: 'WarehouseError', cause: err, details: { lookup } });
+      return new TransientError(`warehouse lookup "${lookup}" failed: ${detail}`, {
+        code: 'WarehouseError',
+        cause: err,
+        details: { lookup },
+      });
   }
 }

@@ -29,6 +29,13 @@ export async function openWarehouse(o: {
     credentials = { user: c.user ?? first.username, password: async () => (await secret.get()).password };
   }
   const pool = createWarehousePool({ config: c, credentials, logger: o.logger, ...(o.sizing ? { sizing: o.sizing } : {}) });
-  const warehouse = new Warehouse({ pool, logger: o.logger, sampleTable: c.sampleTable, fallbackMaxAgeMs: c.fallbackMaxAgeMs, ...(o.onFailure ? { onFailure: o.onFailure } : {}), ...o.tuning });
+  const warehouse = new Warehouse({
+    pool,
+    logger: o.logger,
+    sampleTable: c.sampleTable,
+    fallbackMaxAgeMs: c.fallbackMaxAgeMs,
+    ...(o.onFailure ? { onFailure: o.onFailure } : {}),
+    ...o.tuning,
+  });
   return { warehouse, pool, close: () => pool.end() };
 }

@@ -52,13 +52,16 @@ export class Warehouse {
   async samplesFor(q: { barcodes?: string[]; ids?: string[] }): Promise<SamplesAnswer> {
     const barcodes = [...new Set((q.barcodes ?? []).filter((b) => typeof b === 'string' && b !== ''))].sort();
     const ids = [...new Set((q.ids ?? []).filter((b) => typeof b === 'string' && b !== ''))].sort();
-    if (barcodes.length === 0 && ids.length === 0) return { matched: [], unmatched: [], source: { from: 'warehouse', at: new Date(this.now()).toISOString() } };
+    if (barcodes.length === 0 && ids.length === 0)
+      return { matched: [], unmatched: [], source: { from: 'warehouse', at: new Date(this.now()).toISOString() } };
     const key = `samples:${JSON.stringify([barcodes, ids])}`;
     return this.withFallback('samples by barcode/id', key, async () => {
       const rows = await this.query('samples by barcode/id', samplesSql(this.sampleTable), [barcodes, ids]);
       const entryIds = [...new Set(rows.map((r) => r['origin.entry_id']).filter((v): v is string => typeof v === 'string'))];
       const entryRows = entryIds.length ? await this.query('entries of samples', ENTRIES_SQL, [entryIds]) : [];
-      const entries = new Map<string, EntryRef>(entryRows.map((e) => [String(e.id), { id: String(e.id), displayId: str(e.display_id), name: str(e.name), webURL: str(e.url) }]));
+      const entries = new Map<string, EntryRef>(
+        entryRows.map((e) => [String(e.id), { id: String(e.id), displayId: str(e.display_id), name: str(e.name), webURL: str(e.url) }]),
+      );
       const matched: SampleMatch[] = [];
       const found = new Set<string>();
       for (const row of rows) {
@@ -74,7 +77,9 @@ export class Warehouse {
           matched.push({
             match,
             entity,
-            container: row['container.id'] ? { id: String(row['container.id']), barcode: containerBarcode, name: str(row['container.name']) } : null,
+            container: row['container.id']
+              ? { id: String(row['container.id']), barcode: containerBarcode, name: str(row['container.name']) }
+              : null,
             entry: originId ? (entries.get(originId) ?? { id: originId, displayId: null, name: null, webURL: null }) : null,
           });
         }
@@ -92,8 +97,8 @@ export class Warehouse {
     const answer = await this.withFallback('entry contents', `entry:${entryId}`, async () => {
       const entityRows = await this.query('entities registered in the entry', ENTRY_ENTITIES_SQL, [entryId]);
       const resultRows = await this.query('results recorded in the entry', ENTRY_RESULTS_SQL, [entryId]);
-      const entityFields = await this.fieldsBySchema('fields of the entry\'s entities', entityRows);
-      const resultFields = await this.fieldsBySchema('fields of the entry\'s results', resultRows);
+      const entityFields = await this.fieldsBySchema("fields of the entry's entities", entityRows);
+      const resultFields = await this.fieldsBySchema("fields of the entry's results", resultRows);
       const entities: EntityRecord[] = [];
       for (const r of entityRows) {
         entities.push({
@@ -110,7 +115,14 @@ export class Warehouse {
       }
       const results: ResultRecord[] = [];
       for (const r of resultRows) {
-        results.push({ id: String(r.id), schema: await this.metaRef('schema', r.schema_id), runId: str(r.run_id), createdAt: iso(r.created_at), validationStatus: str(r.validation_status), fields: resultFields.get(String(r.id)) ?? {} });
+        results.push({
+          id: String(r.id),
+          schema: await this.metaRef('schema', r.schema_id),
+          runId: str(r.run_id),
+          createdAt: iso(r.created_at),
+          validationStatus: str(r.validation_status),
+          fields: resultFields.get(String(r.id)) ?? {},
+        });
       }
       return { entities, results };
     });
@@ -141,12 +153,17 @@ export class Warehouse {
       if (kind === 'connection') {
         const cached = this.fallback.get(key, this.o.fallbackMaxAgeMs ?? 300_000);
         if (cached) {
-          this.o.logger.warn('warehouse unreachable; answering from cache', { lookup, ageSeconds: Math.round(cached.ageMs / 1000), error: (err as Error).message });
+          this.o.logger.warn('warehouse unreachable; answering from cache', {
+            lookup,
+            ageSeconds: Math.round(cached.ageMs / 1000),
+            error: (err as Error).message,
+          });
           return { ...(cached.value as T), source: { from: 'cache', ageSeconds: Math.round(cached.ageMs / 1000) } };
         }
       }
       this.o.onFailure?.(kind);
-      if (kind === 'access_denied') this.o.logger.error('the warehouse refused access: requires DBA intervention', { lookup, error: (err as Error).message });
+      if (kind === 'access_denied')
+        this.o.logger.error('the warehouse refused access: requires DBA intervention', { lookup, error: (err as Error).message });
       throw (err as { warehouseKind?: FailureKind }).warehouseKind ? err : lookupError(lookup, err, kind);
     }
   }
@@ -184,7 +201,8 @@ export class Warehouse {
   private async fieldsBySchema(lookup: string, rows: Row[]): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     const bySchema = new Map<string, string[]>();
-    for (const r of rows) if (typeof r.schema_id === 'string') bySchema.set(r.schema_id, [...(bySchema.get(r.schema_id) ?? []), String(r.id)]);
+    for (const r of rows)
+      if (typeof r.schema_id === 'string') bySchema.set(r.schema_id, [...(bySchema.get(r.schema_id) ?? []), String(r.id)]);
     for (const [schemaId, ids] of bySchema) {
       const table = (await this.metadata('schema', schemaId))?.system_name;
       // A system name that is not a plain identifier is never spliced into SQL: its fields are left out.

@@ -19,7 +19,11 @@ describe('warehouse credentials from Secrets Manager', () => {
 
   it('reads {username, password}, re-reads after the refresh interval, and keeps the last good one through an outage', async () => {
     let now = 0;
-    const c = client([JSON.stringify({ username: 'u1', password: 'p1' }), JSON.stringify({ username: 'u1', password: 'p2' }), new Error('throttled')]);
+    const c = client([
+      JSON.stringify({ username: 'u1', password: 'p1' }),
+      JSON.stringify({ username: 'u1', password: 'p2' }),
+      new Error('throttled'),
+    ]);
     const creds = new SecretCredentials({ client: c.client, secretArn: 'arn:s', refreshMs: 1000, now: () => now });
     expect(await creds.get()).to.include({ username: 'u1', password: 'p1' });
     now = 500;
@@ -33,8 +37,18 @@ describe('warehouse credentials from Secrets Manager', () => {
 
   it('fails transiently when the secret cannot be read at all, and as configuration when it is malformed', async () => {
     const down = new SecretCredentials({ client: client([new Error('no route')]).client, secretArn: 'arn:s' });
-    expect(await down.get().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(TransientError);
+    expect(
+      await down.get().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    ).to.be.instanceOf(TransientError);
     const bad = new SecretCredentials({ client: client([JSON.stringify({ user: 'x' })]).client, secretArn: 'arn:s' });
-    expect(await bad.get().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(ConfigError);
+    expect(
+      await bad.get().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    ).to.be.instanceOf(ConfigError);
   });
 });

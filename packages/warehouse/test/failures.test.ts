@@ -24,13 +24,19 @@ describe('warehouse failures: unreachable, too slow, refused', function () {
       expect(cached.matched.map((m) => m.entity.id)).to.deep.equal([sample.id]);
 
       // Never looked up before: no cached answer, so the job's transient failure (retried by the queue).
-      const never = await warehouse.entryContents(w.story.entries[1]!.id).then(() => undefined, (e: unknown) => e);
+      const never = await warehouse.entryContents(w.story.entries[1]!.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(never).to.be.instanceOf(TransientError);
       expect((never as TransientError).code).to.equal('WarehouseUnavailable');
       expect((never as Error).message).to.match(/entities registered in the entry/);
 
       now += 2 * 60_000; // the cached answer is now 6 minutes old: too old to stand in
-      const stale = await warehouse.samplesFor({ barcodes: [sample.barcode] }).then(() => undefined, (e: unknown) => e);
+      const stale = await warehouse.samplesFor({ barcodes: [sample.barcode] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(stale).to.be.instanceOf(TransientError);
       expect(failures).to.deep.equal(['connection', 'connection']);
 
@@ -51,9 +57,14 @@ describe('warehouse failures: unreachable, too slow, refused', function () {
       await c.query(`CREATE VIEW slow_sample$raw AS SELECT s.* FROM sample$raw s, pg_sleep(1) AS z`);
       await c.query(`GRANT SELECT ON slow_sample$raw TO warehouse_reader`);
     });
-    const { warehouse, close, failures } = await openClient(w, { env: { WAREHOUSE_STATEMENT_TIMEOUT_MS: '200', WAREHOUSE_SAMPLE_TABLE: 'slow_sample' } });
+    const { warehouse, close, failures } = await openClient(w, {
+      env: { WAREHOUSE_STATEMENT_TIMEOUT_MS: '200', WAREHOUSE_SAMPLE_TABLE: 'slow_sample' },
+    });
     try {
-      const err = await warehouse.samplesFor({ barcodes: ['BC-ANY'] }).then(() => undefined, (e: unknown) => e);
+      const err = await warehouse.samplesFor({ barcodes: ['BC-ANY'] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(PermanentError);
       expect((err as PermanentError).code).to.equal('WarehouseQueryTimeout');
       expect((err as Error).message).to.match(/lookup "samples by barcode\/id" exceeded the statement timeout/);
@@ -72,7 +83,10 @@ describe('warehouse failures: unreachable, too slow, refused', function () {
       expect((await warehouse.samplesFor({ barcodes: [sample.barcode] })).matched).to.have.length(1);
       await asAdmin(w, (c) => c.query('REVOKE SELECT ON sample$raw FROM warehouse_reader'));
       // Even with a cached answer: a refusal is not an outage, so no fallback hides it.
-      const err = await warehouse.samplesFor({ barcodes: [sample.barcode] }).then(() => undefined, (e: unknown) => e);
+      const err = await warehouse.samplesFor({ barcodes: [sample.barcode] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(PermanentError);
       expect((err as PermanentError).code).to.equal('WarehouseAccessDenied');
       expect((err as Error).message).to.contain(DBA_MESSAGE);

@@ -14,10 +14,17 @@ describe('warehouse lookups against the local PostgreSQL warehouse', function ()
       const [a, b] = live;
       const other = live.find((s) => s.entryId !== a!.entryId)!;
       const archived = w.story.samples.find((s) => s.archived)!;
-      const answer = await warehouse.samplesFor({ barcodes: [a!.barcode, other.container.barcode, 'BC-NOPE00', archived.barcode], ids: [b!.registryId, 'bfi_unknown'] });
+      const answer = await warehouse.samplesFor({
+        barcodes: [a!.barcode, other.container.barcode, 'BC-NOPE00', archived.barcode],
+        ids: [b!.registryId, 'bfi_unknown'],
+      });
       expect(answer.source.from).to.equal('warehouse');
       const byValue = new Map(answer.matched.map((m) => [m.match.value, m]));
-      for (const [value, sample] of [[a!.barcode, a!], [other.container.barcode, other], [b!.registryId, b!]] as const) {
+      for (const [value, sample] of [
+        [a!.barcode, a!],
+        [other.container.barcode, other],
+        [b!.registryId, b!],
+      ] as const) {
         const m = byValue.get(value);
         expect(m, value).to.exist;
         const entry = w.story.entries.find((e) => e.id === sample.entryId)!;
@@ -55,7 +62,11 @@ describe('warehouse lookups against the local PostgreSQL warehouse', function ()
       const contents = await warehouse.entryContents(entry.id);
       expect(contents.entities.map((e) => e.id)).to.have.members(samples.map((s) => s.id));
       const first = contents.entities.find((e) => e.id === samples[0]!.id)!;
-      expect(first.fields).to.deep.equal({ barcode: samples[0]!.barcode, organism: samples[0]!.organism, sample_type: samples[0]!.sampleType });
+      expect(first.fields).to.deep.equal({
+        barcode: samples[0]!.barcode,
+        organism: samples[0]!.organism,
+        sample_type: samples[0]!.sampleType,
+      });
       expect(first.creator?.handle).to.be.a('string');
       expect(contents.results.map((r) => r.id)).to.have.members(results.map((r) => r.id));
       for (const r of results) {
@@ -66,7 +77,9 @@ describe('warehouse lookups against the local PostgreSQL warehouse', function ()
       }
       const docs = entryDocuments(contents);
       expect(docs.documents.map((d) => d.logicalKey)).to.deep.equal(['entities.json', 'results.json']);
-      expect(docs.metadata.warehouse).to.deep.include({ entities: { count: samples.length, bySchema: { Sample: samples.length }, registryIds: contents.entities.map((e) => e.registryId) } });
+      expect(docs.metadata.warehouse).to.deep.include({
+        entities: { count: samples.length, bySchema: { Sample: samples.length }, registryIds: contents.entities.map((e) => e.registryId) },
+      });
       expect(await warehouse.entryContents('etr_not_in_warehouse')).to.deep.include({ entities: [], results: [] });
     } finally {
       await close();
@@ -83,7 +96,10 @@ describe('warehouse lookups against the local PostgreSQL warehouse', function ()
       const run = await enrichRun(warehouse, [{ barcode: a.barcode }, { id: b.id }, { barcode: 'BC-UNKNOWN' }]);
       expect(run.documents.map((d) => d.logicalKey)).to.deep.equal(['samples.json']);
       const json = JSON.parse(run.documents[0]!.text);
-      expect(json.matched.map((m: { entity: { id: string }; entry: { id: string } }) => [m.entity.id, m.entry.id])).to.have.deep.members([[a.id, a.entryId], [b.id, b.entryId]]);
+      expect(json.matched.map((m: { entity: { id: string }; entry: { id: string } }) => [m.entity.id, m.entry.id])).to.have.deep.members([
+        [a.id, a.entryId],
+        [b.id, b.entryId],
+      ]);
       expect(json.unmatched).to.deep.equal([{ by: 'barcode', value: 'BC-UNKNOWN' }]);
       expect(run.linkedEntries.map((e) => e.id)).to.have.members([a.entryId, b.entryId]);
       expect(run.metadata.samples).to.include({ matched: 2, unmatched: 1 });

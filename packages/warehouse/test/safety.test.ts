@@ -24,15 +24,29 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
   for (const [verb, sql] of Object.entries(writes)) {
     it(`refuses the read-only role an ${verb}, even in a read-write transaction`, async () => {
       await asReader(async (c) => {
-        const readOnly = await c.query(sql).then(() => undefined, (e: { code?: string }) => e);
+        const readOnly = await c.query(sql).then(
+          () => undefined,
+          (e: { code?: string }) => e,
+        );
         expect(readOnly?.code, 'read-only session').to.equal('25006');
         await c.query('BEGIN READ WRITE');
-        const noGrant = await c.query(sql).then(() => undefined, (e: { code?: string; message?: string }) => e);
+        const noGrant = await c.query(sql).then(
+          () => undefined,
+          (e: { code?: string; message?: string }) => e,
+        );
         await c.query('ROLLBACK');
         expect(noGrant?.code, 'no write privilege').to.equal('42501');
         expect(noGrant?.message).to.match(/permission denied/);
       });
-      const counts = await asAdmin(suite.w, async (c) => (await c.query(`SELECT (SELECT count(*) FROM entry$raw WHERE name = 'evil' OR id = 'etr_evil')::int AS evil, (SELECT count(*) FROM sample$raw)::int AS samples`)).rows[0]);
+      const counts = await asAdmin(
+        suite.w,
+        async (c) =>
+          (
+            await c.query(
+              `SELECT (SELECT count(*) FROM entry$raw WHERE name = 'evil' OR id = 'etr_evil')::int AS evil, (SELECT count(*) FROM sample$raw)::int AS samples`,
+            )
+          ).rows[0],
+      );
       expect(counts).to.deep.equal({ evil: 0, samples: suite.w.story.samples.length });
     });
   }
@@ -40,7 +54,12 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
   it('matches nothing and changes nothing for barcodes and ids that are SQL', async () => {
     const { warehouse, close } = await openClient(suite.w);
     const hostile = [`' OR 1=1 --`, `x'); DROP TABLE entry$raw; --`, `BC-%`, `"; DELETE FROM sample$raw; --`];
-    const before = await asAdmin(suite.w, async (c) => (await c.query('SELECT (SELECT count(*) FROM entry$raw)::int AS entries, (SELECT count(*) FROM sample$raw)::int AS samples')).rows[0]);
+    const before = await asAdmin(
+      suite.w,
+      async (c) =>
+        (await c.query('SELECT (SELECT count(*) FROM entry$raw)::int AS entries, (SELECT count(*) FROM sample$raw)::int AS samples'))
+          .rows[0],
+    );
     try {
       const answer = await warehouse.samplesFor({ barcodes: hostile, ids: hostile });
       expect(answer.matched).to.deep.equal([]);
@@ -49,7 +68,12 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
     } finally {
       await close();
     }
-    const after = await asAdmin(suite.w, async (c) => (await c.query('SELECT (SELECT count(*) FROM entry$raw)::int AS entries, (SELECT count(*) FROM sample$raw)::int AS samples')).rows[0]);
+    const after = await asAdmin(
+      suite.w,
+      async (c) =>
+        (await c.query('SELECT (SELECT count(*) FROM entry$raw)::int AS entries, (SELECT count(*) FROM sample$raw)::int AS samples'))
+          .rows[0],
+    );
     expect(after).to.deep.equal(before);
     expect(before.entries).to.equal(suite.w.story.entries.length);
   });
@@ -64,7 +88,8 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
       await admin.connect();
       while (sampling) {
         peakPool = Math.max(peakPool, pool.totalCount);
-        const n = (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'warehouse_reader'`)).rows[0].n as number;
+        const n = (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'warehouse_reader'`)).rows[0]
+          .n as number;
         peakServer = Math.max(peakServer, n);
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -72,7 +97,13 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
     })();
     try {
       const barcodes = suite.w.story.samples.map((s) => s.barcode);
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? warehouse.samplesFor({ barcodes: [barcodes[i % barcodes.length]!] }) : warehouse.entryContents(suite.w.story.entries[i % 6]!.id))));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          i % 2
+            ? warehouse.samplesFor({ barcodes: [barcodes[i % barcodes.length]!] })
+            : warehouse.entryContents(suite.w.story.entries[i % 6]!.id),
+        ),
+      );
       expect(answers).to.have.length(50);
       expect(pool.options.max).to.equal(15);
       peakPool = Math.max(peakPool, pool.totalCount);

@@ -25,10 +25,23 @@ export function useLocalWarehouse(): { readonly w: LocalWarehouse } {
 }
 
 /** The client as the worker builds it, over the local warehouse's read-only role. */
-export async function openClient(w: LocalWarehouse, o: { env?: Record<string, string>; sizing?: Partial<typeof POOL_DEFAULTS>; tuning?: Pick<WarehouseOptions, 'retries' | 'retryMinMs' | 'metadataTtlMs' | 'now'> } = {}) {
+export async function openClient(
+  w: LocalWarehouse,
+  o: {
+    env?: Record<string, string>;
+    sizing?: Partial<typeof POOL_DEFAULTS>;
+    tuning?: Pick<WarehouseOptions, 'retries' | 'retryMinMs' | 'metadataTtlMs' | 'now'>;
+  } = {},
+) {
   const failures: FailureKind[] = [];
   const config = warehouseConfigFromEnv({ ...w.env, ...o.env })!;
-  const opened = await openWarehouse({ config, logger: quietLogger, onFailure: (k) => failures.push(k), tuning: { retryMinMs: 20, ...o.tuning }, ...(o.sizing ? { sizing: o.sizing } : {}) });
+  const opened = await openWarehouse({
+    config,
+    logger: quietLogger,
+    onFailure: (k) => failures.push(k),
+    tuning: { retryMinMs: 20, ...o.tuning },
+    ...(o.sizing ? { sizing: o.sizing } : {}),
+  });
   return { ...opened, failures };
 }
 

@@ -140,7 +140,8 @@ export async function acceptWebhook(deps: AcceptDeps, req: AcceptRequest, opts: 
       created = true;
     } catch (err) {
       if (!isCancelled(err)) throw unavailable('DedupeUnavailable', 'dedupe transaction failed', err);
-      existing = dedupeFromAttributes(cancellationItem(err, 0)) ?? (await readDedupeRecord(deps.doc, dedupeTable, req.webhookId, opts.signal));
+      existing =
+        dedupeFromAttributes(cancellationItem(err, 0)) ?? (await readDedupeRecord(deps.doc, dedupeTable, req.webhookId, opts.signal));
     }
     if (created) return enqueue(deps, req, executionId, { created: true, ...opts });
     if (!existing || existing.expiresAt < nowSec) continue; // rolled back or expired meanwhile: try afresh
@@ -243,5 +244,13 @@ function dedupeFromAttributes(item: RawReason['Item']): DedupeRecord | undefined
 export { sendMayHaveSucceeded } from './enqueue-job.ts';
 
 function benchlingExecution(job: Omit<JobMessage, 'executionId'>, executionId: string, now: Date): ExecutionRecord {
-  return newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, canvasId: job.canvasId, trigger: job.trigger, now });
+  return newQueuedExecution({
+    executionId,
+    tenantId: job.tenantId,
+    kind: job.kind,
+    entryId: job.entryId,
+    canvasId: job.canvasId,
+    trigger: job.trigger,
+    now,
+  });
 }

@@ -64,7 +64,14 @@ export function createApp(deps: IngressDeps): express.Application {
     res.json({ status: 'ok' });
   });
   app.get('/health/live', liveHandler({ counts, startedAt: now(), now }));
-  const readiness = readinessCheck({ ...deps, readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs, readyCacheMs: deps.config.readyCacheMs, counts, startedAt: now(), now });
+  const readiness = readinessCheck({
+    ...deps,
+    readyCheckTimeoutMs: deps.config.readyCheckTimeoutMs,
+    readyCacheMs: deps.config.readyCacheMs,
+    counts,
+    startedAt: now(),
+    now,
+  });
   app.get('/health/ready', readyHandler(readiness));
 
   const { toleranceSeconds, maxBodyBytes, bodyTimeoutMs } = deps.config;
@@ -83,9 +90,20 @@ export function createApp(deps: IngressDeps): express.Application {
     app.get('/health/ready/details', deps.ops.auth, readyDetailsHandler(readiness));
     app.use('/ops', deps.ops.router);
     // After the router: a call reaches it only through the router's access log, rate limit and authentication.
-    app.get('/ops/ready', opsReadyHandler({ aws: deps.aws, names: deps.names, jwks: deps.jwks, timeoutMs: deps.config.readyCheckTimeoutMs, ...(deps.integrationProbes ? { extra: deps.integrationProbes } : {}) }));
+    app.get(
+      '/ops/ready',
+      opsReadyHandler({
+        aws: deps.aws,
+        names: deps.names,
+        jwks: deps.jwks,
+        timeoutMs: deps.config.readyCheckTimeoutMs,
+        ...(deps.integrationProbes ? { extra: deps.integrationProbes } : {}),
+      }),
+    );
     if (deps.metrics) {
-      const serve = metricsRequestHandler(deps.metrics, { onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }) });
+      const serve = metricsRequestHandler(deps.metrics, {
+        onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }),
+      });
       app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
     }
   }
@@ -98,7 +116,14 @@ export function createApp(deps: IngressDeps): express.Application {
 }
 
 /** Counts, measures and logs one answer given outside the webhook handler (guards, errors). */
-function recordAnswer(logger: Logger, counts: OutcomeCounts, now: () => number, req: Request, res: Response, a: { status: number; outcome: string } & Record<string, unknown>): void {
+function recordAnswer(
+  logger: Logger,
+  counts: OutcomeCounts,
+  now: () => number,
+  req: Request,
+  res: Response,
+  a: { status: number; outcome: string } & Record<string, unknown>,
+): void {
   const startedAt = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : now();
   counts.add(a.outcome);
   processMetrics().webhookAnswered(a.outcome);

@@ -1,4 +1,15 @@
-import { type AwsOptions, awsOptionsFromEnv, ConfigError, dedupeTtlDays, type Env, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+import {
+  type AwsOptions,
+  awsOptionsFromEnv,
+  ConfigError,
+  dedupeTtlDays,
+  type Env,
+  getInt,
+  getOptionalString,
+  getString,
+  type ResourceNames,
+  resourceNamesFromEnv,
+} from '@bp/shared';
 
 /** Benchling waits 3 s for a 2xx; everything the ingress does before answering must fit well inside. */
 export const BENCHLING_ACK_DEADLINE_MS = 3000;
@@ -61,7 +72,9 @@ export interface IngressConfig {
 /** Parses the ingress environment; throws ConfigError naming the variable. */
 export function ingressConfigFromEnv(env: Env): IngressConfig {
   const appDefinitionId = getOptionalString(env, 'BENCHLING_APP_DEFINITION_ID');
-  const jwksUrl = getOptionalString(env, 'BENCHLING_JWKS_URL') ?? (appDefinitionId ? `https://apps.benchling.com/api/v1/apps/${encodeURIComponent(appDefinitionId)}/jwks` : undefined);
+  const jwksUrl =
+    getOptionalString(env, 'BENCHLING_JWKS_URL') ??
+    (appDefinitionId ? `https://apps.benchling.com/api/v1/apps/${encodeURIComponent(appDefinitionId)}/jwks` : undefined);
   if (!jwksUrl) throw new ConfigError('BENCHLING_APP_DEFINITION_ID is required (or BENCHLING_JWKS_URL)');
   const updateButtonIds = getString(env, 'UPDATE_BUTTON_IDS', 'update-package')
     .split(',')
@@ -98,10 +111,14 @@ export function ingressConfigFromEnv(env: Env): IngressConfig {
   };
   const worstCase = config.requestBudgetMs + config.finishTimeoutMs;
   if (worstCase >= BENCHLING_ACK_DEADLINE_MS - 200) {
-    throw new ConfigError(`REQUEST_BUDGET_MS + FINISH_TIMEOUT_MS is ${worstCase} ms; it must stay under ${BENCHLING_ACK_DEADLINE_MS - 200} ms (Benchling waits 3 s)`);
+    throw new ConfigError(
+      `REQUEST_BUDGET_MS + FINISH_TIMEOUT_MS is ${worstCase} ms; it must stay under ${BENCHLING_ACK_DEADLINE_MS - 200} ms (Benchling waits 3 s)`,
+    );
   }
   if (config.jwks.requestWaitMs >= config.requestBudgetMs) {
-    throw new ConfigError(`JWKS_REQUEST_WAIT_MS (${config.jwks.requestWaitMs}) must be less than REQUEST_BUDGET_MS (${config.requestBudgetMs})`);
+    throw new ConfigError(
+      `JWKS_REQUEST_WAIT_MS (${config.jwks.requestWaitMs}) must be less than REQUEST_BUDGET_MS (${config.requestBudgetMs})`,
+    );
   }
   return config;
 }

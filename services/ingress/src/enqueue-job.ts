@@ -76,7 +76,13 @@ export function sendMayHaveSucceeded(err: unknown): boolean {
 }
 
 /** `removeRecords`: delete both items; otherwise keep them and expire the PENDING so a retry takes over. */
-async function releaseAfterFailedSend(deps: AcceptDeps, webhookId: string, executionId: string, removeRecords: boolean, timeoutMs: number): Promise<void> {
+async function releaseAfterFailedSend(
+  deps: AcceptDeps,
+  webhookId: string,
+  executionId: string,
+  removeRecords: boolean,
+  timeoutMs: number,
+): Promise<void> {
   const mine = {
     ConditionExpression: 'executionId = :id AND #state = :pending',
     ExpressionAttributeNames: { '#state': 'state' },
@@ -86,7 +92,14 @@ async function releaseAfterFailedSend(deps: AcceptDeps, webhookId: string, execu
       await deps.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Delete: { TableName: deps.names.dedupeTable, Key: { webhookId }, ...mine, ExpressionAttributeValues: { ':id': executionId, ':pending': 'PENDING' } } },
+            {
+              Delete: {
+                TableName: deps.names.dedupeTable,
+                Key: { webhookId },
+                ...mine,
+                ExpressionAttributeValues: { ':id': executionId, ':pending': 'PENDING' },
+              },
+            },
             {
               Delete: { TableName: deps.names.executionsTable, Key: { executionId }, ...EXECUTION_STILL_QUEUED },
             },
@@ -114,7 +127,6 @@ async function releaseAfterFailedSend(deps: AcceptDeps, webhookId: string, execu
   }
 }
 
-
 export function unavailable(code: string, what: string, cause: unknown, executionId?: string): AcceptUnavailableError {
   return new AcceptUnavailableError(`${what}: ${errorText(cause)}`, { code, cause, details: executionId ? { executionId } : {} });
 }
@@ -123,4 +135,3 @@ function errorText(err: unknown): string {
   const e = err as { name?: string; message?: string };
   return e?.name === 'AbortError' ? 'timed out (request budget spent)' : `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
 }
-

@@ -39,14 +39,29 @@ async function main(): Promise<void> {
     mutationsPerMinute: opsConfig.mutationsPerMinute,
   });
   const ops = opsDeps
-    ? { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'ops' }), replayMaxMessages: opsConfig.replayMaxMessages }), auth: guard }
+    ? {
+        router: createOpsRouter({
+          ...opsDeps,
+          auth: {},
+          guard,
+          logger: logger.child({ component: 'ops' }),
+          replayMaxMessages: opsConfig.replayMaxMessages,
+        }),
+        auth: guard,
+      }
     : undefined;
   if (!ops) logger.info('ops API and /metrics are off: set OPS_TOKENS or OPS_OIDC_SIGNER_ARN to enable them');
   // The ingress runs no lookups; with a warehouse configured, GET /ops/ready reports its SELECT 1 over a pool of at most 2.
   const warehouseConfig = warehouseConfigFromEnv(process.env);
-  const warehouse = warehouseConfig && ops
-    ? await openWarehouse({ config: warehouseConfig, logger, sizing: { min: 0, max: 2 }, ...(warehouseConfig.secretArn ? { secrets: new SecretsManagerClient({ region: config.aws.region }) } : {}) })
-    : undefined;
+  const warehouse =
+    warehouseConfig && ops
+      ? await openWarehouse({
+          config: warehouseConfig,
+          logger,
+          sizing: { min: 0, max: 2 },
+          ...(warehouseConfig.secretArn ? { secrets: new SecretsManagerClient({ region: config.aws.region }) } : {}),
+        })
+      : undefined;
   const integrationProbes = warehouse ? { warehouse: warehouseProbe(warehouse.warehouse, config.readyCheckTimeoutMs) } : undefined;
   const partners = partnerRegistryFromEnv(process.env, { doc: aws.doc, tableName: config.names.partnersTable, aws: config.aws });
   const webhooksQuery = opsDeps
@@ -102,6 +117,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', service: 'ingress', message: 'ingress failed to start', error: describeError(err).message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', service: 'ingress', message: 'ingress failed to start', error: describeError(err).message })}\n`,
+  );
   process.exit(1);
 });

@@ -24,7 +24,16 @@ import type { OutcomeCounts } from './outcomes.ts';
  */
 
 export interface PartnerRouteDeps {
-  config: Pick<IngressConfig, 'toleranceSeconds' | 'partnerMaxBodyBytes' | 'bodyTimeoutMs' | 'dedupeTtlDays' | 'dedupePendingMs' | 'requestBudgetMs' | 'finishTimeoutMs'>;
+  config: Pick<
+    IngressConfig,
+    | 'toleranceSeconds'
+    | 'partnerMaxBodyBytes'
+    | 'bodyTimeoutMs'
+    | 'dedupeTtlDays'
+    | 'dedupePendingMs'
+    | 'requestBudgetMs'
+    | 'finishTimeoutMs'
+  >;
   aws: Pick<AwsClients, 'sqs' | 'doc'>;
   names: Pick<ResourceNames, 'jobsQueueUrl' | 'dedupeTable' | 'executionsTable'>;
   registry: Pick<PartnerRegistry, 'get' | 'verificationKeys'>;
@@ -50,7 +59,8 @@ class Refusal {
   ) {}
 }
 
-const unavailable = (code: string) => new Refusal(503, 'unavailable', { error: 'unavailable', code }, { 'retry-after': RETRY_AFTER_SECONDS });
+const unavailable = (code: string) =>
+  new Refusal(503, 'unavailable', { error: 'unavailable', code }, { 'retry-after': RETRY_AFTER_SECONDS });
 
 export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
   const router = Router();
@@ -64,7 +74,12 @@ export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
     record: (req, _res, a) => {
       deps.counts.add(`partner_${a.outcome}`);
       processMetrics().webhookAnswered(`partner_${a.outcome}`);
-      deps.logger.info('partner webhook', { partnerId: String(req.params.partnerId ?? '').slice(0, 64), status: a.status, outcome: a.outcome, reason: a.reason });
+      deps.logger.info('partner webhook', {
+        partnerId: String(req.params.partnerId ?? '').slice(0, 64),
+        status: a.status,
+        outcome: a.outcome,
+        reason: a.reason,
+      });
     },
   });
   router.post(PARTNER_WEBHOOK_PATH, ...guards, async (req: Request, res: Response) => {
@@ -110,16 +125,24 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
   const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   let webhookId: string;
   try {
-    webhookId = verifyWebhook({ headers: req.headers, rawBody, keys, now: deps.now(), toleranceSeconds: deps.config.toleranceSeconds }).webhookId;
+    webhookId = verifyWebhook({
+      headers: req.headers,
+      rawBody,
+      keys,
+      now: deps.now(),
+      toleranceSeconds: deps.config.toleranceSeconds,
+    }).webhookId;
   } catch (err) {
     if (!(err instanceof StandardWebhookError)) throw err;
     fields.reason = err.reason;
     throw new Refusal(401, 'unauthorized', { error: 'unauthorized', reason: err.reason });
   }
-  if (Buffer.byteLength(webhookId, 'utf8') > MAX_WEBHOOK_ID_BYTES) throw malformed(fields, 'webhook-id', `webhook-id is longer than ${MAX_WEBHOOK_ID_BYTES} bytes`);
+  if (Buffer.byteLength(webhookId, 'utf8') > MAX_WEBHOOK_ID_BYTES)
+    throw malformed(fields, 'webhook-id', `webhook-id is longer than ${MAX_WEBHOOK_ID_BYTES} bytes`);
 
   const text = rawBody.toString('utf8');
-  if (jsonDepth(text, MAX_PARTNER_JSON_DEPTH) > MAX_PARTNER_JSON_DEPTH) throw malformed(fields, '(body)', `the body is nested deeper than ${MAX_PARTNER_JSON_DEPTH} levels`);
+  if (jsonDepth(text, MAX_PARTNER_JSON_DEPTH) > MAX_PARTNER_JSON_DEPTH)
+    throw malformed(fields, '(body)', `the body is nested deeper than ${MAX_PARTNER_JSON_DEPTH} levels`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -131,13 +154,20 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
     const type = eventTypeOf(json, partner.format);
     fields.type = type;
     if (!(partner.eventTypes as string[]).includes(type)) {
-      throw new UnsupportedPartnerEventError(type, `partner ${partnerId} does not send ${type} events (it sends ${partner.eventTypes.join(', ')})`);
+      throw new UnsupportedPartnerEventError(
+        type,
+        `partner ${partnerId} does not send ${type} events (it sends ${partner.eventTypes.join(', ')})`,
+      );
     }
     event = checkEventSources(normalise(json, partner.format), partner);
   } catch (err) {
     if (err instanceof UnsupportedPartnerEventError) {
       fields.type = err.eventType.slice(0, 128);
-      throw new Refusal(422, 'unsupported_type', { error: 'unsupported_event_type', type: err.eventType.slice(0, 128), message: err.message });
+      throw new Refusal(422, 'unsupported_type', {
+        error: 'unsupported_event_type',
+        type: err.eventType.slice(0, 128),
+        message: err.message,
+      });
     }
     if (err instanceof PartnerPayloadError || err instanceof UnsafeSourceError) throw malformed(fields, err.field, err.message);
     throw err;
@@ -160,11 +190,21 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
     throw malformed(fields, field, `the job built from this event is invalid at ${field}`);
   }
   const jobBytes = Buffer.byteLength(serializeJobMessage({ ...job, executionId: 'ex_00000000_0000000000000000' }), 'utf8');
-  if (jobBytes > MAX_PARTNER_JOB_BYTES) throw new Refusal(413, 'too_large', { error: 'too_large', message: `the event makes a ${jobBytes}-byte job; the most one job holds is ${MAX_PARTNER_JOB_BYTES}` });
+  if (jobBytes > MAX_PARTNER_JOB_BYTES)
+    throw new Refusal(413, 'too_large', {
+      error: 'too_large',
+      message: `the event makes a ${jobBytes}-byte job; the most one job holds is ${MAX_PARTNER_JOB_BYTES}`,
+    });
 
   try {
     const result = await acceptWebhook(
-      { doc: deps.aws.doc, sqs: deps.aws.sqs, names: deps.names, now: deps.now, logger: deps.logger.child({ partnerId, webhookId: webhookId.slice(0, 128) }) },
+      {
+        doc: deps.aws.doc,
+        sqs: deps.aws.sqs,
+        names: deps.names,
+        now: deps.now,
+        logger: deps.logger.child({ partnerId, webhookId: webhookId.slice(0, 128) }),
+      },
       {
         // Scoped by partner: two partners may well use the same webhook-id.
         webhookId: `partner#${partnerId}#${webhookId}`,
@@ -183,8 +223,14 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
     );
     if (result.executionId) fields.eventId = result.executionId;
     if (result.outcome === 'accepted') return { status: 202, outcome: 'accepted', body: { eventId: result.executionId } };
-    if (result.outcome === 'duplicate') return { status: 200, outcome: 'duplicate', body: { eventId: result.executionId, duplicate: true } };
-    throw new Refusal(409, 'in_progress', { error: 'in_progress', retryAfterSeconds: result.retryAfterSeconds }, { 'retry-after': String(result.retryAfterSeconds) });
+    if (result.outcome === 'duplicate')
+      return { status: 200, outcome: 'duplicate', body: { eventId: result.executionId, duplicate: true } };
+    throw new Refusal(
+      409,
+      'in_progress',
+      { error: 'in_progress', retryAfterSeconds: result.retryAfterSeconds },
+      { 'retry-after': String(result.retryAfterSeconds) },
+    );
   } catch (err) {
     if (!(err instanceof AcceptUnavailableError)) throw err;
     fields.error = err.message;
@@ -222,6 +268,10 @@ function bodyErrors(deps: PartnerRouteDeps): ErrorRequestHandler {
       res.status(e.status).json({ error: 'malformed', field: '(body)', message: e.type ?? 'bad request' });
     } else return next(err);
     deps.counts.add('partner_rejected_body');
-    deps.logger.info('partner webhook', { partnerId: String(req.params.partnerId ?? '').slice(0, 64), status: res.statusCode, outcome: e.type ?? 'bad_request' });
+    deps.logger.info('partner webhook', {
+      partnerId: String(req.params.partnerId ?? '').slice(0, 64),
+      status: res.statusCode,
+      outcome: e.type ?? 'bad_request',
+    });
   };
 }

@@ -12,7 +12,10 @@ import type { IngressConfig } from './config.ts';
  *   we closed.
  */
 export function createIngressServer(app: express.Application, config: Pick<IngressConfig, 'maxConnections'>): Server {
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000, connectionsCheckingInterval: 1000 }, app);
+  const server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000, connectionsCheckingInterval: 1000 },
+    app,
+  );
   server.maxConnections = config.maxConnections;
   return server;
 }

@@ -93,7 +93,9 @@ export function webhookGuards(o: WebhookGuardOptions): RequestHandler[] {
  */
 export function answerEarly(req: Request, res: Response, status: number, body: Record<string, unknown>, lingerMs: number): void {
   const payload = JSON.stringify(body);
-  res.status(status).set({ 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), connection: 'close' });
+  res
+    .status(status)
+    .set({ 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), connection: 'close' });
   if (req.complete) {
     res.end(payload);
     return;

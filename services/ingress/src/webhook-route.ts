@@ -15,7 +15,10 @@ import type { OutcomeCounts } from './outcomes.ts';
  */
 
 export interface WebhookRouteDeps {
-  config: Pick<IngressConfig, 'toleranceSeconds' | 'updateButtonIds' | 'dedupeTtlDays' | 'dedupePendingMs' | 'requestBudgetMs' | 'finishTimeoutMs'>;
+  config: Pick<
+    IngressConfig,
+    'toleranceSeconds' | 'updateButtonIds' | 'dedupeTtlDays' | 'dedupePendingMs' | 'requestBudgetMs' | 'finishTimeoutMs'
+  >;
   aws: Pick<AwsClients, 'sqs' | 'doc'>;
   names: Pick<ResourceNames, 'jobsQueueUrl' | 'dedupeTable' | 'executionsTable'>;
   jwks: Pick<JwksCache, 'keys' | 'refreshForUnknownSignature'>;
@@ -61,19 +64,30 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
     try {
       let verifiedId: string;
       try {
-        verifiedId = (await verifyWithJwks(deps.jwks, { headers: req.headers, rawBody, now: deps.now, toleranceSeconds: deps.config.toleranceSeconds })).webhookId;
+        verifiedId = (
+          await verifyWithJwks(deps.jwks, { headers: req.headers, rawBody, now: deps.now, toleranceSeconds: deps.config.toleranceSeconds })
+        ).webhookId;
       } catch (err) {
         if (!(err instanceof WebhookAuthError)) throw err;
         // Without keys we cannot tell good from bad: 503 lets Benchling retry once the JWKS is back.
         if (err.reason === 'no_keys') {
-          return answer(503, 'unavailable', { error: 'unavailable', reason: err.reason }, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+          return answer(
+            503,
+            'unavailable',
+            { error: 'unavailable', reason: err.reason },
+            { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+          );
         }
         fields.reason = err.reason;
         return answer(401, 'unauthorized', { error: 'unauthorized', reason: err.reason });
       }
       if (Buffer.byteLength(verifiedId, 'utf8') > MAX_WEBHOOK_ID_BYTES) {
         fields.field = 'webhook-id';
-        return answer(400, 'malformed', { error: 'malformed', field: 'webhook-id', message: `webhook-id is longer than ${MAX_WEBHOOK_ID_BYTES} bytes` });
+        return answer(400, 'malformed', {
+          error: 'malformed',
+          field: 'webhook-id',
+          message: `webhook-id is longer than ${MAX_WEBHOOK_ID_BYTES} bytes`,
+        });
       }
 
       let decision;
@@ -100,7 +114,12 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
         return answer(400, 'malformed', { error: 'malformed', field, message: `the job built from this webhook is invalid at ${field}` });
       }
       // Ids go into Benchling URLs: one with a lone surrogate can never be encoded, so no retry could help.
-      const unusable = ([['entryId', 'message.resourceId'], ['canvasId', 'message.canvasId']] as const).find(([k]) => LONE_SURROGATE.test(decision[k] ?? ''));
+      const unusable = (
+        [
+          ['entryId', 'message.resourceId'],
+          ['canvasId', 'message.canvasId'],
+        ] as const
+      ).find(([k]) => LONE_SURROGATE.test(decision[k] ?? ''));
       if (unusable) {
         fields.field = unusable[1];
         return answer(400, 'malformed', { error: 'malformed', field: unusable[1], message: `${unusable[1]} is not well-formed Unicode` });
@@ -111,7 +130,12 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
       const result = await acceptWebhook(
         { doc: deps.aws.doc, sqs: deps.aws.sqs, names: deps.names, now: deps.now, logger: log },
         { webhookId: dedupeKeyFor(job, verifiedId), job },
-        { ttlDays: deps.config.dedupeTtlDays, pendingMs: deps.config.dedupePendingMs, finishTimeoutMs: deps.config.finishTimeoutMs, signal: AbortSignal.timeout(remainingMs) },
+        {
+          ttlDays: deps.config.dedupeTtlDays,
+          pendingMs: deps.config.dedupePendingMs,
+          finishTimeoutMs: deps.config.finishTimeoutMs,
+          signal: AbortSignal.timeout(remainingMs),
+        },
       );
       if (result.executionId) fields.executionId = result.executionId;
       switch (result.outcome) {
@@ -134,7 +158,12 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
         fields.code = err.code;
         fields.error = err.message;
         if (typeof err.details.executionId === 'string') fields.executionId = err.details.executionId;
-        return answer(503, 'unavailable', { error: 'unavailable', code: err.code }, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+        return answer(
+          503,
+          'unavailable',
+          { error: 'unavailable', code: err.code },
+          { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+        );
       }
       next(err);
     }

@@ -8,7 +8,13 @@ describe('ingress configuration', () => {
   it('derives the JWKS URL from the app definition id and applies the documented defaults', () => {
     const c = ingressConfigFromEnv({ ...base, BENCHLING_APP_DEFINITION_ID: 'appdef_abc' });
     expect(c.jwksUrl).to.equal('https://apps.benchling.com/api/v1/apps/appdef_abc/jwks');
-    expect(c).to.deep.include({ port: 8080, toleranceSeconds: 300, maxBodyBytes: 64 * 1024, updateButtonIds: ['update-package'], dedupeTtlDays: 7 });
+    expect(c).to.deep.include({
+      port: 8080,
+      toleranceSeconds: 300,
+      maxBodyBytes: 64 * 1024,
+      updateButtonIds: ['update-package'],
+      dedupeTtlDays: 7,
+    });
     expect(c).to.deep.include({ bodyTimeoutMs: 3000, maxConnections: 512, trustProxy: 0, readyCacheMs: 1500 });
     expect(c.aws).to.deep.include({ requestTimeoutMs: 700, maxAttempts: 2 });
     expect(c.names).to.deep.include({ jobsQueueUrl: 'http://q/jobs', dedupeTable: 'bp-dedupe', executionsTable: 'bp-executions' });
@@ -26,7 +32,13 @@ describe('ingress configuration', () => {
       TRUST_PROXY: '1',
     });
     expect(c.trustProxy).to.equal(1);
-    expect(c).to.deep.include({ jwksUrl: 'http://127.0.0.1:9/jwks', port: 9000, updateButtonIds: ['update-package', 'repackage'], toleranceSeconds: 120, dedupeTtlDays: 30 });
+    expect(c).to.deep.include({
+      jwksUrl: 'http://127.0.0.1:9/jwks',
+      port: 9000,
+      updateButtonIds: ['update-package', 'repackage'],
+      toleranceSeconds: 120,
+      dedupeTtlDays: 30,
+    });
     expect(c.names.dedupeTable).to.equal('x-dedupe');
   });
 
@@ -35,7 +47,13 @@ describe('ingress configuration', () => {
   });
 
   it('refuses budgets that could not answer within Benchling’s 3 seconds', () => {
-    expect(() => ingressConfigFromEnv({ ...base, BENCHLING_APP_DEFINITION_ID: 'a', REQUEST_BUDGET_MS: '2600' })).to.throw(ConfigError, /3 s/);
-    expect(() => ingressConfigFromEnv({ ...base, BENCHLING_APP_DEFINITION_ID: 'a', JWKS_REQUEST_WAIT_MS: '2000' })).to.throw(ConfigError, 'JWKS_REQUEST_WAIT_MS');
+    expect(() => ingressConfigFromEnv({ ...base, BENCHLING_APP_DEFINITION_ID: 'a', REQUEST_BUDGET_MS: '2600' })).to.throw(
+      ConfigError,
+      /3 s/,
+    );
+    expect(() => ingressConfigFromEnv({ ...base, BENCHLING_APP_DEFINITION_ID: 'a', JWKS_REQUEST_WAIT_MS: '2000' })).to.throw(
+      ConfigError,
+      'JWKS_REQUEST_WAIT_MS',
+    );
   });
 });

@@ -31,9 +31,18 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
 
   async function plant(webhookId: string, dedupe: Record<string, unknown>, executionStatus?: string): Promise<string> {
     const executionId = `ex_planted_${++n}`;
-    await aws.doc.send(new PutCommand({ TableName: names.dedupeTable, Item: { webhookId, executionId, createdAt: new Date().toISOString(), ...dedupe } }));
+    await aws.doc.send(
+      new PutCommand({ TableName: names.dedupeTable, Item: { webhookId, executionId, createdAt: new Date().toISOString(), ...dedupe } }),
+    );
     if (executionStatus) {
-      const record = newQueuedExecution({ executionId, tenantId: 'ten_acme', kind: 'entry.package', entryId: 'etr_1', trigger: job(webhookId).trigger, now: new Date() });
+      const record = newQueuedExecution({
+        executionId,
+        tenantId: 'ten_acme',
+        kind: 'entry.package',
+        entryId: 'etr_1',
+        trigger: job(webhookId).trigger,
+        now: new Date(),
+      });
       await aws.doc.send(new PutCommand({ TableName: names.executionsTable, Item: { ...record, status: executionStatus } }));
     }
     return executionId;
@@ -71,7 +80,11 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
 
   it('answers in_progress for a live PENDING record, with a Retry-After that reaches its expiry, and sends nothing', async () => {
     const webhookId = `wh_live_${Date.now()}`;
-    const executionId = await plant(webhookId, { state: 'PENDING', pendingUntil: Date.now() + 20_000, expiresAt: nowSec() + 86_400 }, 'QUEUED');
+    const executionId = await plant(
+      webhookId,
+      { state: 'PENDING', pendingUntil: Date.now() + 20_000, expiresAt: nowSec() + 86_400 },
+      'QUEUED',
+    );
     const result = await acceptWebhook(deps, { webhookId, job: job(webhookId) });
     expect(result).to.deep.include({ outcome: 'in_progress', executionId });
     expect((result as { retryAfterSeconds: number }).retryAfterSeconds).to.be.within(19, 20);
@@ -100,7 +113,7 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
     expect(await getItem(aws, names.executionsTable, { executionId })).to.deep.include({ status: 'QUEUED' });
   });
 
-  it('keeps the records when a send attempt timed out after SQS stored the job, whatever the SDK\'s retry then met', async () => {
+  it("keeps the records when a send attempt timed out after SQS stored the job, whatever the SDK's retry then met", async () => {
     const webhookId = `wh_timeout_then_refused_${Date.now()}`;
     // The first attempt reaches fauxqs (the job is stored) but its answer never arrives; the
     // SDK's retry then cannot connect. The error the caller sees is only the retry's.
@@ -146,7 +159,8 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
 
 /** Pure logic: which failed sends may have left a message on the queue (then the records are kept). */
 describe('dedupe: a failed SendMessage that may still have enqueued the job', () => {
-  const sdkError = (name: string, metadata: Record<string, unknown>, code?: string) => Object.assign(new Error(name), { name, ...(code ? { code } : {}), $metadata: metadata });
+  const sdkError = (name: string, metadata: Record<string, unknown>, code?: string) =>
+    Object.assign(new Error(name), { name, ...(code ? { code } : {}), $metadata: metadata });
 
   it('did not, when SQS answered the only attempt with an error or the connection was never made', () => {
     expect(sendMayHaveSucceeded(sdkError('InternalFailure', { httpStatusCode: 500, attempts: 1 }))).to.equal(false);

@@ -41,8 +41,16 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     const logger = createLogger({ service: 'ops-test', level: 'silent' });
     const opsDeps = buildOpsDeps(e, { logger });
     cleanups.push(() => opsDeps.destroy());
-    const guard = createOpsGuard({ tokens: opsConfig.tokens, failuresPerMinutePerIp: opsConfig.rateLimitPerMinute, readsPerMinute: opsConfig.readsPerMinute, mutationsPerMinute: opsConfig.mutationsPerMinute });
-    const extra: Pick<IngressDeps, 'ops' | 'metrics'> = { ops: { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger }), auth: guard }, metrics: processMetrics().registry };
+    const guard = createOpsGuard({
+      tokens: opsConfig.tokens,
+      failuresPerMinutePerIp: opsConfig.rateLimitPerMinute,
+      readsPerMinute: opsConfig.readsPerMinute,
+      mutationsPerMinute: opsConfig.mutationsPerMinute,
+    });
+    const extra: Pick<IngressDeps, 'ops' | 'metrics'> = {
+      ops: { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger }), auth: guard },
+      metrics: processMetrics().registry,
+    };
     const i = await startIngress(e, {}, extra);
     started.push(i);
     return i;
@@ -64,7 +72,11 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
 
   describe('many signatures', () => {
     const heavy = () =>
-      rawExchange(ingress.url, { headers: strangerHeaders({ 'webhook-signature': junkSignatures(2000), 'content-length': String(MiB) }), body: Buffer.alloc(MiB, 0x20), timeoutMs: 15_000 });
+      rawExchange(ingress.url, {
+        headers: strangerHeaders({ 'webhook-signature': junkSignatures(2000), 'content-length': String(MiB) }),
+        body: Buffer.alloc(MiB, 0x20),
+        timeoutMs: 15_000,
+      });
 
     it('answers 2,000 junk signature entries on a 1 MiB body with 401 at once (target 50 ms; it took > 1 s)', async () => {
       const times: number[] = [];
@@ -94,10 +106,20 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
 
     it('refuses more than 8 entries even when one of them is genuine', async () => {
       const d = signed([key], entryUpdated('etr_hostile_nine'));
-      const res = await deliver(ingress.url, { body: d.body, headers: { ...d.headers, 'webhook-signature': `${junkSignatures(8)} ${d.headers['webhook-signature']}` } });
+      const res = await deliver(ingress.url, {
+        body: d.body,
+        headers: { ...d.headers, 'webhook-signature': `${junkSignatures(8)} ${d.headers['webhook-signature']}` },
+      });
       expect(res.status).to.equal(401);
       expect(res.json.reason).to.equal('bad_signature');
-      expect((await deliver(ingress.url, { body: d.body, headers: { ...d.headers, 'webhook-signature': `${junkSignatures(7)} ${d.headers['webhook-signature']}` } })).status).to.equal(202);
+      expect(
+        (
+          await deliver(ingress.url, {
+            body: d.body,
+            headers: { ...d.headers, 'webhook-signature': `${junkSignatures(7)} ${d.headers['webhook-signature']}` },
+          })
+        ).status,
+      ).to.equal(202);
     });
   });
 
@@ -109,7 +131,9 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
         [{ 'webhook-signature': junkSignatures(9) }, 'bad_signature'],
       ];
       for (const [over, reason] of cases) {
-        const headers = Object.fromEntries(Object.entries(strangerHeaders({ ...over, 'content-length': String(500_000) })).filter(([, v]) => v !== ''));
+        const headers = Object.fromEntries(
+          Object.entries(strangerHeaders({ ...over, 'content-length': String(500_000) })).filter(([, v]) => v !== ''),
+        );
         // The body never comes: only an answer from the headers alone can arrive.
         const r = await rawExchange(ingress.url, { headers, timeoutMs: 5000 });
         expect(r.status, reason).to.equal(401);
@@ -119,7 +143,11 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     });
 
     it('cuts a trickled body at the deadline (BODY_TIMEOUT_MS 1 s) with 408 and closes the connection', async () => {
-      const r = await rawExchange(ingress.url, { headers: strangerHeaders({ 'content-length': '1000' }), trickle: { everyMs: 100, bytes: 1000 }, timeoutMs: 8000 });
+      const r = await rawExchange(ingress.url, {
+        headers: strangerHeaders({ 'content-length': '1000' }),
+        trickle: { everyMs: 100, bytes: 1000 },
+        timeoutMs: 8000,
+      });
       expect(r.status).to.equal(408);
       expect(r.answeredMs).to.be.within(900, 2500);
       expect(r.closedMs).to.be.below(3000);
@@ -128,7 +156,10 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     });
 
     it('refuses a declared body over the limit at once, without waiting for it', async () => {
-      const r = await rawExchange(ingress.url, { headers: { ...signed([key], entryUpdated()).headers, 'content-length': String(2 * MiB) }, timeoutMs: 5000 });
+      const r = await rawExchange(ingress.url, {
+        headers: { ...signed([key], entryUpdated()).headers, 'content-length': String(2 * MiB) },
+        timeoutMs: 5000,
+      });
       expect(r.status).to.equal(413);
       expect(r.answeredMs).to.be.below(1000);
       expect(r.closedMs).to.be.below(2500);
@@ -151,7 +182,8 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     it('limits wrong-token requests to /metrics, and the same budget covers /ops (one limiter)', async () => {
       const i = await ingressWith({ OPS_RATE_LIMIT_PER_MINUTE: '20' });
       const statuses: number[] = [];
-      for (let n = 0; n < 30; n++) statuses.push((await fetch(`${i.url}/metrics`, { headers: { authorization: `Bearer wrong-token-${n}-00000000` } })).status);
+      for (let n = 0; n < 30; n++)
+        statuses.push((await fetch(`${i.url}/metrics`, { headers: { authorization: `Bearer wrong-token-${n}-00000000` } })).status);
       expect(statuses.filter((s) => s === 401)).to.have.length(20);
       expect(statuses.filter((s) => s === 429)).to.have.length(10);
       const ops = await fetch(`${i.url}/ops/executions`, { headers: { authorization: 'Bearer wrong-token-x-00000000' } });
@@ -162,15 +194,20 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     it('ignores X-Forwarded-For by default (TRUST_PROXY 0), so rotating it does not escape the limit', async () => {
       const i = await ingressWith({ OPS_RATE_LIMIT_PER_MINUTE: '5' });
       const statuses: number[] = [];
-      for (let n = 0; n < 10; n++) statuses.push((await fetch(`${i.url}/metrics`, { headers: { 'x-forwarded-for': `10.0.${n}.1` } })).status);
+      for (let n = 0; n < 10; n++)
+        statuses.push((await fetch(`${i.url}/metrics`, { headers: { 'x-forwarded-for': `10.0.${n}.1` } })).status);
       expect(statuses.filter((s) => s === 429)).to.have.length(5);
     });
 
     it('believes one proxy hop when TRUST_PROXY is 1 (behind the load balancer)', async () => {
       const i = await ingressWith({ OPS_RATE_LIMIT_PER_MINUTE: '5', TRUST_PROXY: '1' });
       const rotating: number[] = [];
-      for (let n = 0; n < 10; n++) rotating.push((await fetch(`${i.url}/metrics`, { headers: { 'x-forwarded-for': `10.1.${n}.1` } })).status);
-      expect(rotating.every((s) => s === 401), 'each forwarded client has its own budget').to.equal(true);
+      for (let n = 0; n < 10; n++)
+        rotating.push((await fetch(`${i.url}/metrics`, { headers: { 'x-forwarded-for': `10.1.${n}.1` } })).status);
+      expect(
+        rotating.every((s) => s === 401),
+        'each forwarded client has its own budget',
+      ).to.equal(true);
       const same: number[] = [];
       for (let n = 0; n < 7; n++) same.push((await fetch(`${i.url}/metrics`, { headers: { 'x-forwarded-for': '10.2.0.1' } })).status);
       expect(same.filter((s) => s === 429)).to.have.length(2);
@@ -209,7 +246,11 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
       const hole = net.createServer((s) => s.on('error', () => undefined));
       await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
       try {
-        const i = await ingressWith({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`, READY_CHECK_TIMEOUT_MS: '800', READY_CACHE_MS: '5000' });
+        const i = await ingressWith({
+          AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`,
+          READY_CHECK_TIMEOUT_MS: '800',
+          READY_CACHE_MS: '5000',
+        });
         const ask = async () => {
           const t = performance.now();
           const r = await fetch(`${i.url}/health/ready`);

@@ -46,7 +46,15 @@ describe('ingress: verified webhooks become queued jobs', function () {
     const jobs = await drainJobs(inspect, names.jobsQueueUrl);
     expect(jobs).to.have.length(1);
     const job = jobs[0]!;
-    expect(job).to.deep.include({ v: 1, kind: 'entry.package', executionId, tenantId: 'ten_acme', baseURL: 'https://acme.benchling.com', appId: 'app_123', entryId: 'etr_42' });
+    expect(job).to.deep.include({
+      v: 1,
+      kind: 'entry.package',
+      executionId,
+      tenantId: 'ten_acme',
+      baseURL: 'https://acme.benchling.com',
+      appId: 'app_123',
+      entryId: 'etr_42',
+    });
     expect(job.trigger).to.deep.include({ webhookId: d.webhookId, type: 'v2.entry.updated.fields', updates: ['fields.Status'] });
     expect(job.trigger.eventId).to.match(/^evt_/);
 
@@ -86,10 +94,25 @@ describe('ingress: verified webhooks become queued jobs', function () {
   });
 
   it('routes by message.type whatever the path: bare URL, /lifecycle and /canvas', async () => {
-    const init = signed([key], envelope({ type: 'v2.canvas.initialized', featureId: 'quilt_entry', resourceId: 'etr_7', userId: 'ent_u1' }));
+    const init = signed(
+      [key],
+      envelope({ type: 'v2.canvas.initialized', featureId: 'quilt_entry', resourceId: 'etr_7', userId: 'ent_u1' }),
+    );
     const installed = signed([key], envelope({ type: 'v2.app.installed' }));
-    const button = signed([key], envelope({ type: 'v2.canvas.userInteracted', buttonId: 'update-package', canvasId: 'cnvs_1', featureId: 'quilt_entry', userId: 'ent_u1' }));
-    const created = signed([key], envelope({ type: 'v2-beta.canvas.created', canvasId: 'cnvs_2', featureId: 'quilt_entry', userId: 'ent_u1', resourceId: 'etr_8' }));
+    const button = signed(
+      [key],
+      envelope({
+        type: 'v2.canvas.userInteracted',
+        buttonId: 'update-package',
+        canvasId: 'cnvs_1',
+        featureId: 'quilt_entry',
+        userId: 'ent_u1',
+      }),
+    );
+    const created = signed(
+      [key],
+      envelope({ type: 'v2-beta.canvas.created', canvasId: 'cnvs_2', featureId: 'quilt_entry', userId: 'ent_u1', resourceId: 'etr_8' }),
+    );
     // Lifecycle sent to /event and an entry event to /canvas: the path does not decide.
     const results = [
       await deliver(ingress.url, init, '/'),
@@ -151,18 +174,30 @@ describe('ingress: verified webhooks become queued jobs', function () {
       ['a timestamp 301 s old', () => signed([key], entryUpdated(), { at: now() - 301 })],
       ['a timestamp 301 s in the future', () => signed([key], entryUpdated(), { at: now() + 301 })],
       ['a delivery recorded 10 minutes ago and replayed', () => signed([key], entryUpdated(), { at: now() - 600 })],
-      ['the same JSON re-serialised (different bytes)', () => {
-        const d = signed([key], entryUpdated());
-        return { headers: d.headers, body: JSON.stringify(JSON.parse(d.body), null, 2) };
-      }],
-      ['a signature made for another webhook-id', () => {
-        const d = signed([key], entryUpdated());
-        return { body: d.body, headers: { ...d.headers, 'webhook-id': `${d.webhookId}-other` } };
-      }],
-      ['only non-DER signature entries', () => {
-        const d = signed([key], entryUpdated());
-        return { body: d.body, headers: { ...d.headers, 'webhook-signature': d.headers['webhook-signature']!.replace('v1bder,', 'v1,') } };
-      }],
+      [
+        'the same JSON re-serialised (different bytes)',
+        () => {
+          const d = signed([key], entryUpdated());
+          return { headers: d.headers, body: JSON.stringify(JSON.parse(d.body), null, 2) };
+        },
+      ],
+      [
+        'a signature made for another webhook-id',
+        () => {
+          const d = signed([key], entryUpdated());
+          return { body: d.body, headers: { ...d.headers, 'webhook-id': `${d.webhookId}-other` } };
+        },
+      ],
+      [
+        'only non-DER signature entries',
+        () => {
+          const d = signed([key], entryUpdated());
+          return {
+            body: d.body,
+            headers: { ...d.headers, 'webhook-signature': d.headers['webhook-signature']!.replace('v1bder,', 'v1,') },
+          };
+        },
+      ],
     ];
     for (const [what, make] of cases) {
       it(`rejects ${what}`, async () => {
@@ -202,7 +237,10 @@ describe('ingress: verified webhooks become queued jobs', function () {
     // A signed but absurd resource id (3,000 characters) could never be stored: DynamoDB refuses a
     // key over 2,048 bytes, and an "unavailable" 503 would be retried for ever. Ids over 256 characters
     // (Benchling's are about 30) are malformed: final.
-    const long = await deliver(ingress.url, signed([key], envelope({ type: 'v2.entry.created', id: 'evt_long', resourceId: `etr_${'x'.repeat(3000)}` })));
+    const long = await deliver(
+      ingress.url,
+      signed([key], envelope({ type: 'v2.entry.created', id: 'evt_long', resourceId: `etr_${'x'.repeat(3000)}` })),
+    );
     expect(long.status).to.equal(400);
     expect(long.json).to.deep.include({ field: 'entryId' });
     // 3,000 changed fields (as many as fit the 64 KiB body limit): the change is packaged all the
@@ -237,7 +275,13 @@ describe('ingress: verified webhooks become queued jobs', function () {
     const res = await deliver(ingress.url, d);
     const lines = capturedLogs.filter((l) => l.webhookId === d.webhookId && l.message === 'webhook');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.deep.include({ message: 'webhook', outcome: 'accepted', status: 202, executionId: res.json.executionId, type: 'v2.entry.updated.fields' });
+    expect(lines[0]).to.deep.include({
+      message: 'webhook',
+      outcome: 'accepted',
+      status: 202,
+      executionId: res.json.executionId,
+      type: 'v2.entry.updated.fields',
+    });
     expect(lines[0]!.ms).to.be.a('number');
     const all = JSON.stringify(capturedLogs);
     expect(all).not.to.include(marker);
@@ -273,7 +317,9 @@ describe('ingress: signing key rotation', function () {
     const second = await deliver(ingress.url, signed([next], entryUpdated()));
     expect(second.status).to.equal(202);
     // Forged traffic right after cannot make the ingress hammer the JWKS endpoint.
-    const forged = await Promise.all(Array.from({ length: 5 }, () => deliver(ingress.url, signed([generateSigningKey('x')], entryUpdated()))));
+    const forged = await Promise.all(
+      Array.from({ length: 5 }, () => deliver(ingress.url, signed([generateSigningKey('x')], entryUpdated()))),
+    );
     expect(forged.map((f) => f.status)).to.deep.equal([401, 401, 401, 401, 401]);
     expect(jwks.fetches).to.equal(before + 1);
     // The old key is gone from the JWKS, so it no longer verifies.
@@ -281,7 +327,10 @@ describe('ingress: signing key rotation', function () {
   });
 });
 
-function withoutHeader(d: { body: string; headers: Record<string, string> }, name: string): { body: string; headers: Record<string, string> } {
+function withoutHeader(
+  d: { body: string; headers: Record<string, string> },
+  name: string,
+): { body: string; headers: Record<string, string> } {
   const headers = { ...d.headers };
   delete headers[name];
   return { body: d.body, headers };

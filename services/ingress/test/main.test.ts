@@ -16,7 +16,13 @@ describe('ingress main: the process', function () {
 
   function spawnMain(env: Record<string, string>, label: string) {
     const logFile = path.join(os.tmpdir(), `ingress-main-${label}-${process.pid}-${Date.now()}.log`);
-    const proc = startProcess({ name: 'ingress', command: process.execPath, args: ['--import', 'tsx', mainTs], env: { ...process.env, ...env }, logFile });
+    const proc = startProcess({
+      name: 'ingress',
+      command: process.execPath,
+      args: ['--import', 'tsx', mainTs],
+      env: { ...process.env, ...env },
+      logFile,
+    });
     return { proc, log: () => readFileSync(logFile, 'utf8') };
   }
 
@@ -28,13 +34,21 @@ describe('ingress main: the process', function () {
       const env = await isolatedEnv('main');
       const { proc, log } = spawnMain({ ...env, PORT: String(port), BENCHLING_JWKS_URL: jwks.url }, 'ok');
       const url = `http://127.0.0.1:${port}`;
-      await waitUntil('ingress main', async () => {
-        if (!(await fetch(`${url}/health/live`)).ok) throw new Error('not live');
-      }, 30_000, proc);
+      await waitUntil(
+        'ingress main',
+        async () => {
+          if (!(await fetch(`${url}/health/live`)).ok) throw new Error('not live');
+        },
+        30_000,
+        proc,
+      );
       expect((await deliver(url, signed([key], entryUpdated()))).status).to.equal(202);
       proc.child.kill('SIGTERM');
       expect(await proc.exited).to.equal(0);
-      const lines = log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = log()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l.message)).to.include.members(['ingress listening', 'webhook', 'shutting down', 'stopped']);
     } finally {
       await jwks.close();
@@ -42,7 +56,10 @@ describe('ingress main: the process', function () {
   });
 
   it('exits 1 with a JSON error naming the missing variable', async () => {
-    const { proc, log } = spawnMain({ JOBS_QUEUE_URL: 'http://q', DLQ_URL: 'http://d', PACKAGE_BUCKET: 'b', BENCHLING_APP_DEFINITION_ID: '', BENCHLING_JWKS_URL: '' }, 'bad');
+    const { proc, log } = spawnMain(
+      { JOBS_QUEUE_URL: 'http://q', DLQ_URL: 'http://d', PACKAGE_BUCKET: 'b', BENCHLING_APP_DEFINITION_ID: '', BENCHLING_JWKS_URL: '' },
+      'bad',
+    );
     expect(await proc.exited).to.equal(1);
     expect(log()).to.match(/"message":"ingress failed to start".*BENCHLING_APP_DEFINITION_ID/);
   });

@@ -21,10 +21,17 @@ describe('ops API and /metrics mounted on the ingress', () => {
     const logger = createLogger({ service: 'ops-test', level: 'silent' });
     const opsDeps = buildOpsDeps(env, { logger });
     destroy = () => opsDeps.destroy();
-    ingress = await startIngress({ ...env, BENCHLING_JWKS_URL: jwks.url }, {}, {
-      ops: { router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens }, logger }), auth: createOpsAuth({ tokens: opsConfig.tokens }) },
-      metrics: processMetrics().registry,
-    });
+    ingress = await startIngress(
+      { ...env, BENCHLING_JWKS_URL: jwks.url },
+      {},
+      {
+        ops: {
+          router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens }, logger }),
+          auth: createOpsAuth({ tokens: opsConfig.tokens }),
+        },
+        metrics: processMetrics().registry,
+      },
+    );
   });
   after(async () => {
     await ingress?.close();

@@ -9,7 +9,7 @@ import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { type RunningIngress, startIngress } from './support/ingress.ts';
 
 /** GET /health and GET /ops/ready on the ingress, with a real warehouse behind the latter. */
-describe('ingress /health and the operators\' /ops/ready', function () {
+describe("ingress /health and the operators' /ops/ready", function () {
   this.timeout(60_000);
   const key = generateSigningKey('kid-ready');
   let jwks: JwksServer;
@@ -29,10 +29,17 @@ describe('ingress /health and the operators\' /ops/ready', function () {
     const opsConfig = opsApiConfigFromEnv(env);
     const opsDeps = buildOpsDeps(env, { logger });
     closers.push(() => opsDeps.destroy());
-    ingress = await startIngress({ ...env, BENCHLING_JWKS_URL: jwks.url }, {}, {
-      ops: { router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens }, logger }), auth: createOpsAuth({ tokens: opsConfig.tokens }) },
-      integrationProbes: { warehouse: warehouseProbe(opened.warehouse, 1000) },
-    });
+    ingress = await startIngress(
+      { ...env, BENCHLING_JWKS_URL: jwks.url },
+      {},
+      {
+        ops: {
+          router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens }, logger }),
+          auth: createOpsAuth({ tokens: opsConfig.tokens }),
+        },
+        integrationProbes: { warehouse: warehouseProbe(opened.warehouse, 1000) },
+      },
+    );
   });
   after(async function () {
     this.timeout(30_000);
@@ -57,7 +64,15 @@ describe('ingress /health and the operators\' /ops/ready', function () {
     const up = await fetch(`${ingress.url}/ops/ready`, { headers: auth });
     expect(up.status).to.equal(200);
     const body = (await up.json()) as { ready: boolean; integrations: Record<string, { ok: boolean; error?: string }> };
-    expect(Object.keys(body.integrations)).to.have.members(['dedupeTable', 'executionsTable', 'entriesTable', 'jobsQueue', 'deadLetterQueue', 'benchlingSigningKeys', 'warehouse']);
+    expect(Object.keys(body.integrations)).to.have.members([
+      'dedupeTable',
+      'executionsTable',
+      'entriesTable',
+      'jobsQueue',
+      'deadLetterQueue',
+      'benchlingSigningKeys',
+      'warehouse',
+    ]);
     expect(body.ready).to.equal(true);
     await w.postgres.stop();
     try {

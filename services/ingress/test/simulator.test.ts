@@ -21,7 +21,14 @@ describe('ingress: webhooks from the Benchling simulator', function () {
   for (const routing of ['suffixed', 'stable'] as const) {
     it(`accepts every message type the app subscribes to, with ${routing} routing`, async () => {
       for (const type of WEBHOOK_TYPES) {
-        const r = await sim.sendWebhook({ to: ingress.url, type, routing, buttonId: 'update-package', canvasId: 'cnvs_sim', featureId: 'quilt_entry' });
+        const r = await sim.sendWebhook({
+          to: ingress.url,
+          type,
+          routing,
+          buttonId: 'update-package',
+          canvasId: 'cnvs_sim',
+          featureId: 'quilt_entry',
+        });
         expect({ type, status: r.status }).to.deep.equal({ type, status: 202 });
       }
     });

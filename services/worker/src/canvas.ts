@@ -20,18 +20,31 @@ export function canvasBlocks(state: CanvasState, updateButtonId: string): ViewBl
   switch (state.kind) {
     case 'idle': {
       const p = state.hasPackage;
-      return mainView({ pkg: p && { name: p.packageName, link: p.link, uri: quiltUri('', p.packageName), lastUpdated: p.at }, status: { kind: 'idle' }, updateButtonId });
+      return mainView({
+        pkg: p && { name: p.packageName, link: p.link, uri: quiltUri('', p.packageName), lastUpdated: p.at },
+        status: { kind: 'idle' },
+        updateButtonId,
+      });
     }
     case 'updating':
       return mainView({ status: { kind: 'running', startedAt: state.startedAt }, updateButtonId });
     case 'published':
       return mainView({
-        pkg: { name: state.packageName, link: state.link, uri: quiltUri(state.bucket ?? '', state.packageName), lastUpdated: state.at, fileCount: state.fileCount },
+        pkg: {
+          name: state.packageName,
+          link: state.link,
+          uri: quiltUri(state.bucket ?? '', state.packageName),
+          lastUpdated: state.at,
+          fileCount: state.fileCount,
+        },
         status: { kind: 'published', at: state.at, unchanged: state.unchanged },
         updateButtonId,
       });
     case 'failed':
       // Only the error's class reaches the reader: the message may carry outside text.
-      return mainView({ status: { kind: 'failed', reason: plainReason({ class: state.class }), at: state.at, executionId: state.executionId }, updateButtonId });
+      return mainView({
+        status: { kind: 'failed', reason: plainReason({ class: state.class }), at: state.at, executionId: state.executionId },
+        updateButtonId,
+      });
   }
 }

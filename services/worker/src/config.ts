@@ -1,6 +1,16 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, type Env, getBool, getEnum, getInt, getOptionalString, getString, type ResourceNames, resourceNamesFromEnv } from '@bp/shared';
+import {
+  ConfigError,
+  type Env,
+  getBool,
+  getEnum,
+  getInt,
+  getOptionalString,
+  getString,
+  type ResourceNames,
+  resourceNamesFromEnv,
+} from '@bp/shared';
 import { parseTenants, type TenantConfig } from '@bp/shared/benchling/tenants';
 import { type WarehouseConfig, warehouseConfigFromEnv } from '@bp/warehouse';
 
@@ -65,11 +75,16 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
   // The old allow-list took patterns (an unanchored one let `https://acme.benchling.com.evil.example`
   // through) and let every tenant share one prefix: refuse it rather than run with what it meant.
   if (getOptionalString(env, 'BENCHLING_ALLOWED_BASE_URLS') !== undefined) {
-    throw new ConfigError('BENCHLING_ALLOWED_BASE_URLS is no longer read: list each tenant exactly in BENCHLING_TENANTS (tenantId=baseURL[=packagePrefix],…) and unset it');
+    throw new ConfigError(
+      'BENCHLING_ALLOWED_BASE_URLS is no longer read: list each tenant exactly in BENCHLING_TENANTS (tenantId=baseURL[=packagePrefix],…) and unset it',
+    );
   }
   const packagePrefix = getString(env, 'PACKAGE_PREFIX', 'benchling');
   const visibilityTimeoutSeconds = getInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, { min: 10, max: 43200 });
-  const heartbeatSeconds = getInt(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), { min: 1, max: visibilityTimeoutSeconds - 1 });
+  const heartbeatSeconds = getInt(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), {
+    min: 1,
+    max: visibilityTimeoutSeconds - 1,
+  });
   return {
     workerId: getString(env, 'WORKER_ID', `${os.hostname()}-${process.pid}`),
     concurrency: getInt(env, 'WORKER_CONCURRENCY', 4, { min: 1, max: 64 }),

@@ -40,14 +40,21 @@ export class WorkerFleet {
         handleMessage: (m) => this.track(m),
       });
       consumer.on('error', (err) => deps.logger.error('SQS error', { slot, error: describeError(err) }));
-      consumer.on('processing_error', (err) => deps.logger.error('could not settle a message; it will come back', { slot, error: describeError(err) }));
+      consumer.on('processing_error', (err) =>
+        deps.logger.error('could not settle a message; it will come back', { slot, error: describeError(err) }),
+      );
       this.consumers.push(consumer);
     }
   }
 
   /** For /health/live: slots whose consumer runs, and when each job running now started (epoch ms). */
   liveness(): { slots: number; running: number; stopping: boolean; jobStartedAt: number[] } {
-    return { slots: this.consumers.length, running: this.consumers.filter((c) => c.status.isRunning).length, stopping: this.stopping, jobStartedAt: [...this.startedAt.values()] };
+    return {
+      slots: this.consumers.length,
+      running: this.consumers.filter((c) => c.status.isRunning).length,
+      stopping: this.stopping,
+      jobStartedAt: [...this.startedAt.values()],
+    };
   }
 
   /** Jobs running now. */
@@ -70,7 +77,10 @@ export class WorkerFleet {
     const all = () => Promise.allSettled([...this.inFlight.values()]);
     // The grace period is the whole budget: jobs may finish in it, less the time a hand-back takes.
     const finishMs = graceMs - Math.min(HAND_BACK_RESERVE_MS, graceMs / 2);
-    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), finishMs).unref())]);
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), finishMs).unref()),
+    ]);
     if (timedOut && this.inFlight.size > 0) {
       this.deps.logger.warn('grace period over: handing in-flight jobs back', { jobs: this.inFlight.size, reserveMs: graceMs - finishMs });
       this.shutdown.abort(new Error('worker shutting down'));
@@ -108,7 +118,13 @@ export class WorkerFleet {
     const { sqs, config } = this.deps;
     const visibility = {
       extendVisibility: (seconds: number) =>
-        sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds })),
+        sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: config.names.jobsQueueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: seconds,
+          }),
+        ),
     };
     const outcome = await runJob(this.deps, message.Body, receiveCount, this.shutdown.signal, visibility);
     await this.settle(message, outcome);
@@ -123,10 +139,18 @@ export class WorkerFleet {
       case 'done':
         return;
       case 'retry':
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.names.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: outcome.delaySeconds }));
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: config.names.jobsQueueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: outcome.delaySeconds,
+          }),
+        );
         return;
       case 'requeue':
-        await sqs.send(new SendMessageCommand({ QueueUrl: config.names.jobsQueueUrl, MessageBody: outcome.body, DelaySeconds: outcome.delaySeconds }));
+        await sqs.send(
+          new SendMessageCommand({ QueueUrl: config.names.jobsQueueUrl, MessageBody: outcome.body, DelaySeconds: outcome.delaySeconds }),
+        );
         return;
       case 'deadLetter':
         await sqs.send(

@@ -11,7 +11,12 @@ import type { WorkerDeps } from './context.ts';
  * once. Idempotent, for a redelivered message finishing a hand-off a crash interrupted: an existing
  * record is kept, and no message is sent once the follow-up has left QUEUED (it was enqueued).
  */
-export async function enqueueFollowUp(deps: WorkerDeps, previous: JobMessage & { entryId: string }, trigger: Trigger, executionId: string): Promise<string> {
+export async function enqueueFollowUp(
+  deps: WorkerDeps,
+  previous: JobMessage & { entryId: string },
+  trigger: Trigger,
+  executionId: string,
+): Promise<string> {
   const now = deps.clock();
   const job: JobMessage = {
     v: 1,
@@ -24,15 +29,20 @@ export async function enqueueFollowUp(deps: WorkerDeps, previous: JobMessage & {
     trigger: { ...trigger, webhookId: trigger.webhookId || `rerun:${previous.executionId}` },
   };
   try {
-    await deps.executions.create(newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, trigger: job.trigger, now }));
+    await deps.executions.create(
+      newQueuedExecution({ executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, trigger: job.trigger, now }),
+    );
   } catch (err) {
     if (!(err instanceof ExecutionExistsError)) throw err;
     if ((await deps.executions.get(executionId))?.status !== 'QUEUED') return executionId;
   }
-  await pRetry(() => deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) })), {
-    retries: 5,
-    minTimeout: 200,
-    randomize: true,
-  });
+  await pRetry(
+    () => deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) })),
+    {
+      retries: 5,
+      minTimeout: 200,
+      randomize: true,
+    },
+  );
   return executionId;
 }

@@ -55,7 +55,15 @@ export function liveness(deps: WorkerHealthDeps, lag: EventLoopLag): { ok: boole
   const lagOk = lag.lagMs <= (deps.maxLagMs ?? 5000);
   // While stopping, consumers are stopped on purpose: still live (ECS must not kill a draining task).
   const consumersOk = f.stopping || f.running === f.slots;
-  return { ok: lagOk && consumersOk && stuck === 0, detail: { eventLoopLagMs: Math.round(lag.lagMs), consumers: { running: f.running, slots: f.slots, stopping: f.stopping }, jobs: f.jobStartedAt.length, stuckJobs: stuck } };
+  return {
+    ok: lagOk && consumersOk && stuck === 0,
+    detail: {
+      eventLoopLagMs: Math.round(lag.lagMs),
+      consumers: { running: f.running, slots: f.slots, stopping: f.stopping },
+      jobs: f.jobStartedAt.length,
+      stuckJobs: stuck,
+    },
+  };
 }
 
 export function readinessProbes(deps: WorkerHealthDeps): Record<string, Probe> {
@@ -99,7 +107,11 @@ async function timedProbe(run: () => Promise<Record<string, unknown>>): Promise<
   }
 }
 
-export async function startHealthServer(port: number, deps: WorkerHealthDeps, host = '0.0.0.0'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startHealthServer(
+  port: number,
+  deps: WorkerHealthDeps,
+  host = '0.0.0.0',
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const lag = new EventLoopLag();
   const probes = readinessProbes(deps);
   const server = createServer((req, res) => {

@@ -24,9 +24,18 @@ async function main(): Promise<void> {
   // Benchling 429s are counted where every response passes: the client's fetch.
   // No warehouse configured: no enrichment. Credentials from the URL, or from Secrets Manager in AWS.
   const warehouse = config.warehouse
-    ? await openWarehouse({ config: config.warehouse, logger, onFailure: (kind) => metrics.warehouseFailed(kind), ...(config.warehouse.secretArn ? { secrets: new SecretsManagerClient({ region: process.env.AWS_REGION ?? 'us-east-1' }) } : {}) })
+    ? await openWarehouse({
+        config: config.warehouse,
+        logger,
+        onFailure: (kind) => metrics.warehouseFailed(kind),
+        ...(config.warehouse.secretArn ? { secrets: new SecretsManagerClient({ region: process.env.AWS_REGION ?? 'us-east-1' }) } : {}),
+      })
     : undefined;
-  const deps = await buildWorkerDeps(config, aws, logger, { fetch: countingRateLimits(metrics), metrics, ...(warehouse ? { warehouse: warehouse.warehouse } : {}) });
+  const deps = await buildWorkerDeps(config, aws, logger, {
+    fetch: countingRateLimits(metrics),
+    metrics,
+    ...(warehouse ? { warehouse: warehouse.warehouse } : {}),
+  });
   // The Benchling tenants jobs have named: /health/ready probes their token endpoints.
   const tenantBaseUrls = new Set<string>();
   const benchlingFor = deps.benchlingFor;
@@ -46,7 +55,16 @@ async function main(): Promise<void> {
   const activeJobs = config.taskProtection && agentUri ? new TaskProtection({ agentUri, logger }) : undefined;
   const fleet = new WorkerFleet(deps, { activeJobs });
   fleet.start();
-  const health = config.healthPort > 0 ? await startHealthServer(config.healthPort, { fleet, config, aws, ...(warehouse ? { warehouse: warehouse.warehouse } : {}), benchlingBaseUrls: () => [...tenantBaseUrls] }) : undefined;
+  const health =
+    config.healthPort > 0
+      ? await startHealthServer(config.healthPort, {
+          fleet,
+          config,
+          aws,
+          ...(warehouse ? { warehouse: warehouse.warehouse } : {}),
+          benchlingBaseUrls: () => [...tenantBaseUrls],
+        })
+      : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {

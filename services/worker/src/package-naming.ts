@@ -12,6 +12,10 @@ export { packageNameFor };
 export function entryPackageName(config: Pick<WorkerConfig, 'benchling'>, tenantId: string, displayId: string): string {
   const tenant = config.benchling.tenants.find((t) => t.tenantId === tenantId);
   // Unreachable for a job that got a Benchling client (the same list is checked first); a guard all the same.
-  if (!tenant) throw new PermanentError(`tenant ${JSON.stringify(tenantId)} is not served by this deployment`, { code: 'BenchlingTenantRejected', details: { tenantId } });
+  if (!tenant)
+    throw new PermanentError(`tenant ${JSON.stringify(tenantId)} is not served by this deployment`, {
+      code: 'BenchlingTenantRejected',
+      details: { tenantId },
+    });
   return packageNameFor(tenant.packagePrefix, displayId);
 }

@@ -10,7 +10,10 @@ import { ENTRY_METADATA_KEYS } from '@bp/shared/quilt/reserved-keys';
  * reads, so a missing `entry.json` is never an S3 403 (a role without ListBucket on the key sees
  * AccessDenied, not NoSuchKey).
  */
-export async function assertPackageOwner(s3: S3Client, o: { bucket: string; packageName: string; tenantId: string; entryId: string }): Promise<void> {
+export async function assertPackageOwner(
+  s3: S3Client,
+  o: { bucket: string; packageName: string; tenantId: string; entryId: string },
+): Promise<void> {
   const key = `${o.packageName}/${ENTRY_METADATA_KEYS.entry}`;
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: key, MaxKeys: 1 }));
   if (!(listed.Contents ?? []).some((c) => c.Key === key)) return;
@@ -22,9 +25,12 @@ export async function assertPackageOwner(s3: S3Client, o: { bucket: string; pack
     return; // not ours to judge: a file we cannot read names no owner
   }
   if (typeof owner === 'string' && owner !== o.entryId) {
-    throw new PermanentError(`package ${o.packageName} already holds entry ${owner} of tenant ${o.tenantId}; entry ${o.entryId} has the same display id and is not written over it`, {
-      code: 'PackageNameTaken',
-      details: { packageName: o.packageName, owner, entryId: o.entryId, tenantId: o.tenantId },
-    });
+    throw new PermanentError(
+      `package ${o.packageName} already holds entry ${owner} of tenant ${o.tenantId}; entry ${o.entryId} has the same display id and is not written over it`,
+      {
+        code: 'PackageNameTaken',
+        details: { packageName: o.packageName, owner, entryId: o.entryId, tenantId: o.tenantId },
+      },
+    );
   }
 }

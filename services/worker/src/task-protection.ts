@@ -156,15 +156,27 @@ export class TaskProtection implements ActiveJobsListener {
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       const text = await res.text();
-      let json: { protection?: { ProtectionEnabled?: boolean; ExpirationDate?: string }; failure?: { Reason?: string }; error?: { Code?: string; Message?: string } } = {};
+      let json: {
+        protection?: { ProtectionEnabled?: boolean; ExpirationDate?: string };
+        failure?: { Reason?: string };
+        error?: { Code?: string; Message?: string };
+      } = {};
       try {
         json = JSON.parse(text) as typeof json;
       } catch {
         /* not JSON: judged by status alone */
       }
       if (!res.ok || json.failure || json.error) {
-        const why = json.error ? `${json.error.Code}: ${json.error.Message}` : json.failure ? `failure ${json.failure.Reason}` : `HTTP ${res.status}`;
-        this.o.logger.warn('could not set task scale-in protection; will retry', { protectionEnabled: enabled, status: res.status, error: why.slice(0, 300) });
+        const why = json.error
+          ? `${json.error.Code}: ${json.error.Message}`
+          : json.failure
+            ? `failure ${json.failure.Reason}`
+            : `HTTP ${res.status}`;
+        this.o.logger.warn('could not set task scale-in protection; will retry', {
+          protectionEnabled: enabled,
+          status: res.status,
+          error: why.slice(0, 300),
+        });
         return false;
       }
       this.o.logger.info(enabled ? 'task scale-in protection on' : 'task scale-in protection off', {
@@ -174,7 +186,10 @@ export class TaskProtection implements ActiveJobsListener {
       return true;
     } catch (err) {
       const e = err as { name?: string; message?: string };
-      this.o.logger.warn('could not reach the ECS agent for task scale-in protection; will retry', { protectionEnabled: enabled, error: `${e.name ?? 'Error'}: ${e.message ?? String(err)}` });
+      this.o.logger.warn('could not reach the ECS agent for task scale-in protection; will retry', {
+        protectionEnabled: enabled,
+        error: `${e.name ?? 'Error'}: ${e.message ?? String(err)}`,
+      });
       return false;
     }
   }

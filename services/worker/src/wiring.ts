@@ -18,7 +18,9 @@ export async function buildWorkerDeps(
   opts: { fetch?: typeof fetch; benchlingRetry?: BenchlingRetryOptions; metrics?: PackagerMetrics; warehouse?: Warehouse } = {},
 ): Promise<WorkerDeps> {
   // The redrive policy is the truth about when a job goes to the DLQ: read it rather than configure it twice.
-  const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
+  const attrs = await aws.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: config.names.jobsQueueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
   const maxReceiveCount = Number(JSON.parse(attrs.Attributes?.RedrivePolicy ?? '{}').maxReceiveCount ?? Number.POSITIVE_INFINITY);
   const pool = new BenchlingClientPool({
     credentialsFor: () => ({ clientId: config.benchling.clientId, clientSecret: config.benchling.clientSecret }),

@@ -14,7 +14,11 @@ const MAX_RECEIVES = 3;
 describe('showing the result on the canvas, after the package is published', function () {
   this.timeout(60_000);
   // Quick in-process retries: the second test fails every canvas update through every receive.
-  const suite = useWorker('canvasresult', { sim: { exportDelayMs: 0, tenantId: TENANT }, maxReceiveCount: MAX_RECEIVES, benchlingRetry: { retries: 1, minTimeoutMs: 20, maxTimeoutMs: 50 } });
+  const suite = useWorker('canvasresult', {
+    sim: { exportDelayMs: 0, tenantId: TENANT },
+    maxReceiveCount: MAX_RECEIVES,
+    benchlingRetry: { retries: 1, minTimeoutMs: 20, maxTimeoutMs: 50 },
+  });
   let n = 0;
 
   afterEach(() => suite.sim.faults.clear());
@@ -27,7 +31,8 @@ describe('showing the result on the canvas, after the package is published', fun
   }
 
   /** Runs a job's receive as the worker would, through export polls. */
-  const receive = async (job: JobMessage, receiveCount: number) => (await receiveThroughPolls(suite.deps, JSON.stringify(job), receiveCount)).outcome;
+  const receive = async (job: JobMessage, receiveCount: number) =>
+    (await receiveThroughPolls(suite.deps, JSON.stringify(job), receiveCount)).outcome;
 
   it('succeeds when the scientist removed the canvas meanwhile, and the entry’s latest package is recorded', async () => {
     const { job, key, canvasId } = await click();
@@ -44,12 +49,16 @@ describe('showing the result on the canvas, after the package is published', fun
     const { job, key, canvasId } = await click();
     // Benchling refuses every canvas update (503) through every receive.
     suite.sim.faults.add({ path: `^/api/v2/app-canvases/${canvasId}$`, method: 'PATCH', status: 503 });
-    for (let receiveCount = 1; receiveCount < MAX_RECEIVES; receiveCount++) expect((await receive(job, receiveCount)).action).to.equal('retry');
+    for (let receiveCount = 1; receiveCount < MAX_RECEIVES; receiveCount++)
+      expect((await receive(job, receiveCount)).action).to.equal('retry');
     expect(await receive(job, MAX_RECEIVES), 'on to the DLQ').to.deep.equal({ action: 'retry', delaySeconds: 0 });
     const failed = (await suite.deps.executions.get(job.executionId))!;
     expect(failed).to.deep.include({ status: 'FAILED' });
     expect(failed.lastError).to.include({ step: 'update-canvas' });
     const published = failed.outputs.publish as Published;
-    expect((await suite.deps.entries.get(key))?.lastPublished, 'the package exists: it is the entry’s latest').to.deep.include({ executionId: job.executionId, packageName: published.packageName });
+    expect((await suite.deps.entries.get(key))?.lastPublished, 'the package exists: it is the entry’s latest').to.deep.include({
+      executionId: job.executionId,
+      packageName: published.packageName,
+    });
   });
 });

@@ -13,13 +13,16 @@ describe('canvas views (pure logic)', () => {
   const md = new MarkdownIt({ linkify: true });
 
   it('escapes outside text so no link, image, emphasis, HTML or line break survives, even with linkify', () => {
-    const hostile = 'attachments/[Session expired - sign in again](https://evil.example/login)/../x.pdf\n# <img src=x onerror=alert(1)> **b** ![i](https://evil.example/i.png) www.evil.example |cell|';
+    const hostile =
+      'attachments/[Session expired - sign in again](https://evil.example/login)/../x.pdf\n# <img src=x onerror=alert(1)> **b** ![i](https://evil.example/i.png) www.evil.example |cell|';
     const html = md.renderInline(escapeMarkdown(hostile));
     expect(html).to.not.match(/<a |<img|<strong>|<em>|<h1/);
     expect(html).to.include('[Session expired - sign in again](https://evil.example/login)');
     expect(escapeMarkdown('a\u202Efdp.exe')).to.equal('a' + 'fdp\\.exe');
     // A link label from outside is escaped; the URL we built keeps its parentheses encoded.
-    expect(md.renderInline(link('x](https://evil.example) [y', 'https://cat.example/b/p/a (1).pdf'))).to.equal('<a href="https://cat.example/b/p/a%20%281%29.pdf">x](https://evil.example) [y</a>');
+    expect(md.renderInline(link('x](https://evil.example) [y', 'https://cat.example/b/p/a (1).pdf'))).to.equal(
+      '<a href="https://cat.example/b/p/a%20%281%29.pdf">x](https://evil.example) [y</a>',
+    );
   });
 
   it('never shows the internal message of a failure: only a plain reason chosen by its class', () => {
@@ -29,13 +32,27 @@ describe('canvas views (pure logic)', () => {
     expect(plainReason({ class: 'SomethingNew' })).to.equal('Something went wrong while packaging.');
   });
 
-  const entry = (logicalKey: string, size = 1000): ManifestEntry => ({ logicalKey, physicalKey: { bucket: 'b', key: `p/${logicalKey}` }, size, hash: { type: 'SHA256', value: '0'.repeat(64) }, meta: {} });
+  const entry = (logicalKey: string, size = 1000): ManifestEntry => ({
+    logicalKey,
+    physicalKey: { bucket: 'b', key: `p/${logicalKey}` },
+    size,
+    hash: { type: 'SHA256', value: '0'.repeat(64) },
+    meta: {},
+  });
 
   it('lists a folder: sub-folders first with their totals, then files, and pages it 15 at a time', () => {
-    const entries = [entry('README.md'), entry('a/x.csv', 10), entry('a/b/y.csv', 20), entry('z.pdf'), ...Array.from({ length: 57 }, (_, i) => entry(`many/f${String(i).padStart(2, '0')}.txt`))];
+    const entries = [
+      entry('README.md'),
+      entry('a/x.csv', 10),
+      entry('a/b/y.csv', 20),
+      entry('z.pdf'),
+      ...Array.from({ length: 57 }, (_, i) => entry(`many/f${String(i).padStart(2, '0')}.txt`)),
+    ];
     expect(listFolder(entries, '').map((l) => l.name)).to.deep.equal(['a', 'many', 'README.md', 'z.pdf']);
     expect(listFolder(entries, 'a/')[0]).to.deep.include({ kind: 'dir', name: 'b', files: 1, bytes: 20 });
-    const pages = [1, 2, 3, 4, 5].map((page) => fileBrowser({ packageName: 'p/q', entries, dir: 'many/', page, fileLink: () => 'https://x' }));
+    const pages = [1, 2, 3, 4, 5].map((page) =>
+      fileBrowser({ packageName: 'p/q', entries, dir: 'many/', page, fileLink: () => 'https://x' }),
+    );
     const rows = pages.map((p) => ((p.blocks[0] as { value: string }).value.match(/^\| \[/gm) ?? []).length);
     expect(rows).to.deep.equal([15, 15, 15, 12, 12]); // a page past the end shows the last one
     expect((pages[1]!.blocks[0] as { value: string }).value).to.include('16–30 of 57');
@@ -58,12 +75,22 @@ describe('canvas views (pure logic)', () => {
     expect(parseNav('nav:files')).to.deep.equal({ to: 'files' });
     expect(parseNav('nav:files:3')).to.deep.equal({ to: 'files', page: 3 });
     expect(parseNav('nav:dir:0')).to.deep.equal({ to: 'dir', index: 0 });
-    for (const bad of ['nav:files:0', 'nav:files:x', 'nav:dir:-1', 'nav:main:1', 'nav:rm', 'update-package']) expect(parseNav(bad), bad).to.equal(undefined);
+    for (const bad of ['nav:files:0', 'nav:files:x', 'nav:dir:-1', 'nav:main:1', 'nav:rm', 'update-package'])
+      expect(parseNav(bad), bad).to.equal(undefined);
   });
 
   it('reads linked runs leniently from the entry record, newest first', () => {
-    const runs = entryRecordLinkedRuns.linkedRuns({ linkedRuns: [{ packageName: 'a', linkedAt: '2026-01-01' }, { nope: 1 }, { package: 'b', publishedAt: '2026-03-01', qc: { state: 'PASSED' } }] });
-    expect(runs).to.deep.equal([{ packageName: 'b', at: '2026-03-01', qcState: 'PASSED' }, { packageName: 'a', at: '2026-01-01' }]);
+    const runs = entryRecordLinkedRuns.linkedRuns({
+      linkedRuns: [
+        { packageName: 'a', linkedAt: '2026-01-01' },
+        { nope: 1 },
+        { package: 'b', publishedAt: '2026-03-01', qc: { state: 'PASSED' } },
+      ],
+    });
+    expect(runs).to.deep.equal([
+      { packageName: 'b', at: '2026-03-01', qcState: 'PASSED' },
+      { packageName: 'a', at: '2026-01-01' },
+    ]);
     expect(entryRecordLinkedRuns.linkedRuns(undefined)).to.deep.equal([]);
     expect(humanSize(999)).to.equal('999 B');
     expect(humanSize(13_700)).to.equal('13.7 kB');

@@ -21,7 +21,11 @@ describe('a worker fleet that is stopping', function () {
     // Let every slot's long poll reach the queue.
     await new Promise((r) => setTimeout(r, 500));
     const stopped = fleet.stop(10_000);
-    const job = await suite.queuedJob({ tenantId: 'ten_fleetstop', entryId: 'etr_fleet_stop_1', trigger: { webhookId: 'wh_fleet_stop_1', type: 'v2.entry.created' } });
+    const job = await suite.queuedJob({
+      tenantId: 'ten_fleetstop',
+      entryId: 'etr_fleet_stop_1',
+      trigger: { webhookId: 'wh_fleet_stop_1', type: 'v2.entry.created' },
+    });
     await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, MessageBody: serializeJobMessage(job) }));
     await stopped;
     expect(fleet.activeJobs).to.equal(0);
@@ -29,7 +33,13 @@ describe('a worker fleet that is stopping', function () {
     // The message is back within seconds (not after its 60 s visibility timeout), received before.
     let back: { body?: string; receiveCount: number } | undefined;
     for (let tries = 0; !back && tries < 10; tries++) {
-      const res = await deps.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.config.names.jobsQueueUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+      const res = await deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: deps.config.names.jobsQueueUrl,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
       const m = res.Messages?.[0];
       if (!m) continue;
       back = { ...(m.Body ? { body: m.Body } : {}), receiveCount: Number(m.Attributes?.ApproximateReceiveCount) };

@@ -23,7 +23,9 @@ class ThrottledEntryStore extends EntryStore {
     const holder = (await super.get(key))?.leaseExecutionId;
     if (holder) await this.beforeStepStart?.(holder);
     if (holder && this.failing.has(holder)) {
-      throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
     }
     return super.get(key);
   }
@@ -47,7 +49,11 @@ class FailingHandoffEntryStore extends EntryStore {
  */
 describe('giving up on a job ends its hold on the entry as a normal end does', function () {
   this.timeout(60_000);
-  const suite = useWorker('giveup', { sim: { exportDelayMs: 100, tenantId: TENANT }, maxReceiveCount: MAX_RECEIVES, visibilityTimeoutSeconds: VISIBILITY_SECONDS });
+  const suite = useWorker('giveup', {
+    sim: { exportDelayMs: 100, tenantId: TENANT },
+    maxReceiveCount: MAX_RECEIVES,
+    visibilityTimeoutSeconds: VISIBILITY_SECONDS,
+  });
   let aws: AwsClients;
   /** A worker as deployed. */
   let deps: WorkerDeps;
@@ -67,7 +73,11 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     throttledDeps = { ...deps, entries: throttled };
     failingHandoff = new FailingHandoffEntryStore({ doc: aws.doc, tableName: deps.config.names.entriesTable });
     handoffFailingDeps = { ...deps, entries: failingHandoff };
-    lockedOutDeps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, BENCHLING_TENANTS: 'ten_other=https://other.benchling.com' }), aws, deps.logger);
+    lockedOutDeps = await buildWorkerDeps(
+      workerConfigFromEnv({ ...suite.env, BENCHLING_TENANTS: 'ten_other=https://other.benchling.com' }),
+      aws,
+      deps.logger,
+    );
   });
   beforeEach(() => {
     throttled.failing.clear();
@@ -115,14 +125,20 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     expect(followUp).to.deep.include({ status: 'QUEUED', entryId: a.entryId });
     expect(followUp!.trigger.webhookId, 'it runs for the coalesced trigger').to.equal(b.trigger.webhookId);
     const queued = (await takeJobs()).filter((j) => j.entryId === a.entryId);
-    expect(queued.map((j) => j.executionId), 'its job is enqueued').to.deep.equal([followUpId]);
+    expect(
+      queued.map((j) => j.executionId),
+      'its job is enqueued',
+    ).to.deep.equal([followUpId]);
   }
 
   it('starts the follow-up at once when the worker gives up on the last receive outside the steps', async () => {
     const { a, b, key } = await holderWithLease(`etr_giveup_last_${++n}`, { coalesce: true });
     throttled.failing.add(a.executionId);
     const givenUpAt = Date.now();
-    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal()), 'the message goes on to the DLQ').to.deep.equal({ action: 'retry', delaySeconds: 0 });
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal()), 'the message goes on to the DLQ').to.deep.equal({
+      action: 'retry',
+      delaySeconds: 0,
+    });
     const failed = (await deps.executions.get(a.executionId))!;
     expect(failed.status).to.equal('FAILED');
     expect(failed.lastError!.message).to.match(new RegExp(`^gave up after ${MAX_RECEIVES} attempts: `));
@@ -178,13 +194,20 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     // Our lease on A lapsed (as seen 31 s on) and worker w2 took the execution over, entry and all;
     // our next write finds the lease gone: a LeaseLostError naming w2, on our last receive. w2's
     // delivery is the live one: ours comes back after a visibility timeout, in case w2 dies too.
-    const later = new ExecutionStore({ doc: aws.doc, tableName: deps.config.names.executionsTable, clock: () => new Date(Date.now() + (VISIBILITY_SECONDS + 1) * 1000) });
+    const later = new ExecutionStore({
+      doc: aws.doc,
+      tableName: deps.config.names.executionsTable,
+      clock: () => new Date(Date.now() + (VISIBILITY_SECONDS + 1) * 1000),
+    });
     throttled.beforeStepStart = async (id) => {
       if (id === a.executionId && (await deps.executions.get(id))?.leaseOwner !== 'giveup-w2') {
         await later.beginAttempt(id, { workerId: 'giveup-w2', leaseMs: VISIBILITY_SECONDS * 1000 });
       }
     };
-    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({ action: 'retry', delaySeconds: VISIBILITY_SECONDS });
+    expect(await handleJob(throttledDeps, JSON.stringify(a), MAX_RECEIVES, signal())).to.deep.equal({
+      action: 'retry',
+      delaySeconds: VISIBILITY_SECONDS,
+    });
     // w2's run holds the entry under A's id: it hands the entry on when it ends, not us now.
     expect(await deps.entries.get(key)).to.deep.include({ leaseExecutionId: a.executionId, rerunRequested: true });
     expect((await takeJobs()).filter((j) => j.entryId === a.entryId)).to.deep.equal([]);
@@ -202,7 +225,10 @@ describe('giving up on a job ends its hold on the entry as a normal end does', f
     failingHandoff.failing.delete(a.executionId);
     const finished = (await deps.executions.get(a.executionId))!;
     expect(finished).to.deep.include({ status: 'SUCCEEDED', entryId, entryKey: key });
-    expect((await deps.executions.listByEntry(TENANT, entryId)).map((r) => r.executionId), 'listed under its entry').to.include(a.executionId);
+    expect(
+      (await deps.executions.listByEntry(TENANT, entryId)).map((r) => r.executionId),
+      'listed under its entry',
+    ).to.include(a.executionId);
     // Meanwhile the entry is edited: that trigger is folded into A, which still holds the entry.
     const b = await queuedJob(entryId, `wh_${entryId}_b`);
     expect(await handleJob(deps, JSON.stringify(b), 1, signal())).to.deep.equal({ action: 'done' });

@@ -10,7 +10,14 @@ describe('a job attempt that fails outside the pipeline steps', () => {
   before(async () => {
     // The entries table does not exist: every attempt fails after the execution lease is taken,
     // with an error no step produced (the kind a store outage gives).
-    const env = { ...(await isolatedEnv('handlejob', { maxReceiveCount: 3 })), ENTRIES_TABLE: 'no-such-table', BENCHLING_CLIENT_ID: 'c', BENCHLING_CLIENT_SECRET: 's', BENCHLING_TENANTS: 'ten_t=http://127.0.0.1:1', AWS_MAX_ATTEMPTS: '1' };
+    const env = {
+      ...(await isolatedEnv('handlejob', { maxReceiveCount: 3 })),
+      ENTRIES_TABLE: 'no-such-table',
+      BENCHLING_CLIENT_ID: 'c',
+      BENCHLING_CLIENT_SECRET: 's',
+      BENCHLING_TENANTS: 'ten_t=http://127.0.0.1:1',
+      AWS_MAX_ATTEMPTS: '1',
+    };
     const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 5000, maxAttempts: 1 }));
     destroy = () => aws.destroy();
     deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, createLogger({ service: 'test', level: 'silent' }));
@@ -28,7 +35,16 @@ describe('a job attempt that fails outside the pipeline steps', () => {
       entryId: 'etr_outside1',
       trigger: { webhookId: 'msg_outside', type: 'v2.entry.created', receivedAt: now.toISOString() },
     };
-    await deps.executions.create(newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId, trigger: job.trigger, now }));
+    await deps.executions.create(
+      newQueuedExecution({
+        executionId: job.executionId,
+        tenantId: job.tenantId,
+        kind: job.kind,
+        entryId: job.entryId,
+        trigger: job.trigger,
+        now,
+      }),
+    );
     return job;
   }
 

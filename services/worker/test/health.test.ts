@@ -17,7 +17,11 @@ describe('worker health endpoints', function () {
   before(async function () {
     this.timeout(60_000);
     w = await startLocalWarehouse();
-    const opened = await openWarehouse({ config: warehouseConfigFromEnv(w.env)!, logger: createLogger({ service: 'test', level: 'silent' }), tuning: { retryMinMs: 20 } });
+    const opened = await openWarehouse({
+      config: warehouseConfigFromEnv(w.env)!,
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      tuning: { retryMinMs: 20 },
+    });
     warehouse = opened.warehouse;
     closeWarehouse = opened.close;
   });
@@ -40,14 +44,29 @@ describe('worker health endpoints', function () {
       const l = fleet.liveness();
       return stuckJob ? { ...l, jobStartedAt: [now - suite.deps.config.exportDeadlineSeconds * 1000 - 1000] } : l;
     };
-    const health = await startHealthServer(0, { fleet: { liveness: livenessOf }, config: suite.deps.config, aws: suite.aws, warehouse, benchlingBaseUrls: () => [suite.sim.url], now: () => now }, '127.0.0.1');
+    const health = await startHealthServer(
+      0,
+      {
+        fleet: { liveness: livenessOf },
+        config: suite.deps.config,
+        aws: suite.aws,
+        warehouse,
+        benchlingBaseUrls: () => [suite.sim.url],
+        now: () => now,
+      },
+      '127.0.0.1',
+    );
     try {
       // Not started yet: no consumer polls, so the process is not live.
       expect((await get(`${health.url}/health/live`)).status).to.equal(503);
       fleet.start();
       const live = await get(`${health.url}/health/live`);
       expect(live.status).to.equal(200);
-      expect(live.body.consumers).to.deep.equal({ running: suite.deps.config.concurrency, slots: suite.deps.config.concurrency, stopping: false });
+      expect(live.body.consumers).to.deep.equal({
+        running: suite.deps.config.concurrency,
+        slots: suite.deps.config.concurrency,
+        stopping: false,
+      });
 
       stuckJob = true;
       const stuck = await get(`${health.url}/health/live`);
@@ -57,7 +76,13 @@ describe('worker health endpoints', function () {
 
       const ready = await get(`${health.url}/health/ready`);
       expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
-      expect(Object.keys(ready.body.checks)).to.have.members(['jobsQueue', 'executionsTable', 'entriesTable', 'benchlingToken', 'warehouse']);
+      expect(Object.keys(ready.body.checks)).to.have.members([
+        'jobsQueue',
+        'executionsTable',
+        'entriesTable',
+        'benchlingToken',
+        'warehouse',
+      ]);
       expect(ready.body.checks.warehouse).to.include({ ok: true });
 
       await w.postgres.stop();
@@ -79,7 +104,11 @@ describe('worker health endpoints', function () {
 
   it('checks no warehouse when none is configured', async () => {
     const fleet = new WorkerFleet(suite.deps);
-    const health = await startHealthServer(0, { fleet, config: suite.deps.config, aws: suite.aws, benchlingBaseUrls: () => [] }, '127.0.0.1');
+    const health = await startHealthServer(
+      0,
+      { fleet, config: suite.deps.config, aws: suite.aws, benchlingBaseUrls: () => [] },
+      '127.0.0.1',
+    );
     try {
       const ready = await get(`${health.url}/health/ready`);
       expect(ready.status).to.equal(200);

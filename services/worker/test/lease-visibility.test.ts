@@ -14,8 +14,16 @@ describe('the execution lease and the message visibility', function () {
   const suite = useWorker('leasevis', { sim: { exportDelayMs: 2500, tenantId: 'ten_leasevis' }, visibilityTimeoutSeconds: 10 });
 
   async function leaseExpiriesDuring(extendVisibility: () => Promise<unknown>, entryId: string): Promise<number[]> {
-    const deps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, HEARTBEAT_SECONDS: '1', EXPORT_INLINE_WAIT_MS: '5000' }), suite.aws, suite.deps.logger);
-    const job = await suite.queuedJob({ tenantId: 'ten_leasevis', entryId, trigger: { webhookId: `wh_${entryId}`, type: 'v2.entry.created' } });
+    const deps = await buildWorkerDeps(
+      workerConfigFromEnv({ ...suite.env, HEARTBEAT_SECONDS: '1', EXPORT_INLINE_WAIT_MS: '5000' }),
+      suite.aws,
+      suite.deps.logger,
+    );
+    const job = await suite.queuedJob({
+      tenantId: 'ten_leasevis',
+      entryId,
+      trigger: { webhookId: `wh_${entryId}`, type: 'v2.entry.created' },
+    });
     const seen: number[] = [];
     let running = true;
     const watch = (async () => {
@@ -42,7 +50,9 @@ describe('the execution lease and the message visibility', function () {
 
   it('does not extend the lease when extending the visibility fails, so both lapse together', async () => {
     const expiries = await leaseExpiriesDuring(async () => {
-      throw Object.assign(new Error('Value … for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.'), { name: 'ReceiptHandleIsInvalid' });
+      throw Object.assign(new Error('Value … for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.'), {
+        name: 'ReceiptHandleIsInvalid',
+      });
     }, 'etr_leasevis_lost1');
     expect(expiries.length, 'the lease was read while the attempt ran').to.be.greaterThan(0);
     expect(expiries, 'the lease kept the expiry beginAttempt gave it').to.have.length(1);

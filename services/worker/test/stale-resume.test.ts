@@ -19,9 +19,14 @@ describe('a run resumed after a later run published the entry', function () {
   const suite = useWorker('stale', { sim: { exportDelayMs: 0, tenantId: TENANT } });
 
   const queuedJob = (entryId: string, webhookId: string, receivedAt: Date): Promise<JobMessage> =>
-    suite.queuedJob({ tenantId: TENANT, entryId, trigger: { webhookId, type: 'v2.entry.updated.fields', updates: ['fields.Name'] }, receivedAt });
+    suite.queuedJob({
+      tenantId: TENANT,
+      entryId,
+      trigger: { webhookId, type: 'v2.entry.updated.fields', updates: ['fields.Name'] },
+      receivedAt,
+    });
 
-  it('is superseded: latest stays the later run\'s revision, and the entry is released', async () => {
+  it("is superseded: latest stays the later run's revision, and the entry is released", async () => {
     const entryId = 'etr_stale_resume_1';
     const key = entryKey(TENANT, entryId);
     const readAt = new Date(Date.now() - 60_000);
@@ -29,7 +34,12 @@ describe('a run resumed after a later run published the entry', function () {
     const a = await queuedJob(entryId, 'wh_stale_a', new Date(readAt.getTime() - 1000));
     await suite.deps.executions.beginAttempt(a.executionId, { workerId: 'stale-w1', leaseMs: 100 });
     const snapshot = await suite.deps.benchlingFor(a).getEntry(entryId);
-    await suite.deps.executions.checkpoint(a.executionId, 'stale-w1', 'fetch-entry', { id: snapshot.id, displayId: snapshot.displayId, name: snapshot.name, fetchedAt: readAt.toISOString() });
+    await suite.deps.executions.checkpoint(a.executionId, 'stale-w1', 'fetch-entry', {
+      id: snapshot.id,
+      displayId: snapshot.displayId,
+      name: snapshot.name,
+      fetchedAt: readAt.toISOString(),
+    });
     expect((await suite.deps.entries.acquireEntryLease(key, a.executionId, 100)).acquired).to.equal(true);
     await new Promise((r) => setTimeout(r, 200));
 
@@ -49,7 +59,9 @@ describe('a run resumed after a later run published the entry', function () {
     const entry = await suite.deps.entries.get(key);
     expect(entry?.lastPublished?.executionId).to.equal(b.executionId);
     expect(entry?.leaseExecutionId, 'the entry is free again').to.equal(undefined);
-    const latest = await suite.aws.s3.send(new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: latestPointerKey(published.packageName) }));
+    const latest = await suite.aws.s3.send(
+      new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: latestPointerKey(published.packageName) }),
+    );
     expect((await latest.Body!.transformToString()).trim()).to.equal(published.topHash);
   });
 });

@@ -46,7 +46,11 @@ describe('state round trips of a small entry’s packaging', function () {
     const countingAws = createAwsClients(awsOptionsFromEnv(suite.env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
     const writes = countWrites(countingAws);
     const deps = await buildWorkerDeps(workerConfigFromEnv({ ...suite.env, HEARTBEAT_SECONDS: '50' }), countingAws, suite.deps.logger);
-    const job = await suite.queuedJob({ tenantId: 'ten_writes', entryId: 'etr_writes_small1', trigger: { webhookId: 'wh_writes_1', type: 'v2.entry.created' } });
+    const job = await suite.queuedJob({
+      tenantId: 'ten_writes',
+      entryId: 'etr_writes_small1',
+      trigger: { webhookId: 'wh_writes_1', type: 'v2.entry.created' },
+    });
     const fleet = new WorkerFleet(deps);
     try {
       await suite.aws.sqs.send(new SendMessageCommand({ QueueUrl: suite.env.JOBS_QUEUE_URL, MessageBody: serializeJobMessage(job) }));
@@ -60,7 +64,8 @@ describe('state round trips of a small entry’s packaging', function () {
       }
       expect(status).to.equal('SUCCEEDED');
       // The hand-off of the entry comes after SUCCEEDED: wait for the entry to be free.
-      while (Date.now() < deadline && (await suite.deps.entries.get('ten_writes#etr_writes_small1'))?.leaseExecutionId) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() < deadline && (await suite.deps.entries.get('ten_writes#etr_writes_small1'))?.leaseExecutionId)
+        await new Promise((r) => setTimeout(r, 50));
     } finally {
       await fleet.stop(5000);
       countingAws.destroy();
@@ -77,6 +82,9 @@ describe('state round trips of a small entry’s packaging', function () {
       expect(Date.parse(succeeded!.at)).to.be.at.least(Date.parse(started!.at));
     }
     expect(Object.keys(record.outputs)).to.have.members(steps);
-    expect(record.events.some((e) => e.type === 'StepStarted' && e.step === 'acquire-entry'), 'the entry-lease mark the fault suite reads').to.equal(true);
+    expect(
+      record.events.some((e) => e.type === 'StepStarted' && e.step === 'acquire-entry'),
+      'the entry-lease mark the fault suite reads',
+    ).to.equal(true);
   });
 });

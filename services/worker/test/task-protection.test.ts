@@ -16,7 +16,10 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Pro
 /** Keeps what was logged so tests can see that failures are reported. */
 function recordingLogger() {
   const lines: { level: string; message: string; meta: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, meta: Record<string, unknown> = {}) => lines.push({ level, message, meta });
+  const at =
+    (level: string) =>
+    (message: string, meta: Record<string, unknown> = {}) =>
+      lines.push({ level, message, meta });
   const logger = { info: at('info'), warn: at('warn'), debug: at('debug') } as unknown as Pick<Logger, 'info' | 'warn' | 'debug'>;
   return { logger, lines, warnings: () => lines.filter((l) => l.level === 'warn') };
 }
@@ -135,7 +138,13 @@ describe('ECS task scale-in protection, against a local HTTP server playing the 
   });
 
   it('keeps going when the agent cannot be reached at all, and sends no "off" for a protection it never got', async () => {
-    const unreachable = new TaskProtection({ agentUri: 'http://127.0.0.1:9/api/task-1234', logger: log.logger, releaseDelayMs: 10, retryDelayMs: 5000, requestTimeoutMs: 500 });
+    const unreachable = new TaskProtection({
+      agentUri: 'http://127.0.0.1:9/api/task-1234',
+      logger: log.logger,
+      releaseDelayMs: 10,
+      retryDelayMs: 5000,
+      requestTimeoutMs: 500,
+    });
     open.push(unreachable);
     unreachable.jobStarted();
     await waitFor('a warning', () => log.warnings().length === 1);
@@ -157,6 +166,9 @@ describe('ECS task scale-in protection, against a local HTTP server playing the 
   });
 
   it('rejects an expiry ECS would refuse', () => {
-    expect(() => new TaskProtection({ agentUri: agent.uri, logger: log.logger, expiresInMinutes: 2881 })).to.throw(RangeError, /expiresInMinutes/);
+    expect(() => new TaskProtection({ agentUri: agent.uri, logger: log.logger, expiresInMinutes: 2881 })).to.throw(
+      RangeError,
+      /expiresInMinutes/,
+    );
   });
 });

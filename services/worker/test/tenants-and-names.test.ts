@@ -2,7 +2,16 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { generateEntry, serviceEnvFor, type Simulator, startSimulator } from '@bp/benchling-sim';
 import { isolatedEnv } from '@bp/local-stack/testing';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, type ExecutionRecord, type JobMessage, newExecutionId, newQueuedExecution } from '@bp/shared';
+import {
+  type AwsClients,
+  awsOptionsFromEnv,
+  createAwsClients,
+  createLogger,
+  type ExecutionRecord,
+  type JobMessage,
+  newExecutionId,
+  newQueuedExecution,
+} from '@bp/shared';
 import { readLatest } from '@bp/shared/quilt/index';
 import { buildWorkerDeps, packageNameFor, workerConfigFromEnv, type WorkerDeps } from '../src/index.ts';
 import { receiveThroughPolls } from './support/worker-suite.ts';
@@ -36,7 +45,11 @@ describe('tenants, package names and export file names', function () {
       WORKER_ID: 'tenants-worker',
     };
     aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
-    deps = await buildWorkerDeps(workerConfigFromEnv(env), aws, createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' }));
+    deps = await buildWorkerDeps(
+      workerConfigFromEnv(env),
+      aws,
+      createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' }),
+    );
     queueDeps = await buildWorkerDeps(workerConfigFromEnv({ ...env, QUILT_PUBLISH: 'queue' }), aws, deps.logger);
     bucket = deps.config.names.bucket;
     await exports.start();
@@ -49,22 +62,43 @@ describe('tenants, package names and export file names', function () {
   });
 
   /** Gives `entryId` of `sim` the display id `displayId` (Benchling shows it; the simulator derives one otherwise). */
-  const withDisplayId = (sim: Simulator, entryId: string, displayId: string) => sim.state.entries.set(entryId, { ...generateEntry(entryId), displayId });
+  const withDisplayId = (sim: Simulator, entryId: string, displayId: string) =>
+    sim.state.entries.set(entryId, { ...generateEntry(entryId), displayId });
 
   async function run(job: JobMessage, outputs: ExecutionRecord['outputs'] = {}, worker: WorkerDeps = deps): Promise<ExecutionRecord> {
     const now = new Date(job.trigger.receivedAt);
-    await deps.executions.create({ ...newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, entryId: job.entryId!, trigger: job.trigger, now }), outputs });
+    await deps.executions.create({
+      ...newQueuedExecution({
+        executionId: job.executionId,
+        tenantId: job.tenantId,
+        kind: job.kind,
+        entryId: job.entryId!,
+        trigger: job.trigger,
+        now,
+      }),
+      outputs,
+    });
     await receiveThroughPolls(worker, JSON.stringify(job), 1);
     return (await deps.executions.get(job.executionId))!;
   }
 
   const jobFor = (tenantId: string, baseURL: string, entryId: string): JobMessage => {
     const now = new Date();
-    return { v: 1, kind: 'entry.package', executionId: newExecutionId(now), tenantId, baseURL, entryId, trigger: { webhookId: `wh_tenants_${++n}`, type: 'v2.entry.created', receivedAt: now.toISOString() } };
+    return {
+      v: 1,
+      kind: 'entry.package',
+      executionId: newExecutionId(now),
+      tenantId,
+      baseURL,
+      entryId,
+      trigger: { webhookId: `wh_tenants_${++n}`, type: 'v2.entry.created', receivedAt: now.toISOString() },
+    };
   };
 
-  const keysUnder = async (prefix: string) => (await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents?.map((o) => o.Key!).sort() ?? [];
-  const text = async (key: string) => (await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf-8'));
+  const keysUnder = async (prefix: string) =>
+    (await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents?.map((o) => o.Key!).sort() ?? [];
+  const text = async (key: string) =>
+    await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf-8');
 
   describe('tenant isolation (BENCHLING_TENANTS)', () => {
     it('publishes two tenants’ entries with one display id as two packages, each under its tenant’s prefix', async () => {
@@ -78,7 +112,10 @@ describe('tenants, package names and export file names', function () {
       expect(JSON.parse(await text('benchling/EXP24000001/entry.json')).entryId).to.equal('etr_aaa');
       expect(JSON.parse(await text('lab-b/EXP24000001/entry.json')).entryId).to.equal('etr_bbb');
       const latestA = await readLatest(aws.s3, bucket, 'benchling/EXP24000001');
-      expect(latestA!.entries.every((e) => e.physicalKey.key.startsWith('benchling/EXP24000001/')), 'A’s revision points only at A’s objects').to.equal(true);
+      expect(
+        latestA!.entries.every((e) => e.physicalKey.key.startsWith('benchling/EXP24000001/')),
+        'A’s revision points only at A’s objects',
+      ).to.equal(true);
     });
 
     it('fails a job of a tenant it does not serve, or of a served tenant at another base URL, before any credential is sent', async () => {
@@ -163,10 +200,25 @@ describe('tenants, package names and export file names', function () {
     const file = (name: string, body = `${name} from the export\n`): ZipEntrySpec => ({ name, data: Buffer.from(body) });
 
     it('keeps an export’s README.md, entry.json and input.json beside ours, renamed, and overwrites nothing', async () => {
-      const { e, packageName } = await runZip([file('report.pdf'), file('README.md'), file('entry.json'), file('input.json'), file('Readme.export.md')]);
+      const { e, packageName } = await runZip([
+        file('report.pdf'),
+        file('README.md'),
+        file('entry.json'),
+        file('input.json'),
+        file('Readme.export.md'),
+      ]);
       expect(e.status, e.lastError?.message).to.equal('SUCCEEDED');
       const keys = (await readLatest(aws.s3, bucket, packageName))!.entries.map((x) => x.logicalKey).sort();
-      expect(keys).to.deep.equal(['README.export.md', 'README.md', 'Readme.export.export.md', 'entry.export.json', 'entry.json', 'input.export.json', 'input.json', 'report.pdf']);
+      expect(keys).to.deep.equal([
+        'README.export.md',
+        'README.md',
+        'Readme.export.export.md',
+        'entry.export.json',
+        'entry.json',
+        'input.export.json',
+        'input.json',
+        'report.pdf',
+      ]);
       expect(await text(`${packageName}/README.export.md`)).to.equal('README.md from the export\n');
       expect(await text(`${packageName}/entry.export.json`)).to.equal('entry.json from the export\n');
       expect(await text(`${packageName}/Readme.export.export.md`)).to.equal('Readme.export.md from the export\n');

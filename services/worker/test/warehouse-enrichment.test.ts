@@ -27,7 +27,12 @@ describe('entry packages enriched from the warehouse', function () {
   before(async function () {
     this.timeout(60_000);
     w = await startLocalWarehouse({ baseUrl: suite.sim.url });
-    const opened = await openWarehouse({ config: warehouseConfigFromEnv(w.env)!, logger: createLogger({ service: 'test', level: 'silent' }), onFailure: (k) => failures.push(k), tuning: { retryMinMs: 20 } });
+    const opened = await openWarehouse({
+      config: warehouseConfigFromEnv(w.env)!,
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      onFailure: (k) => failures.push(k),
+      tuning: { retryMinMs: 20 },
+    });
     closeWarehouse = opened.close;
     deps = { ...suite.deps, warehouse: opened.warehouse };
   });
@@ -37,15 +42,21 @@ describe('entry packages enriched from the warehouse', function () {
     await w?.stop();
   });
 
-  const job = (entryId: string, webhookId: string): Promise<JobMessage> => suite.queuedJob({ tenantId: TENANT, entryId, trigger: { webhookId, type: 'v2.entry.created' } });
-  const run = (d: WorkerDeps, j: JobMessage, receiveCount = 1) => handleJob(d, JSON.stringify(j), receiveCount, new AbortController().signal);
+  const job = (entryId: string, webhookId: string): Promise<JobMessage> =>
+    suite.queuedJob({ tenantId: TENANT, entryId, trigger: { webhookId, type: 'v2.entry.created' } });
+  const run = (d: WorkerDeps, j: JobMessage, receiveCount = 1) =>
+    handleJob(d, JSON.stringify(j), receiveCount, new AbortController().signal);
 
   async function packageFile(published: Published, logicalKey: string): Promise<unknown> {
-    const res = await suite.aws.s3.send(new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: `${published.packageName}/${logicalKey}` }));
+    const res = await suite.aws.s3.send(
+      new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: `${published.packageName}/${logicalKey}` }),
+    );
     return JSON.parse(await res.Body!.transformToString());
   }
   async function userMeta(published: Published): Promise<Record<string, unknown>> {
-    const res = await suite.aws.s3.send(new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: manifestKey(published.topHash!) }));
+    const res = await suite.aws.s3.send(
+      new GetObjectCommand({ Bucket: suite.deps.config.names.bucket, Key: manifestKey(published.topHash!) }),
+    );
     return parseManifest(await res.Body!.transformToString()).meta.userMeta as Record<string, unknown>;
   }
 
@@ -57,7 +68,10 @@ describe('entry packages enriched from the warehouse', function () {
     expect(ex?.status).to.equal('SUCCEEDED');
     const published = ex!.outputs.publish as Published;
     const samples = w.story.samples.filter((s) => s.entryId === entry.id && !s.archived);
-    const entities = (await packageFile(published, 'entities.json')) as { entryId: string; entities: Array<{ id: string; registryId: string; fields: Record<string, unknown> }> };
+    const entities = (await packageFile(published, 'entities.json')) as {
+      entryId: string;
+      entities: Array<{ id: string; registryId: string; fields: Record<string, unknown> }>;
+    };
     expect(entities.entryId).to.equal(entry.id);
     expect(entities.entities.map((e) => e.registryId)).to.have.members(samples.map((s) => s.registryId));
     const results = (await packageFile(published, 'results.json')) as { results: Array<{ id: string; fields: Record<string, unknown> }> };
@@ -77,7 +91,10 @@ describe('entry packages enriched from the warehouse', function () {
     const published = (await suite.deps.executions.get(j.executionId))!.outputs.publish as Published;
     const keys = (await userMeta(published)) as Record<string, unknown>;
     expect(keys).to.not.have.property('warehouse');
-    const missing = await packageFile(published, 'entities.json').then(() => undefined, (e: { name?: string }) => e.name);
+    const missing = await packageFile(published, 'entities.json').then(
+      () => undefined,
+      (e: { name?: string }) => e.name,
+    );
     expect(missing).to.equal('NoSuchKey');
   });
 
@@ -97,7 +114,10 @@ describe('entry packages enriched from the warehouse', function () {
     expect(await run(deps, j, 2)).to.deep.equal({ action: 'done' });
     const ex = await suite.deps.executions.get(j.executionId);
     expect(ex?.status).to.equal('SUCCEEDED');
-    const entities = (await packageFile(ex!.outputs.publish as Published, 'entities.json')) as { entities: unknown[]; source: { from: string } };
+    const entities = (await packageFile(ex!.outputs.publish as Published, 'entities.json')) as {
+      entities: unknown[];
+      source: { from: string };
+    };
     expect(entities.entities.length).to.be.greaterThan(0);
     expect(entities.source.from).to.equal('warehouse');
   });
@@ -114,7 +134,10 @@ describe('entry packages enriched from the warehouse', function () {
     const ex = await suite.deps.executions.get(j.executionId);
     expect(ex?.status).to.equal('SUCCEEDED');
     const published = ex!.outputs.publish as Published;
-    const entities = (await packageFile(published, 'entities.json')) as { entities: unknown[]; source: { from: string; ageSeconds: number } };
+    const entities = (await packageFile(published, 'entities.json')) as {
+      entities: unknown[];
+      source: { from: string; ageSeconds: number };
+    };
     expect(entities.source.from).to.equal('cache');
     expect(entities.source.ageSeconds).to.be.within(0, 300);
     expect(entities.entities).to.have.length(w.story.samples.filter((s) => s.entryId === entry.id && !s.archived).length);

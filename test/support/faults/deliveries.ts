@@ -27,9 +27,19 @@ export interface DeliverOptions {
  * with the same webhook-id (Benchling's retry policy is not published; this is the conservative
  * reading of "a non-2xx or a timeout is retried some times").
  */
-export async function deliverLikeBenchling(sim: Simulator, to: string, w: Omit<SendWebhookOptions, 'to' | 'webhookId'> & { entryId: string; webhookId?: string }, o: DeliverOptions = {}): Promise<Delivery> {
+export async function deliverLikeBenchling(
+  sim: Simulator,
+  to: string,
+  w: Omit<SendWebhookOptions, 'to' | 'webhookId'> & { entryId: string; webhookId?: string },
+  o: DeliverOptions = {},
+): Promise<Delivery> {
   const tries = o.tries ?? 5;
-  const d: Delivery = { webhookId: w.webhookId ?? `msg_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`, type: w.type, entryId: w.entryId, statuses: [] };
+  const d: Delivery = {
+    webhookId: w.webhookId ?? `msg_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
+    type: w.type,
+    entryId: w.entryId,
+    statuses: [],
+  };
   for (let i = 0; i < tries; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, o.retryDelayMs ?? 1000));
     try {

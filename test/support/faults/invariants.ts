@@ -49,12 +49,19 @@ export function classifyOutcomes(acked: AcknowledgedWebhook[], executions: Execu
       case 'SUCCEEDED':
         return { webhook, outcome: 'SUCCEEDED', detail: '' };
       case 'FAILED':
-        if (e.lastError?.class && e.lastError.message) return { webhook, outcome: 'FAILED', detail: `${e.lastError.step}: ${e.lastError.class}` };
+        if (e.lastError?.class && e.lastError.message)
+          return { webhook, outcome: 'FAILED', detail: `${e.lastError.step}: ${e.lastError.class}` };
         return { webhook, outcome: 'LOST', detail: 'FAILED without a reason' };
       case 'SUPERSEDED': {
         const later = laterFinishedRead(e, executions);
-        if (later) return { webhook, outcome: 'SUPERSEDED', detail: `${later.status === 'SUCCEEDED' ? 'packaged' : 'failed'} by ${later.executionId}` };
-        if (dlqExecutionIds.size > 0 && followUpsInDlq(e, executions, dlqExecutionIds)) return { webhook, outcome: 'SUPERSEDED', detail: 'its follow-up is in the DLQ' };
+        if (later)
+          return {
+            webhook,
+            outcome: 'SUPERSEDED',
+            detail: `${later.status === 'SUCCEEDED' ? 'packaged' : 'failed'} by ${later.executionId}`,
+          };
+        if (dlqExecutionIds.size > 0 && followUpsInDlq(e, executions, dlqExecutionIds))
+          return { webhook, outcome: 'SUPERSEDED', detail: 'its follow-up is in the DLQ' };
         return { webhook, outcome: 'LOST', detail: 'SUPERSEDED but no later run of the entry read it and finished' };
       }
       default:
@@ -120,7 +127,11 @@ const ENDING_EVENTS = new Set(['StepFailed', 'Requeued', 'Succeeded', 'Failed', 
  * Derives work windows from execution histories. `workerEndedAt(workerId)` is when that worker
  * process died (epoch ms) or undefined if it is still alive; `openUntil` bounds unknown ends.
  */
-export function workWindows(executions: ExecutionRecord[], workerEndedAt: (workerId: string) => number | undefined, openUntil: number): WorkWindow[] {
+export function workWindows(
+  executions: ExecutionRecord[],
+  workerEndedAt: (workerId: string) => number | undefined,
+  openUntil: number,
+): WorkWindow[] {
   const out: WorkWindow[] = [];
   for (const e of executions) {
     let worker = '';

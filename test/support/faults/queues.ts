@@ -61,12 +61,17 @@ export function executionIdOf(body: string | undefined): string | undefined {
 }
 
 /** Polls `check` every `everyMs` until it returns a value, or throws with `describe()` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, o: { timeoutMs: number; everyMs?: number; describe?: () => Promise<string> }): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  o: { timeoutMs: number; everyMs?: number; describe?: () => Promise<string> },
+): Promise<T> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${o.timeoutMs} ms${o.describe ? `: ${await o.describe()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${o.timeoutMs} ms${o.describe ? `: ${await o.describe()}` : ''}`);
     await new Promise((r) => setTimeout(r, o.everyMs ?? 250));
   }
 }

@@ -34,6 +34,16 @@ export function rawRequest(baseUrl: string, bytes: Buffer, timeoutMs = 5000): Pr
 
 /** An HTTP/1.1 request as raw bytes: request line, headers (in order, duplicates allowed), body. */
 export function httpBytes(o: { method?: string; path?: string; headers: Array<[string, string]>; body?: Buffer | string }): Buffer {
-  const head = [`${o.method ?? 'POST'} ${o.path ?? '/event'} HTTP/1.1`, 'Host: 127.0.0.1', ...o.headers.map(([k, v]) => `${k}: ${v}`), 'Connection: close', '', ''].join('\r\n');
-  return Buffer.concat([Buffer.from(head, 'latin1'), typeof o.body === 'string' ? Buffer.from(o.body, 'utf8') : (o.body ?? Buffer.alloc(0))]);
+  const head = [
+    `${o.method ?? 'POST'} ${o.path ?? '/event'} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    ...o.headers.map(([k, v]) => `${k}: ${v}`),
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n');
+  return Buffer.concat([
+    Buffer.from(head, 'latin1'),
+    typeof o.body === 'string' ? Buffer.from(o.body, 'utf8') : (o.body ?? Buffer.alloc(0)),
+  ]);
 }

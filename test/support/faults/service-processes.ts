@@ -14,7 +14,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 export function faultLogDir(label: string): string {
   const base = process.env.BP_TEST_LOG_DIR || path.join(os.tmpdir(), 'bp-fault-logs');
   let dir = logDirs.get(label);
-  if (!dir) logDirs.set(label, (dir = path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`)));
+  if (!dir)
+    logDirs.set(label, (dir = path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`)));
   return dir;
 }
 const logDirs = new Map<string, string>();
@@ -51,7 +52,14 @@ export interface ServiceProcess {
  */
 export function spawnService(o: { id: string; script: string; env: Record<string, string>; logDir: string }): ServiceProcess {
   const logFile = path.join(o.logDir, `${o.id}.log`);
-  const proc = startProcess({ name: o.id, command: process.execPath, args: ['--import', 'tsx', path.join(root, o.script)], env: { ...inherited(), ...o.env }, cwd: root, logFile });
+  const proc = startProcess({
+    name: o.id,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(root, o.script)],
+    env: { ...inherited(), ...o.env },
+    cwd: root,
+    logFile,
+  });
   const sp: ServiceProcess = {
     id: o.id,
     proc,
@@ -136,7 +144,12 @@ export class WorkerPool {
     if (current?.alive) throw new Error(`slot ${slot} already runs ${current.id}`);
     const incarnation = this.history.filter((p) => p.id.startsWith(`${this.o.label}-w${slot}-`)).length + 1;
     const id = `${this.o.label}-w${slot}-${incarnation}`;
-    const p = spawnService({ id, script: 'services/worker/src/main.ts', env: { ...this.o.env, WORKER_ID: id, ...extraEnv }, logDir: this.logDir });
+    const p = spawnService({
+      id,
+      script: 'services/worker/src/main.ts',
+      env: { ...this.o.env, WORKER_ID: id, ...extraEnv },
+      logDir: this.logDir,
+    });
     this.slots.set(slot, p);
     this.history.push(p);
     return p;
@@ -168,11 +181,21 @@ export interface IngressProcess extends ServiceProcess {
  */
 export async function spawnIngress(o: { label: string; env: Record<string, string>; logDir?: string }): Promise<IngressProcess> {
   const port = await freePort();
-  const sp = spawnService({ id: `${o.label}-ingress`, script: 'services/ingress/src/main.ts', env: { LOG_LEVEL: 'info', ...o.env, PORT: String(port) }, logDir: o.logDir ?? faultLogDir(o.label) });
+  const sp = spawnService({
+    id: `${o.label}-ingress`,
+    script: 'services/ingress/src/main.ts',
+    env: { LOG_LEVEL: 'info', ...o.env, PORT: String(port) },
+    logDir: o.logDir ?? faultLogDir(o.label),
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil('ingress process', async () => {
-    const r = await fetch(`${url}/health/live`);
-    if (!r.ok) throw new Error(String(r.status));
-  }, 45_000, sp.proc);
+  await waitUntil(
+    'ingress process',
+    async () => {
+      const r = await fetch(`${url}/health/live`);
+      if (!r.ok) throw new Error(String(r.status));
+    },
+    45_000,
+    sp.proc,
+  );
   return Object.assign(sp, { url });
 }

@@ -13,7 +13,16 @@ export interface SignedDelivery {
 /** A webhook from the simulator's tenant, signed with its current key (or `keys`), as raw bytes. */
 export function signedDelivery(
   sim: Simulator,
-  o: { type: string; entryId?: string; canvasId?: string; buttonId?: string; webhookId?: string; timestamp?: number; body?: string; keys?: SigningKey[] },
+  o: {
+    type: string;
+    entryId?: string;
+    canvasId?: string;
+    buttonId?: string;
+    webhookId?: string;
+    timestamp?: number;
+    body?: string;
+    keys?: SigningKey[];
+  },
 ): SignedDelivery {
   const webhookId = o.webhookId ?? `msg_${randomBytes(12).toString('base64url')}`;
   const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
@@ -32,7 +41,10 @@ export function signedDelivery(
         ...(o.buttonId ? { buttonId: o.buttonId } : {}),
       }),
     );
-  const headers = { 'content-type': 'application/json', ...signWebhook({ keys: o.keys ?? sim.keys().slice(0, 1), webhookId, timestamp, body }) };
+  const headers = {
+    'content-type': 'application/json',
+    ...signWebhook({ keys: o.keys ?? sim.keys().slice(0, 1), webhookId, timestamp, body }),
+  };
   return { webhookId, body, headers, path: new URL(webhookUrl('http://x', o.type)).pathname };
 }
 
@@ -45,7 +57,11 @@ export interface Answer {
 }
 
 /** POSTs raw bytes with the given headers; never throws for an HTTP status. */
-export async function post(baseUrl: string, d: { body: string | Buffer; headers: Record<string, string>; path?: string }, o: { timeoutMs?: number; method?: string } = {}): Promise<Answer> {
+export async function post(
+  baseUrl: string,
+  d: { body: string | Buffer; headers: Record<string, string>; path?: string },
+  o: { timeoutMs?: number; method?: string } = {},
+): Promise<Answer> {
   const started = performance.now();
   const res = await fetch(`${baseUrl}${d.path ?? '/event'}`, {
     method: o.method ?? 'POST',

@@ -9,7 +9,15 @@ export function partnerList(rows: PartnerView[]): string {
   if (rows.length === 0) return 'no partners';
   return table(
     ['partner', 'name', 'active', 'format', 'events', 'retries', 'rotation'],
-    rows.map((p) => [p.partnerId, p.name, p.active ? 'yes' : 'NO', p.format, p.eventTypes.join(','), p.maxRetries, p.secrets.previous ? 'in progress' : '']),
+    rows.map((p) => [
+      p.partnerId,
+      p.name,
+      p.active ? 'yes' : 'NO',
+      p.format,
+      p.eventTypes.join(','),
+      p.maxRetries,
+      p.secrets.previous ? 'in progress' : '',
+    ]),
   );
 }
 
@@ -40,7 +48,17 @@ export function eventList(rows: PartnerEventView[]): string {
   if (rows.length === 0) return 'no events match';
   return table(
     ['event', 'partner', 'type', 'run', 'status', 'retries', 'received', 'took', 'error'],
-    rows.map((e) => [e.eventId, e.partnerId, e.type, clip(e.runId, 30), e.status, e.retries, shortTime(e.receivedAt), formatDuration(e.totalMs), clip(e.error ? `${e.error.class}: ${e.error.message}` : '', 120)]),
+    rows.map((e) => [
+      e.eventId,
+      e.partnerId,
+      e.type,
+      clip(e.runId, 30),
+      e.status,
+      e.retries,
+      shortTime(e.receivedAt),
+      formatDuration(e.totalMs),
+      clip(e.error ? `${e.error.class}: ${e.error.message}` : '', 120),
+    ]),
     { wrapLast: 50 },
   );
 }
@@ -68,7 +86,17 @@ export function eventStats(s: PartnerEventStats): string {
   const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
   const byPartner = table(
     ['partner', 'total', 'received', 'processing', 'retrying', 'completed', 'failed', 'retries', 'success'],
-    Object.entries(s.byPartner).map(([id, p]) => [id, p.total, p.byStatus.received, p.byStatus.processing, p.byStatus.retrying, p.byStatus.completed, p.byStatus.failed, p.retries, pct(p.successRate)]),
+    Object.entries(s.byPartner).map(([id, p]) => [
+      id,
+      p.total,
+      p.byStatus.received,
+      p.byStatus.processing,
+      p.byStatus.retrying,
+      p.byStatus.completed,
+      p.byStatus.failed,
+      p.retries,
+      pct(p.successRate),
+    ]),
   );
   const byType = table(
     ['type', 'total', 'completed', 'failed'],

@@ -6,7 +6,11 @@ import Table from 'cli-table3';
  */
 export function table(head: string[], rows: Array<Array<string | number | undefined>>, o: { wrapLast?: number } = {}): string {
   const widths = o.wrapLast ? [...head.slice(1).map(() => null), o.wrapLast + 2] : [];
-  const t = new Table({ head, style: { head: [], border: [], compact: true }, ...(o.wrapLast ? { colWidths: widths, wordWrap: true, wrapOnWordBoundary: true } : {}) });
+  const t = new Table({
+    head,
+    style: { head: [], border: [], compact: true },
+    ...(o.wrapLast ? { colWidths: widths, wordWrap: true, wrapOnWordBoundary: true } : {}),
+  });
   for (const r of rows) t.push(r.map((c) => (c === undefined ? '' : String(c))));
   return t.toString();
 }

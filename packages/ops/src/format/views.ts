@@ -14,7 +14,16 @@ export function executionList(rows: ExecutionSummary[]): string {
   if (rows.length === 0) return 'no executions match';
   return table(
     ['execution', 'status', 'entry', 'step', 'att', 'created', 'took', 'last error'],
-    rows.map((r) => [r.executionId, r.status, r.entryId ?? `(${r.kind})`, r.step, r.attempts, shortTime(r.createdAt), formatDuration(r.durationMs), r.status === 'SUCCEEDED' ? '' : clip(r.lastError, 160)]),
+    rows.map((r) => [
+      r.executionId,
+      r.status,
+      r.entryId ?? `(${r.kind})`,
+      r.step,
+      r.attempts,
+      shortTime(r.createdAt),
+      formatDuration(r.durationMs),
+      r.status === 'SUCCEEDED' ? '' : clip(r.lastError, 160),
+    ]),
     { wrapLast: 50 },
   );
 }
@@ -31,7 +40,10 @@ export function executionDetail(d: ExecutionDetail): string {
     ['created', shortTime(d.timings.createdAt)],
     ['started', shortTime(d.timings.startedAt)],
     ['finished', shortTime(d.timings.finishedAt)],
-    ['queued / ran / total', `${formatDuration(d.timings.queuedMs) || '-'} / ${formatDuration(d.timings.runMs) || '-'} / ${formatDuration(d.timings.totalMs) || '-'}`],
+    [
+      'queued / ran / total',
+      `${formatDuration(d.timings.queuedMs) || '-'} / ${formatDuration(d.timings.runMs) || '-'} / ${formatDuration(d.timings.totalMs) || '-'}`,
+    ],
     ['last error', e.lastError ? `[${e.lastError.step}] ${e.lastError.class}: ${e.lastError.message}` : undefined],
     ['package', d.package ? `${d.package.name}${d.package.topHash ? `@${d.package.topHash.slice(0, 12)}` : ''}` : undefined],
   ]);
@@ -53,7 +65,13 @@ export function executionDetail(d: ExecutionDetail): string {
 export function queues(rows: QueueStats[]): string {
   return table(
     ['queue', 'visible', 'in flight', 'delayed', 'oldest'],
-    rows.map((q) => [q.queue, q.visible, q.inFlight, q.delayed, q.oldestAgeSeconds === null ? (q.ageNote ?? '-') : formatDuration(q.oldestAgeSeconds * 1000)]),
+    rows.map((q) => [
+      q.queue,
+      q.visible,
+      q.inFlight,
+      q.delayed,
+      q.oldestAgeSeconds === null ? (q.ageNote ?? '-') : formatDuration(q.oldestAgeSeconds * 1000),
+    ]),
   );
 }
 
@@ -97,13 +115,30 @@ export function stats(s: OpsStats): string {
   const head = fields([
     ['window', `${shortTime(s.window.since)} → ${shortTime(s.window.until)}`],
     ['executions', `${s.total}${s.truncated ? ' (truncated)' : ''}`],
-    ['by status', Object.entries(s.byStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '-'],
+    [
+      'by status',
+      Object.entries(s.byStatus)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '-',
+    ],
     ['success rate', s.successRate === null ? '-' : `${(s.successRate * 100).toFixed(1)}%`],
-    ['duration p50 / p95 / max', s.durationSeconds.count ? [s.durationSeconds.p50, s.durationSeconds.p95, s.durationSeconds.max].map((v) => formatDuration((v ?? 0) * 1000)).join(' / ') : '-'],
+    [
+      'duration p50 / p95 / max',
+      s.durationSeconds.count
+        ? [s.durationSeconds.p50, s.durationSeconds.p95, s.durationSeconds.max].map((v) => formatDuration((v ?? 0) * 1000)).join(' / ')
+        : '-',
+    ],
   ]);
   const types = table(
     ['event type', 'total', 'succeeded', 'failed', 'other'],
-    Object.entries(s.byEventType).map(([type, c]) => [type, c.total, c.SUCCEEDED ?? 0, c.FAILED ?? 0, c.total - (c.SUCCEEDED ?? 0) - (c.FAILED ?? 0)]),
+    Object.entries(s.byEventType).map(([type, c]) => [
+      type,
+      c.total,
+      c.SUCCEEDED ?? 0,
+      c.FAILED ?? 0,
+      c.total - (c.SUCCEEDED ?? 0) - (c.FAILED ?? 0),
+    ]),
   );
   return `${head}\n${types}\n${queues(s.queues)}`;
 }

@@ -67,7 +67,8 @@ export class AlbOidcVerifier {
     const kid = header.kid;
     // The kid goes into a URL: only the characters ALB key ids use.
     if (typeof kid !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(kid)) throw new OidcTokenError('missing or malformed kid');
-    if (this.o.expectedSigner && (header as { signer?: unknown }).signer !== this.o.expectedSigner) throw new OidcTokenError('signer is not the expected load balancer');
+    if (this.o.expectedSigner && (header as { signer?: unknown }).signer !== this.o.expectedSigner)
+      throw new OidcTokenError('signer is not the expected load balancer');
     const key = await this.key(kid);
     try {
       const { payload } = await jwtVerify(token, key, {
@@ -89,7 +90,9 @@ export class AlbOidcVerifier {
     if (cached && (cached.failedAt === undefined || now - cached.failedAt < (this.o.failureCacheMs ?? 300_000))) return cached.key;
     this.newKidFetches = this.newKidFetches.filter((t) => now - t < 60_000);
     if (this.newKidFetches.length >= (this.o.newKidsPerMinute ?? 10)) {
-      return Promise.reject(new OidcTokenError(`more than ${this.o.newKidsPerMinute ?? 10} new key ids this minute; key ${kid} not fetched`));
+      return Promise.reject(
+        new OidcTokenError(`more than ${this.o.newKidsPerMinute ?? 10} new key ids this minute; key ${kid} not fetched`),
+      );
     }
     this.newKidFetches.push(now);
     const entry: { key: Promise<Key>; failedAt?: number } = { key: this.fetchKey(kid) };

@@ -29,7 +29,12 @@ export function opsApiConfigFromEnv(env: Env): OpsApiConfig {
   return {
     tokens: parseOpsTokens(env.OPS_TOKENS),
     oidc: signer
-      ? new AlbOidcVerifier({ expectedSigner: signer, region: env.AWS_REGION || 'us-east-1', ...(keyUrl ? { keyUrl } : {}), ...(issuer ? { issuer } : {}) })
+      ? new AlbOidcVerifier({
+          expectedSigner: signer,
+          region: env.AWS_REGION || 'us-east-1',
+          ...(keyUrl ? { keyUrl } : {}),
+          ...(issuer ? { issuer } : {}),
+        })
       : undefined,
     rateLimitPerMinute: getInt(env, 'OPS_RATE_LIMIT_PER_MINUTE', 120, { min: 1, max: 100_000 }),
     readsPerMinute: getInt(env, 'OPS_READS_PER_MINUTE', 300, { min: 1, max: 100_000 }),

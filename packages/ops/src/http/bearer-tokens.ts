@@ -24,7 +24,8 @@ export function parseOpsTokens(text: string | undefined): OpsToken[] {
       const eq = entry.indexOf('=');
       const name = eq > 0 ? entry.slice(0, eq).trim() : `token-${i + 1}`;
       const secret = eq > 0 ? entry.slice(eq + 1).trim() : entry;
-      if (secret.length < MIN_TOKEN_LENGTH) throw new ConfigError(`OPS_TOKENS entry ${i + 1} (${name}) is shorter than ${MIN_TOKEN_LENGTH} characters`);
+      if (secret.length < MIN_TOKEN_LENGTH)
+        throw new ConfigError(`OPS_TOKENS entry ${i + 1} (${name}) is shorter than ${MIN_TOKEN_LENGTH} characters`);
       return { name, sha256: sha256(secret) };
     });
 }

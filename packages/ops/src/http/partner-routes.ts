@@ -17,7 +17,11 @@ import { callerOf } from './auth.ts';
 export function mountPartnerRoutes(router: Router, deps: OpsDeps): void {
   const registry = () => registryOf(deps);
   const audit = (req: Request, res: Parameters<typeof callerOf>[0], action: string) =>
-    deps.logger?.info('partner changed', { action, partnerId: String(req.params.id ?? (req.body as { id?: unknown })?.id ?? '').slice(0, 64), by: callerOf(res)?.name ?? 'unknown' });
+    deps.logger?.info('partner changed', {
+      action,
+      partnerId: String(req.params.id ?? (req.body as { id?: unknown })?.id ?? '').slice(0, 64),
+      by: callerOf(res)?.name ?? 'unknown',
+    });
 
   router.get('/partners', async (_req, res) => {
     res.json({ partners: (await registry().list()).map(partnerView) });
@@ -62,8 +66,13 @@ export function mountPartnerRoutes(router: Router, deps: OpsDeps): void {
   router.post('/partners/:id/rotate-secret', async (req, res) => {
     const b = body(req);
     const overlap = b.overlapSeconds;
-    if (overlap !== undefined && !(Number.isInteger(overlap) && (overlap as number) > 0)) throw new OpsUsageError('overlapSeconds must be a positive integer');
-    const p = await registry().rotateSecret(String(req.params.id), text(b, 'secret', true)!, overlap === undefined ? {} : { overlapSeconds: overlap as number });
+    if (overlap !== undefined && !(Number.isInteger(overlap) && (overlap as number) > 0))
+      throw new OpsUsageError('overlapSeconds must be a positive integer');
+    const p = await registry().rotateSecret(
+      String(req.params.id),
+      text(b, 'secret', true)!,
+      overlap === undefined ? {} : { overlapSeconds: overlap as number },
+    );
     audit(req, res, 'rotate-secret');
     res.json(partnerView(p));
   });

@@ -154,7 +154,8 @@ function replayFilter(body: Record<string, unknown>): ReplayFilter {
   const text = (k: string) => {
     const v = body[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '' || v.length > 200) throw new OpsUsageError(`${k} must be a non-empty string of at most 200 characters`);
+    if (typeof v !== 'string' || v === '' || v.length > 200)
+      throw new OpsUsageError(`${k} must be a non-empty string of at most 200 characters`);
     return v;
   };
   const executionId = text('executionId');

@@ -1,6 +1,13 @@
 import { Router } from 'express';
 import { parseLimit } from '../executions.ts';
-import { listPartnerEvents, listPartners, parseEventStatus, parseEventType, partnerEventStats, showPartnerEvent } from '../partner-events.ts';
+import {
+  listPartnerEvents,
+  listPartners,
+  parseEventStatus,
+  parseEventType,
+  partnerEventStats,
+  showPartnerEvent,
+} from '../partner-events.ts';
 import { parseSince } from '../time.ts';
 import { createOpsGuard } from './guard.ts';
 import { accessLog, errorHandler, type OpsRouterDeps, query } from './router.ts';
@@ -41,7 +48,12 @@ export function createWebhooksQueryRouter(deps: Omit<OpsRouterDeps, 'replayMaxMe
 
   router.get('/stats', async (req, res) => {
     const q = query(req);
-    res.json(await partnerEventStats(deps, { since: parseSince(q.since ?? '24h', deps.clock(), 'since'), ...(q.partner ? { partnerId: q.partner } : {}) }));
+    res.json(
+      await partnerEventStats(deps, {
+        since: parseSince(q.since ?? '24h', deps.clock(), 'since'),
+        ...(q.partner ? { partnerId: q.partner } : {}),
+      }),
+    );
   });
   router.get('/partners', async (_req, res) => {
     res.json({ partners: await listPartners(deps) });

@@ -88,7 +88,10 @@ export class TokenProvider {
       const err = benchlingErrorFromResponse(req, { status, headers }, text);
       // A 401 from /token means the client credentials are wrong: say so rather than "unauthorized".
       if (err instanceof BenchlingUnauthorizedError) {
-        throw new BenchlingUnauthorizedError(err, { code: 'BenchlingUnauthorized', what: 'the token endpoint rejected the app client id/secret' });
+        throw new BenchlingUnauthorizedError(err, {
+          code: 'BenchlingUnauthorized',
+          what: 'the token endpoint rejected the app client id/secret',
+        });
       }
       throw err;
     }

@@ -156,9 +156,14 @@ export function benchlingErrorFromResponse(
   };
   const s = res.status;
   if (s === 429) {
-    return new BenchlingRateLimitError(facts, { code: 'BenchlingRateLimited', what: 'rate limit exceeded', retryAfterMs: retryAfterMsFromHeaders(res.headers) });
+    return new BenchlingRateLimitError(facts, {
+      code: 'BenchlingRateLimited',
+      what: 'rate limit exceeded',
+      retryAfterMs: retryAfterMsFromHeaders(res.headers),
+    });
   }
-  if (s >= 500) return new BenchlingServerError(facts, { code: s === 503 ? 'BenchlingUnavailable' : 'BenchlingServerError', what: 'server error' });
+  if (s >= 500)
+    return new BenchlingServerError(facts, { code: s === 503 ? 'BenchlingUnavailable' : 'BenchlingServerError', what: 'server error' });
   if (s === 408) return new BenchlingNetworkError(facts, { code: 'BenchlingTimeout', what: 'request timeout' });
   if (s === 400) return new BenchlingBadRequestError(facts, { code: 'BenchlingBadRequest', what: 'bad request' });
   if (s === 422) return new BenchlingBadRequestError(facts, { code: 'BenchlingUnprocessable', what: 'unprocessable request' });

@@ -27,7 +27,9 @@ export const entrySchema = z.looseObject({
     .optional(),
   customFields: z.record(z.string(), z.looseObject({ value: z.unknown() })).optional(),
   schema: z.looseObject({ id: z.string(), name: z.string().optional() }).nullish(),
-  days: z.array(z.looseObject({ date: z.string().optional(), title: z.string().nullish(), notes: z.array(z.unknown()).optional() })).optional(),
+  days: z
+    .array(z.looseObject({ date: z.string().optional(), title: z.string().nullish(), notes: z.array(z.unknown()).optional() }))
+    .optional(),
   archiveRecord: z.looseObject({}).nullish(),
   reviewRecord: z.looseObject({}).nullish(),
 });

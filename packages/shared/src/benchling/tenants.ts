@@ -52,9 +52,11 @@ export function parseTenants(spec: string, defaultPrefix: string, variable = 'BE
   const tenants: TenantConfig[] = [];
   items.forEach((item, i) => {
     const parts = item.split('=').map((s) => s.trim());
-    if (parts.length < 2 || parts.length > 3) throw new ConfigError(`${variable}: ${JSON.stringify(item)} is not tenantId=baseURL or tenantId=baseURL=packagePrefix`);
+    if (parts.length < 2 || parts.length > 3)
+      throw new ConfigError(`${variable}: ${JSON.stringify(item)} is not tenantId=baseURL or tenantId=baseURL=packagePrefix`);
     const [tenantId, rawUrl, rawPrefix] = parts as [string, string, string | undefined];
-    if (!TENANT_ID.test(tenantId)) throw new ConfigError(`${variable}: tenant id ${JSON.stringify(tenantId)} must be letters, digits, _ or -`);
+    if (!TENANT_ID.test(tenantId))
+      throw new ConfigError(`${variable}: tenant id ${JSON.stringify(tenantId)} must be letters, digits, _ or -`);
     const baseURL = baseUrlOrigin(rawUrl);
     if (!baseURL) {
       throw new ConfigError(
@@ -63,14 +65,22 @@ export function parseTenants(spec: string, defaultPrefix: string, variable = 'BE
     }
     const packagePrefix = rawPrefix ?? (i === 0 ? defaultPrefix : undefined);
     if (packagePrefix === undefined || packagePrefix === '') {
-      throw new ConfigError(`${variable}: tenant ${tenantId} must name its own package prefix (tenantId=baseURL=packagePrefix); only the first tenant uses PACKAGE_PREFIX`);
+      throw new ConfigError(
+        `${variable}: tenant ${tenantId} must name its own package prefix (tenantId=baseURL=packagePrefix); only the first tenant uses PACKAGE_PREFIX`,
+      );
     }
-    if (!isPackageNamePart(packagePrefix)) throw new ConfigError(`${variable}: package prefix ${JSON.stringify(packagePrefix)} of tenant ${tenantId} must be letters, digits, _ or - (a Quilt namespace)`);
+    if (!isPackageNamePart(packagePrefix))
+      throw new ConfigError(
+        `${variable}: package prefix ${JSON.stringify(packagePrefix)} of tenant ${tenantId} must be letters, digits, _ or - (a Quilt namespace)`,
+      );
     for (const other of tenants) {
       if (other.tenantId === tenantId) throw new ConfigError(`${variable}: tenant ${tenantId} is listed twice`);
-      if (other.baseURL === baseURL) throw new ConfigError(`${variable}: tenants ${other.tenantId} and ${tenantId} share the base URL ${baseURL}`);
+      if (other.baseURL === baseURL)
+        throw new ConfigError(`${variable}: tenants ${other.tenantId} and ${tenantId} share the base URL ${baseURL}`);
       if (other.packagePrefix === packagePrefix) {
-        throw new ConfigError(`${variable}: tenants ${other.tenantId} and ${tenantId} would share the package prefix ${JSON.stringify(packagePrefix)}; give each its own`);
+        throw new ConfigError(
+          `${variable}: tenants ${other.tenantId} and ${tenantId} would share the package prefix ${JSON.stringify(packagePrefix)}; give each its own`,
+        );
       }
     }
     tenants.push({ tenantId, baseURL, packagePrefix });
@@ -99,7 +109,8 @@ export class TenantDirectory {
   /** The configured tenant a job names; BenchlingTenantRejectedError unless id and base URL both match exactly. */
   check(tenantId: string, baseURL: string): TenantConfig {
     const tenant = this.byId.get(tenantId);
-    if (!tenant) throw new BenchlingTenantRejectedError(tenantId, baseURL, 'this deployment does not serve that tenant (BENCHLING_TENANTS)');
+    if (!tenant)
+      throw new BenchlingTenantRejectedError(tenantId, baseURL, 'this deployment does not serve that tenant (BENCHLING_TENANTS)');
     if (baseUrlOrigin(baseURL) !== tenant.baseURL) {
       throw new BenchlingTenantRejectedError(tenantId, baseURL, `the tenant's base URL is ${tenant.baseURL}`);
     }

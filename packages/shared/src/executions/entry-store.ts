@@ -23,7 +23,6 @@ export interface PublishedPackage {
   at: string;
 }
 
-
 /** Item of the entries table, one per `entryKey(tenantId, entryId)`. Outlives every execution. */
 export interface EntryState {
   entryKey: string;
@@ -85,7 +84,8 @@ export type HandOffResult =
   | { outcome: 'notHeld'; pendingHandoff?: { to: string; trigger: Trigger } };
 
 /** Everything a finished holder clears from the entry item. */
-const HOLD_ATTRIBUTES = 'leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount, handoffFrom, handoffTo, handoffTrigger';
+const HOLD_ATTRIBUTES =
+  'leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount, handoffFrom, handoffTo, handoffTrigger';
 const RERUN_ATTRIBUTES = 'rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount';
 
 const ACQUIRE_TRIES = 5;
@@ -140,7 +140,10 @@ export class EntryStore {
         return { acquired: false, heldBy: current.leaseExecutionId, expiresAt: current.leaseExpiresAt ?? 0 };
       }
     }
-    throw new TransientError(`entry ${key}: lease still contended after ${ACQUIRE_TRIES} tries`, { code: 'LeaseContended', details: { entryKey: key } });
+    throw new TransientError(`entry ${key}: lease still contended after ${ACQUIRE_TRIES} tries`, {
+      code: 'LeaseContended',
+      details: { entryKey: key },
+    });
   }
 
   /** Pushes this execution's entry lease to now + leaseMs. Returns the new expiry (epoch ms). */
@@ -190,7 +193,13 @@ export class EntryStore {
         'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
         `REMOVE ${RERUN_ATTRIBUTES}`,
       condition: 'leaseExecutionId = :ex AND rerunRequested = :yes',
-      values: { ':ex': executionId, ':to': followUpExecutionId, ':until': now.getTime() + leaseMs, ':yes': true, ':nowIso': now.toISOString() },
+      values: {
+        ':ex': executionId,
+        ':to': followUpExecutionId,
+        ':until': now.getTime() + leaseMs,
+        ':yes': true,
+        ':nowIso': now.toISOString(),
+      },
       returnValues: 'ALL_OLD',
     });
     if (old) return { outcome: 'handedOff', to: followUpExecutionId, trigger: old.rerunTrigger!, coalesced: old.rerunCount ?? 1 };
@@ -210,7 +219,8 @@ export class EntryStore {
     const now = this.clock();
     const item = await this.conditionalUpdate({
       key,
-      update: 'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
+      update:
+        'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
       condition: 'attribute_exists(leaseExecutionId) AND leaseExpiresAt > :nowMs',
       values: { ':yes': true, ':trigger': trigger, ':ex': executionId, ':nowIso': now.toISOString(), ':one': 1, ':nowMs': now.getTime() },
       returnValues: 'ALL_NEW',
@@ -231,7 +241,13 @@ export class EntryStore {
       values[`:${name}`] = value;
     }
     const res = await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { entryKey: key }, UpdateExpression: `SET ${set.join(', ')}`, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { entryKey: key },
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     return res.Attributes as EntryState;
   }
@@ -250,7 +266,13 @@ export class EntryStore {
       update: 'SET canvasClaimBy = :ex, canvasClaimUntil = :until, updatedAt = :nowIso',
       condition:
         '(attribute_not_exists(canvasId) OR attribute_not_exists(featureId) OR featureId <> :feature) AND (attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
-      values: { ':feature': featureId, ':ex': executionId, ':until': now.getTime() + claimMs, ':nowIso': now.toISOString(), ':nowMs': now.getTime() },
+      values: {
+        ':feature': featureId,
+        ':ex': executionId,
+        ':until': now.getTime() + claimMs,
+        ':nowIso': now.toISOString(),
+        ':nowMs': now.getTime(),
+      },
     });
     return ok !== undefined;
   }
@@ -322,9 +344,9 @@ export class EntryStore {
       throw err;
     }
   }
-
 }
 
 function assertPositive(leaseMs: number): void {
-  if (!(Number.isFinite(leaseMs) && leaseMs > 0)) throw new ConfigError(`leaseMs must be a positive number of milliseconds, got ${leaseMs}`);
+  if (!(Number.isFinite(leaseMs) && leaseMs > 0))
+    throw new ConfigError(`leaseMs must be a positive number of milliseconds, got ${leaseMs}`);
 }

@@ -34,7 +34,15 @@ export class LeaseLostError extends TransientError {
   /** For an execution lease: the execution's status when the write was refused. */
   readonly status: string | undefined;
 
-  constructor(o: { lease: 'execution' | 'entry'; id: string; workerId: string; owner?: string; leaseExpiresAt?: number; status?: string; action: string }) {
+  constructor(o: {
+    lease: 'execution' | 'entry';
+    id: string;
+    workerId: string;
+    owner?: string;
+    leaseExpiresAt?: number;
+    status?: string;
+    action: string;
+  }) {
     const key = `${o.lease} ${o.id}`;
     const holder = o.owner ? `held by ${o.owner}` : 'not held by anyone';
     const status = o.status ? `, status ${o.status}` : '';

@@ -83,7 +83,8 @@ export class ExecutionQueries {
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>, limit: number): Promise<ExecutionRecord[]> {
-    if (!(Number.isInteger(limit) && limit > 0)) throw new PermanentError(`limit must be a positive integer, got ${limit}`, { code: 'InvalidLimit' });
+    if (!(Number.isInteger(limit) && limit > 0))
+      throw new PermanentError(`limit must be a positive integer, got ${limit}`, { code: 'InvalidLimit' });
     const out: ExecutionRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {

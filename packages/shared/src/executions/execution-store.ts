@@ -79,7 +79,8 @@ export class ExecutionStore {
 
   constructor(o: ExecutionStoreOptions) {
     const maxEvents = o.maxEvents ?? MAX_EVENTS;
-    if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError(`ExecutionStore option maxEvents must be a positive integer, got ${maxEvents}`);
+    if (!Number.isInteger(maxEvents) || maxEvents < 1)
+      throw new ConfigError(`ExecutionStore option maxEvents must be a positive integer, got ${maxEvents}`);
     const ttlDays = o.finishedTtlDays ?? 90;
     if (!(ttlDays > 0)) throw new ConfigError(`ExecutionStore option finishedTtlDays must be > 0, got ${ttlDays}`);
     if (!o.tableName) throw new ConfigError('ExecutionStore option tableName is required');
@@ -136,15 +137,27 @@ export class ExecutionStore {
       if (FINISHED_STATUSES.has(current.status)) return { record: current, alreadyFinished: true };
       const now = this.clock();
       if (current.leaseOwner && current.leaseOwner !== o.workerId && (current.leaseExpiresAt ?? 0) > now.getTime()) {
-        throw new LeaseHeldError({ executionId: id, owner: current.leaseOwner, leaseExpiresAt: current.leaseExpiresAt ?? 0, now: now.getTime() });
+        throw new LeaseHeldError({
+          executionId: id,
+          owner: current.leaseOwner,
+          leaseExpiresAt: current.leaseExpiresAt ?? 0,
+          now: now.getTime(),
+        });
       }
       const attempt = current.attempts + 1;
-      const takeover = current.leaseOwner && current.leaseOwner !== o.workerId ? ` (took over from ${current.leaseOwner}, lease lapsed)` : '';
+      const takeover =
+        current.leaseOwner && current.leaseOwner !== o.workerId ? ` (took over from ${current.leaseOwner}, lease lapsed)` : '';
       // `attempts = :prev` makes the attempt number in the event exact: a racer that got in
       // first fails this condition and the loop re-reads.
       const updated = await this.change(id, now, {
         action: 'beginAttempt',
-        set: ['#status = :running', 'leaseOwner = :worker', 'leaseExpiresAt = :until', 'attempts = :attempt', 'startedAt = if_not_exists(startedAt, :nowIso)'],
+        set: [
+          '#status = :running',
+          'leaseOwner = :worker',
+          'leaseExpiresAt = :until',
+          'attempts = :attempt',
+          'startedAt = if_not_exists(startedAt, :nowIso)',
+        ],
         remove: ['nextAttemptAt'],
         condition:
           'attempts = :prev AND #status IN (:queued, :running) AND (attribute_not_exists(leaseOwner) OR leaseOwner = :worker OR leaseExpiresAt <= :nowMs)',
@@ -158,11 +171,19 @@ export class ExecutionStore {
           ':prev': current.attempts,
           ':nowMs': now.getTime(),
         },
-        event: { type: 'AttemptStarted', attempt, ...(current.step ? { step: current.step } : {}), detail: `worker ${o.workerId}${takeover}` },
+        event: {
+          type: 'AttemptStarted',
+          attempt,
+          ...(current.step ? { step: current.step } : {}),
+          detail: `worker ${o.workerId}${takeover}`,
+        },
       });
       if (updated) return { record: updated, alreadyFinished: false };
     }
-    throw new TransientError(`execution ${id}: lease still contended after ${BEGIN_ATTEMPT_TRIES} tries`, { code: 'LeaseContended', details: { executionId: id } });
+    throw new TransientError(`execution ${id}: lease still contended after ${BEGIN_ATTEMPT_TRIES} tries`, {
+      code: 'LeaseContended',
+      details: { executionId: id },
+    });
   }
 
   /** Attempt 1 of a QUEUED execution nobody has started; undefined when it is not in that state. */
@@ -170,10 +191,23 @@ export class ExecutionStore {
     const now = this.clock();
     return this.change(id, now, {
       action: 'beginAttempt',
-      set: ['#status = :running', 'leaseOwner = :worker', 'leaseExpiresAt = :until', 'attempts = :attempt', 'startedAt = if_not_exists(startedAt, :nowIso)'],
+      set: [
+        '#status = :running',
+        'leaseOwner = :worker',
+        'leaseExpiresAt = :until',
+        'attempts = :attempt',
+        'startedAt = if_not_exists(startedAt, :nowIso)',
+      ],
       condition: 'attempts = :prev AND #status = :queued AND attribute_not_exists(leaseOwner)',
       names: { '#status': 'status' },
-      values: { ':running': 'RUNNING', ':queued': 'QUEUED', ':worker': workerId, ':until': now.getTime() + leaseMs, ':attempt': 1, ':prev': 0 },
+      values: {
+        ':running': 'RUNNING',
+        ':queued': 'QUEUED',
+        ':worker': workerId,
+        ':until': now.getTime() + leaseMs,
+        ':attempt': 1,
+        ':prev': 0,
+      },
       event: { type: 'AttemptStarted', attempt: 1, detail: `worker ${workerId}` },
     });
   }
@@ -206,8 +240,14 @@ export class ExecutionStore {
    * execution turned out to be for (a canvas button's job learns it from Benchling): it is then
    * listed by entry, and a redelivered message can still hand that entry on once it has finished.
    */
-  async recordStepStart(id: string, workerId: string, step: string, o: { tenantId?: string; entryId?: string } = {}): Promise<ExecutionRecord> {
-    const entry = o.entryId !== undefined && o.tenantId !== undefined ? { entryId: o.entryId, entryKey: entryKey(o.tenantId, o.entryId) } : undefined;
+  async recordStepStart(
+    id: string,
+    workerId: string,
+    step: string,
+    o: { tenantId?: string; entryId?: string } = {},
+  ): Promise<ExecutionRecord> {
+    const entry =
+      o.entryId !== undefined && o.tenantId !== undefined ? { entryId: o.entryId, entryKey: entryKey(o.tenantId, o.entryId) } : undefined;
     return this.ownerChange(id, workerId, {
       action: 'recordStepStart',
       set: ['#step = :step', ...(entry ? ['entryId = :entryId', 'entryKey = :entryKey'] : [])],
@@ -244,7 +284,13 @@ export class ExecutionStore {
    * A transient failure outlived in-process retries: keep RUNNING, remember the error, and
    * release the lease so the redelivered message (after `requeueDelaySeconds`) can resume.
    */
-  async recordRetry(id: string, workerId: string, step: string, error: unknown, o: { requeueDelaySeconds?: number; pending?: PendingSteps } = {}): Promise<ExecutionRecord> {
+  async recordRetry(
+    id: string,
+    workerId: string,
+    step: string,
+    error: unknown,
+    o: { requeueDelaySeconds?: number; pending?: PendingSteps } = {},
+  ): Promise<ExecutionRecord> {
     const now = this.clock();
     const lastError = toExecutionError(step, error, now);
     const when = o.requeueDelaySeconds === undefined ? '' : `; retry in ${o.requeueDelaySeconds}s`;
@@ -278,7 +324,15 @@ export class ExecutionStore {
 
   /** RUNNING → SUCCEEDED by the lease owner. Idempotent when it already SUCCEEDED. */
   async succeed(id: string, workerId: string, summary?: string, pending?: PendingSteps, finishing?: Finishing): Promise<ExecutionRecord> {
-    return this.finish(id, workerId, 'SUCCEEDED', { type: 'Succeeded', ...(summary ? { detail: summary } : {}) }, undefined, pending, finishing);
+    return this.finish(
+      id,
+      workerId,
+      'SUCCEEDED',
+      { type: 'Succeeded', ...(summary ? { detail: summary } : {}) },
+      undefined,
+      pending,
+      finishing,
+    );
   }
 
   /**
@@ -286,7 +340,13 @@ export class ExecutionStore {
    * `undefined` (DLQ handling, ops) it is forced on any unfinished execution. An execution that
    * already finished is returned unchanged: a late DLQ copy must not undo a success.
    */
-  async fail(id: string, workerId: string | undefined, error: ExecutionError, pending?: PendingSteps, finishing?: Finishing): Promise<ExecutionRecord> {
+  async fail(
+    id: string,
+    workerId: string | undefined,
+    error: ExecutionError,
+    pending?: PendingSteps,
+    finishing?: Finishing,
+  ): Promise<ExecutionRecord> {
     const event = { type: 'Failed', step: error.step, detail: `${error.class}: ${error.message}${workerId ? '' : ' (forced)'}` };
     return this.finish(id, workerId, 'FAILED', event, error, workerId ? pending : undefined, finishing);
   }
@@ -375,7 +435,12 @@ export class ExecutionStore {
   }
 
   /** A change only the current lease owner of a RUNNING execution may make. */
-  private async ownerChange(id: string, workerId: string, c: Omit<Change, 'condition'>, now: Date = this.clock()): Promise<ExecutionRecord> {
+  private async ownerChange(
+    id: string,
+    workerId: string,
+    c: Omit<Change, 'condition'>,
+    now: Date = this.clock(),
+  ): Promise<ExecutionRecord> {
     const updated = await this.change(id, now, {
       ...c,
       condition: 'leaseOwner = :worker AND #status = :running',
@@ -406,8 +471,20 @@ export class ExecutionStore {
           Key: { executionId: id },
           UpdateExpression: `SET ${set.join(', ')}${c.remove?.length ? ` REMOVE ${c.remove.join(', ')}` : ''}`,
           ConditionExpression: `attribute_exists(executionId) AND ${LIVE_ITEM} AND (${c.condition})`,
-          ExpressionAttributeNames: { ...c.names, ...outputNames, ...(outputs.length ? { '#outputs': 'outputs' } : {}), '#events': 'events' },
-          ExpressionAttributeValues: { ...c.values, ...outputValues, ':nowIso': now.toISOString(), ':nowSec': epochSeconds(now), ':event': events, ':emptyList': [] },
+          ExpressionAttributeNames: {
+            ...c.names,
+            ...outputNames,
+            ...(outputs.length ? { '#outputs': 'outputs' } : {}),
+            '#events': 'events',
+          },
+          ExpressionAttributeValues: {
+            ...c.values,
+            ...outputValues,
+            ':nowIso': now.toISOString(),
+            ':nowSec': epochSeconds(now),
+            ':event': events,
+            ':emptyList': [],
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -94,7 +94,8 @@ export class InstallationStore {
 
   constructor(o: InstallationStoreOptions) {
     const maxEvents = o.maxEvents ?? MAX_EVENTS;
-    if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError(`InstallationStore option maxEvents must be a positive integer, got ${maxEvents}`);
+    if (!Number.isInteger(maxEvents) || maxEvents < 1)
+      throw new ConfigError(`InstallationStore option maxEvents must be a positive integer, got ${maxEvents}`);
     if (!o.tableName) throw new ConfigError('InstallationStore option tableName is required');
     this.doc = o.doc;
     this.tableName = o.tableName;
@@ -103,7 +104,9 @@ export class InstallationStore {
   }
 
   async get(tenantId: string, appId: string): Promise<InstallationRecord | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { installationKey: installationKey(tenantId, appId) }, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { installationKey: installationKey(tenantId, appId) }, ConsistentRead: true }),
+    );
     const item = res.Item as InstallationRecord | undefined;
     return item ? { ...item, events: newestEvents(item.events, this.maxEvents) } : undefined;
   }
@@ -119,7 +122,10 @@ export class InstallationStore {
       ...(e.appDefinitionId ? ['appDefinitionId = :appDefinitionId'] : []),
       ...(e.versionNumber ? ['versionNumber = :versionNumber'] : []),
     ];
-    const versionValues = { ...(e.appDefinitionId ? { ':appDefinitionId': e.appDefinitionId } : {}), ...(e.versionNumber ? { ':versionNumber': e.versionNumber } : {}) };
+    const versionValues = {
+      ...(e.appDefinitionId ? { ':appDefinitionId': e.appDefinitionId } : {}),
+      ...(e.versionNumber ? { ':versionNumber': e.versionNumber } : {}),
+    };
 
     if ('state' in effect) {
       const applied = await this.append(e, true, {
@@ -168,7 +174,13 @@ export class InstallationStore {
       throw err;
     }
     const rec = res.Attributes as InstallationRecord;
-    const trimmed = await trimToNewest(this.doc, { tableName: this.tableName, key, attribute: 'events', observedSize: rec.events.length, max: this.maxEvents });
+    const trimmed = await trimToNewest(this.doc, {
+      tableName: this.tableName,
+      key,
+      attribute: 'events',
+      observedSize: rec.events.length,
+      max: this.maxEvents,
+    });
     const final = (trimmed as InstallationRecord | undefined) ?? rec;
     return { ...final, events: newestEvents(final.events, this.maxEvents) };
   }

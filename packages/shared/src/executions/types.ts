@@ -5,7 +5,6 @@ import { entryKey } from '../resources.ts';
 export const EXECUTION_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUPERSEDED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-
 /** Why an execution failed (or why its last attempt did). */
 export interface ExecutionError {
   step: string;

@@ -46,7 +46,8 @@ export class EmfPublisher {
   constructor(o: EmfOptions) {
     if (!o.service) throw new ConfigError('EmfPublisher option service is required');
     const interval = o.flushIntervalMs ?? 60_000;
-    if (!(Number.isFinite(interval) && interval >= 0)) throw new ConfigError(`EmfPublisher option flushIntervalMs must be >= 0, got ${interval}`);
+    if (!(Number.isFinite(interval) && interval >= 0))
+      throw new ConfigError(`EmfPublisher option flushIntervalMs must be >= 0, got ${interval}`);
     this.namespace = o.namespace ?? 'BenchlingPackager';
     this.service = o.service;
     this.write = o.write ?? ((line) => process.stdout.write(`${line}\n`));

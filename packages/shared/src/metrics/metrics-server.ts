@@ -7,7 +7,10 @@ import type { Registry } from 'prom-client';
  * Serves a registry in the Prometheus text format. `metricsRequestHandler` is a plain
  * (req, res) handler, so it mounts on express (`app.get('/metrics', handler)`) or on node:http.
  */
-export function metricsRequestHandler(registry: Registry, opts: { onError?: (errorId: string, err: unknown) => void } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function metricsRequestHandler(
+  registry: Registry,
+  opts: { onError?: (errorId: string, err: unknown) => void } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
     registry.metrics().then(
       (body) => {
@@ -39,7 +42,11 @@ export interface MetricsServer {
  * anything else → 404. Port 0 picks a free port. Binds to `host` (default 0.0.0.0, so the
  * scraper in the same task or VPC can reach it).
  */
-export async function startMetricsServer(port: number, registry: Registry, opts: { host?: string; onError?: (errorId: string, err: unknown) => void } = {}): Promise<MetricsServer> {
+export async function startMetricsServer(
+  port: number,
+  registry: Registry,
+  opts: { host?: string; onError?: (errorId: string, err: unknown) => void } = {},
+): Promise<MetricsServer> {
   const handler = metricsRequestHandler(registry, opts.onError ? { onError: opts.onError } : {});
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

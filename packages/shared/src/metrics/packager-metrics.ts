@@ -44,9 +44,24 @@ export class PackagerMetrics {
     this.registry = o.registry ?? new Registry();
     const p = o.prefix ?? 'bp_';
     const registers = [this.registry];
-    this.webhooks = new Counter({ name: `${p}webhooks_total`, help: 'Webhook deliveries answered by the ingress, by outcome (accepted, duplicate, ignored, unauthorized, malformed, unavailable, …).', labelNames: ['outcome'], registers });
-    this.executions = new Counter({ name: `${p}executions_finished_total`, help: 'Executions that reached a final status, by job kind and status.', labelNames: ['kind', 'status'], registers });
-    this.steps = new Counter({ name: `${p}steps_total`, help: 'Pipeline step attempts, by step and outcome.', labelNames: ['step', 'outcome'], registers });
+    this.webhooks = new Counter({
+      name: `${p}webhooks_total`,
+      help: 'Webhook deliveries answered by the ingress, by outcome (accepted, duplicate, ignored, unauthorized, malformed, unavailable, …).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.executions = new Counter({
+      name: `${p}executions_finished_total`,
+      help: 'Executions that reached a final status, by job kind and status.',
+      labelNames: ['kind', 'status'],
+      registers,
+    });
+    this.steps = new Counter({
+      name: `${p}steps_total`,
+      help: 'Pipeline step attempts, by step and outcome.',
+      labelNames: ['step', 'outcome'],
+      registers,
+    });
     this.stepSeconds = new Histogram({
       name: `${p}step_duration_seconds`,
       help: 'Wall time of one step attempt, by step and outcome.',
@@ -54,11 +69,35 @@ export class PackagerMetrics {
       buckets: o.durationBuckets ?? DEFAULT_BUCKETS,
       registers,
     });
-    this.retries = new Counter({ name: `${p}retries_total`, help: 'Attempts handed back to the queue for a retry, by step and error class.', labelNames: ['step', 'error_class'], registers });
-    this.dlqMoves = new Counter({ name: `${p}dlq_messages_total`, help: 'Job messages moved into the DLQ (dead_lettered) or back out of it (replayed).', labelNames: ['direction', 'reason'], registers });
-    this.partnerErrors = new Counter({ name: `${p}partner_error_notifications_total`, help: 'error.notification events received from sequencing partners, by severity.', labelNames: ['severity'], registers });
-    this.rateLimited = new Counter({ name: `${p}benchling_rate_limited_total`, help: 'HTTP 429 answers received from Benchling.', registers });
-    this.warehouseFailures = new Counter({ name: `${p}warehouse_failures_total`, help: 'Warehouse lookups a job saw fail, by kind (connection, query_timeout, access_denied, other).', labelNames: ['kind'], registers });
+    this.retries = new Counter({
+      name: `${p}retries_total`,
+      help: 'Attempts handed back to the queue for a retry, by step and error class.',
+      labelNames: ['step', 'error_class'],
+      registers,
+    });
+    this.dlqMoves = new Counter({
+      name: `${p}dlq_messages_total`,
+      help: 'Job messages moved into the DLQ (dead_lettered) or back out of it (replayed).',
+      labelNames: ['direction', 'reason'],
+      registers,
+    });
+    this.partnerErrors = new Counter({
+      name: `${p}partner_error_notifications_total`,
+      help: 'error.notification events received from sequencing partners, by severity.',
+      labelNames: ['severity'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: `${p}benchling_rate_limited_total`,
+      help: 'HTTP 429 answers received from Benchling.',
+      registers,
+    });
+    this.warehouseFailures = new Counter({
+      name: `${p}warehouse_failures_total`,
+      help: 'Warehouse lookups a job saw fail, by kind (connection, query_timeout, access_denied, other).',
+      labelNames: ['kind'],
+      registers,
+    });
     if (o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 

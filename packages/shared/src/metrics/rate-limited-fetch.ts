@@ -5,7 +5,10 @@ import type { PackagerMetrics } from './packager-metrics.ts';
  * (the Benchling client retries 429s in-process, so its errors alone would undercount them).
  * Hand it to `BenchlingClientPool({ fetch })`.
  */
-export function countingRateLimits(metrics: Pick<PackagerMetrics, 'benchlingRateLimited'>, inner: typeof fetch = globalThis.fetch): typeof fetch {
+export function countingRateLimits(
+  metrics: Pick<PackagerMetrics, 'benchlingRateLimited'>,
+  inner: typeof fetch = globalThis.fetch,
+): typeof fetch {
   return async (input, init) => {
     const res = await inner(input, init);
     if (res.status === 429) metrics.benchlingRateLimited();

@@ -79,7 +79,10 @@ export const PartnerPolicySchema = z.object({
   /** `s3://bucket/prefix` sources allowed, per bucket and key prefix. */
   allowedS3Prefixes: z.array(z.string().min(1).max(1024)).max(100),
   /** First part of the run's package name; default the partner id. */
-  namespace: z.string().regex(/^[A-Za-z0-9_-]+$/).max(128),
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .max(128),
   /** Receives before the job goes to the DLQ and the event is failed. */
   maxRetries: z.number().int().min(0).max(100),
   /** Seconds one attempt of the event's processing may take. */

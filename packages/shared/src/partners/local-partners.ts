@@ -21,7 +21,14 @@ const ALL: PartnerEventType[] = [...PARTNER_EVENT_TYPES];
 export function localPartners(bucket: string): NewPartner[] {
   return [
     // Illumina relays ICA notifications; an `ica` partner accepts standard events too.
-    { id: 'illumina', name: 'Illumina (local)', eventTypes: ALL, secret: LOCAL_PARTNER_SECRETS.illumina, allowUrls: localSources(bucket), format: 'ica' },
+    {
+      id: 'illumina',
+      name: 'Illumina (local)',
+      eventTypes: ALL,
+      secret: LOCAL_PARTNER_SECRETS.illumina,
+      allowUrls: localSources(bucket),
+      format: 'ica',
+    },
     {
       id: 'ont',
       name: 'Oxford Nanopore (local)',

@@ -53,18 +53,23 @@ export function eventTypeOf(body: unknown, format: PartnerFormat): string {
   if (!isObject(body)) throw new PartnerPayloadError('(body)', 'the body is not a JSON object');
   if (format === 'ica' && isIcaEnvelope(body)) {
     const code = body.eventCode;
-    if (typeof code !== 'string' || code === '' || code.length > 128) throw new PartnerPayloadError('eventCode', 'eventCode must be a non-empty string');
+    if (typeof code !== 'string' || code === '' || code.length > 128)
+      throw new PartnerPayloadError('eventCode', 'eventCode must be a non-empty string');
     const mapped = icaType(code, body);
     if (!mapped) {
       const status = isObject(body.eventParameters) ? body.eventParameters.analysisStatus : undefined;
-      throw new UnsupportedPartnerEventError(code, `ICA event ${code}${typeof status === 'string' ? ` (${status.slice(0, 64)})` : ''} is not an event we process`);
+      throw new UnsupportedPartnerEventError(
+        code,
+        `ICA event ${code}${typeof status === 'string' ? ` (${status.slice(0, 64)})` : ''} is not an event we process`,
+      );
     }
     return mapped.type;
   }
   const type = body.type;
   if (typeof type !== 'string' || type === '') throw new PartnerPayloadError('type', 'type must be a non-empty string');
   if (type.length > 128) throw new PartnerPayloadError('type', 'type is longer than 128 characters');
-  if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(type)) throw new UnsupportedPartnerEventError(type, `event type ${type} is not one we process (${PARTNER_EVENT_TYPES.join(', ')})`);
+  if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(type))
+    throw new UnsupportedPartnerEventError(type, `event type ${type} is not one we process (${PARTNER_EVENT_TYPES.join(', ')})`);
   return type;
 }
 
@@ -124,7 +129,12 @@ function fromIca(body: Json): Json {
   const data: Json =
     mapped?.type === 'error.notification'
       ? { severity: mapped.severity ?? 'error', message: str(body.description) ?? str(p.summary) ?? `ICA ${code}`, code, ica }
-      : { status: p.status, ...(str(p.summary) ? { summary: p.summary } : {}), ...(pipeline && str(pipeline.code) ? { pipeline: pipeline.code } : {}), ica };
+      : {
+          status: p.status,
+          ...(str(p.summary) ? { summary: p.summary } : {}),
+          ...(pipeline && str(pipeline.code) ? { pipeline: pipeline.code } : {}),
+          ica,
+        };
   return {
     id: body.correlationId,
     type: mapped?.type,

@@ -10,7 +10,9 @@ export const PARTNER_FORMATS = ['standard', 'ica'] as const;
 export type PartnerFormat = (typeof PARTNER_FORMATS)[number];
 
 /** Partner ids appear in URLs, dedupe keys and package names: short and plain. */
-export const PartnerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a partner id is 1–64 of a-z, 0-9, _ and -, starting with a letter or digit');
+export const PartnerIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a partner id is 1–64 of a-z, 0-9, _ and -, starting with a letter or digit');
 
 /**
  * An allowed source: an anchored regex (`^…$`) an http(s) URL must match in full, or an
@@ -22,7 +24,8 @@ export const SourcePatternSchema = z
   .max(1024)
   .superRefine((p, ctx) => {
     if (p.startsWith('s3://')) {
-      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/.test(p)) ctx.addIssue({ code: 'custom', message: `${p} is not s3://bucket/prefix` });
+      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/.test(p))
+        ctx.addIssue({ code: 'custom', message: `${p} is not s3://bucket/prefix` });
       return;
     }
     if (!p.startsWith('^') || !p.endsWith('$')) {
@@ -66,7 +69,8 @@ export function parseEventTypes(list: string): PartnerEventType[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const t of out) {
-    if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(t)) throw new PartnerInputError('events', `unknown event type ${t} (one of ${PARTNER_EVENT_TYPES.join(', ')})`);
+    if (!(PARTNER_EVENT_TYPES as readonly string[]).includes(t))
+      throw new PartnerInputError('events', `unknown event type ${t} (one of ${PARTNER_EVENT_TYPES.join(', ')})`);
   }
   return [...new Set(out)] as PartnerEventType[];
 }

@@ -12,7 +12,13 @@ export function partnerView(p: PartnerRecord): PartnerView {
     secrets: {
       current: { addedAt: secrets.current.addedAt, store: store(secrets.current) },
       ...(secrets.previous
-        ? { previous: { addedAt: secrets.previous.addedAt, ...(secrets.previous.validUntil ? { validUntil: secrets.previous.validUntil } : {}), store: store(secrets.previous) } }
+        ? {
+            previous: {
+              addedAt: secrets.previous.addedAt,
+              ...(secrets.previous.validUntil ? { validUntil: secrets.previous.validUntil } : {}),
+              store: store(secrets.previous),
+            },
+          }
         : {}),
     },
   };

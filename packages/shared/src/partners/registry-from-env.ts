@@ -20,7 +20,10 @@ export function partnerSecretStoreFromEnv(env: Env): PartnerSecretStore {
 }
 
 /** The registry over `tableName`, with the secret store the environment selects. */
-export function partnerRegistryFromEnv(env: Env, o: { doc: DynamoDBDocumentClient; tableName: string; aws: AwsOptions }): PartnerRegistry & { destroy(): void } {
+export function partnerRegistryFromEnv(
+  env: Env,
+  o: { doc: DynamoDBDocumentClient; tableName: string; aws: AwsOptions },
+): PartnerRegistry & { destroy(): void } {
   const store = partnerSecretStoreFromEnv(env);
   let client: SecretsManagerClient | undefined;
   if (store === 'secretsmanager') {

@@ -55,7 +55,10 @@ export interface PartnerRecord {
 
 /** A partner as operators see it: everything but secrets (only when each was added, and where it lives). */
 export type PartnerView = Omit<PartnerRecord, 'secrets'> & {
-  secrets: { current: { addedAt: string; store: SecretStoreKind }; previous?: { addedAt: string; validUntil?: string; store: SecretStoreKind } };
+  secrets: {
+    current: { addedAt: string; store: SecretStoreKind };
+    previous?: { addedAt: string; validUntil?: string; store: SecretStoreKind };
+  };
 };
 export type SecretStoreKind = 'secretsmanager' | 'table';
 
@@ -110,7 +113,10 @@ export class PartnerRegistry {
 
   /** The partner, or undefined. Strongly consistent: a deactivation applies to the next delivery. */
   async get(partnerId: string, signal?: AbortSignal): Promise<PartnerRecord | undefined> {
-    const res = await this.o.doc.send(new GetCommand({ TableName: this.o.tableName, Key: { partnerId }, ConsistentRead: true }), signal ? { abortSignal: signal } : {});
+    const res = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.tableName, Key: { partnerId }, ConsistentRead: true }),
+      signal ? { abortSignal: signal } : {},
+    );
     return res.Item as PartnerRecord | undefined;
   }
 
@@ -125,7 +131,9 @@ export class PartnerRegistry {
     const out: PartnerRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.o.doc.send(new ScanCommand({ TableName: this.o.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      const page = await this.o.doc.send(
+        new ScanCommand({ TableName: this.o.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
       out.push(...((page.Items ?? []) as PartnerRecord[]));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -157,7 +165,9 @@ export class PartnerRegistry {
       updatedAt: at,
     };
     try {
-      await this.o.doc.send(new PutCommand({ TableName: this.o.tableName, Item: record, ConditionExpression: 'attribute_not_exists(partnerId)' }));
+      await this.o.doc.send(
+        new PutCommand({ TableName: this.o.tableName, Item: record, ConditionExpression: 'attribute_not_exists(partnerId)' }),
+      );
     } catch (err) {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') throw new PartnerExistsError(id);
       throw err;
@@ -205,13 +215,21 @@ export class PartnerRegistry {
    */
   async verificationKeys(p: PartnerRecord): Promise<Buffer[]> {
     const now = this.clock().getTime();
-    const live = [p.secrets.current, ...(p.secrets.previous && !(p.secrets.previous.validUntil && Date.parse(p.secrets.previous.validUntil) <= now) ? [p.secrets.previous] : [])];
+    const live = [
+      p.secrets.current,
+      ...(p.secrets.previous && !(p.secrets.previous.validUntil && Date.parse(p.secrets.previous.validUntil) <= now)
+        ? [p.secrets.previous]
+        : []),
+    ];
     return Promise.all(live.map(async (s) => webhookSecretKey(await this.secretValue(s))));
   }
 
   private async secretValue(s: StoredSecret): Promise<string> {
     if (s.secretArn) {
-      if (!this.o.vault) throw new PermanentError('the partner secret is in Secrets Manager but no secrets manager is configured', { code: 'PartnerSecretUnavailable' });
+      if (!this.o.vault)
+        throw new PermanentError('the partner secret is in Secrets Manager but no secrets manager is configured', {
+          code: 'PartnerSecretUnavailable',
+        });
       return this.o.vault.get(s.secretArn);
     }
     if (s.value) return s.value;

@@ -11,9 +11,7 @@ import type { PartnerSecretVault } from './registry.ts';
  */
 export class SecretsManagerVault implements PartnerSecretVault {
   private readonly cache = new Map<string, { value: string; until: number }>();
-  constructor(
-    private readonly o: { client: SecretsManagerClient; namePrefix: string; cacheMs?: number; now?: () => number },
-  ) {}
+  constructor(private readonly o: { client: SecretsManagerClient; namePrefix: string; cacheMs?: number; now?: () => number }) {}
 
   async put(partnerId: string, secret: string): Promise<string> {
     const now = (this.o.now ?? Date.now)();

@@ -71,7 +71,9 @@ export function sourceUrlProblem(raw: string, policy: Pick<PartnerPolicy, 'allow
     return 'is not a URL';
   }
   if (url.protocol === 's3:') {
-    const ok = policy.allowedS3Prefixes.some((prefix) => raw.startsWith(prefix.endsWith('/') || !prefix.slice(5).includes('/') ? prefix.replace(/\/?$/, '/') : prefix));
+    const ok = policy.allowedS3Prefixes.some((prefix) =>
+      raw.startsWith(prefix.endsWith('/') || !prefix.slice(5).includes('/') ? prefix.replace(/\/?$/, '/') : prefix),
+    );
     return ok ? undefined : 'is an s3:// source outside the allowed prefixes';
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `uses ${url.protocol} (only http, https and allowed s3:// sources)`;
@@ -82,13 +84,18 @@ export function sourceUrlProblem(raw: string, policy: Pick<PartnerPolicy, 'allow
 }
 
 /** Checks every file of the event; returns it with paths NFC-normalised, or throws UnsafeSourceError. */
-export function checkEventSources(event: PartnerEvent, policy: Pick<PartnerPolicy, 'allowedUrlPatterns' | 'allowedS3Prefixes'>): PartnerEvent {
+export function checkEventSources(
+  event: PartnerEvent,
+  policy: Pick<PartnerPolicy, 'allowedUrlPatterns' | 'allowedS3Prefixes'>,
+): PartnerEvent {
   if (!event.files) return event;
   const seen = new Set<string>();
   const files = event.files.map((f, i) => {
     const path = safeFilePath(f.path);
-    if (typeof path !== 'string') throw new UnsafeSourceError(`files.${i}.path`, `files.${i}.path ${JSON.stringify(f.path.slice(0, 200))} ${path.problem}`);
-    if (seen.has(path)) throw new UnsafeSourceError(`files.${i}.path`, `files.${i}.path ${JSON.stringify(path.slice(0, 200))} is listed twice`);
+    if (typeof path !== 'string')
+      throw new UnsafeSourceError(`files.${i}.path`, `files.${i}.path ${JSON.stringify(f.path.slice(0, 200))} ${path.problem}`);
+    if (seen.has(path))
+      throw new UnsafeSourceError(`files.${i}.path`, `files.${i}.path ${JSON.stringify(path.slice(0, 200))} is listed twice`);
     seen.add(path);
     const problem = sourceUrlProblem(f.url, policy);
     if (problem) throw new UnsafeSourceError(`files.${i}.url`, `files.${i}.url of ${JSON.stringify(path.slice(0, 200))} ${problem}`);
@@ -108,7 +115,8 @@ export function jsonDepth(text: string, limit: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }

@@ -48,7 +48,8 @@ export class WebhookSecretFormatError extends Error {
 export function webhookSecretKey(secret: string): Buffer {
   if (!secret.startsWith('whsec_')) throw new WebhookSecretFormatError('a webhook secret starts with whsec_');
   const b64 = secret.slice('whsec_'.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new WebhookSecretFormatError('a webhook secret is whsec_ followed by standard base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)
+    throw new WebhookSecretFormatError('a webhook secret is whsec_ followed by standard base64');
   const key = Buffer.from(b64, 'base64');
   if (key.length < SECRET_MIN_BYTES || key.length > SECRET_MAX_BYTES) {
     throw new WebhookSecretFormatError(`a webhook secret holds ${SECRET_MIN_BYTES}–${SECRET_MAX_BYTES} bytes, this one ${key.length}`);
@@ -67,7 +68,12 @@ export function signWebhook(o: { secret: string | Buffer; webhookId: string; tim
 }
 
 /** Headers of a signed delivery (a sender's helper; tests and the simulator use it). */
-export function signedHeaders(o: { secret: string | Buffer; webhookId: string; timestamp: number; body: Buffer | string }): Record<string, string> {
+export function signedHeaders(o: {
+  secret: string | Buffer;
+  webhookId: string;
+  timestamp: number;
+  body: Buffer | string;
+}): Record<string, string> {
   return { 'webhook-id': o.webhookId, 'webhook-timestamp': String(o.timestamp), 'webhook-signature': signWebhook(o) };
 }
 
@@ -99,13 +105,17 @@ export function checkWebhookHeaders(
   const webhookId = header(headers, 'webhook-id');
   const ts = header(headers, 'webhook-timestamp');
   const sig = header(headers, 'webhook-signature');
-  if (!webhookId || !ts || !sig) throw new StandardWebhookError('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required');
+  if (!webhookId || !ts || !sig)
+    throw new StandardWebhookError('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required');
   if (!/^[0-9]{1,12}$/.test(ts)) throw new StandardWebhookError('bad_timestamp', 'webhook-timestamp is not integer Unix seconds');
   const timestamp = Number(ts);
-  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds) throw new StandardWebhookError('stale_timestamp', `webhook-timestamp is more than ${toleranceSeconds} s from now`);
-  if (sig.length > MAX_SIGNATURE_HEADER_CHARS) throw new StandardWebhookError('too_many_signatures', `webhook-signature is longer than ${MAX_SIGNATURE_HEADER_CHARS} characters`);
+  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds)
+    throw new StandardWebhookError('stale_timestamp', `webhook-timestamp is more than ${toleranceSeconds} s from now`);
+  if (sig.length > MAX_SIGNATURE_HEADER_CHARS)
+    throw new StandardWebhookError('too_many_signatures', `webhook-signature is longer than ${MAX_SIGNATURE_HEADER_CHARS} characters`);
   const entries = sig.split(' ').filter((e) => e !== '');
-  if (entries.length > MAX_SIGNATURE_ENTRIES) throw new StandardWebhookError('too_many_signatures', `webhook-signature has more than ${MAX_SIGNATURE_ENTRIES} entries`);
+  if (entries.length > MAX_SIGNATURE_ENTRIES)
+    throw new StandardWebhookError('too_many_signatures', `webhook-signature has more than ${MAX_SIGNATURE_ENTRIES} entries`);
   return { webhookId, ts, timestamp, entries };
 }
 

@@ -72,7 +72,15 @@ interface Mode {
   ensureAscii: boolean;
 }
 
-const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+};
 
 /** A JSON string literal escaped like Python's encoder (`ESCAPE_ASCII` or `ESCAPE`). */
 export function pythonJsonString(s: string, ensureAscii = true): string {

@@ -81,7 +81,13 @@ export async function publishDirect(deps: DirectPublishDeps, o: DirectPublishOpt
 
   const key = manifestKey(hash);
   await putTextObject(deps.s3, o.bucket, key, manifest, 'application/jsonl; charset=utf-8');
-  const { key: stampKey, seconds: stampSeconds } = await writeTimestampPointer(deps.s3, o.bucket, o.packageName, Math.floor(o.now.getTime() / 1000), hash);
+  const { key: stampKey, seconds: stampSeconds } = await writeTimestampPointer(
+    deps.s3,
+    o.bucket,
+    o.packageName,
+    Math.floor(o.now.getTime() / 1000),
+    hash,
+  );
   // A run that resumes after a later one has published (a worker died mid-publish, its lease lapsed
   // and a newer trigger ran meanwhile) holds an older snapshot: history, not `latest`.
   const newest = await newestPointerSeconds(deps.s3, o.bucket, o.packageName);
@@ -126,7 +132,13 @@ async function newestPointerSeconds(s3: S3Client, bucket: string, packageName: s
  * within one second), moves to the next free second rather than orphan the earlier one.
  * Returns the pointer's key and the second it names.
  */
-async function writeTimestampPointer(s3: S3Client, bucket: string, packageName: string, seconds: number, hash: string): Promise<{ key: string; seconds: number }> {
+async function writeTimestampPointer(
+  s3: S3Client,
+  bucket: string,
+  packageName: string,
+  seconds: number,
+  hash: string,
+): Promise<{ key: string; seconds: number }> {
   for (let s = seconds; s <= seconds + MAX_POINTER_SECONDS_AHEAD; s++) {
     const key = timestampPointerKey(packageName, s);
     const existing = await getListedTextObject(s3, bucket, key);
@@ -150,7 +162,13 @@ function sameContent(latest: LatestRevision, meta: PackageMeta, entries: readonl
   const before = new Map(latest.entries.map((e) => [e.logicalKey, e]));
   return entries.every((e) => {
     const b = before.get(e.logicalKey);
-    return b !== undefined && b.size === e.size && b.hash.type === e.hash.type && b.hash.value === e.hash.value && canonicalJson(b.meta) === canonicalJson(e.meta);
+    return (
+      b !== undefined &&
+      b.size === e.size &&
+      b.hash.type === e.hash.type &&
+      b.hash.value === e.hash.value &&
+      canonicalJson(b.meta) === canonicalJson(e.meta)
+    );
   });
 }
 
@@ -161,12 +179,18 @@ export async function readLatest(s3: S3Client, bucket: string, packageName: stri
   if (pointer === undefined) return undefined;
   const hash = pointer.trim();
   if (!isTopHash(hash)) {
-    throw new PermanentError(`s3://${bucket}/${pointerKey} does not hold a top hash`, { code: 'QuiltBadPointer', details: { bucket, key: pointerKey } });
+    throw new PermanentError(`s3://${bucket}/${pointerKey} does not hold a top hash`, {
+      code: 'QuiltBadPointer',
+      details: { bucket, key: pointerKey },
+    });
   }
   const key = manifestKey(hash);
   const text = await getTextObject(s3, bucket, key);
   if (text === undefined) {
-    throw new PermanentError(`s3://${bucket}/${pointerKey} points to missing manifest ${key}`, { code: 'QuiltManifestMissing', details: { bucket, key } });
+    throw new PermanentError(`s3://${bucket}/${pointerKey} points to missing manifest ${key}`, {
+      code: 'QuiltManifestMissing',
+      details: { bucket, key },
+    });
   }
   return { topHash: hash, ...parseManifest(text) };
 }

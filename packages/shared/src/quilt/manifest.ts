@@ -78,7 +78,10 @@ export function checkEntries(entries: readonly ManifestEntry[]): void {
   }
   for (const dir of dirs) {
     if (files.has(dir)) {
-      throw new PermanentError(`package entry ${JSON.stringify(dir)} is both a file and a directory`, { code: 'QuiltKeyConflict', details: { logicalKey: dir } });
+      throw new PermanentError(`package entry ${JSON.stringify(dir)} is both a file and a directory`, {
+        code: 'QuiltKeyConflict',
+        details: { logicalKey: dir },
+      });
     }
   }
 }
@@ -99,7 +102,10 @@ export function topHash(meta: PackageMeta, entries: readonly ManifestEntry[]): s
   const sha = createHash('sha256');
   sha.update(canonicalJson(metaLine(meta)), 'utf8');
   for (const e of treeOrder(entries)) {
-    sha.update(canonicalJson({ hash: { type: e.hash.type, value: e.hash.value }, logical_key: e.logicalKey, meta: e.meta, size: e.size }), 'utf8');
+    sha.update(
+      canonicalJson({ hash: { type: e.hash.type, value: e.hash.value }, logical_key: e.logicalKey, meta: e.meta, size: e.size }),
+      'utf8',
+    );
   }
   return sha.digest('hex');
 }
@@ -126,10 +132,13 @@ export function serializeManifest(meta: PackageMeta, entries: readonly ManifestE
     const bytes = Buffer.byteLength(line, 'utf8') + 1;
     if (bytes >= MAX_MANIFEST_LINE_BYTES) {
       const what = i === 0 ? 'package metadata' : `entry ${JSON.stringify(ordered[i - 1]!.logicalKey)}`;
-      throw new PermanentError(`manifest line for ${what} is ${bytes} bytes; Quilt readers refuse lines of ${MAX_MANIFEST_LINE_BYTES} bytes or more`, {
-        code: 'QuiltManifestLineTooLong',
-        details: { line: i + 1, bytes },
-      });
+      throw new PermanentError(
+        `manifest line for ${what} is ${bytes} bytes; Quilt readers refuse lines of ${MAX_MANIFEST_LINE_BYTES} bytes or more`,
+        {
+          code: 'QuiltManifestLineTooLong',
+          details: { line: i + 1, bytes },
+        },
+      );
     }
   });
   return `${lines.join('\n')}\n`;
@@ -143,7 +152,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * re-derived top hash can differ for meta holding integral floats; the pointer's hash is the truth.
  */
 export function parseManifest(text: string): { meta: PackageMeta; entries: ManifestEntry[] } {
-  const lines = text.split('\n').map((l, i) => ({ n: i + 1, text: l.replace(/\r$/, '') })).filter((l) => l.text.trim() !== '');
+  const lines = text
+    .split('\n')
+    .map((l, i) => ({ n: i + 1, text: l.replace(/\r$/, '') }))
+    .filter((l) => l.text.trim() !== '');
   const bad = (n: number, why: string, cause?: unknown): PermanentError =>
     new PermanentError(`manifest line ${n}: ${why}`, { code: 'QuiltBadManifest', details: { line: n }, cause });
   const parsed = lines.map(({ n, text: t }) => {
@@ -157,7 +169,8 @@ export function parseManifest(text: string): { meta: PackageMeta; entries: Manif
   if (!head) throw bad(1, 'manifest is empty');
   const m = head.value;
   if (!isPlainObject(m) || m.version !== 'v0') throw bad(head.n, 'package metadata must be an object with "version":"v0"');
-  if (m.message !== undefined && m.message !== null && typeof m.message !== 'string') throw bad(head.n, '"message" must be a string or null');
+  if (m.message !== undefined && m.message !== null && typeof m.message !== 'string')
+    throw bad(head.n, '"message" must be a string or null');
   if (m.user_meta !== undefined && !isPlainObject(m.user_meta)) throw bad(head.n, '"user_meta" must be an object');
   if (m.workflow !== undefined && !isPlainObject(m.workflow)) throw bad(head.n, '"workflow" must be an object');
   const meta: PackageMeta = {
@@ -186,7 +199,13 @@ export function parseManifest(text: string): { meta: PackageMeta; entries: Manif
     if (!isPlainObject(v.meta)) throw bad(n, 'entry needs a "meta" object');
     if (seen.has(v.logical_key)) throw bad(n, `duplicate logical key ${JSON.stringify(v.logical_key)}`);
     seen.add(v.logical_key);
-    entries.push({ logicalKey: v.logical_key, physicalKey, size: v.size, hash: { type: hash.type as EntryHashType, value: hash.value }, meta: v.meta });
+    entries.push({
+      logicalKey: v.logical_key,
+      physicalKey,
+      size: v.size,
+      hash: { type: hash.type as EntryHashType, value: hash.value },
+      meta: v.meta,
+    });
   }
   return { meta, entries };
 }

@@ -16,10 +16,13 @@ export interface PackageName {
 /** Checks `namespace/name` against Quilt's rule `^[\w-]+/[\w-]+$`; PermanentError `QuiltBadPackageName` otherwise. */
 export function parsePackageName(packageName: string): PackageName {
   if (!PACKAGE_NAME.test(packageName)) {
-    throw new PermanentError(`invalid Quilt package name ${JSON.stringify(packageName)}: expected namespace/name of letters, digits, _ or -`, {
-      code: 'QuiltBadPackageName',
-      details: { packageName },
-    });
+    throw new PermanentError(
+      `invalid Quilt package name ${JSON.stringify(packageName)}: expected namespace/name of letters, digits, _ or -`,
+      {
+        code: 'QuiltBadPackageName',
+        details: { packageName },
+      },
+    );
   }
   const [namespace, name] = packageName.split('/') as [string, string];
   return { namespace, name };
@@ -50,7 +53,9 @@ export function packageNamePart(id: string): string {
   if (NAME_PART.test(id) && id.length <= MAX_NAME_CHARS && !HASHED_TAIL.test(id)) return id;
   const hash = createHash('sha256').update(id, 'utf8').digest('hex').slice(0, HASH_CHARS);
   // Array.from walks code points, so a character beyond the BMP becomes one `_`, not two.
-  const cleaned = Array.from(id, (c) => (/^[\w-]$/.test(c) ? c : '_')).join('').slice(0, MAX_NAME_CHARS);
+  const cleaned = Array.from(id, (c) => (/^[\w-]$/.test(c) ? c : '_'))
+    .join('')
+    .slice(0, MAX_NAME_CHARS);
   return `${cleaned}_${hash}`;
 }
 

@@ -35,7 +35,8 @@ function pythonQuotePlus(s: string): string {
  * `s3://bucket/<quote(key)>` plus `?versionId=<quote_plus(id)>` when versioned.
  */
 export function physicalKeyUrl(pk: PhysicalKey): string {
-  if (!pk.bucket || /[/?#]/.test(pk.bucket)) throw new PermanentError(`bad bucket name ${JSON.stringify(pk.bucket)}`, { code: 'QuiltBadPhysicalKey' });
+  if (!pk.bucket || /[/?#]/.test(pk.bucket))
+    throw new PermanentError(`bad bucket name ${JSON.stringify(pk.bucket)}`, { code: 'QuiltBadPhysicalKey' });
   // quilt3 would drop a leading slash when parsing such a URL back and point at another object.
   if (!pk.key || pk.key.startsWith('/')) throw new PermanentError(`bad S3 key ${JSON.stringify(pk.key)}`, { code: 'QuiltBadPhysicalKey' });
   const query = pk.versionId ? `?versionId=${pythonQuotePlus(pk.versionId)}` : '';
@@ -44,7 +45,8 @@ export function physicalKeyUrl(pk: PhysicalKey): string {
 
 /** Reads a manifest's `physical_keys[0]` back, as quilt3's `PhysicalKey.from_url` does: only `versionId` may be in the query. */
 export function parsePhysicalKeyUrl(url: string): PhysicalKey {
-  const bad = (why: string): PermanentError => new PermanentError(`bad physical key ${JSON.stringify(url)}: ${why}`, { code: 'QuiltBadPhysicalKey' });
+  const bad = (why: string): PermanentError =>
+    new PermanentError(`bad physical key ${JSON.stringify(url)}: ${why}`, { code: 'QuiltBadPhysicalKey' });
   const m = /^s3:\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(url);
   if (!m) throw bad('not an s3:// URL');
   const [, bucket, path = '', query = ''] = m;

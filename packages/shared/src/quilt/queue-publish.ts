@@ -37,12 +37,18 @@ export interface PackagerMessageOptions {
 /** Builds the engine's message. Field order follows the contract so logs read like its example. */
 export function buildPackagerMessage(o: PackagerMessageOptions): PackagerMessage {
   parsePackageName(o.packageName);
-  if (!o.bucket || /[/:]/.test(o.bucket)) throw new PermanentError(`bad bucket name ${JSON.stringify(o.bucket)}`, { code: 'QuiltBadBucket' });
+  if (!o.bucket || /[/:]/.test(o.bucket))
+    throw new PermanentError(`bad bucket name ${JSON.stringify(o.bucket)}`, { code: 'QuiltBadBucket' });
   if (o.metadataKey !== undefined && o.metadata !== undefined) {
-    throw new PermanentError('give metadataKey or metadata, not both', { code: 'QuiltBadPackagerMessage', details: { packageName: o.packageName } });
+    throw new PermanentError('give metadataKey or metadata, not both', {
+      code: 'QuiltBadPackagerMessage',
+      details: { packageName: o.packageName },
+    });
   }
   if (o.metadataKey !== undefined && (o.metadataKey === '' || o.metadataKey.startsWith('/'))) {
-    throw new PermanentError(`metadataKey must be relative to the package prefix: ${JSON.stringify(o.metadataKey)}`, { code: 'QuiltBadPackagerMessage' });
+    throw new PermanentError(`metadataKey must be relative to the package prefix: ${JSON.stringify(o.metadataKey)}`, {
+      code: 'QuiltBadPackagerMessage',
+    });
   }
   return {
     source_prefix: `s3://${o.bucket}/${o.packageName}/`,
@@ -68,6 +74,9 @@ export async function publishViaQueue(sqs: SQSClient, queueUrl: string, msg: Pac
     const res = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...fifo }));
     return { messageId: res.MessageId ?? '' };
   } catch (err) {
-    throw awsFailure(err, `sending the packager message for ${msg.package_name}`, 'QuiltPackagerQueue', { queueUrl, packageName: msg.package_name });
+    throw awsFailure(err, `sending the packager message for ${msg.package_name}`, 'QuiltPackagerQueue', {
+      queueUrl,
+      packageName: msg.package_name,
+    });
   }
 }

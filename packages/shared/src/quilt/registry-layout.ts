@@ -28,6 +28,7 @@ export function latestPointerKey(packageName: string): string {
 
 /** The per-revision pointer, named by whole Unix seconds. */
 export function timestampPointerKey(packageName: string, unixSeconds: number): string {
-  if (!Number.isSafeInteger(unixSeconds) || unixSeconds < 0) throw new PermanentError(`bad pointer time ${unixSeconds}`, { code: 'QuiltBadPointer' });
+  if (!Number.isSafeInteger(unixSeconds) || unixSeconds < 0)
+    throw new PermanentError(`bad pointer time ${unixSeconds}`, { code: 'QuiltBadPointer' });
   return `${namedPackagePrefix(packageName)}${unixSeconds}`;
 }

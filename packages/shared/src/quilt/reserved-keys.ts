@@ -22,7 +22,10 @@ export const RUN_METADATA_KEYS = {
 } as const;
 
 /** Every reserved root name, for entry and run packages alike. */
-export const RESERVED_METADATA_KEYS: readonly string[] = Object.freeze([...Object.values(ENTRY_METADATA_KEYS), ...Object.values(RUN_METADATA_KEYS)]);
+export const RESERVED_METADATA_KEYS: readonly string[] = Object.freeze([
+  ...Object.values(ENTRY_METADATA_KEYS),
+  ...Object.values(RUN_METADATA_KEYS),
+]);
 
 /** Inserted before a reserved name's extension: `README.md` from an export is kept as `README.export.md`. */
 export const EXPORT_MARKER = '.export';

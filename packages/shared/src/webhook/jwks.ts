@@ -212,7 +212,10 @@ export class JwksCache {
   private async fetchKeys(trigger: RefreshTrigger): Promise<boolean> {
     const started = this.now();
     try {
-      const res = await this.fetchImpl(this.url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.fetchTimeoutMs) });
+      const res = await this.fetchImpl(this.url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.fetchTimeoutMs),
+      });
       const text = await res.text();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       if (Buffer.byteLength(text) > this.maxResponseBytes) throw new Error(`response is larger than ${this.maxResponseBytes} bytes`);
@@ -230,8 +233,15 @@ export class JwksCache {
       this.logger?.log(changed ? 'info' : 'debug', 'jwks refreshed', { trigger, kids, changed, ms: this.now() - started });
       return true;
     } catch (err) {
-      this.lastError = err instanceof Error ? (err.name === 'TimeoutError' ? `timed out after ${this.fetchTimeoutMs} ms` : err.message) : String(err);
-      this.logger?.warn('jwks refresh failed', { trigger, url: this.url, error: this.lastError, keptKeys: this.current.length, ms: this.now() - started });
+      this.lastError =
+        err instanceof Error ? (err.name === 'TimeoutError' ? `timed out after ${this.fetchTimeoutMs} ms` : err.message) : String(err);
+      this.logger?.warn('jwks refresh failed', {
+        trigger,
+        url: this.url,
+        error: this.lastError,
+        keptKeys: this.current.length,
+        ms: this.now() - started,
+      });
       return false;
     }
   }

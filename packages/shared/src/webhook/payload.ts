@@ -65,7 +65,12 @@ export const CanvasInteractionMessageSchema = z.looseObject({
 });
 
 export const ENTRY_EVENT_TYPES = ['v2.entry.created', 'v2.entry.updated.fields', 'v2.entry.updated.reviewRecord'] as const;
-export const LIFECYCLE_TYPES = ['v2.app.installed', 'v2.app.activateRequested', 'v2.app.deactivated', 'v2-beta.app.configuration.updated'] as const;
+export const LIFECYCLE_TYPES = [
+  'v2.app.installed',
+  'v2.app.activateRequested',
+  'v2.app.deactivated',
+  'v2-beta.app.configuration.updated',
+] as const;
 /** Button ids starting with this are canvas navigation (see the worker's canvas/buttons.ts), not "update package". */
 export const CANVAS_VIEW_BUTTON_PREFIX = 'nav:';
 export const CANVAS_CREATED_TYPES = ['v2.canvas.created', 'v2-beta.canvas.created'] as const;
@@ -123,11 +128,23 @@ export function classifyWebhook(payload: unknown, cfg: ClassifyOptions): Webhook
 
   if ((ENTRY_EVENT_TYPES as readonly string[]).includes(type)) {
     const m = parse(EntryEventMessageSchema, env.message, 'message');
-    return { action: 'enqueue', kind: 'entry.package', ...base, entryId: m.resourceId, trigger: { eventId: m.id, ...opt('updates', m.updates && truncateUpdates(m.updates)) } };
+    return {
+      action: 'enqueue',
+      kind: 'entry.package',
+      ...base,
+      entryId: m.resourceId,
+      trigger: { eventId: m.id, ...opt('updates', m.updates && truncateUpdates(m.updates)) },
+    };
   }
   if (type === 'v2.canvas.initialized') {
     const m = parse(CanvasInitializedMessageSchema, env.message, 'message');
-    return { action: 'enqueue', kind: 'canvas.init', ...base, entryId: m.resourceId, trigger: { featureId: m.featureId, ...opt('userId', m.userId) } };
+    return {
+      action: 'enqueue',
+      kind: 'canvas.init',
+      ...base,
+      entryId: m.resourceId,
+      trigger: { featureId: m.featureId, ...opt('userId', m.userId) },
+    };
   }
   if ((CANVAS_CREATED_TYPES as readonly string[]).includes(type)) {
     const m = parse(CanvasCreatedMessageSchema, env.message, 'message');
@@ -145,7 +162,13 @@ export function classifyWebhook(payload: unknown, cfg: ClassifyOptions): Webhook
     if (!cfg.updateButtonIds.includes(m.buttonId)) {
       // Navigation buttons (browse, next page, versions…) carry their view in the id: the worker re-renders the canvas.
       if (!m.buttonId.startsWith(CANVAS_VIEW_BUTTON_PREFIX)) return { action: 'ignore', ...pick(base), reason: 'button_not_configured' };
-      return { action: 'enqueue', kind: 'canvas.view', ...base, canvasId: m.canvasId, trigger: { buttonId: m.buttonId, ...opt('featureId', m.featureId), ...opt('userId', m.userId) } };
+      return {
+        action: 'enqueue',
+        kind: 'canvas.view',
+        ...base,
+        canvasId: m.canvasId,
+        trigger: { buttonId: m.buttonId, ...opt('featureId', m.featureId), ...opt('userId', m.userId) },
+      };
     }
     return {
       action: 'enqueue',

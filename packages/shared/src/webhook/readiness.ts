@@ -42,7 +42,9 @@ export function tableProbe(ddb: DynamoDBClient, tableName: string, timeoutMs: nu
 export function queueProbe(sqs: SQSClient, queueUrl: string, timeoutMs: number): Probe {
   return () =>
     timed(async (signal) => {
-      const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }), { abortSignal: signal });
+      const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }), {
+        abortSignal: signal,
+      });
       return { ok: true, detail: { messages: Number(res.Attributes?.ApproximateNumberOfMessages ?? Number.NaN) } };
     }, timeoutMs);
 }
@@ -68,7 +70,10 @@ async function timed(run: (signal: AbortSignal) => Promise<Omit<CheckResult, 'ms
     return { ...r, ms: ms() };
   } catch (err) {
     const e = err as { name?: string; message?: string };
-    const error = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+    const error =
+      e.name === 'AbortError' || e.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
     return { ok: false, ms: ms(), error };
   }
 }

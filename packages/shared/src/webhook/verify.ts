@@ -56,7 +56,11 @@ export function webhookHeaders(headers: HeaderMap): { id: string; timestamp: str
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signature = header(headers, 'webhook-signature');
-  for (const [name, v] of [['webhook-id', id], ['webhook-timestamp', timestamp], ['webhook-signature', signature]] as const) {
+  for (const [name, v] of [
+    ['webhook-id', id],
+    ['webhook-timestamp', timestamp],
+    ['webhook-signature', signature],
+  ] as const) {
     if (v === undefined) throw new WebhookAuthError('missing_header', `${name} header is missing`);
   }
   return { id: id!, timestamp: timestamp!, signature: signature! };
@@ -99,7 +103,10 @@ export function isP256DerShape(sig: Buffer): boolean {
 export function derSignatures(signatureHeader: string): Buffer[] {
   const entries = signatureEntries(signatureHeader);
   if (entries.length > MAX_SIGNATURE_ENTRIES) {
-    throw new WebhookAuthError('bad_signature', `webhook-signature has ${entries.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
+    throw new WebhookAuthError(
+      'bad_signature',
+      `webhook-signature has ${entries.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`,
+    );
   }
   const out: Buffer[] = [];
   for (const entry of entries) {
@@ -119,13 +126,20 @@ export function derSignatures(signatureHeader: string): Buffer[] {
  * Returns the headers; throws WebhookAuthError (`missing_header`, `stale_timestamp`, or
  * `bad_signature` for too many entries).
  */
-export function checkWebhookHeaders(headers: HeaderMap, now: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS): { id: string; timestamp: string; unixSeconds: number; signature: string } {
+export function checkWebhookHeaders(
+  headers: HeaderMap,
+  now: number,
+  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
+): { id: string; timestamp: string; unixSeconds: number; signature: string } {
   const h = webhookHeaders(headers);
   const timestamp = /^\d{1,12}$/.test(h.timestamp) ? Number(h.timestamp) : Number.NaN;
   if (Number.isNaN(timestamp)) throw new WebhookAuthError('stale_timestamp', 'webhook-timestamp is not a Unix timestamp');
   const skew = Math.abs(Math.floor(now / 1000) - timestamp); // whole seconds, like the header
   if (skew > toleranceSeconds) {
-    throw new WebhookAuthError('stale_timestamp', `webhook-timestamp is ${Math.round(skew)} s away from now (tolerance ${toleranceSeconds} s)`);
+    throw new WebhookAuthError(
+      'stale_timestamp',
+      `webhook-timestamp is ${Math.round(skew)} s away from now (tolerance ${toleranceSeconds} s)`,
+    );
   }
   const entries = signatureEntries(h.signature).length;
   if (entries > MAX_SIGNATURE_ENTRIES) {

@@ -44,7 +44,10 @@ describe('Benchling TokenProvider', () => {
   });
 
   it('shares one in-flight token request among concurrent callers', async () => {
-    server.script('POST', TOKEN, (_req, n) => ({ status: 200, body: { access_token: `token-${n}`, token_type: 'Bearer', expires_in: 900 } }));
+    server.script('POST', TOKEN, (_req, n) => ({
+      status: 200,
+      body: { access_token: `token-${n}`, token_type: 'Bearer', expires_in: 900 },
+    }));
     const tokens = new TokenProvider({ baseURL: server.url, clientId: 'c', clientSecret: 's' });
     const got = await Promise.all(Array.from({ length: 25 }, () => tokens.getToken()));
     expect(new Set(got)).to.deep.equal(new Set(['token-1']));

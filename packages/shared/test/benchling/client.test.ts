@@ -107,7 +107,12 @@ describe('BenchlingClient against a scripted Benchling', () => {
   it('waits for x-rate-limit-reset after a 429 and then succeeds', async () => {
     const clock = fakeTime();
     const budget = new TenantBudget({ now: clock.now, sleep: clock.sleep, random: () => 0 });
-    server.script('GET', ENTRY_PATH, { status: 429, body: { error: { message: 'Rate limit exceeded.' } }, headers: { 'x-rate-limit-reset': '1' } }, ok());
+    server.script(
+      'GET',
+      ENTRY_PATH,
+      { status: 429, body: { error: { message: 'Rate limit exceeded.' } }, headers: { 'x-rate-limit-reset': '1' } },
+      ok(),
+    );
     const entry = await clientFor({ budget }).getEntry('etr_1');
     expect(entry.id).to.equal('etr_1');
     expect(server.requestsTo('GET', ENTRY_PATH)).to.have.length(2);
@@ -150,7 +155,11 @@ describe('BenchlingClient against a scripted Benchling', () => {
 
   it('keeps retryAfterMs on a 429 that outlasts the retries, for the queue to honour', async () => {
     const clock = fakeTime();
-    server.script('POST', '/api/v2/exports', { status: 429, body: { error: { message: 'Rate limit exceeded.' } }, headers: { 'x-rate-limit-reset': '7' } });
+    server.script('POST', '/api/v2/exports', {
+      status: 429,
+      body: { error: { message: 'Rate limit exceeded.' } },
+      headers: { 'x-rate-limit-reset': '7' },
+    });
     const budget = new TenantBudget({ now: clock.now, sleep: clock.sleep, random: () => 0 });
     const err = await failure(clientFor({ budget, retries: 1 }).startExport('etr_1'));
     expect(err).to.be.instanceOf(BenchlingRateLimitError);
@@ -172,7 +181,14 @@ describe('BenchlingClient against a scripted Benchling', () => {
     const dead = await ScriptedServer.start();
     const url = dead.url;
     await dead.close();
-    const client = new BenchlingClient({ baseURL: url, clientId: 'c', clientSecret: SECRET, budget: new TenantBudget(), logger: log.logger, retry: { retries: 2, minTimeoutMs: 5, maxTimeoutMs: 10 } });
+    const client = new BenchlingClient({
+      baseURL: url,
+      clientId: 'c',
+      clientSecret: SECRET,
+      budget: new TenantBudget(),
+      logger: log.logger,
+      retry: { retries: 2, minTimeoutMs: 5, maxTimeoutMs: 10 },
+    });
     const err = await failure(client.getEntry('etr_1'));
     expect(err).to.be.instanceOf(BenchlingNetworkError);
     expect((err as BenchlingNetworkError).code).to.equal('BenchlingNetwork');
@@ -182,7 +198,14 @@ describe('BenchlingClient against a scripted Benchling', () => {
   it('does not retry a 404 and carries Benchling’s error details', async () => {
     server.script('GET', '/api/v2/entries/etr_missing', {
       status: 404,
-      body: { error: { type: 'invalid_request_error', message: 'Entry not found.', userMessage: 'Could not find etr_missing', invalidId: 'etr_missing' } },
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          message: 'Entry not found.',
+          userMessage: 'Could not find etr_missing',
+          invalidId: 'etr_missing',
+        },
+      },
     });
     const err = await failure(clientFor().getEntry('etr_missing'));
     expect(err).to.be.instanceOf(BenchlingNotFoundError);
@@ -242,7 +265,10 @@ describe('BenchlingClient against a scripted Benchling', () => {
     );
     const client = clientFor();
     expect(await client.getTask('task-1')).to.deep.equal({ status: 'RUNNING' });
-    expect(await client.getTask('task-1')).to.deep.equal({ status: 'SUCCEEDED', downloadURL: 'https://s3.example/export.zip?X-Amz-Signature=abc' });
+    expect(await client.getTask('task-1')).to.deep.equal({
+      status: 'SUCCEEDED',
+      downloadURL: 'https://s3.example/export.zip?X-Amz-Signature=abc',
+    });
     expect(await client.getTask('task-1')).to.deep.equal({ status: 'FAILED', message: 'Export failed', errors: [{ reason: 'too big' }] });
   });
 
@@ -253,23 +279,39 @@ describe('BenchlingClient against a scripted Benchling', () => {
     ];
     server.script('POST', '/api/v2/app-canvases', (req) => ({ status: 201, body: { id: 'cnvs_1', ...JSON.parse(req.body) } }));
     server.script('PATCH', '/api/v2/app-canvases/cnvs_1', (req) => ({ status: 200, body: { id: 'cnvs_1', ...JSON.parse(req.body) } }));
-    server.script('GET', '/api/v2/app-canvases/cnvs_1', ok({ id: 'cnvs_1', featureId: 'quilt_entry', resourceId: 'etr_1', blocks, enabled: true }));
+    server.script(
+      'GET',
+      '/api/v2/app-canvases/cnvs_1',
+      ok({ id: 'cnvs_1', featureId: 'quilt_entry', resourceId: 'etr_1', blocks, enabled: true }),
+    );
     const client = clientFor();
     const created = await client.createCanvas({ appId: 'app_1', featureId: 'quilt_entry', resourceId: 'etr_1', blocks, enabled: true });
     expect(created.id).to.equal('cnvs_1');
-    expect(JSON.parse(server.requestsTo('POST', '/api/v2/app-canvases')[0]!.body)).to.deep.equal({ appId: 'app_1', featureId: 'quilt_entry', resourceId: 'etr_1', blocks, enabled: true });
+    expect(JSON.parse(server.requestsTo('POST', '/api/v2/app-canvases')[0]!.body)).to.deep.equal({
+      appId: 'app_1',
+      featureId: 'quilt_entry',
+      resourceId: 'etr_1',
+      blocks,
+      enabled: true,
+    });
     const patched = await client.updateCanvas('cnvs_1', { sessionId: 'sesn_1' });
     expect(patched.sessionId).to.equal('sesn_1');
     expect((await client.getCanvas('cnvs_1')).blocks).to.deep.equal(blocks);
   });
 
   it('creates an app session and updates it with messages and a final status', async () => {
-    server.script('POST', '/api/v2/app-sessions', (req) => ({ status: 201, body: { id: 'sesn_1', status: 'RUNNING', ...JSON.parse(req.body) } }));
+    server.script('POST', '/api/v2/app-sessions', (req) => ({
+      status: 201,
+      body: { id: 'sesn_1', status: 'RUNNING', ...JSON.parse(req.body) },
+    }));
     server.script('PATCH', '/api/v2/app-sessions/sesn_1', (req) => ({ status: 200, body: { id: 'sesn_1', ...JSON.parse(req.body) } }));
     const client = clientFor();
     const session = await client.createAppSession({ appId: 'app_1', name: 'Quilt packaging', timeoutSeconds: 3600 });
     expect(session).to.include({ id: 'sesn_1', status: 'RUNNING' });
-    const done = await client.updateAppSession('sesn_1', { messages: [{ content: 'Package published', style: 'SUCCESS' }], status: 'SUCCEEDED' });
+    const done = await client.updateAppSession('sesn_1', {
+      messages: [{ content: 'Package published', style: 'SUCCESS' }],
+      status: 'SUCCEEDED',
+    });
     expect(done.status).to.equal('SUCCEEDED');
     expect(JSON.parse(server.requestsTo('PATCH', '/api/v2/app-sessions/sesn_1')[0]!.body)).to.deep.equal({
       messages: [{ content: 'Package published', style: 'SUCCESS' }],

@@ -11,7 +11,8 @@ import {
 import { describeError, PermanentError, TransientError } from '../../src/errors.ts';
 
 const req = { method: 'GET', path: '/entries/etr_1?returning=id' };
-const fromStatus = (status: number, headers: Record<string, string> = {}, body = '') => benchlingErrorFromResponse(req, { status, headers: new Headers(headers) }, body);
+const fromStatus = (status: number, headers: Record<string, string> = {}, body = '') =>
+  benchlingErrorFromResponse(req, { status, headers: new Headers(headers) }, body);
 
 describe('Benchling error classification', () => {
   it('treats 429 and every 5xx as transient, and 4xx as permanent', () => {
@@ -22,7 +23,9 @@ describe('Benchling error classification', () => {
   });
 
   it('reads retryAfterMs for a 429 from x-rate-limit-reset seconds', () => {
-    expect(fromStatus(429, { 'x-rate-limit-reset': '12' })).to.be.instanceOf(BenchlingRateLimitError).with.property('retryAfterMs', 12_000);
+    expect(fromStatus(429, { 'x-rate-limit-reset': '12' }))
+      .to.be.instanceOf(BenchlingRateLimitError)
+      .with.property('retryAfterMs', 12_000);
     expect(fromStatus(429)).to.have.property('retryAfterMs', undefined);
   });
 

@@ -26,7 +26,12 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
 }
 
 /** A clock that only moves when something sleeps on it; records every sleep. */
-export function fakeTime(start = 1_000_000): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[]; advance: (ms: number) => void } {
+export function fakeTime(start = 1_000_000): {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  slept: number[];
+  advance: (ms: number) => void;
+} {
   let t = start;
   const slept: number[] = [];
   return {

@@ -98,7 +98,11 @@ describe('Benchling TenantBudget', () => {
   it('ignores missing or malformed rate-limit headers', () => {
     const h = new Headers({ 'x-rate-limit-limit': 'abc', 'x-rate-limit-remaining': '', 'x-rate-limit-reset': '-1' });
     expect(parseRateLimitHeaders(h)).to.deep.equal({});
-    expect(parseRateLimitHeaders(rateHeaders({ limit: 60, remaining: 7, reset: 12 }))).to.deep.equal({ limit: 60, remaining: 7, resetSeconds: 12 });
+    expect(parseRateLimitHeaders(rateHeaders({ limit: 60, remaining: 7, reset: 12 }))).to.deep.equal({
+      limit: 60,
+      remaining: 7,
+      resetSeconds: 12,
+    });
   });
 });
 

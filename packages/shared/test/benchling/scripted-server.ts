@@ -36,12 +36,20 @@ export class ScriptedServer {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => self!.answer({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }, res));
+      req.on('end', () =>
+        self!.answer(
+          { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') },
+          res,
+        ),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     self = new ScriptedServer(server, `http://127.0.0.1:${port}`);
-    self.script('POST', '/api/v2/token', (_req, n) => ({ status: 200, body: { access_token: `token-${n}`, token_type: 'Bearer', expires_in: 900 } }));
+    self.script('POST', '/api/v2/token', (_req, n) => ({
+      status: 200,
+      body: { access_token: `token-${n}`, token_type: 'Bearer', expires_in: 900 },
+    }));
     return self;
   }
 
@@ -66,7 +74,9 @@ export class ScriptedServer {
     this.requests.push(req);
     const route = this.routes.get(`${req.method} ${req.path.split('?')[0]}`);
     if (!route) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { type: 'invalid_request_error', message: `unscripted ${req.method} ${req.path}` } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { type: 'invalid_request_error', message: `unscripted ${req.method} ${req.path}` } }));
       return;
     }
     route.count += 1;

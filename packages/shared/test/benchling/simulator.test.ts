@@ -44,7 +44,11 @@ describe('BenchlingClient against the Benchling simulator', function () {
     expect(task.downloadURL).to.be.a('string');
     const zip = await fetch(task.downloadURL!);
     expect(zip.status).to.equal(200);
-    expect(Buffer.from(await zip.arrayBuffer()).subarray(0, 2).toString('latin1')).to.equal('PK');
+    expect(
+      Buffer.from(await zip.arrayBuffer())
+        .subarray(0, 2)
+        .toString('latin1'),
+    ).to.equal('PK');
   });
 
   it('reports a failed export task with its message', async () => {

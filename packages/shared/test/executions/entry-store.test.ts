@@ -32,12 +32,22 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
   });
 
   it('gives the entry lease to one execution at a time, again to its holder, and to another once it has lapsed', async () => {
-    expect(await store.acquireEntryLease(key, 'ex_a', LEASE_MS)).to.deep.equal({ acquired: true, expiresAt: clock.now().getTime() + LEASE_MS });
-    expect(await store.acquireEntryLease(key, 'ex_b', LEASE_MS)).to.deep.equal({ acquired: false, heldBy: 'ex_a', expiresAt: clock.now().getTime() + LEASE_MS });
+    expect(await store.acquireEntryLease(key, 'ex_a', LEASE_MS)).to.deep.equal({
+      acquired: true,
+      expiresAt: clock.now().getTime() + LEASE_MS,
+    });
+    expect(await store.acquireEntryLease(key, 'ex_b', LEASE_MS)).to.deep.equal({
+      acquired: false,
+      heldBy: 'ex_a',
+      expiresAt: clock.now().getTime() + LEASE_MS,
+    });
     clock.advance(1000);
     expect((await store.acquireEntryLease(key, 'ex_a', LEASE_MS)).acquired).to.equal(true);
     clock.advance(LEASE_MS);
-    expect(await store.acquireEntryLease(key, 'ex_b', LEASE_MS)).to.deep.equal({ acquired: true, expiresAt: clock.now().getTime() + LEASE_MS });
+    expect(await store.acquireEntryLease(key, 'ex_b', LEASE_MS)).to.deep.equal({
+      acquired: true,
+      expiresAt: clock.now().getTime() + LEASE_MS,
+    });
     expect((await store.get(key))?.leaseExecutionId).to.equal('ex_b');
   });
 
@@ -63,12 +73,21 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
 
   it('passes the lease and the latest trigger requested while it was held to one follow-up, exactly once', async () => {
     await store.acquireEntryLease(key, 'ex_a', LEASE_MS);
-    expect(await store.requestRerun(key, trigger('wh_1'), 'ex_1')).to.deep.equal({ leaseHeld: true, heldBy: 'ex_a', expiresAt: clock.now().getTime() + LEASE_MS });
+    expect(await store.requestRerun(key, trigger('wh_1'), 'ex_1')).to.deep.equal({
+      leaseHeld: true,
+      heldBy: 'ex_a',
+      expiresAt: clock.now().getTime() + LEASE_MS,
+    });
     expect((await store.requestRerun(key, trigger('wh_2'), 'ex_2')).leaseHeld).to.equal(true);
     const ended = await store.handOffEntryLease(key, 'ex_a', 'ex_f', LEASE_MS);
     expect(ended).to.deep.include({ outcome: 'handedOff', to: 'ex_f', coalesced: 2 });
     expect((ended as { trigger: Trigger }).trigger.webhookId).to.equal('wh_2');
-    expect(await store.get(key)).to.deep.include({ leaseExecutionId: 'ex_f', leaseExpiresAt: clock.now().getTime() + LEASE_MS, handoffFrom: 'ex_a', handoffTo: 'ex_f' });
+    expect(await store.get(key)).to.deep.include({
+      leaseExecutionId: 'ex_f',
+      leaseExpiresAt: clock.now().getTime() + LEASE_MS,
+      handoffFrom: 'ex_a',
+      handoffTo: 'ex_f',
+    });
     expect((await store.get(key))?.rerunRequested, 'the request is taken as it is handed on').to.equal(undefined);
     // Handed off: the old holder ending again (a redelivery) is told about the same follow-up, never a new one.
     const again = await store.handOffEntryLease(key, 'ex_a', 'ex_other', LEASE_MS);
@@ -134,7 +153,10 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
       expect(after?.rerunRequested, `round ${round}: no request left behind`).to.equal(undefined);
       expect(after?.leaseExecutionId, `round ${round}: the entry is free again`).to.equal(undefined);
     }
-    expect([...deliveries.values()].every((c) => c === 1), 'no trigger delivered twice').to.equal(true);
+    expect(
+      [...deliveries.values()].every((c) => c === 1),
+      'no trigger delivered twice',
+    ).to.equal(true);
     expect(deliveries.size).to.equal(requestFirst);
     // Both orders must have happened, or this test proved nothing about the race.
     expect(requestFirst, 'rounds where the request won').to.be.greaterThan(0);
@@ -172,7 +194,9 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
           if (next.outcome !== 'handedOff') continue;
           expect(onFollowUp).to.include(next.trigger.webhookId);
           expect(next.coalesced).to.equal(onFollowUp.length);
-          expect(await store.handOffEntryLease(key, `ex_multi_g_${round}`, `ex_multi_h_${round}`, LEASE_MS)).to.deep.equal({ outcome: 'released' });
+          expect(await store.handOffEntryLease(key, `ex_multi_g_${round}`, `ex_multi_h_${round}`, LEASE_MS)).to.deep.equal({
+            outcome: 'released',
+          });
         } else {
           expect(next).to.deep.equal({ outcome: 'released' });
         }
@@ -194,7 +218,12 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
     expect(entry).to.include({ canvasId: 'cnvs_1', appId: 'app_1', featureId: 'feat_1' });
     await store.acquireEntryLease(key, 'ex_a', LEASE_MS);
     await store.requestRerun(key, trigger('wh_1'), 'ex_1');
-    await store.recordPublished(key, { executionId: 'ex_a', packageName: 'benchling/etr_1', topHash: 'abc', at: clock.now().toISOString() });
+    await store.recordPublished(key, {
+      executionId: 'ex_a',
+      packageName: 'benchling/etr_1',
+      topHash: 'abc',
+      at: clock.now().toISOString(),
+    });
     expect((await store.handOffEntryLease(key, 'ex_a', 'ex_f', LEASE_MS)).outcome).to.equal('handedOff');
     expect(await store.get(key)).to.include({ canvasId: 'cnvs_1', appId: 'app_1', featureId: 'feat_1', leaseExecutionId: 'ex_f' });
     expect(await store.handOffEntryLease(key, 'ex_f', 'ex_g', LEASE_MS)).to.deep.equal({ outcome: 'released' });

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import type { AwsClients } from '../../src/index.ts';
-import { ExecutionStore, LeaseHeldError, LeaseLostError, ExecutionNotFoundError, ExecutionExistsError, firstPendingStep } from '../../src/executions/index.ts';
+import {
+  ExecutionStore,
+  LeaseHeldError,
+  LeaseLostError,
+  ExecutionNotFoundError,
+  ExecutionExistsError,
+  firstPendingStep,
+} from '../../src/executions/index.ts';
 import { executionStoreSuite, type ManualClock, queuedExecution } from './fixtures.ts';
 
 const LEASE_MS = 30_000;
@@ -30,7 +37,9 @@ describe('execution store: leases, checkpoints and finishing', () => {
 
   it('gives the execution lease to exactly one of ten workers starting at once', async () => {
     const id = await created();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.beginAttempt(id, { workerId: `w${i}`, leaseMs: LEASE_MS })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => store.beginAttempt(id, { workerId: `w${i}`, leaseMs: LEASE_MS })),
+    );
     const winners = results.filter((r) => r.status === 'fulfilled');
     const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(winners).to.have.length(1);
@@ -43,7 +52,12 @@ describe('execution store: leases, checkpoints and finishing', () => {
       expect((l.reason as LeaseHeldError).retryable).to.equal(true);
     }
     const stored = await store.get(id);
-    expect(stored).to.include({ status: 'RUNNING', attempts: 1, leaseOwner: winner.leaseOwner, leaseExpiresAt: clock.now().getTime() + LEASE_MS });
+    expect(stored).to.include({
+      status: 'RUNNING',
+      attempts: 1,
+      leaseOwner: winner.leaseOwner,
+      leaseExpiresAt: clock.now().getTime() + LEASE_MS,
+    });
     expect(stored?.events.filter((e) => e.type === 'AttemptStarted')).to.have.length(1);
   });
 
@@ -58,7 +72,9 @@ describe('execution store: leases, checkpoints and finishing', () => {
       { step: 'initialize', name: `countReads-${id}` },
     );
     try {
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.beginAttempt(id, { workerId: `w${i}`, leaseMs: LEASE_MS, firstReceive: true })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => store.beginAttempt(id, { workerId: `w${i}`, leaseMs: LEASE_MS, firstReceive: true })),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(LeaseHeldError);
       // Only the nine that lost the one-write start read the record to learn who holds it.
@@ -150,7 +166,15 @@ describe('execution store: leases, checkpoints and finishing', () => {
     expect(record.outputs).to.deep.equal({ 'fetch-entry': { entryName: 'Notebook 1' }, 'start-export': { taskId: 'task_1' } });
     expect(record.step).to.equal('await-export');
     expect(firstPendingStep(record, ['fetch-entry', 'start-export', 'await-export', 'transfer'])).to.equal('await-export');
-    expect(record.events.map((e) => e.type)).to.deep.equal(['Queued', 'AttemptStarted', 'StepStarted', 'StepSucceeded', 'StepSucceeded', 'StepStarted', 'AttemptStarted']);
+    expect(record.events.map((e) => e.type)).to.deep.equal([
+      'Queued',
+      'AttemptStarted',
+      'StepStarted',
+      'StepSucceeded',
+      'StepSucceeded',
+      'StepStarted',
+      'AttemptStarted',
+    ]);
   });
 
   it('keeps a retried execution RUNNING with its last error and frees the lease for the redelivery', async () => {
@@ -166,7 +190,13 @@ describe('execution store: leases, checkpoints and finishing', () => {
     const { record } = await store.beginAttempt(id, { workerId: 'w2', leaseMs: LEASE_MS });
     expect(record.leaseOwner).to.equal('w2');
     // A described error is stored as given.
-    const described = { step: 'transfer', class: 'S3SlowDown', message: 'reduce your request rate', retryable: true, at: '2026-01-01T00:00:00.000Z' };
+    const described = {
+      step: 'transfer',
+      class: 'S3SlowDown',
+      message: 'reduce your request rate',
+      retryable: true,
+      at: '2026-01-01T00:00:00.000Z',
+    };
     expect((await store.recordRetry(id, 'w2', 'transfer', described)).lastError).to.deep.equal(described);
   });
 
@@ -184,7 +214,11 @@ describe('execution store: leases, checkpoints and finishing', () => {
     const id = await created();
     await store.beginAttempt(id, { workerId: 'w1', leaseMs: LEASE_MS });
     const rec = await store.succeed(id, 'w1', 'published pkg/a@abc');
-    expect(rec).to.include({ status: 'SUCCEEDED', finishedAt: clock.now().toISOString(), expiresAt: Math.floor(clock.now().getTime() / 1000) + 90 * 86_400 });
+    expect(rec).to.include({
+      status: 'SUCCEEDED',
+      finishedAt: clock.now().toISOString(),
+      expiresAt: Math.floor(clock.now().getTime() / 1000) + 90 * 86_400,
+    });
     expect(rec.leaseOwner).to.equal(undefined);
     expect(rec.events.at(-1)).to.include({ type: 'Succeeded', detail: 'published pkg/a@abc' });
     // An SDK retry of the same call after the first landed is not an error.
@@ -217,7 +251,13 @@ describe('execution store: leases, checkpoints and finishing', () => {
   it('lets only the lease owner fail an execution it runs', async () => {
     const id = await created();
     await store.beginAttempt(id, { workerId: 'w1', leaseMs: LEASE_MS });
-    const error = { step: 'fetch-entry', class: 'BenchlingNotFound', message: 'no such entry', retryable: false, at: clock.now().toISOString() };
+    const error = {
+      step: 'fetch-entry',
+      class: 'BenchlingNotFound',
+      message: 'no such entry',
+      retryable: false,
+      at: clock.now().toISOString(),
+    };
     let caught: unknown;
     await store.fail(id, 'w2', error).catch((e: unknown) => (caught = e));
     expect(caught).to.be.instanceOf(LeaseLostError);

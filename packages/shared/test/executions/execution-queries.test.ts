@@ -69,7 +69,12 @@ describe('execution store: TTL and queries', () => {
   });
 
   it('lists the executions of one entry newest first, or oldest first on request', async () => {
-    const ids = [await create({ entryId: 'etr_list' }), await create({ entryId: 'etr_other' }), await create({ entryId: 'etr_list' }), await create({ entryId: 'etr_list' })];
+    const ids = [
+      await create({ entryId: 'etr_list' }),
+      await create({ entryId: 'etr_other' }),
+      await create({ entryId: 'etr_list' }),
+      await create({ entryId: 'etr_list' }),
+    ];
     const mine = [ids[0], ids[2], ids[3]];
     expect(await idsOf(() => store.listByEntry('ten_test', 'etr_list'), 3)).to.deep.equal([...mine].reverse());
     expect((await store.listByEntry('ten_test', 'etr_list', { newestFirst: false })).map((r) => r.executionId)).to.deep.equal(mine);

@@ -19,7 +19,13 @@ describe('execution store: reopening a failed execution for a DLQ replay', () =>
     await store.create(rec);
     await store.beginAttempt(rec.executionId, { workerId: 'w1', leaseMs: LEASE_MS });
     await store.checkpoint(rec.executionId, 'w1', 'fetch-entry', { displayId: 'EXP1' });
-    await store.fail(rec.executionId, 'w1', { step: 'start-export', class: 'BenchlingUnavailable', message: 'HTTP 503', retryable: true, at: clock.now().toISOString() });
+    await store.fail(rec.executionId, 'w1', {
+      step: 'start-export',
+      class: 'BenchlingUnavailable',
+      message: 'HTTP 503',
+      retryable: true,
+      at: clock.now().toISOString(),
+    });
     return rec.executionId;
   }
 

@@ -24,11 +24,26 @@ describe('installation store: lifecycle state per installation', () => {
   });
 
   it('follows install, activation and deactivation with their times and the app version', async () => {
-    await store.recordLifecycle({ tenantId, appId, type: 'v2.app.installed', at: at(1), appDefinitionId: 'appdef_1', versionNumber: '0.4.0' });
+    await store.recordLifecycle({
+      tenantId,
+      appId,
+      type: 'v2.app.installed',
+      at: at(1),
+      appDefinitionId: 'appdef_1',
+      versionNumber: '0.4.0',
+    });
     await store.recordLifecycle({ tenantId, appId, type: 'v2.app.activateRequested', at: at(2) });
     const { record, applied } = await store.recordLifecycle({ tenantId, appId, type: 'v2.app.deactivated', at: at(3) });
     expect(applied).to.equal(true);
-    expect(record).to.include({ state: 'deactivated', stateAt: at(3), installedAt: at(1), activatedAt: at(2), deactivatedAt: at(3), appDefinitionId: 'appdef_1', versionNumber: '0.4.0' });
+    expect(record).to.include({
+      state: 'deactivated',
+      stateAt: at(3),
+      installedAt: at(1),
+      activatedAt: at(2),
+      deactivatedAt: at(3),
+      appDefinitionId: 'appdef_1',
+      versionNumber: '0.4.0',
+    });
     expect(record.events.map((e) => e.type)).to.deep.equal(['v2.app.installed', 'v2.app.activateRequested', 'v2.app.deactivated']);
     expect(await store.get(tenantId, appId)).to.deep.equal(record);
   });

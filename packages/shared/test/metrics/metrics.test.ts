@@ -11,7 +11,10 @@ function sample(text: string, series: string): number | undefined {
 }
 
 interface EmfLine {
-  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }>;
+  };
   [k: string]: unknown;
 }
 
@@ -59,7 +62,14 @@ describe('metrics: Prometheus registry, /metrics server and CloudWatch EMF lines
 
   it('answers a failed collection with an error id only, handing the error to onError', async () => {
     const registry = new Registry();
-    new Gauge({ name: 'broken', help: 'throws', registers: [registry], collect: () => { throw new Error('AccessDenied arn:aws:iam::123456789012:role/x'); } });
+    new Gauge({
+      name: 'broken',
+      help: 'throws',
+      registers: [registry],
+      collect: () => {
+        throw new Error('AccessDenied arn:aws:iam::123456789012:role/x');
+      },
+    });
     const seen: Array<[string, unknown]> = [];
     const broken = await startMetricsServer(0, registry, { host: '127.0.0.1', onError: (id, err) => seen.push([id, err]) });
     try {

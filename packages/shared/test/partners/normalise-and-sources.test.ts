@@ -7,20 +7,33 @@ const policy = { allowedUrlPatterns: ['^https://data\\.lab\\.example/.*$'], allo
 
 describe('partner payloads: ICA mapping, paths and source URLs', () => {
   it('maps ICA event codes onto our events and names unmapped ones', () => {
-    const env = (eventCode: string, analysisStatus = 'SUCCEEDED') => ({ eventCode, eventParameters: { analysisStatus }, payload: { id: 'a1' }, correlationId: 'c', timestamp: 't' });
+    const env = (eventCode: string, analysisStatus = 'SUCCEEDED') => ({
+      eventCode,
+      eventParameters: { analysisStatus },
+      payload: { id: 'a1' },
+      correlationId: 'c',
+      timestamp: 't',
+    });
     expect(eventTypeOf(env('ICA_EXEC_002'), 'ica')).to.equal('analysis.complete');
     expect(eventTypeOf(env('ICA_EXEC_001'), 'ica')).to.equal('error.notification');
     expect(eventTypeOf(env('ICA_EXEC_027'), 'ica')).to.equal('error.notification');
     expect(eventTypeOf(env('ICA_EXEC_028', 'SUCCEEDED'), 'ica')).to.equal('analysis.complete');
     expect(eventTypeOf(env('ICA_EXEC_028', 'FAILED'), 'ica')).to.equal('error.notification');
-    expect(() => eventTypeOf(env('ICA_EXEC_028', 'INPROGRESS'), 'ica')).to.throw(UnsupportedPartnerEventError, /ICA_EXEC_028 \(INPROGRESS\)/);
+    expect(() => eventTypeOf(env('ICA_EXEC_028', 'INPROGRESS'), 'ica')).to.throw(
+      UnsupportedPartnerEventError,
+      /ICA_EXEC_028 \(INPROGRESS\)/,
+    );
     expect(() => eventTypeOf(env('ICA_SMP_002'), 'ica')).to.throw(UnsupportedPartnerEventError);
     // A standard partner does not read ICA envelopes: no `type` is a 400 naming it.
-    expect(() => eventTypeOf(env('ICA_EXEC_002'), 'standard')).to.throw(PartnerPayloadError).with.property('field', 'type');
+    expect(() => eventTypeOf(env('ICA_EXEC_002'), 'standard'))
+      .to.throw(PartnerPayloadError)
+      .with.property('field', 'type');
     const e = normalise({ ...env('ICA_EXEC_027'), description: 'aborted by user' }, 'ica');
     expect(e).to.deep.include({ id: 'c', type: 'error.notification' });
     expect(e.data).to.deep.include({ severity: 'warning', message: 'aborted by user', code: 'ICA_EXEC_027' });
-    expect(() => normalise({ eventCode: 'ICA_EXEC_002', correlationId: 'c', timestamp: 't', payload: {} }, 'ica')).to.throw(PartnerPayloadError).with.property('field', 'payload.id');
+    expect(() => normalise({ eventCode: 'ICA_EXEC_002', correlationId: 'c', timestamp: 't', payload: {} }, 'ica'))
+      .to.throw(PartnerPayloadError)
+      .with.property('field', 'payload.id');
   });
 
   it('refuses traversal, absolute paths, drive letters, control characters and duplicates; NFC-normalises', () => {
@@ -29,7 +42,18 @@ describe('partner payloads: ICA mapping, paths and source URLs', () => {
     }
     expect(safeFilePath('reads/e\u0301.fq')).to.equal('reads/\u00e9.fq');
     const ev = { id: 'e', type: 'sequencing.complete' as const, timestamp: 't', run: { id: 'r' } };
-    expect(() => checkEventSources({ ...ev, files: [{ path: 'a', url: 'https://data.lab.example/1' }, { path: 'a', url: 'https://data.lab.example/2' }] }, policy)).to.throw(/listed twice/);
+    expect(() =>
+      checkEventSources(
+        {
+          ...ev,
+          files: [
+            { path: 'a', url: 'https://data.lab.example/1' },
+            { path: 'a', url: 'https://data.lab.example/2' },
+          ],
+        },
+        policy,
+      ),
+    ).to.throw(/listed twice/);
   });
 
   it('allows only matching http(s) URLs and allowed S3 prefixes; never metadata, link-local, file: or credentials', () => {
@@ -52,7 +76,9 @@ describe('partner payloads: ICA mapping, paths and source URLs', () => {
       expect(sourceUrlProblem(bad, policy), bad).to.be.a('string');
     }
     // Metadata addresses are refused even when a pattern would let them through.
-    expect(sourceUrlProblem('http://169.254.169.254/x', { allowedUrlPatterns: ['^http://.*$'], allowedS3Prefixes: [] })).to.match(/metadata/);
+    expect(sourceUrlProblem('http://169.254.169.254/x', { allowedUrlPatterns: ['^http://.*$'], allowedS3Prefixes: [] })).to.match(
+      /metadata/,
+    );
   });
 
   it('measures JSON depth without parsing, ignoring brackets inside strings', () => {

@@ -37,7 +37,8 @@ describe('partner registry over DynamoDB Local', function () {
   });
   after(() => aws?.destroy());
 
-  const raw = async (id: string) => (await aws.doc.send(new GetCommand({ TableName: table, Key: { partnerId: id }, ConsistentRead: true }))).Item!;
+  const raw = async (id: string) =>
+    (await aws.doc.send(new GetCommand({ TableName: table, Key: { partnerId: id }, ConsistentRead: true }))).Item!;
 
   it('keeps only Secrets Manager ARNs in the table when a vault is configured, through add and rotation', async () => {
     const vault = new MemoryVault();
@@ -74,7 +75,13 @@ describe('partner registry over DynamoDB Local', function () {
   it('updates settings without touching the secrets, and drops the previous secret on finish', async () => {
     const registry = new PartnerRegistry({ doc: aws.doc, tableName: table });
     const [a, b] = [secret(), secret()];
-    await registry.add({ id: 'upd', name: 'Upd', eventTypes: ['qc.complete'], secret: a, allowUrls: ['^https://u\\.example/.*$', 's3://u-bucket/in/'] });
+    await registry.add({
+      id: 'upd',
+      name: 'Upd',
+      eventTypes: ['qc.complete'],
+      secret: a,
+      allowUrls: ['^https://u\\.example/.*$', 's3://u-bucket/in/'],
+    });
     await registry.rotateSecret('upd', b);
     const p = await registry.update('upd', { eventTypes: ['qc.complete', 'upload.complete'], maxRetries: 2 });
     expect(p).to.deep.include({ eventTypes: ['qc.complete', 'upload.complete'], maxRetries: 2, allowedS3Prefixes: ['s3://u-bucket/in/'] });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { MAX_SIGNATURE_ENTRIES, signWebhook, StandardWebhookError, verifyWebhook, webhookSecretKey } from '../../src/partners/standard-webhooks.ts';
+import {
+  MAX_SIGNATURE_ENTRIES,
+  signWebhook,
+  StandardWebhookError,
+  verifyWebhook,
+  webhookSecretKey,
+} from '../../src/partners/standard-webhooks.ts';
 
 // Pure logic: the scheme's published example (standardwebhooks.com / svix) and the edge cases.
 const SPEC_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -50,7 +56,16 @@ describe('Standard Webhooks sign and verify', () => {
     expect(reason(() => verify(SPEC_SIG, { now: SPEC_TS + 301 }))).to.equal('stale_timestamp');
     expect(reason(() => verify(SPEC_SIG, { now: SPEC_TS - 301 }))).to.equal('stale_timestamp');
     expect(reason(() => verify(SPEC_SIG, { now: SPEC_TS + 300 }))).to.equal('passed');
-    expect(reason(() => verifyWebhook({ headers: { 'webhook-id': 'a', 'webhook-timestamp': '1e9', 'webhook-signature': SPEC_SIG }, rawBody: Buffer.alloc(0), keys: [], now: 1e12 }))).to.equal('bad_timestamp');
+    expect(
+      reason(() =>
+        verifyWebhook({
+          headers: { 'webhook-id': 'a', 'webhook-timestamp': '1e9', 'webhook-signature': SPEC_SIG },
+          rawBody: Buffer.alloc(0),
+          keys: [],
+          now: 1e12,
+        }),
+      ),
+    ).to.equal('bad_timestamp');
   });
 
   it(`caps the entries it reads at ${MAX_SIGNATURE_ENTRIES} and hashes the content once per key, not once per entry`, () => {
@@ -65,7 +80,12 @@ describe('Standard Webhooks sign and verify', () => {
       let best = Number.POSITIVE_INFINITY;
       for (let i = 0; i < 3; i++) {
         const t = process.hrtime.bigint();
-        verifyWebhook({ headers: { 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_TS), 'webhook-signature': header }, rawBody: body, keys: [key], now: SPEC_TS * 1000 });
+        verifyWebhook({
+          headers: { 'webhook-id': SPEC_ID, 'webhook-timestamp': String(SPEC_TS), 'webhook-signature': header },
+          rawBody: body,
+          keys: [key],
+          now: SPEC_TS * 1000,
+        });
         best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
       }
       return best;
@@ -76,7 +96,12 @@ describe('Standard Webhooks sign and verify', () => {
   });
 
   it('refuses malformed secrets without quoting them', () => {
-    for (const bad of ['sk_abcdefgh', 'whsec_!!!!', `whsec_${Buffer.alloc(16).toString('base64')}`, `whsec_${Buffer.alloc(65).toString('base64')}`]) {
+    for (const bad of [
+      'sk_abcdefgh',
+      'whsec_!!!!',
+      `whsec_${Buffer.alloc(16).toString('base64')}`,
+      `whsec_${Buffer.alloc(65).toString('base64')}`,
+    ]) {
       let message = '';
       try {
         webhookSecretKey(bad);

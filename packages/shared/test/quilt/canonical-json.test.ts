@@ -68,7 +68,9 @@ describe('canonicalJson', () => {
 
   it('follows JSON.stringify for undefined, toJSON and functions', () => {
     const when = new Date('2026-01-02T03:04:05.000Z');
-    expect(canonicalJson({ b: undefined, a: when, f: () => 1, list: [undefined] })).to.equal('{"a":"2026-01-02T03:04:05.000Z","list":[null]}');
+    expect(canonicalJson({ b: undefined, a: when, f: () => 1, list: [undefined] })).to.equal(
+      '{"a":"2026-01-02T03:04:05.000Z","list":[null]}',
+    );
   });
 
   it('rejects NaN, Infinity and circular structures with a PermanentError', () => {

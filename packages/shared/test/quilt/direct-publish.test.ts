@@ -51,7 +51,8 @@ describe('publishDirect against the local S3', function () {
   after(() => aws?.destroy());
 
   // Each test uses its own package name so the shared bucket's other packages do not interfere.
-  const keysOf = async (pkg: string) => (await listAll(aws.s3, bucket)).filter((o) => o.key.includes(`/${pkg}/`) || o.key.startsWith('.quilt/packages/'));
+  const keysOf = async (pkg: string) =>
+    (await listAll(aws.s3, bucket)).filter((o) => o.key.includes(`/${pkg}/`) || o.key.startsWith('.quilt/packages/'));
 
   it('writes the manifest and two pointers holding exactly the 64-hex top hash on a first publish', async () => {
     const before = await listAll(aws.s3, bucket);
@@ -60,13 +61,18 @@ describe('publishDirect against the local S3', function () {
     expect(res.created).to.equal(true);
     expect(res.topHash).to.equal(TOP_HASH_A);
     expect(res.manifestKey).to.equal(`.quilt/packages/${TOP_HASH_A}`);
-    expect(res.pointerKeys).to.deep.equal([`.quilt/named_packages/benchling/EXP00001234/${NOW_SECONDS}`, '.quilt/named_packages/benchling/EXP00001234/latest']);
+    expect(res.pointerKeys).to.deep.equal([
+      `.quilt/named_packages/benchling/EXP00001234/${NOW_SECONDS}`,
+      '.quilt/named_packages/benchling/EXP00001234/latest',
+    ]);
     const added = (await listAll(aws.s3, bucket)).filter((o) => !before.some((b) => b.key === o.key)).map((o) => o.key);
     expect(added.sort()).to.deep.equal([res.manifestKey, ...res.pointerKeys].sort());
     for (const key of res.pointerKeys) expect(await readText(aws.s3, bucket, key)).to.equal(TOP_HASH_A);
     const manifest = await readText(aws.s3, bucket, res.manifestKey);
     expect(manifest).to.equal(serializeManifest(META_A, entries));
-    expect(manifest.split('\n')[0]).to.match(/^\{"version":"v0","message":"Benchling v2\.entry\.updated\.fields at 2026-01-02T03:04:05Z","user_meta":\{/);
+    expect(manifest.split('\n')[0]).to.match(
+      /^\{"version":"v0","message":"Benchling v2\.entry\.updated\.fields at 2026-01-02T03:04:05Z","user_meta":\{/,
+    );
   });
 
   it('reads back the latest revision it wrote', async () => {
@@ -81,14 +87,25 @@ describe('publishDirect against the local S3', function () {
     const before = await listAll(aws.s3, bucket);
     const res = await publishDirect(
       { s3: aws.s3 },
-      { bucket, packageName: PACKAGE, message: 'a later trigger', userMeta: META_A.userMeta, entries: [...entries].reverse(), now: new Date(NOW.getTime() + 3_600_000) },
+      {
+        bucket,
+        packageName: PACKAGE,
+        message: 'a later trigger',
+        userMeta: META_A.userMeta,
+        entries: [...entries].reverse(),
+        now: new Date(NOW.getTime() + 3_600_000),
+      },
     );
     expect(res).to.deep.equal({ topHash: TOP_HASH_A, created: false, latest: true, manifestKey: manifestKey(TOP_HASH_A), pointerKeys: [] });
     expect(await listAll(aws.s3, bucket)).to.deep.equal(before);
   });
 
   it('creates a new revision and moves latest when a file changes, keeping the old revision', async () => {
-    const changed = entries.map((e) => (e.logicalKey === 'z' ? { ...e, size: 7, hash: { type: 'sha2-256-chunked' as const, value: 'f+ktjZt+G/KVbHQ6j6LjxzpXgNrf8Z9a+nqCNB6cJS4=' } } : e));
+    const changed = entries.map((e) =>
+      e.logicalKey === 'z'
+        ? { ...e, size: 7, hash: { type: 'sha2-256-chunked' as const, value: 'f+ktjZt+G/KVbHQ6j6LjxzpXgNrf8Z9a+nqCNB6cJS4=' } }
+        : e,
+    );
     const later = new Date(NOW.getTime() + 60_000);
     const res = await publishDirect({ s3: aws.s3 }, { bucket, packageName: PACKAGE, ...META_A, entries: changed, now: later });
 
@@ -103,9 +120,16 @@ describe('publishDirect against the local S3', function () {
   it('never moves latest back in time: an older snapshot published late joins the history only', async () => {
     const pkg = 'benchling/EXP00009999';
     const own = entries.map((e) => ({ ...e, physicalKey: { bucket, key: `${pkg}/${e.logicalKey}` } }));
-    const newer = await publishDirect({ s3: aws.s3 }, { bucket, packageName: pkg, ...META_A, entries: own, now: new Date(NOW.getTime() + 120_000) });
+    const newer = await publishDirect(
+      { s3: aws.s3 },
+      { bucket, packageName: pkg, ...META_A, entries: own, now: new Date(NOW.getTime() + 120_000) },
+    );
     // A run that fetched the entry earlier, and resumed its publish after the newer run finished.
-    const older = own.map((e) => (e.logicalKey === 'z' ? { ...e, size: 9, hash: { type: 'sha2-256-chunked' as const, value: 'f+ktjZt+G/KVbHQ6j6LjxzpXgNrf8Z9a+nqCNB6cJS4=' } } : e));
+    const older = own.map((e) =>
+      e.logicalKey === 'z'
+        ? { ...e, size: 9, hash: { type: 'sha2-256-chunked' as const, value: 'f+ktjZt+G/KVbHQ6j6LjxzpXgNrf8Z9a+nqCNB6cJS4=' } }
+        : e,
+    );
     const late = await publishDirect({ s3: aws.s3 }, { bucket, packageName: pkg, ...META_A, entries: older, now: NOW });
 
     expect(late).to.include({ created: true, latest: false });
@@ -119,10 +143,19 @@ describe('publishDirect against the local S3', function () {
   it('creates a new revision when only the user_meta changes', async () => {
     const res = await publishDirect(
       { s3: aws.s3 },
-      { bucket, packageName: PACKAGE, message: META_A.message, userMeta: { benchling: { entryId: 'etr_123', name: 'renamed' } }, entries, now: new Date(NOW.getTime() + 120_000) },
+      {
+        bucket,
+        packageName: PACKAGE,
+        message: META_A.message,
+        userMeta: { benchling: { entryId: 'etr_123', name: 'renamed' } },
+        entries,
+        now: new Date(NOW.getTime() + 120_000),
+      },
     );
     expect(res.created).to.equal(true);
-    expect((await readLatest(aws.s3, bucket, PACKAGE))?.meta.userMeta).to.deep.equal({ benchling: { entryId: 'etr_123', name: 'renamed' } });
+    expect((await readLatest(aws.s3, bucket, PACKAGE))?.meta.userMeta).to.deep.equal({
+      benchling: { entryId: 'etr_123', name: 'renamed' },
+    });
   });
 
   it('completes a revision whose publish crashed after the manifest was written', async () => {
@@ -202,7 +235,9 @@ describe('publishDirect against the local S3', function () {
     expect((missing as PermanentError).details.awsError).to.equal('NoSuchBucket');
 
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    const down = createAwsClients(awsOptionsFromEnv({ ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, { requestTimeoutMs: 2000, maxAttempts: 1 }));
+    const down = createAwsClients(
+      awsOptionsFromEnv({ ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, { requestTimeoutMs: 2000, maxAttempts: 1 }),
+    );
     let unreachable: unknown;
     try {
       await publishDirect({ s3: down.s3 }, { bucket, packageName: PACKAGE, message: null, entries, now: NOW });

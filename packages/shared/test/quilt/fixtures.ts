@@ -50,7 +50,13 @@ export const META_A: PackageMeta = {
 };
 
 function chunkedEntry(logicalKey: string, size: number, value: string, meta: Record<string, unknown> = {}): ManifestEntry {
-  return { logicalKey, physicalKey: { bucket: 'bkt', key: `benchling/EXP00001234/${logicalKey}` }, size, hash: { type: 'sha2-256-chunked', value }, meta };
+  return {
+    logicalKey,
+    physicalKey: { bucket: 'bkt', key: `benchling/EXP00001234/${logicalKey}` },
+    size,
+    hash: { type: 'sha2-256-chunked', value },
+    meta,
+  };
 }
 
 export const ENTRIES_A: ManifestEntry[] = [
@@ -68,7 +74,13 @@ export const META_B: PackageMeta = {
 };
 
 function sha256Entry(logicalKey: string, size: number, value: string, meta: Record<string, unknown> = {}): ManifestEntry {
-  return { logicalKey, physicalKey: { bucket: 'bkt', key: logicalKey, versionId: `v${size}` }, size, hash: { type: 'SHA256', value }, meta };
+  return {
+    logicalKey,
+    physicalKey: { bucket: 'bkt', key: logicalKey, versionId: `v${size}` },
+    size,
+    hash: { type: 'SHA256', value },
+    meta,
+  };
 }
 
 export const ENTRIES_B: ManifestEntry[] = [

@@ -70,13 +70,17 @@ describe('sha2-256-chunked hashing', () => {
   it('refuses at digest() when fewer bytes arrived than expected', () => {
     const h = new ChunkedSha256Hasher(10);
     h.update(Buffer.alloc(9));
-    expect(() => h.digest()).to.throw(PermanentError).with.property('code', 'SizeMismatch');
+    expect(() => h.digest())
+      .to.throw(PermanentError)
+      .with.property('code', 'SizeMismatch');
   });
 
   it('refuses as soon as more bytes arrive than expected, before hashing them', () => {
     const h = new ChunkedSha256Hasher(10);
     h.update(Buffer.alloc(10));
-    expect(() => h.update(Buffer.alloc(1))).to.throw(PermanentError).with.property('code', 'SizeMismatch');
+    expect(() => h.update(Buffer.alloc(1)))
+      .to.throw(PermanentError)
+      .with.property('code', 'SizeMismatch');
     expect(h.size).to.equal(10);
   });
 });
@@ -90,7 +94,16 @@ describe('HashingPassThrough', () => {
     const pieces = function* () {
       for (let o = 0; o < size; o += 1_000_003) yield data.subarray(o, Math.min(size, o + 1_000_003));
     };
-    await pipeline(Readable.from(pieces()), hashing, new Writable({ write(c: Buffer, _e, cb) { received.push(c); cb(); } }));
+    await pipeline(
+      Readable.from(pieces()),
+      hashing,
+      new Writable({
+        write(c: Buffer, _e, cb) {
+          received.push(c);
+          cb();
+        },
+      }),
+    );
     expect(hashing.bytes).to.equal(size);
     expect(hashing.hash.value).to.equal(value);
     expect(Buffer.concat(received).equals(data)).to.equal(true);
@@ -99,15 +112,31 @@ describe('HashingPassThrough', () => {
   it('fails the pipeline when the source sends more bytes than it declared', async () => {
     const hashing = new HashingPassThrough(5);
     let written = 0;
-    const sink = new Writable({ write(c: Buffer, _e, cb) { written += c.length; cb(); } });
-    const err = await pipeline(Readable.from([Buffer.alloc(4), Buffer.alloc(4)]), hashing, sink).then(() => undefined, (e: unknown) => e);
+    const sink = new Writable({
+      write(c: Buffer, _e, cb) {
+        written += c.length;
+        cb();
+      },
+    });
+    const err = await pipeline(Readable.from([Buffer.alloc(4), Buffer.alloc(4)]), hashing, sink).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(PermanentError).with.property('code', 'SizeMismatch');
     expect(written).to.equal(4);
   });
 
   it('fails the pipeline when the source ends short of its declared size', async () => {
     const hashing = new HashingPassThrough(5);
-    const err = await pipeline(Readable.from([Buffer.alloc(4)]), hashing, new Writable({ write(_c, _e, cb) { cb(); } })).then(
+    const err = await pipeline(
+      Readable.from([Buffer.alloc(4)]),
+      hashing,
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { PermanentError } from '../../src/errors.ts';
-import { type ManifestEntry, MAX_MANIFEST_LINE_BYTES, parseManifest, serializeManifest, topHash, treeOrder } from '../../src/quilt/manifest.ts';
+import {
+  type ManifestEntry,
+  MAX_MANIFEST_LINE_BYTES,
+  parseManifest,
+  serializeManifest,
+  topHash,
+  treeOrder,
+} from '../../src/quilt/manifest.ts';
 import { parsePackageName } from '../../src/quilt/package-name.ts';
 import { EMPTY_TOP_HASH, ENTRIES_A, ENTRIES_B, META_A, META_B, TOP_HASH_A, TOP_HASH_B, TREE_ORDER_A, TREE_ORDER_B } from './fixtures.ts';
 
@@ -47,8 +54,14 @@ describe('topHash', () => {
       topHash(META_A, ENTRIES_A),
       topHash({ ...META_A, message: 'other' }, ENTRIES_A),
       topHash({ ...META_A, userMeta: {} }, ENTRIES_A),
-      topHash(META_A, ENTRIES_A.map((e, i) => (i === 0 ? { ...e, meta: { x: 1 } } : e))),
-      topHash(META_A, ENTRIES_A.map((e, i) => (i === 0 ? { ...e, size: 1 } : e))),
+      topHash(
+        META_A,
+        ENTRIES_A.map((e, i) => (i === 0 ? { ...e, meta: { x: 1 } } : e)),
+      ),
+      topHash(
+        META_A,
+        ENTRIES_A.map((e, i) => (i === 0 ? { ...e, size: 1 } : e)),
+      ),
     ]);
     expect(hashes.size).to.equal(5);
   });
@@ -76,7 +89,9 @@ describe('serializeManifest', () => {
     const lines = text.split('\n');
     expect(lines).to.have.length(5);
     expect(lines[4]).to.equal('');
-    expect(lines[0]).to.equal('{"version":"v0","message":null,"user_meta":{},"workflow":{"config":"s3://bkt/.quilt/workflows/config.yml","id":null,"schemas":{}}}');
+    expect(lines[0]).to.equal(
+      '{"version":"v0","message":null,"user_meta":{},"workflow":{"config":"s3://bkt/.quilt/workflows/config.yml","id":null,"schemas":{}}}',
+    );
     expect(lines[1]).to.equal(
       '{"logical_key":"x/y","physical_keys":["s3://bkt/x/y?versionId=v3"],"size":3,"hash":{"type":"SHA256","value":"4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"},"meta":{"é":[1,2,3]}}',
     );
@@ -106,7 +121,9 @@ describe('serializeManifest', () => {
   });
 
   it('rejects malformed hashes and sizes before anything is written', () => {
-    expect(thrown(() => topHash({ message: null }, [entry('a', { hash: { type: 'sha2-256-chunked', value: 'abc' } })])).code).to.equal('QuiltBadEntry');
+    expect(thrown(() => topHash({ message: null }, [entry('a', { hash: { type: 'sha2-256-chunked', value: 'abc' } })])).code).to.equal(
+      'QuiltBadEntry',
+    );
     expect(thrown(() => topHash({ message: null }, [entry('a', { size: -1 })])).code).to.equal('QuiltBadEntry');
     expect(thrown(() => topHash({ message: null }, [entry('a', { size: 1.5 })])).code).to.equal('QuiltBadEntry');
   });
@@ -145,7 +162,13 @@ describe('parseManifest', () => {
     const parsed = parseManifest(text);
     expect(parsed.meta).to.deep.equal({ message: 'hello', userMeta: { a: 1 } });
     expect(parsed.entries).to.deep.equal([
-      { logicalKey: 'dir/a b.txt', physicalKey: { bucket: 'bkt', key: 'p/a b.txt', versionId: 'x+y' }, size: 5, hash: { type: 'SHA256', value: 'ab' }, meta: {} },
+      {
+        logicalKey: 'dir/a b.txt',
+        physicalKey: { bucket: 'bkt', key: 'p/a b.txt', versionId: 'x+y' },
+        size: 5,
+        hash: { type: 'SHA256', value: 'ab' },
+        meta: {},
+      },
     ]);
   });
 

@@ -8,7 +8,18 @@ describe('packageNameFor: display ids and run ids to valid, injective Quilt name
   });
 
   it('replaces other characters and appends a hash of the original, so ids that clean up alike stay apart', () => {
-    const ids = ['EXP-1.a', 'EXP-1/a', 'EXP-1 a', 'EXP-1_a', 'EXP-1\u00e9a', 'EXP-1🧪a', '', '../../etc', 'a'.repeat(500), `${'a'.repeat(500)}b`];
+    const ids = [
+      'EXP-1.a',
+      'EXP-1/a',
+      'EXP-1 a',
+      'EXP-1_a',
+      'EXP-1\u00e9a',
+      'EXP-1🧪a',
+      '',
+      '../../etc',
+      'a'.repeat(500),
+      `${'a'.repeat(500)}b`,
+    ];
     const names = ids.map((id) => packageNameFor('benchling', id));
     expect(new Set(names).size, names.join(' ')).to.equal(ids.length);
     for (const name of names) expect(() => parsePackageName(name), name).to.not.throw();

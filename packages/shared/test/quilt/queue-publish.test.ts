@@ -27,7 +27,12 @@ async function receiveAll(sqs: SQSClient, queueUrl: string, expected: number): P
 
 describe('buildPackagerMessage', () => {
   it('builds exactly the contract message, field for field and in the contract order', () => {
-    const msg = buildPackagerMessage({ bucket: 'BUCKET', packageName: 'benchling/EXP00001234', metadataKey: 'entry.json', commitMessage: COMMIT });
+    const msg = buildPackagerMessage({
+      bucket: 'BUCKET',
+      packageName: 'benchling/EXP00001234',
+      metadataKey: 'entry.json',
+      commitMessage: COMMIT,
+    });
     expect(JSON.stringify(msg)).to.equal(
       '{"source_prefix":"s3://BUCKET/benchling/EXP00001234/","registry":"BUCKET","package_name":"benchling/EXP00001234",' +
         '"metadata_uri":"entry.json","commit_message":"Benchling v2.entry.updated.fields at 2026-01-02T03:04:05Z"}',
@@ -36,8 +41,19 @@ describe('buildPackagerMessage', () => {
 
   it('carries inline metadata instead of a metadata key, and a workflow when given (even "")', () => {
     const msg = buildPackagerMessage({ bucket: 'b', packageName: 'n/p', metadata: { a: [1] }, commitMessage: 'c', workflow: '' });
-    expect(msg).to.deep.equal({ source_prefix: 's3://b/n/p/', registry: 'b', package_name: 'n/p', metadata: { a: [1] }, commit_message: 'c', workflow: '' });
-    expect(buildPackagerMessage({ bucket: 'b', packageName: 'n/p', commitMessage: 'c' })).to.not.have.any.keys('metadata', 'metadata_uri', 'workflow');
+    expect(msg).to.deep.equal({
+      source_prefix: 's3://b/n/p/',
+      registry: 'b',
+      package_name: 'n/p',
+      metadata: { a: [1] },
+      commit_message: 'c',
+      workflow: '',
+    });
+    expect(buildPackagerMessage({ bucket: 'b', packageName: 'n/p', commitMessage: 'c' })).to.not.have.any.keys(
+      'metadata',
+      'metadata_uri',
+      'workflow',
+    );
   });
 
   it('rejects both metadata forms at once, an absolute metadata key, a bad package name or bucket', () => {
@@ -64,7 +80,12 @@ describe('publishViaQueue against the local SQS', function () {
   after(() => aws?.destroy());
 
   it('delivers the contract message to the packager queue', async () => {
-    const msg = buildPackagerMessage({ bucket: env.PACKAGE_BUCKET!, packageName: 'benchling/EXP00001234', metadataKey: 'entry.json', commitMessage: COMMIT });
+    const msg = buildPackagerMessage({
+      bucket: env.PACKAGE_BUCKET!,
+      packageName: 'benchling/EXP00001234',
+      metadataKey: 'entry.json',
+      commitMessage: COMMIT,
+    });
     const { messageId } = await publishViaQueue(aws.sqs, env.PACKAGER_QUEUE_URL!, msg);
     const got = await receiveAll(aws.sqs, env.PACKAGER_QUEUE_URL!, 1);
     expect(got).to.have.length(1);
@@ -101,7 +122,9 @@ describe('publishViaQueue against the local SQS', function () {
     expect(missing).to.be.instanceOf(PermanentError);
     expect((missing as PermanentError).code).to.equal('QuiltPackagerQueue');
 
-    const down = createAwsClients(awsOptionsFromEnv({ ...env, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }, { requestTimeoutMs: 2000, maxAttempts: 1 }));
+    const down = createAwsClients(
+      awsOptionsFromEnv({ ...env, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }, { requestTimeoutMs: 2000, maxAttempts: 1 }),
+    );
     let unreachable: unknown;
     try {
       await publishViaQueue(down.sqs, env.PACKAGER_QUEUE_URL!, msg);

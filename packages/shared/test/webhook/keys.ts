@@ -23,6 +23,8 @@ export function signHeaders(
   const id = o.id ?? 'msg_1';
   const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
   const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body)]);
-  const sigs = keys.map((k, i) => `${o.versions?.[i] ?? 'v1bder'},${sign('sha256', signed, { key: k.privateKey, dsaEncoding: 'der' }).toString('base64')}`);
+  const sigs = keys.map(
+    (k, i) => `${o.versions?.[i] ?? 'v1bder'},${sign('sha256', signed, { key: k.privateKey, dsaEncoding: 'der' }).toString('base64')}`,
+  );
   return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': sigs.join(' ') };
 }

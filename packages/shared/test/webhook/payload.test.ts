@@ -13,7 +13,16 @@ const envelope = (message: Record<string, unknown>, over: Record<string, unknown
   ...over,
 });
 const entry = (type: string, extra: Record<string, unknown> = {}) =>
-  envelope({ type, id: 'evt_1', createdAt: '2025-01-01T00:00:00Z', resourceId: 'etr_1', schema: { id: 'ts_1' }, excludedProperties: [], deprecated: false, ...extra });
+  envelope({
+    type,
+    id: 'evt_1',
+    createdAt: '2025-01-01T00:00:00Z',
+    resourceId: 'etr_1',
+    schema: { id: 'ts_1' },
+    excludedProperties: [],
+    deprecated: false,
+    ...extra,
+  });
 
 function fieldOf(fn: () => unknown): string {
   try {
@@ -39,13 +48,19 @@ describe('webhook payloads (contract §2): what each type asks for', () => {
   });
 
   it('turns v2.canvas.initialized into canvas.init with the entry and feature', () => {
-    const d = classifyWebhook(envelope({ type: 'v2.canvas.initialized', featureId: 'quilt_entry', resourceId: 'etr_2', userId: 'ent_u' }), cfg);
+    const d = classifyWebhook(
+      envelope({ type: 'v2.canvas.initialized', featureId: 'quilt_entry', resourceId: 'etr_2', userId: 'ent_u' }),
+      cfg,
+    );
     expect(d).to.deep.include({ action: 'enqueue', kind: 'canvas.init', entryId: 'etr_2' });
     expect(d.action === 'enqueue' && d.trigger).to.deep.equal({ featureId: 'quilt_entry', userId: 'ent_u' });
   });
 
   it('turns both canvas.created variants into entry.package with the canvas id, and the entry when given', () => {
-    const withEntry = classifyWebhook(envelope({ type: 'v2.canvas.created', canvasId: 'cnvs_1', featureId: 'f', userId: 'u', resourceId: 'etr_3' }), cfg);
+    const withEntry = classifyWebhook(
+      envelope({ type: 'v2.canvas.created', canvasId: 'cnvs_1', featureId: 'f', userId: 'u', resourceId: 'etr_3' }),
+      cfg,
+    );
     const beta = classifyWebhook(envelope({ type: 'v2-beta.canvas.created', canvasId: 'cnvs_2', featureId: 'f', userId: 'u' }), cfg);
     expect(withEntry).to.deep.include({ kind: 'entry.package', canvasId: 'cnvs_1', entryId: 'etr_3' });
     expect(beta).to.deep.include({ kind: 'entry.package', canvasId: 'cnvs_2' });
@@ -53,15 +68,25 @@ describe('webhook payloads (contract §2): what each type asks for', () => {
   });
 
   it('packages on a configured button, re-renders the canvas on a navigation button (nav:…), and ignores other buttons', () => {
-    const click = (buttonId: string) => classifyWebhook(envelope({ type: 'v2.canvas.userInteracted', buttonId, canvasId: 'cnvs_1', featureId: 'f', userId: 'u' }), cfg);
+    const click = (buttonId: string) =>
+      classifyWebhook(envelope({ type: 'v2.canvas.userInteracted', buttonId, canvasId: 'cnvs_1', featureId: 'f', userId: 'u' }), cfg);
     expect(click('update-package')).to.deep.include({ action: 'enqueue', kind: 'entry.package', canvasId: 'cnvs_1' });
-    expect(click('nav:files:2')).to.deep.include({ action: 'enqueue', kind: 'canvas.view', canvasId: 'cnvs_1', trigger: { buttonId: 'nav:files:2', featureId: 'f', userId: 'u' } });
+    expect(click('nav:files:2')).to.deep.include({
+      action: 'enqueue',
+      kind: 'canvas.view',
+      canvasId: 'cnvs_1',
+      trigger: { buttonId: 'nav:files:2', featureId: 'f', userId: 'u' },
+    });
     expect(click('something-else')).to.deep.include({ action: 'ignore', reason: 'button_not_configured' });
   });
 
   it('turns every lifecycle type into app.lifecycle', () => {
     for (const type of ['v2.app.installed', 'v2.app.activateRequested', 'v2.app.deactivated', 'v2-beta.app.configuration.updated']) {
-      expect(classifyWebhook(envelope({ type }, { channel: 'app_signals' }), cfg)).to.deep.include({ action: 'enqueue', kind: 'app.lifecycle', type });
+      expect(classifyWebhook(envelope({ type }, { channel: 'app_signals' }), cfg)).to.deep.include({
+        action: 'enqueue',
+        kind: 'app.lifecycle',
+        type,
+      });
     }
   });
 
@@ -91,7 +116,9 @@ describe('webhook payloads (contract §2): what each type asks for', () => {
     expect(fieldOf(() => classifyWebhook(without('baseURL'), cfg))).to.equal('baseURL');
     expect(fieldOf(() => classifyWebhook(without('message'), cfg))).to.equal('message');
     expect(fieldOf(() => classifyWebhook(entry('v2.entry.created', { resourceId: undefined }), cfg))).to.equal('message.resourceId');
-    expect(fieldOf(() => classifyWebhook(envelope({ type: 'v2.canvas.initialized', resourceId: 'etr_1' }), cfg))).to.equal('message.featureId');
+    expect(fieldOf(() => classifyWebhook(envelope({ type: 'v2.canvas.initialized', resourceId: 'etr_1' }), cfg))).to.equal(
+      'message.featureId',
+    );
     expect(fieldOf(() => classifyWebhook(envelope({ type: 'v2.canvas.userInteracted', canvasId: 'c' }), cfg))).to.equal('message.buttonId');
     expect(fieldOf(() => classifyWebhook({ ...entry('v2.entry.created'), baseURL: 'javascript:alert(1)' }, cfg))).to.equal('baseURL');
     expect(fieldOf(() => classifyWebhook({ ...entry('v2.entry.created'), app: { id: 42 } }, cfg))).to.equal('app.id');

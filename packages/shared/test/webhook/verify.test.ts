@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { derSignatures, isP256DerShape, MAX_SIGNATURE_ENTRIES, verifyWebhook, WebhookAuthError, type WebhookAuthReason } from '../../src/webhook/verify.ts';
+import {
+  derSignatures,
+  isP256DerShape,
+  MAX_SIGNATURE_ENTRIES,
+  verifyWebhook,
+  WebhookAuthError,
+  type WebhookAuthReason,
+} from '../../src/webhook/verify.ts';
 import { signHeaders as signAt, testKey } from './keys.ts';
 
 describe('webhook signature verification (contract §1)', () => {
@@ -20,9 +27,15 @@ describe('webhook signature verification (contract §1)', () => {
       throw err;
     }
   }
-  const check = (headers: Record<string, string>, o: { body?: string | Buffer; keys?: typeof k1[]; tolerance?: number } = {}) =>
+  const check = (headers: Record<string, string>, o: { body?: string | Buffer; keys?: (typeof k1)[]; tolerance?: number } = {}) =>
     reasonOf(() =>
-      verifyWebhook({ headers, rawBody: Buffer.from(o.body ?? body), keys: (o.keys ?? [k1]).map((k) => k.verification), now, toleranceSeconds: o.tolerance }),
+      verifyWebhook({
+        headers,
+        rawBody: Buffer.from(o.body ?? body),
+        keys: (o.keys ?? [k1]).map((k) => k.verification),
+        now,
+        toleranceSeconds: o.tolerance,
+      }),
     );
 
   it('accepts a DER ECDSA P-256 signature over id.timestamp.rawBody and says which key verified it', () => {
@@ -74,19 +87,27 @@ describe('webhook signature verification (contract §1)', () => {
   it('only considers v*der entries, so a valid-looking v1 entry does not count', () => {
     expect(check(signHeaders([k1], { body, versions: ['v1'] }))).to.equal('bad_signature');
     expect(check(signHeaders([k1], { body, versions: ['v2der'] }))).to.equal('accepted');
-    expect(check({ ...signHeaders([k1], { body }), 'webhook-signature': `v1,abc ${signHeaders([k1], { body })['webhook-signature']}` })).to.equal('accepted');
+    expect(
+      check({ ...signHeaders([k1], { body }), 'webhook-signature': `v1,abc ${signHeaders([k1], { body })['webhook-signature']}` }),
+    ).to.equal('accepted');
   });
 
   it('treats garbage signatures as not verifying instead of throwing', () => {
-    expect(check({ ...signHeaders([k1], { body }), 'webhook-signature': 'v1bder,!!!notbase64 v1bder,AAAA v1bder' })).to.equal('bad_signature');
+    expect(check({ ...signHeaders([k1], { body }), 'webhook-signature': 'v1bder,!!!notbase64 v1bder,AAAA v1bder' })).to.equal(
+      'bad_signature',
+    );
   });
 
   it('refuses a header with more than a handful of entries, before hashing anything', () => {
     const good = signHeaders([k1], { body });
     const junk = (n: number) => Array.from({ length: n }, () => 'der,AA').join(' ');
     expect(check({ ...good, 'webhook-signature': `${junk(MAX_SIGNATURE_ENTRIES - 1)} ${good['webhook-signature']}` })).to.equal('accepted');
-    expect(check({ ...good, 'webhook-signature': `${junk(MAX_SIGNATURE_ENTRIES)} ${good['webhook-signature']}` })).to.equal('bad_signature');
-    expect(() => verifyWebhook({ headers: { ...good, 'webhook-signature': junk(2000) }, rawBody: Buffer.from(body), keys: [k1.verification], now })).to.throw(/2000 entries/);
+    expect(check({ ...good, 'webhook-signature': `${junk(MAX_SIGNATURE_ENTRIES)} ${good['webhook-signature']}` })).to.equal(
+      'bad_signature',
+    );
+    expect(() =>
+      verifyWebhook({ headers: { ...good, 'webhook-signature': junk(2000) }, rawBody: Buffer.from(body), keys: [k1.verification], now }),
+    ).to.throw(/2000 entries/);
   });
 
   it('drops entries whose bytes cannot be a DER P-256 signature', () => {

@@ -19,11 +19,29 @@ export function signedPartner(secrets: string[], body: unknown, o: { webhookId?:
   const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const signature = secrets.map((secret) => signWebhook({ secret, webhookId, timestamp, body: text })).join(' ');
-  return { webhookId, timestamp, body: text, headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature } };
+  return {
+    webhookId,
+    timestamp,
+    body: text,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    },
+  };
 }
 
-export async function postPartner(baseUrl: string, partnerId: string, d: Pick<PartnerDelivery, 'headers' | 'body'>): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/webhooks/sequencing/${encodeURIComponent(partnerId)}`, { method: 'POST', headers: d.headers, body: d.body });
+export async function postPartner(
+  baseUrl: string,
+  partnerId: string,
+  d: Pick<PartnerDelivery, 'headers' | 'body'>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/webhooks/sequencing/${encodeURIComponent(partnerId)}`, {
+    method: 'POST',
+    headers: d.headers,
+    body: d.body,
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {

@@ -8,7 +8,9 @@ import { GetCommand, ReceiveMessageCommand, ScanCommand } from './sdk.ts';
 export async function drainJobs(aws: AwsClients, queueUrl: string): Promise<JobMessage[]> {
   const out: JobMessage[] = [];
   for (;;) {
-    const res = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+    const res = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }),
+    );
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) return out;
     for (const m of msgs) out.push(parseJobMessage(m.Body));

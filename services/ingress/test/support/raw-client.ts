@@ -55,7 +55,13 @@ export function rawExchange(baseUrl: string, r: RawRequest): Promise<RawExchange
       result.closedMs = performance.now() - started;
       finish();
     });
-    const head = [`POST ${r.path ?? '/event'} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    const head = [
+      `POST ${r.path ?? '/event'} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      ...Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`),
+      '',
+      '',
+    ].join('\r\n');
     socket.write(head, 'latin1');
     if (r.body !== undefined && r.body.length > 0) socket.write(r.body, () => undefined);
     if (r.trickle) {

@@ -35,7 +35,11 @@ export interface SignedDelivery {
 }
 
 /** Signs `payload` (or a raw string body) as Benchling would. `at` is Unix seconds; default now. */
-export function signed(keys: SigningKey[], payload: Record<string, unknown> | string, o: { webhookId?: string; at?: number } = {}): SignedDelivery {
+export function signed(
+  keys: SigningKey[],
+  payload: Record<string, unknown> | string,
+  o: { webhookId?: string; at?: number } = {},
+): SignedDelivery {
   const webhookId = o.webhookId ?? `msg_${randomUUID()}`;
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const headers = signWebhook({ keys, webhookId, timestamp: o.at ?? Math.floor(Date.now() / 1000), body });
@@ -49,7 +53,11 @@ export async function deliver(
   path = '/event',
 ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...d.headers }, body: d.body });
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...d.headers },
+    body: d.body,
+  });
   const text = await res.text();
   const ms = performance.now() - started;
   let json: Record<string, unknown> = {};

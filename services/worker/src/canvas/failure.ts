@@ -10,7 +10,10 @@ const BY_CLASS: Array<[RegExp, string]> = [
   [/^BenchlingBaseUrlRejected$|^BenchlingTenant/, 'This Benchling tenant is not configured for packaging.'],
   [/^ExportFailed$|^ExportMalformed$/, 'Benchling could not export this entry.'],
   [/^ExportTimeout$/, 'Benchling took too long to export this entry.'],
-  [/^Zip(Traversal|AbsolutePath|Symlink|UnsafeName)$/, 'The export contains a file whose name or type cannot be packaged safely; nothing was published.'],
+  [
+    /^Zip(Traversal|AbsolutePath|Symlink|UnsafeName)$/,
+    'The export contains a file whose name or type cannot be packaged safely; nothing was published.',
+  ],
   [/^Zip(Bomb|TooLarge|TooManyEntries)$/, 'The export is larger than this app accepts; nothing was published.'],
   [/^Zip|^Download|^SizeMismatch$/, 'The export could not be read completely; nothing was published.'],
   [/^Quilt/, 'The package could not be written to the Quilt registry.'],

@@ -49,7 +49,14 @@ export function fileBrowser(i: FileBrowserInput): { blocks: ViewBlock[]; data: s
   const from = (page - 1) * PAGE_SIZE;
   const shown = all.slice(from, from + PAGE_SIZE);
   const dirNames = shown.filter((l) => l.kind === 'dir').map((l) => l.name);
-  const { data, keptDirs } = serializeViewState({ v: 1, view: 'files', dir: i.dir, page, dirs: dirNames, ...(i.last ? { last: i.last } : {}) });
+  const { data, keptDirs } = serializeViewState({
+    v: 1,
+    view: 'files',
+    dir: i.dir,
+    page,
+    dirs: dirNames,
+    ...(i.last ? { last: i.last } : {}),
+  });
 
   const where = i.dir === '' ? 'the package root' : text(i.dir, 200);
   const range = all.length === 0 ? 'empty folder' : `${from + 1}–${from + shown.length} of ${all.length}`;
@@ -70,7 +77,13 @@ export function fileBrowser(i: FileBrowserInput): { blocks: ViewBlock[]; data: s
       button(NAV.main, 'Back'),
     ]),
   ];
-  if (keptDirs > 0) blocks.push(section('folders', dirNames.slice(0, keptDirs).map((name, k) => button(NAV.dir(k), `Open ${name}/`))));
+  if (keptDirs > 0)
+    blocks.push(
+      section(
+        'folders',
+        dirNames.slice(0, keptDirs).map((name, k) => button(NAV.dir(k), `Open ${name}/`)),
+      ),
+    );
   return { blocks, data };
 }
 

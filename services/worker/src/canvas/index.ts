@@ -62,8 +62,17 @@ export async function renderMain(deps: CanvasDeps, o: { status?: PackagingStatus
   // A click while a packaging runs: the entry record does not say when it started (the session does).
   const status: PackagingStatus = o.status ?? (leaseLive ? { kind: 'running' } : (o.last ?? { kind: 'idle' }));
   const last = o.status && o.status.kind !== 'idle' && o.status.kind !== 'running' ? o.status : o.last;
-  const blocks = mainView({ pkg, status, linkedRuns: (deps.linkedRuns ?? entryRecordLinkedRuns).linkedRuns(state as { linkedRuns?: unknown }), updateButtonId: deps.updateButtonId });
-  return { blocks, data: serializeViewState({ v: 1, view: 'main', ...(last ? { last } : {}) }).data, ...(!o.status && leaseLive ? { running: true } : {}) };
+  const blocks = mainView({
+    pkg,
+    status,
+    linkedRuns: (deps.linkedRuns ?? entryRecordLinkedRuns).linkedRuns(state as { linkedRuns?: unknown }),
+    updateButtonId: deps.updateButtonId,
+  });
+  return {
+    blocks,
+    data: serializeViewState({ v: 1, view: 'main', ...(last ? { last } : {}) }).data,
+    ...(!o.status && leaseLive ? { running: true } : {}),
+  };
 }
 
 /**
@@ -83,7 +92,10 @@ export async function renderClick(deps: CanvasDeps, buttonId: string, canvasData
 
   if (nav.to === 'versions') {
     const revisions = await reader.revisions(name, VERSIONS_SHOWN);
-    return { blocks: versionsView({ packageName: name, revisions, revisionLink: (h) => revisionLink(deps.links, name, h) }), data: keep({ v: 1, view: 'versions' }) };
+    return {
+      blocks: versionsView({ packageName: name, revisions, revisionLink: (h) => revisionLink(deps.links, name, h) }),
+      data: keep({ v: 1, view: 'versions' }),
+    };
   }
   const latest = await reader.latest(name);
   if (!latest) return renderMain(deps, { ...(last ? { last } : {}) });
@@ -103,22 +115,38 @@ export async function renderClick(deps: CanvasDeps, buttonId: string, canvasData
     dir = parentDir(from.dir ?? '');
   } else if (nav.to === 'dir') {
     const opened = from.view === 'files' ? openedDir(from, nav.index) : undefined;
-    if (opened === undefined) throw new PermanentError(`button ${buttonId} names a folder the canvas no longer lists`, { code: 'CanvasStale' });
+    if (opened === undefined)
+      throw new PermanentError(`button ${buttonId} names a folder the canvas no longer lists`, { code: 'CanvasStale' });
     dir = opened;
   }
-  return fileBrowser({ packageName: name, entries: latest.entries, dir, page, fileLink: (e) => fileLink(deps.links, name, e.logicalKey, e.physicalKey), ...(last ? { last } : {}) });
+  return fileBrowser({
+    packageName: name,
+    entries: latest.entries,
+    dir,
+    page,
+    fileLink: (e) => fileLink(deps.links, name, e.logicalKey, e.physicalKey),
+    ...(last ? { last } : {}),
+  });
 }
 
 /** A canvas for a click whose folder vanished (a new revision meanwhile): say so and offer the way home. */
 export function staleView(): Rendered {
   return {
-    blocks: [markdown('stale', 'The package changed since this page was shown.'), section('nav', [button(NAV.files, 'Browse files'), button(NAV.main, 'Back')])],
+    blocks: [
+      markdown('stale', 'The package changed since this page was shown.'),
+      section('nav', [button(NAV.files, 'Browse files'), button(NAV.main, 'Back')]),
+    ],
     data: serializeViewState({ v: 1, view: 'main' }).data,
   };
 }
 
 /** Reads the canvas, renders the click's answer and writes it. Returns what it showed, for the execution record. */
-export async function answerClick(depsFor: (entryId: string) => CanvasDeps, benchling: BenchlingClient, canvasId: string, buttonId: string): Promise<{ view: string; entryId: string }> {
+export async function answerClick(
+  depsFor: (entryId: string) => CanvasDeps,
+  benchling: BenchlingClient,
+  canvasId: string,
+  buttonId: string,
+): Promise<{ view: string; entryId: string }> {
   const canvas = await benchling.getCanvas(canvasId);
   if (!canvas.resourceId) throw new PermanentError(`canvas ${canvasId} is not attached to an entry`, { code: 'CanvasWithoutEntry' });
   const deps = depsFor(canvas.resourceId);

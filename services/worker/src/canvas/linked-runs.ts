@@ -61,9 +61,16 @@ export function linkedRunsBlock(runs: LinkedRun[]): ViewBlock {
     '',
     row(['run', 'package', 'QC', 'linked']),
     row(['---', '---', '---', '---']),
-    ...runs.slice(0, MAX_RUNS).map((r) =>
-      row([text(r.runId ?? '—', 40), r.link && /^https:\/\//.test(r.link) ? link(r.packageName, r.link, 80) : text(r.packageName, 80), text(r.qcState ?? 'unknown', 20), when(r.at)]),
-    ),
+    ...runs
+      .slice(0, MAX_RUNS)
+      .map((r) =>
+        row([
+          text(r.runId ?? '—', 40),
+          r.link && /^https:\/\//.test(r.link) ? link(r.packageName, r.link, 80) : text(r.packageName, 80),
+          text(r.qcState ?? 'unknown', 20),
+          when(r.at),
+        ]),
+      ),
     ...(runs.length > MAX_RUNS ? ['', `… and ${runs.length - MAX_RUNS} older runs.`] : []),
   ];
   return markdown('linked-runs', lines.join('\n'));

@@ -16,7 +16,10 @@ function encodePath(p: string): string {
 }
 
 export function packageLink(c: LinkConfig & { packageName: string }): string {
-  return catalogBase(c, c.packageName) ?? `${S3_CONSOLE}/buckets/${encodeURIComponent(c.bucket)}?prefix=${encodeURIComponent(`${c.packageName}/`)}`;
+  return (
+    catalogBase(c, c.packageName) ??
+    `${S3_CONSOLE}/buckets/${encodeURIComponent(c.bucket)}?prefix=${encodeURIComponent(`${c.packageName}/`)}`
+  );
 }
 
 /** A file of the latest revision: in the catalog by its logical key, else its S3 object. */

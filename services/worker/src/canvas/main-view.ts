@@ -40,7 +40,8 @@ export function mainView(m: MainViewModel): ViewBlock[] {
   if (s.kind === 'running') {
     lines.push('', `**Updating the Quilt package…** (${s.startedAt ? `started ${when(s.startedAt)}; ` : ''}progress is shown above)`);
   }
-  if (s.kind === 'published') lines.push('', s.unchanged ? `Checked ${when(s.at)}: nothing changed since the last revision.` : `Updated ${when(s.at)}.`);
+  if (s.kind === 'published')
+    lines.push('', s.unchanged ? `Checked ${when(s.at)}: nothing changed since the last revision.` : `Updated ${when(s.at)}.`);
   if (s.kind === 'failed') {
     lines.push('', `**The package could not be updated.** ${text(s.reason, 200)}`, '', `${when(s.at)} · execution ${code(s.executionId)}`);
   }

@@ -15,7 +15,8 @@ const MAX_ROWS = 25;
 export function metadataView(o: { packageName: string; entryJson: Record<string, unknown> | undefined }): ViewBlock[] {
   const e = o.entryJson;
   const back = section('nav', [button(NAV.main, 'Back')]);
-  if (!e) return [markdown('metadata', `### Metadata of ${text(o.packageName)}\n\nThe latest revision has no readable \`entry.json\`.`), back];
+  if (!e)
+    return [markdown('metadata', `### Metadata of ${text(o.packageName)}\n\nThe latest revision has no readable \`entry.json\`.`), back];
   const lines = [`### Metadata of ${text(o.packageName)}`, '', row(['entry', '']), row(['---', '---'])];
   lines.push(row(['**Name**', text(e.name, VALUE_CHARS)]));
   lines.push(row(['**Display id**', text(e.displayId, 40)]));
@@ -71,7 +72,11 @@ function fieldValue(f: unknown): string {
 function summary(item: unknown): string {
   if (item && typeof item === 'object') {
     const o = item as Record<string, unknown>;
-    const parts = [nameOf(o), typeof o.id === 'string' && o.id !== nameOf(o) ? o.id : undefined, typeof o.schema === 'object' ? nameOf(o.schema) : undefined];
+    const parts = [
+      nameOf(o),
+      typeof o.id === 'string' && o.id !== nameOf(o) ? o.id : undefined,
+      typeof o.schema === 'object' ? nameOf(o.schema) : undefined,
+    ];
     const s = parts.filter(Boolean).join(' · ');
     if (s) return s;
   }

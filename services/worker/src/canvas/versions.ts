@@ -15,7 +15,15 @@ export function versionsView(o: { packageName: string; revisions: Revision[]; re
     lines.push(`The last ${o.revisions.length === 1 ? 'revision' : `${o.revisions.length} revisions`}, newest first.`, '');
     lines.push(row(['when', 'revision', 'triggered by', 'files', 'change']), row(['---', '---', '---', '---:', '---']));
     for (const r of o.revisions) {
-      lines.push(row([when(r.at), link(r.topHash.slice(0, 10), o.revisionLink(r.topHash)), text(trigger(r.message), 60), `${r.fileCount} (${humanSize(r.totalBytes)})`, change(r)]));
+      lines.push(
+        row([
+          when(r.at),
+          link(r.topHash.slice(0, 10), o.revisionLink(r.topHash)),
+          text(trigger(r.message), 60),
+          `${r.fileCount} (${humanSize(r.totalBytes)})`,
+          change(r),
+        ]),
+      );
     }
   }
   return [markdown('versions', lines.join('\n')), section('nav', [button(NAV.main, 'Back')])];
@@ -43,4 +51,3 @@ function change(r: Revision): string {
   if (added + removed + modified === 0) return 'no file changes';
   return [added ? `+${added}` : '', removed ? `−${removed}` : '', modified ? `${modified} changed` : ''].filter(Boolean).join(', ');
 }
-

@@ -15,7 +15,9 @@ export interface ViewState {
 }
 
 /** The end of the last packaging as the main view words it (the reason is already plain words). */
-export type LastOutcome = { kind: 'published'; at: string; unchanged: boolean } | { kind: 'failed'; reason: string; at: string; executionId: string };
+export type LastOutcome =
+  | { kind: 'published'; at: string; unchanged: boolean }
+  | { kind: 'failed'; reason: string; at: string; executionId: string };
 
 /** Benchling refuses `data` of 5 KB or more; we stay clearly below. Bytes. */
 export const MAX_DATA_BYTES = 4_800;

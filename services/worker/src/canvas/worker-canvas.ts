@@ -18,7 +18,12 @@ export function canvasDepsFor(deps: WorkerDeps, tenantId: string, entryId: strin
 /** `canvas.view`: a navigation click. */
 export async function runCanvasView(deps: WorkerDeps, job: JobMessage): Promise<Record<string, unknown>> {
   if (!job.canvasId || !job.trigger.buttonId) throw new PermanentError('canvas.view job names no canvas or button', { code: 'BadMessage' });
-  const shown = await answerClick((entryId) => canvasDepsFor(deps, job.tenantId, entryId), deps.benchlingFor(job), job.canvasId, job.trigger.buttonId);
+  const shown = await answerClick(
+    (entryId) => canvasDepsFor(deps, job.tenantId, entryId),
+    deps.benchlingFor(job),
+    job.canvasId,
+    job.trigger.buttonId,
+  );
   return { canvasId: job.canvasId, buttonId: job.trigger.buttonId, ...shown };
 }
 
@@ -48,7 +53,9 @@ export async function createEntryCanvas(deps: WorkerDeps, job: JobMessage): Prom
     });
   }
   const rendered = await renderMain(canvasDepsFor(deps, job.tenantId, job.entryId));
-  const canvas = await deps.benchlingFor(job).createCanvas({ appId: job.appId, featureId, resourceId: job.entryId, blocks: rendered.blocks, data: rendered.data, enabled: true });
+  const canvas = await deps
+    .benchlingFor(job)
+    .createCanvas({ appId: job.appId, featureId, resourceId: job.entryId, blocks: rendered.blocks, data: rendered.data, enabled: true });
   await deps.entries.setCanvas(key, { canvasId: canvas.id, appId: job.appId, featureId });
   return { canvasId: canvas.id };
 }
@@ -92,7 +99,11 @@ export class PackagingCanvas {
       this.sessionId = session.id;
     }
     const rendered = await renderMain(this.canvasDeps(), { status: { kind: 'running', startedAt } });
-    await this.benchling.updateCanvas(this.canvasId, { ...rendered, enabled: true, ...(this.sessionId ? { sessionId: this.sessionId } : {}) });
+    await this.benchling.updateCanvas(this.canvasId, {
+      ...rendered,
+      enabled: true,
+      ...(this.sessionId ? { sessionId: this.sessionId } : {}),
+    });
   }
 
   /** A long step starts: one INFO message. */
@@ -104,14 +115,20 @@ export class PackagingCanvas {
 
   /** The run published (or found nothing changed): SUCCEEDED, then the main view. */
   async published(at: string, unchanged: boolean): Promise<void> {
-    await this.message({ messages: [{ content: unchanged ? 'Nothing changed since the last revision.' : 'The new revision is published.', style: 'SUCCESS' }], status: 'SUCCEEDED' });
+    await this.message({
+      messages: [{ content: unchanged ? 'Nothing changed since the last revision.' : 'The new revision is published.', style: 'SUCCESS' }],
+      status: 'SUCCEEDED',
+    });
     await this.show({ kind: 'published', at, unchanged });
   }
 
   /** The run failed for good: FAILED with the plain reason and the execution id, then the main view. */
   async failed(error: { class?: string; retryable?: boolean; at: string }): Promise<void> {
     const reason = plainReason(error);
-    await this.message({ messages: [{ content: `${reason} (execution ${this.job.executionId})`.slice(0, 200), style: 'ERROR' }], status: 'FAILED' });
+    await this.message({
+      messages: [{ content: `${reason} (execution ${this.job.executionId})`.slice(0, 200), style: 'ERROR' }],
+      status: 'FAILED',
+    });
     await this.show({ kind: 'failed', reason, at: error.at, executionId: this.job.executionId });
   }
 

@@ -14,7 +14,9 @@ interface CanvasViewRun {
  * page state travels in the button id and the canvas `data`, so any worker answers any click; it
  * holds no entry lease (a view reads the published package, never writes it).
  */
-export const CANVAS_VIEW_STEPS = Steps.for<CanvasViewRun>().step('render-view', async (r) => ({ output: await runCanvasView(r.deps, r.job) }));
+export const CANVAS_VIEW_STEPS = Steps.for<CanvasViewRun>().step('render-view', async (r) => ({
+  output: await runCanvasView(r.deps, r.job),
+}));
 
 export const canvasView: JobKind<CanvasViewJob, CanvasViewRun> = {
   steps: CANVAS_VIEW_STEPS,

@@ -30,7 +30,10 @@ export class EntryHold implements ResourceHold {
     this.leaseMs = deps.config.visibilityTimeoutSeconds * 1000;
   }
 
-  async acquire(a: { journal: Journal; record: ExecutionRecord }): Promise<{ acquired: true } | { acquired: false; outcome: { action: 'done' } }> {
+  async acquire(a: {
+    journal: Journal;
+    record: ExecutionRecord;
+  }): Promise<{ acquired: true } | { acquired: false; outcome: { action: 'done' } }> {
     const { entries, executions, config } = this.deps;
     const { job } = this;
     const lease = await entries.acquireEntryLease(this.key, job.executionId, this.leaseMs);
@@ -45,7 +48,10 @@ export class EntryHold implements ResourceHold {
       }
       const rerun = await entries.requestRerun(this.key, job.trigger, job.executionId);
       if (rerun.leaseHeld) {
-        await executions.supersede(job.executionId, `entry ${job.entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`);
+        await executions.supersede(
+          job.executionId,
+          `entry ${job.entryId} is being packaged by ${lease.heldBy}; one follow-up run will pick up this change`,
+        );
         this.deps.metrics.executionFinished(job.kind, 'SUPERSEDED');
         this.log.info('coalesced into the running execution', { runningExecutionId: lease.heldBy });
         return { acquired: false, outcome: { action: 'done' } };
@@ -53,14 +59,16 @@ export class EntryHold implements ResourceHold {
       // The holder released between our two calls: our request may now start a follow-up, and we may
       // also run ourselves — take the lease again (the follow-up, if any, will find current state).
       const again = await entries.acquireEntryLease(this.key, job.executionId, this.leaseMs);
-      if (!again.acquired) throw new TransientError(`entry ${job.entryId} is busy`, { code: 'EntryBusy', retryAfterMs: retryDelaySeconds(1) * 1000 });
+      if (!again.acquired)
+        throw new TransientError(`entry ${job.entryId} is busy`, { code: 'EntryBusy', retryAfterMs: retryDelaySeconds(1) * 1000 });
     }
     // Marks when this attempt holds the entry: the fault suite's no-two-runs-at-once check starts
     // here. The record already names the entry when the job did; then the mark goes out with the
     // next write. A job that learnt its entry from its canvas records it at once, so a redelivered
     // message can still hand that entry on.
     if (a.record.entryId === job.entryId) a.journal.note({ type: 'StepStarted', step: 'acquire-entry' });
-    else await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry', { tenantId: job.tenantId, entryId: job.entryId });
+    else
+      await executions.recordStepStart(job.executionId, config.workerId, 'acquire-entry', { tenantId: job.tenantId, entryId: job.entryId });
     return { acquired: true };
   }
 
@@ -78,7 +86,10 @@ export class EntryHold implements ResourceHold {
     const handoff = end.outcome === 'handedOff' ? end : end.outcome === 'notHeld' ? end.pendingHandoff : undefined;
     if (!handoff) return;
     const followUp = await enqueueFollowUp(this.deps, this.job, handoff.trigger, handoff.to);
-    this.log.info('started the follow-up run for changes made while packaging', { followUpExecutionId: followUp, resumedHandoff: end.outcome === 'notHeld' });
+    this.log.info('started the follow-up run for changes made while packaging', {
+      followUpExecutionId: followUp,
+      resumedHandoff: end.outcome === 'notHeld',
+    });
   }
 
   async showFailure(error: ExecutionError): Promise<void> {

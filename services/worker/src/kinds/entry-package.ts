@@ -34,7 +34,11 @@ export const ENTRY_PACKAGE_STEPS = Steps.for<EntryRun>()
   .step('fetch-entry', (r) => fetchEntry(r.ctx))
   .step('start-export', (r) => startExport(r.ctx), { durable: true })
   .step('await-export', (r, o) => awaitExport(r.ctx, o['start-export']), { long: true })
-  .step('transfer', (r, o) => transfer(r.ctx, o['await-export'], entryPackageName(r.ctx.deps.config, r.ctx.job.tenantId, o['fetch-entry'].displayId)), { long: true, durable: true })
+  .step(
+    'transfer',
+    (r, o) => transfer(r.ctx, o['await-export'], entryPackageName(r.ctx.deps.config, r.ctx.job.tenantId, o['fetch-entry'].displayId)),
+    { long: true, durable: true },
+  )
   .step('write-metadata', (r, o) =>
     writeMetadata(r.ctx, {
       entry: o['fetch-entry'],
@@ -94,7 +98,15 @@ export const entryPackage: JobKind<EntryPackageJob, EntryRun> = {
       await deps.entries.setCanvas(hold.key, { canvasId: job.canvasId, appId: job.appId, featureId: job.trigger.featureId });
     }
     const benchling = deps.benchlingFor(job);
-    const ctx: StepContext = { job: jobWithEntry, executionId: job.executionId, attempt: record.attempts, deps, benchling, log: log.child({ entryId }), signal };
+    const ctx: StepContext = {
+      job: jobWithEntry,
+      executionId: job.executionId,
+      attempt: record.attempts,
+      deps,
+      benchling,
+      log: log.child({ entryId }),
+      signal,
+    };
     const canvas = canvasId ? packagingCanvas(ctx, canvasId) : undefined;
     const notePublished = (p: Published) => recordPublished(deps, hold.key, job.executionId, p);
     // A run that stopped after publishing records the entry's latest package again (a no-op then).
@@ -124,7 +136,12 @@ function checkpointed(record: ExecutionRecord): Partial<EntryPackageOutputs> {
 async function recordPublished(deps: WorkerDeps, key: string, executionId: string, p: Published): Promise<unknown> {
   // A revision that went to the history (a later one was already published) is not the entry's latest.
   if (p.latest === false) return;
-  return deps.entries.recordPublished(key, { executionId, packageName: p.packageName, ...(p.topHash ? { topHash: p.topHash } : {}), at: p.publishedAt });
+  return deps.entries.recordPublished(key, {
+    executionId,
+    packageName: p.packageName,
+    ...(p.topHash ? { topHash: p.topHash } : {}),
+    at: p.publishedAt,
+  });
 }
 
 /**

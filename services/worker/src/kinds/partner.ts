@@ -96,13 +96,23 @@ function partnerKind(kind: PartnerJobKind, writer?: (deps: WorkerDeps) => Object
       // The partner's per-attempt timeout, on top of shutdown and a lost lease.
       const attempt = new AbortController();
       signal.addEventListener('abort', () => attempt.abort(signal.reason), { once: true });
-      const timeoutError = new TransientError(`attempt exceeded the partner's timeout of ${job.policy.timeoutSeconds} s`, { code: 'PartnerTimeout' });
+      const timeoutError = new TransientError(`attempt exceeded the partner's timeout of ${job.policy.timeoutSeconds} s`, {
+        code: 'PartnerTimeout',
+      });
       setTimeout(() => attempt.abort(timeoutError), job.policy.timeoutSeconds * 1000).unref();
       const packageName = runPackageName(job.policy.namespace, job.event.run.id);
       const runLog = log.child({ partnerId: job.partnerId, runId: job.event.run.id });
       return {
         context: {
-          base: { job, execution: record, deps, writer: (writer ?? ((d) => pooledWriter(d.s3)))(deps), signal: attempt.signal, packageName, prefix: `${packageName}/` },
+          base: {
+            job,
+            execution: record,
+            deps,
+            writer: (writer ?? ((d) => pooledWriter(d.s3)))(deps),
+            signal: attempt.signal,
+            packageName,
+            prefix: `${packageName}/`,
+          },
           log: runLog,
         },
         finishing(outputs) {

@@ -24,7 +24,8 @@ export function guardedHttpGet(filePath: string, allowedUrlPatterns: readonly st
       res.destroy();
       if (hop === MAX_REDIRECTS) throw refusedWhileFetching(filePath, `more than ${MAX_REDIRECTS} redirects`);
       const next = new URL(location, target);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw refusedWhileFetching(filePath, `redirected to scheme ${next.protocol}`);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw refusedWhileFetching(filePath, `redirected to scheme ${next.protocol}`);
       const forbidden = forbiddenHost(next.hostname);
       if (forbidden) throw refusedWhileFetching(filePath, `redirected to a forbidden host: ${forbidden}`);
       if (!matchesAllowed(next.toString(), allowedUrlPatterns)) {
@@ -38,7 +39,11 @@ export function guardedHttpGet(filePath: string, allowedUrlPatterns: readonly st
 function request(url: string, o: { headers?: Record<string, string>; signal?: AbortSignal }, filePath: string): Promise<IncomingMessage> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = client.get(url, { headers: o.headers ?? {}, lookup: checkedLookup(filePath), ...(o.signal ? { signal: o.signal } : {}) }, resolve);
+    const req = client.get(
+      url,
+      { headers: o.headers ?? {}, lookup: checkedLookup(filePath), ...(o.signal ? { signal: o.signal } : {}) },
+      resolve,
+    );
     req.once('error', reject);
   });
 }

@@ -27,7 +27,13 @@ export function pooledWriter(s3: S3Client, o: { pool?: PartPool } = {}): ObjectW
     begin({ bucket, key, size }) {
       return {
         async write(body, signal) {
-          const done = await uploadStream(s3, body, { bucket, key, size, ...(o.pool ? { pool: o.pool } : {}), ...(signal ? { signal } : {}) });
+          const done = await uploadStream(s3, body, {
+            bucket,
+            key,
+            size,
+            ...(o.pool ? { pool: o.pool } : {}),
+            ...(signal ? { signal } : {}),
+          });
           return { ...(done.versionId ? { versionId: done.versionId } : {}), ...(done.etag ? { etag: done.etag } : {}) };
         },
       };

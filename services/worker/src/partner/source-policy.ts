@@ -12,7 +12,11 @@ export type FileSource = { kind: 'http'; url: string } | { kind: 's3'; bucket: s
  * (file:, ftp:, data:, …) is refused. The error names the file, never the URL's query (it may
  * hold a signature).
  */
-export function checkSource(filePath: string, url: string, policy: Pick<PartnerPolicy, 'allowedUrlPatterns' | 'allowedS3Prefixes'>): FileSource {
+export function checkSource(
+  filePath: string,
+  url: string,
+  policy: Pick<PartnerPolicy, 'allowedUrlPatterns' | 'allowedS3Prefixes'>,
+): FileSource {
   let u: URL;
   try {
     u = new URL(url);
@@ -26,11 +30,13 @@ export function checkSource(filePath: string, url: string, policy: Pick<PartnerP
     if (!u.host || !key || !allowed) throw refused(filePath, `s3://${u.host}/… is not under an allowed S3 prefix of the partner`);
     return { kind: 's3', bucket: u.host, key };
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw refused(filePath, `scheme ${u.protocol} is not allowed (only http, https and allowed s3:// prefixes)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw refused(filePath, `scheme ${u.protocol} is not allowed (only http, https and allowed s3:// prefixes)`);
   if (u.username || u.password) throw refused(filePath, 'URLs with credentials are not allowed');
   const forbidden = forbiddenHost(u.hostname);
   if (forbidden) throw refused(filePath, forbidden);
-  if (!matchesAllowed(url, policy.allowedUrlPatterns)) throw refused(filePath, `${u.origin}${u.pathname} matches none of the partner's allowed URL patterns`);
+  if (!matchesAllowed(url, policy.allowedUrlPatterns))
+    throw refused(filePath, `${u.origin}${u.pathname} matches none of the partner's allowed URL patterns`);
   return { kind: 'http', url };
 }
 
@@ -52,7 +58,8 @@ export function matchesAllowed(url: string, patterns: readonly string[]): boolea
  */
 export function forbiddenHost(host: string): string | undefined {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'metadata.google.internal' || h === 'instance-data' || h === 'instance-data.ec2.internal') return `host ${h} is a metadata service`;
+  if (h === 'metadata.google.internal' || h === 'instance-data' || h === 'instance-data.ec2.internal')
+    return `host ${h} is a metadata service`;
   return forbiddenAddress(h);
 }
 
@@ -77,7 +84,10 @@ export function forbiddenAddress(address: string): string | undefined {
 }
 
 function refused(filePath: string, why: string): PermanentError {
-  return new PermanentError(`file ${JSON.stringify(filePath)} refused: ${why}`, { code: 'PartnerSourceRefused', details: { file: filePath } });
+  return new PermanentError(`file ${JSON.stringify(filePath)} refused: ${why}`, {
+    code: 'PartnerSourceRefused',
+    details: { file: filePath },
+  });
 }
 
 /** The same refusal, for a redirect or a resolved address found while fetching. */

@@ -70,7 +70,8 @@ export async function streamRunFile(s3: S3Client, writer: ObjectWriter, o: Strea
         throw err;
       }),
     ]);
-    if (written.status === 'rejected' || piped.status === 'rejected') throw first ?? (written.status === 'rejected' ? written.reason : (piped as PromiseRejectedResult).reason);
+    if (written.status === 'rejected' || piped.status === 'rejected')
+      throw first ?? (written.status === 'rejected' ? written.reason : (piped as PromiseRejectedResult).reason);
     return {
       path: o.path,
       logicalKey: o.logicalKey,
@@ -114,7 +115,8 @@ function sizeOf(o: StreamRunFileOptions, declared: number | undefined): number {
   }
   const size = o.expectedSize ?? declared;
   if (size === undefined) throw new PermanentError('neither the event nor the source states its size', { code: 'PartnerSizeUnknown' });
-  if (size > o.maxBytes) throw new PermanentError(`it has ${size} bytes, more than the ${o.maxBytes} allowed`, { code: 'PartnerFileTooLarge' });
+  if (size > o.maxBytes)
+    throw new PermanentError(`it has ${size} bytes, more than the ${o.maxBytes} allowed`, { code: 'PartnerFileTooLarge' });
   return size;
 }
 
@@ -131,7 +133,13 @@ class Sha256Check extends Transform {
   override _flush(cb: TransformCallback): void {
     const got = this.#hash.digest('hex');
     if (got === this.expected.toLowerCase()) cb();
-    else cb(new PermanentError(`its SHA-256 is ${got}, the event says ${this.expected.toLowerCase()}`, { code: 'PartnerHashMismatch', details: { sha256: got } }));
+    else
+      cb(
+        new PermanentError(`its SHA-256 is ${got}, the event says ${this.expected.toLowerCase()}`, {
+          code: 'PartnerHashMismatch',
+          details: { sha256: got },
+        }),
+      );
   }
 }
 
@@ -140,7 +148,11 @@ function namingFile(err: unknown, path: string, expectedSize: number | undefined
   const prefix = `file ${JSON.stringify(path)}: `;
   if (err instanceof PackagerError && err.message.startsWith('file ')) return err;
   if (err instanceof PermanentError && err.code === 'SizeMismatch') {
-    return new PermanentError(`${prefix}the bytes do not match the stated size ${expectedSize ?? ''}`.trim(), { code: 'PartnerSizeMismatch', cause: err, details: { file: path } });
+    return new PermanentError(`${prefix}the bytes do not match the stated size ${expectedSize ?? ''}`.trim(), {
+      code: 'PartnerSizeMismatch',
+      cause: err,
+      details: { file: path },
+    });
   }
   if (err instanceof PackagerError) {
     const opts = { code: err.code, cause: err, details: { ...err.details, file: path } };
@@ -149,7 +161,8 @@ function namingFile(err: unknown, path: string, expectedSize: number | undefined
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const message = `${prefix}${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
-  if (status !== undefined && status >= 400 && status < 500 && status !== 429) return new PermanentError(message, { code: e.name ?? 'S3Rejected', cause: err, details: { file: path } });
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429)
+    return new PermanentError(message, { code: e.name ?? 'S3Rejected', cause: err, details: { file: path } });
   return new TransientError(message, { code: e.name ?? 'TransferFailed', cause: err, details: { file: path } });
 }
 

@@ -11,26 +11,56 @@ import { type Decision, type JobOutcome, retryDelaySeconds } from './outcome.ts'
  */
 export async function carryOut(
   d: Decision,
-  x: { deps: WorkerDeps; job: AnyJobMessage; err: unknown; journal: Journal; hold: ResourceHold | undefined; owned: boolean; log: Logger; receiveCount: number; startedAt?: string | undefined },
+  x: {
+    deps: WorkerDeps;
+    job: AnyJobMessage;
+    err: unknown;
+    journal: Journal;
+    hold: ResourceHold | undefined;
+    owned: boolean;
+    log: Logger;
+    receiveCount: number;
+    startedAt?: string | undefined;
+  },
 ): Promise<JobOutcome> {
   const { deps, job, journal, hold, log } = x;
   const { config, executions, metrics } = deps;
   const described = describeError(x.err);
-  const error: ExecutionError = { step: journal.current === 'start' ? 'setup' : journal.current, ...described, message: d.reason, at: deps.clock().toISOString() };
-  log[d.execution === 'failed' ? 'error' : 'warn']('attempt ended by an error', { cause: d.cause, step: error.step, error: described, receiveCount: x.receiveCount, outcome: d.message });
+  const error: ExecutionError = {
+    step: journal.current === 'start' ? 'setup' : journal.current,
+    ...described,
+    message: d.reason,
+    at: deps.clock().toISOString(),
+  };
+  log[d.execution === 'failed' ? 'error' : 'warn']('attempt ended by an error', {
+    cause: d.cause,
+    step: error.step,
+    error: described,
+    receiveCount: x.receiveCount,
+    outcome: d.message,
+  });
   try {
     if (d.execution === 'retry' && x.owned) {
       // The next attempt's time is recorded for operators and the partner events API ("next retry").
       const requeueDelaySeconds = d.message.action === 'retry' ? d.message.delaySeconds : undefined;
       await journal.with((pending) =>
-        executions.recordRetry(job.executionId, config.workerId, error.step, error, { ...(pending ? { pending } : {}), ...(requeueDelaySeconds !== undefined ? { requeueDelaySeconds } : {}) }),
+        executions.recordRetry(job.executionId, config.workerId, error.step, error, {
+          ...(pending ? { pending } : {}),
+          ...(requeueDelaySeconds !== undefined ? { requeueDelaySeconds } : {}),
+        }),
       );
       metrics.retryScheduled(error.step, error.class);
     } else if (d.execution === 'failed') {
       // Forced (no worker id) when this attempt never held the execution: there is no lease to check.
       const processingMs = x.startedAt ? Math.max(0, deps.clock().getTime() - Date.parse(x.startedAt)) : undefined;
       await journal.with((pending) =>
-        executions.fail(job.executionId, x.owned ? config.workerId : undefined, error, pending, processingMs !== undefined ? { processingMs } : undefined),
+        executions.fail(
+          job.executionId,
+          x.owned ? config.workerId : undefined,
+          error,
+          pending,
+          processingMs !== undefined ? { processingMs } : undefined,
+        ),
       );
       metrics.executionFinished(job.kind, 'FAILED');
       if (d.cause === 'gave-up') metrics.dlqMoved('dead_lettered', 'max_receives');

@@ -46,9 +46,22 @@ export interface JobKind<J extends AnyJobMessage, C> {
    * The resource a run of `job` holds, if any. With `learn`, it may ask Benchling (a canvas
    * button's job learns its entry); without, it says only what the job or record already know.
    */
-  resource?(a: { job: J; record: ExecutionRecord | undefined; deps: WorkerDeps; log: Logger; learn: boolean }): Promise<ResourceHold | undefined>;
+  resource?(a: {
+    job: J;
+    record: ExecutionRecord | undefined;
+    deps: WorkerDeps;
+    log: Logger;
+    learn: boolean;
+  }): Promise<ResourceHold | undefined>;
   /** Builds the steps' context once the leases are held; may end the job early (superseded). */
-  admit(a: { job: J; record: ExecutionRecord; deps: WorkerDeps; log: Logger; signal: AbortSignal; hold: ResourceHold | undefined }): Promise<Admitted<C> | { outcome: JobOutcome }>;
+  admit(a: {
+    job: J;
+    record: ExecutionRecord;
+    deps: WorkerDeps;
+    log: Logger;
+    signal: AbortSignal;
+    hold: ResourceHold | undefined;
+  }): Promise<Admitted<C> | { outcome: JobOutcome }>;
 }
 
 // The registry holds kinds of different job and context types; each is checked where it is declared.

@@ -61,6 +61,8 @@ export class Journal {
 
   /** Writes what is pending now; with `step`, that step is recorded as the one running. */
   async flush(step?: string): Promise<ExecutionRecord | undefined> {
-    return this.with(async (pending) => (pending || step ? this.store.advance(this.executionId, this.workerId, pending ?? { outputs: {}, events: [] }, step) : undefined));
+    return this.with(async (pending) =>
+      pending || step ? this.store.advance(this.executionId, this.workerId, pending ?? { outputs: {}, events: [] }, step) : undefined,
+    );
   }
 }

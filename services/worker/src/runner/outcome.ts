@@ -30,7 +30,16 @@ export interface OutcomeContext {
 }
 
 /** Why a decision was taken: logged, and the label of the retry and DLQ metrics. */
-export type OutcomeCause = 'lease-held' | 'taken-over' | 'finished-elsewhere' | 'no-execution' | 'bad-message' | 'shutdown' | 'permanent' | 'transient' | 'gave-up';
+export type OutcomeCause =
+  | 'lease-held'
+  | 'taken-over'
+  | 'finished-elsewhere'
+  | 'no-execution'
+  | 'bad-message'
+  | 'shutdown'
+  | 'permanent'
+  | 'transient'
+  | 'gave-up';
 
 /**
  * What to do about an attempt that ended with an error: the SQS action, what the execution record
@@ -66,7 +75,13 @@ export function decideOutcome(error: unknown, c: OutcomeContext): Decision {
       // Our lease lapsed and another worker took the execution over: its delivery is the live one,
       // and its run holds the entry under the same execution id. Come back after one visibility
       // timeout in case it dies too.
-      return { cause: 'taken-over', message: { action: 'retry', delaySeconds: c.visibilityTimeoutSeconds }, execution: 'untouched', reason, resource: 'keep' };
+      return {
+        cause: 'taken-over',
+        message: { action: 'retry', delaySeconds: c.visibilityTimeoutSeconds },
+        execution: 'untouched',
+        reason,
+        resource: 'keep',
+      };
     }
     // Finished meanwhile (ops, DLQ handling): nothing left to run; end the hold on the entry if ours.
     return { cause: 'finished-elsewhere', message: { action: 'done' }, execution: 'untouched', reason, resource: 'end' };
@@ -82,7 +97,14 @@ export function decideOutcome(error: unknown, c: OutcomeContext): Decision {
   if (c.shuttingDown && retryable) {
     // Hand the job back at once; the next worker resumes from the last checkpoint.
     const hold = c.visibilityTimeoutSeconds;
-    return { cause: 'shutdown', message: { action: 'retry', delaySeconds: 0 }, execution: 'retry', reason: `worker shutting down: ${reason}`, resource: 'hold', holdSeconds: hold };
+    return {
+      cause: 'shutdown',
+      message: { action: 'retry', delaySeconds: 0 },
+      execution: 'retry',
+      reason: `worker shutting down: ${reason}`,
+      resource: 'hold',
+      holdSeconds: hold,
+    };
   }
   if (!retryable) return { cause: 'permanent', message: { action: 'done' }, execution: 'failed', reason, resource: 'end' };
   if (c.receiveCount < c.maxReceiveCount) {
@@ -99,7 +121,8 @@ export function decideOutcome(error: unknown, c: OutcomeContext): Decision {
   const gaveUp = gaveUpMessage(c.receiveCount, reason);
   // On the queue's last receive SQS's redrive moves the message to the DLQ once it is visible again;
   // a kind that allows fewer receives sends it there itself.
-  const message: JobOutcome = c.maxReceiveCount < c.queueMaxReceiveCount ? { action: 'deadLetter', reason: gaveUp } : { action: 'retry', delaySeconds: 0 };
+  const message: JobOutcome =
+    c.maxReceiveCount < c.queueMaxReceiveCount ? { action: 'deadLetter', reason: gaveUp } : { action: 'retry', delaySeconds: 0 };
   return { cause: 'gave-up', message, execution: 'failed', reason: gaveUp, resource: 'end' };
 }
 

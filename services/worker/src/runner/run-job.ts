@@ -19,7 +19,13 @@ export interface MessageLease {
  * the effects (record, resource lease, canvas). Returns what to do with the message. Never
  * throws for a bad message: an unreadable or unknown one is dead-lettered with its reason.
  */
-export async function runJob(deps: WorkerDeps, body: string | undefined, receiveCount: number, signal: AbortSignal, message?: MessageLease): Promise<JobOutcome> {
+export async function runJob(
+  deps: WorkerDeps,
+  body: string | undefined,
+  receiveCount: number,
+  signal: AbortSignal,
+  message?: MessageLease,
+): Promise<JobOutcome> {
   let job: AnyJobMessage;
   try {
     job = parseAnyJobMessage(body);
@@ -55,7 +61,11 @@ export async function runJob(deps: WorkerDeps, body: string | undefined, receive
   });
   try {
     if (!kind) throw kindNotHandled(job.kind);
-    const begun = await executions.beginAttempt(job.executionId, { workerId: config.workerId, leaseMs, firstReceive: receiveCount === 1 && !('poll' in job && job.poll) });
+    const begun = await executions.beginAttempt(job.executionId, {
+      workerId: config.workerId,
+      leaseMs,
+      firstReceive: receiveCount === 1 && !('poll' in job && job.poll),
+    });
     if (begun.alreadyFinished) {
       log.info('execution already finished: message acknowledged', { status: begun.record.status });
       // A crash between finishing and handing the resource on leaves it held: finish that now (a no-op when done).
@@ -126,7 +136,13 @@ function kindNotHandled(kind: string): Error {
 }
 
 async function deadLetterUnreadable(deps: WorkerDeps, body: string | undefined, err: unknown, receiveCount: number): Promise<JobOutcome> {
-  const decision = decideOutcome(err, { receiveCount, maxReceiveCount: deps.maxReceiveCount, queueMaxReceiveCount: deps.maxReceiveCount, shuttingDown: false, visibilityTimeoutSeconds: deps.config.visibilityTimeoutSeconds });
+  const decision = decideOutcome(err, {
+    receiveCount,
+    maxReceiveCount: deps.maxReceiveCount,
+    queueMaxReceiveCount: deps.maxReceiveCount,
+    shuttingDown: false,
+    visibilityTimeoutSeconds: deps.config.visibilityTimeoutSeconds,
+  });
   deps.logger.error('unreadable job message: dead-lettering it', { reason: decision.reason });
   await failNamedExecution(deps, body, decision.reason);
   return decision.message;

@@ -36,7 +36,11 @@ export class Steps<C, O extends object = object> {
     return new Steps<C, object>([]);
   }
 
-  step<N extends string, T>(name: N & (N extends keyof O ? never : N), run: (context: C, outputs: O) => Promise<StepResult<T>>, options: StepOptions<C, T> = {}): Steps<C, O & { [K in N]: T }> {
+  step<N extends string, T>(
+    name: N & (N extends keyof O ? never : N),
+    run: (context: C, outputs: O) => Promise<StepResult<T>>,
+    options: StepOptions<C, T> = {},
+  ): Steps<C, O & { [K in N]: T }> {
     const def = { name, run, ...options } as unknown as StepDef<C, Partial<O & { [K in N]: T }>>;
     return new Steps<C, O & { [K in N]: T }>([...(this.list as ReadonlyArray<StepDef<C, Partial<O & { [K in N]: T }>>>), def]);
   }

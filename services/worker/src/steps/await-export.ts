@@ -25,8 +25,16 @@ export async function awaitExport(ctx: StepContext, started: ExportStarted): Pro
     const task = await ctx.benchling.getTask(started.taskId);
     polls++;
     if (task.status === 'SUCCEEDED') {
-      if (!task.downloadURL) throw new PermanentError(`export task ${started.taskId} succeeded without a downloadURL`, { code: 'ExportMalformed' });
-      return { output: { taskId: started.taskId, downloadURL: withoutQuery(task.downloadURL), readyAt: clock().toISOString(), polls: poll.attempt + polls } };
+      if (!task.downloadURL)
+        throw new PermanentError(`export task ${started.taskId} succeeded without a downloadURL`, { code: 'ExportMalformed' });
+      return {
+        output: {
+          taskId: started.taskId,
+          downloadURL: withoutQuery(task.downloadURL),
+          readyAt: clock().toISOString(),
+          polls: poll.attempt + polls,
+        },
+      };
     }
     if (task.status === 'FAILED') {
       throw new PermanentError(`Benchling could not export entry ${ctx.job.entryId}: ${task.message ?? 'export task failed'}`, {
@@ -35,7 +43,9 @@ export async function awaitExport(ctx: StepContext, started: ExportStarted): Pro
       });
     }
     if (clock().getTime() > Date.parse(poll.deadline)) {
-      throw new PermanentError(`export task ${started.taskId} still running after the deadline ${poll.deadline}`, { code: 'ExportTimeout' });
+      throw new PermanentError(`export task ${started.taskId} still running after the deadline ${poll.deadline}`, {
+        code: 'ExportTimeout',
+      });
     }
     if (Date.now() + pause > inlineUntil || ctx.signal.aborted) break;
     await sleep(pause);

@@ -18,6 +18,10 @@ export async function enrichEntry(ctx: StepContext, entryId: string): Promise<En
   const warehouse = ctx.deps.warehouse;
   if (!warehouse) return { documents: [], metadata: {} };
   const contents = await warehouse.entryContents(entryId);
-  ctx.log.info('warehouse enrichment', { entities: contents.entities.length, results: contents.results.length, source: contents.source.from });
+  ctx.log.info('warehouse enrichment', {
+    entities: contents.entities.length,
+    results: contents.results.length,
+    source: contents.source.from,
+  });
   return entryDocuments(contents);
 }

@@ -36,7 +36,11 @@ export async function publish(
     if (!queueUrl) throw new PermanentError('QUILT_PUBLISH=queue needs PACKAGER_QUEUE_URL', { code: 'Config' });
     // The engine packages every object under the prefix: remove files an earlier export had but this one has not.
     await removeStaleObjects(ctx, bucket, `${packageName}/`, new Set(files.map((f) => f.key)));
-    await publishViaQueue(sqs, queueUrl, buildPackagerMessage({ bucket, packageName, metadataKey: ENTRY_METADATA_KEYS.entry, commitMessage }));
+    await publishViaQueue(
+      sqs,
+      queueUrl,
+      buildPackagerMessage({ bucket, packageName, metadataKey: ENTRY_METADATA_KEYS.entry, commitMessage }),
+    );
     ctx.log.info('package handed to the packaging engine', { packageName });
     return { output: { mode: 'queue', packageName, publishedAt } };
   }
@@ -48,7 +52,13 @@ export async function publish(
       packageName,
       message: commitMessage,
       userMeta: {
-        benchling: { entryId: entry.id, displayId: entry.displayId, name: entry.name, webURL: entry.webURL ?? null, modifiedAt: entry.modifiedAt ?? null },
+        benchling: {
+          entryId: entry.id,
+          displayId: entry.displayId,
+          name: entry.name,
+          webURL: entry.webURL ?? null,
+          modifiedAt: entry.modifiedAt ?? null,
+        },
         ...metadata.userMeta,
       },
       entries: files.map((f) => ({
@@ -62,7 +72,11 @@ export async function publish(
       now: new Date(a.ready.readyAt),
     },
   );
-  ctx.log.info(result.created ? 'package revision published' : 'content unchanged: no new revision', { packageName, topHash: result.topHash, latest: result.latest });
+  ctx.log.info(result.created ? 'package revision published' : 'content unchanged: no new revision', {
+    packageName,
+    topHash: result.topHash,
+    latest: result.latest,
+  });
   return { output: { mode: 'direct', packageName, topHash: result.topHash, created: result.created, latest: result.latest, publishedAt } };
 }
 

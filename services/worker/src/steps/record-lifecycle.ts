@@ -4,6 +4,11 @@ import type { StepResult } from '../runner/steps.ts';
 
 /** Records an app lifecycle event (installed, activated, …) for the tenant's installation. */
 export async function recordLifecycle(deps: WorkerDeps, job: AppLifecycleJob): Promise<StepResult<{ recorded: string }>> {
-  await deps.installations.recordLifecycle({ tenantId: job.tenantId, appId: job.appId ?? 'unknown', type: job.trigger.type, at: job.trigger.receivedAt });
+  await deps.installations.recordLifecycle({
+    tenantId: job.tenantId,
+    appId: job.appId ?? 'unknown',
+    type: job.trigger.type,
+    at: job.trigger.receivedAt,
+  });
   return { output: { recorded: job.trigger.type } };
 }

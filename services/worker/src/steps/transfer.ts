@@ -44,7 +44,9 @@ export async function transfer(ctx: StepContext, ready: ExportReady, packageName
     await rm(tmpDir, { recursive: true, force: true });
   }
   const fileListKey = executionStateKey(ctx.executionId, 'files.json');
-  await s3.send(new PutObjectCommand({ Bucket: config.names.bucket, Key: fileListKey, Body: JSON.stringify(files), ContentType: 'application/json' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: config.names.bucket, Key: fileListKey, Body: JSON.stringify(files), ContentType: 'application/json' }),
+  );
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   ctx.log.info('export transferred', { fileCount: files.length, totalBytes });
   return { output: { fileCount: files.length, totalBytes, fileListKey } };

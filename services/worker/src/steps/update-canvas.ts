@@ -11,7 +11,10 @@ export type CanvasShown = { canvasId: string; skipped?: string } | { skipped: st
  * app session ends SUCCEEDED and the main view shows the package with its file count and size,
  * read back from the published manifest.
  */
-export async function updateCanvas(ctx: StepContext, a: { canvasId: string | undefined; published: Published }): Promise<StepResult<CanvasShown>> {
+export async function updateCanvas(
+  ctx: StepContext,
+  a: { canvasId: string | undefined; published: Published },
+): Promise<StepResult<CanvasShown>> {
   const { canvasId, published: p } = a;
   if (!canvasId) return { output: { skipped: 'no canvas for this entry' } };
   try {

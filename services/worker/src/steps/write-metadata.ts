@@ -90,7 +90,7 @@ function renderReadme(entry: EntrySnapshot, files: TransferredFile[], exportedAt
     ...files.slice(0, 500).map((f) => `| ${f.logicalKey.replace(/\|/g, '\\|')} | ${mib(f.size)} |`),
     ...(files.length > 500 ? [`| … and ${files.length - 500} more | |`] : []),
     '',
-    '`entry.json` holds the entry\'s fields and the full file list with hashes; `input.json` says what triggered this revision.',
+    "`entry.json` holds the entry's fields and the full file list with hashes; `input.json` says what triggered this revision.",
     '',
   ];
   return lines.join('\n');

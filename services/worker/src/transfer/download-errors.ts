@@ -29,18 +29,32 @@ export function statusError(res: HttpAnswer, where: string): Error {
  * The error for a request or body that failed: our own errors keep their class; otherwise the
  * signal's abort, then a stall (the stall timer fired), then a plain interruption.
  */
-export function connectionError(err: unknown, o: { where: string; what: string; signal: AbortSignal | undefined; stalled: boolean; stallTimeoutMs: number }): Error {
+export function connectionError(
+  err: unknown,
+  o: { where: string; what: string; signal: AbortSignal | undefined; stalled: boolean; stallTimeoutMs: number },
+): Error {
   if (err instanceof PermanentError || err instanceof TransientError) return err;
-  if (o.signal?.aborted) return new TransientError(`export download from ${o.where} aborted`, { code: 'TransferAborted', cause: o.signal.reason });
+  if (o.signal?.aborted)
+    return new TransientError(`export download from ${o.where} aborted`, { code: 'TransferAborted', cause: o.signal.reason });
   if (o.stalled) {
-    return new TransientError(`export download from ${o.where} stalled: no data for ${o.stallTimeoutMs} ms`, { code: 'DownloadStalled', details: { url: o.where } });
+    return new TransientError(`export download from ${o.where} stalled: no data for ${o.stallTimeoutMs} ms`, {
+      code: 'DownloadStalled',
+      details: { url: o.where },
+    });
   }
-  return new TransientError(`export download from ${o.where} ${o.what}: ${(err as Error).message}`, { code: 'DownloadInterrupted', cause: err, details: { url: o.where } });
+  return new TransientError(`export download from ${o.where} ${o.what}: ${(err as Error).message}`, {
+    code: 'DownloadInterrupted',
+    cause: err,
+    details: { url: o.where },
+  });
 }
 
 /** A body that ended at the wrong length. */
 export function interrupted(where: string, got: number, wanted: string): TransientError {
-  return new TransientError(`export download from ${where} ended after ${got} bytes, ${wanted}`, { code: 'DownloadInterrupted', details: { url: where } });
+  return new TransientError(`export download from ${where} ended after ${got} bytes, ${wanted}`, {
+    code: 'DownloadInterrupted',
+    details: { url: where },
+  });
 }
 
 /** Whether a resumed request could pick the body up where `err` stopped it. */

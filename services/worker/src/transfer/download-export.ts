@@ -76,25 +76,45 @@ export function startDownload(o: DownloadOptions): Download {
   streamEnded.catch(() => undefined);
   /** Rejects when the download is aborted from outside, so nothing waits on an abandoned reader. */
   const abandoned = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(connectionError(o.signal?.reason, { where, what: 'aborted', signal: o.signal, stalled: false, stallTimeoutMs: o.stallTimeoutMs }));
+    const onAbort = () =>
+      reject(
+        connectionError(o.signal?.reason, { where, what: 'aborted', signal: o.signal, stalled: false, stallTimeoutMs: o.stallTimeoutMs }),
+      );
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true });
   });
   abandoned.catch(() => undefined);
 
   let body: ResumableBody | undefined;
-  const opened = openResumableBody({ url: o.url, where, maxBytes: o.maxBytes, stallTimeoutMs: o.stallTimeoutMs, get: o.get, ...(o.signal ? { signal: o.signal } : {}) });
+  const opened = openResumableBody({
+    url: o.url,
+    where,
+    maxBytes: o.maxBytes,
+    stallTimeoutMs: o.stallTimeoutMs,
+    get: o.get,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   const done = (async () => {
     try {
       body = await opened;
       await Promise.race([modeChosen, abandoned]);
       if (mode === 'spool') {
         const b = body;
-        await spoolBody(o.dest, () => b.pull(), (n) => {
-          bytes += n;
-          settleWaiters();
-        }).catch((err: unknown) => {
-          throw connectionError(err, { where, what: 'could not be spooled', signal: o.signal, stalled: false, stallTimeoutMs: o.stallTimeoutMs });
+        await spoolBody(
+          o.dest,
+          () => b.pull(),
+          (n) => {
+            bytes += n;
+            settleWaiters();
+          },
+        ).catch((err: unknown) => {
+          throw connectionError(err, {
+            where,
+            what: 'could not be spooled',
+            signal: o.signal,
+            stalled: false,
+            stallTimeoutMs: o.stallTimeoutMs,
+          });
         });
       } else await Promise.race([streamEnded, abandoned]);
       ended = {};

@@ -141,7 +141,13 @@ export type RangeFetcher = (start: number, end: number) => Promise<Buffer | unde
 export function httpRangeFetcher(o: { url: string; size: number; etag?: string; get: HttpGet; signal: AbortSignal }): RangeFetcher {
   return async (start, end) => {
     try {
-      const res = await getExactRange(o.get, o.url, { first: start, last: end - 1, total: o.size, ...(o.etag ? { etag: o.etag } : {}), signal: o.signal });
+      const res = await getExactRange(o.get, o.url, {
+        first: start,
+        last: end - 1,
+        total: o.size,
+        ...(o.etag ? { etag: o.etag } : {}),
+        signal: o.signal,
+      });
       if (!res) return undefined;
       const chunks: Buffer[] = [];
       let n = 0;

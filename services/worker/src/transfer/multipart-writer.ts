@@ -104,7 +104,11 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const PartNumber = ++partNumber;
     const body = part.subarray(0, length);
     const digest = hasher.add(body);
-    uploadId ??= send(() => s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ...(o.contentType ? { ContentType: o.contentType } : {}) }), { abortSignal: signal })).then((r) => {
+    uploadId ??= send(() =>
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ...(o.contentType ? { ContentType: o.contentType } : {}) }), {
+        abortSignal: signal,
+      }),
+    ).then((r) => {
       if (!r.UploadId) throw new Error(`CreateMultipartUpload for ${Key} returned no UploadId`);
       o.onMultipartStarted?.(r.UploadId);
       return r.UploadId;
@@ -113,7 +117,12 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const p = (async () => {
       try {
         const UploadId = await upload;
-        const r = await send(() => s3.send(withPayloadHash(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body, ContentLength: length }), digest), { abortSignal: signal }));
+        const r = await send(() =>
+          s3.send(
+            withPayloadHash(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body, ContentLength: length }), digest),
+            { abortSignal: signal },
+          ),
+        );
         parts.push({ PartNumber, ETag: r.ETag ?? '' });
       } finally {
         pool.release(part);
@@ -156,7 +165,18 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
       const digest = hasher.add(body);
       const hash = hasher.finish();
       const r = await sendToEnd(() =>
-        s3.send(withPayloadHash(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: filled, ...(o.contentType ? { ContentType: o.contentType } : {}) }), digest)),
+        s3.send(
+          withPayloadHash(
+            new PutObjectCommand({
+              Bucket,
+              Key,
+              Body: body,
+              ContentLength: filled,
+              ...(o.contentType ? { ContentType: o.contentType } : {}),
+            }),
+            digest,
+          ),
+        ),
       );
       return result(received, hash, r);
     }
@@ -169,7 +189,9 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const hash = hasher.finish();
     const UploadId = await uploadId!;
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
-    const r = await sendToEnd(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })));
+    const r = await sendToEnd(() =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })),
+    );
     return result(received, hash, r);
   } catch (err) {
     // Destroys the source with an error, so its producer learns the bytes were not taken.
@@ -189,7 +211,10 @@ function result(size: number, hash: ChunkedHash, r: { VersionId?: string; ETag?:
 }
 
 /** Gives the signer the part's chunk digest, so the SDK does not hash the body again. */
-function withPayloadHash<C extends { middlewareStack: UploadPartCommand['middlewareStack'] | PutObjectCommand['middlewareStack'] }>(command: C, digest: string | undefined): C {
+function withPayloadHash<C extends { middlewareStack: UploadPartCommand['middlewareStack'] | PutObjectCommand['middlewareStack'] }>(
+  command: C,
+  digest: string | undefined,
+): C {
   if (!digest) return command;
   (command.middlewareStack as UploadPartCommand['middlewareStack']).add(
     (next) => async (args) => {
@@ -237,7 +262,14 @@ export function isTransient(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if (e.name === 'AbortError') return false;
   const status = e.$metadata?.httpStatusCode;
-  return status === undefined || status === 429 || status >= 500 || !!e.$retryable || e.name === 'XAmzContentSHA256Mismatch' || e.name === 'BadDigest';
+  return (
+    status === undefined ||
+    status === 429 ||
+    status >= 500 ||
+    !!e.$retryable ||
+    e.name === 'XAmzContentSHA256Mismatch' ||
+    e.name === 'BadDigest'
+  );
 }
 
 /** Aborts the multipart upload, if one was started; retried once, since a lingering upload bills for its parts. */
@@ -255,7 +287,10 @@ async function abortMultipart(s3: S3Client, Bucket: string, Key: string, uploadI
 }
 
 function sizeMismatch(expectedSize: number, details: { received: number } | { receivedAtLeast: number }): PermanentError {
-  const message = 'received' in details ? `received ${details.received} bytes, expected ${expectedSize}` : `received more than the expected ${expectedSize} bytes`;
+  const message =
+    'received' in details
+      ? `received ${details.received} bytes, expected ${expectedSize}`
+      : `received more than the expected ${expectedSize} bytes`;
   return new PermanentError(message, { code: 'SizeMismatch', details: { expectedSize, ...details } });
 }
 

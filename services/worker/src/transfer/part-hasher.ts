@@ -20,9 +20,11 @@ export class PartHasher {
 
   constructor(expectedSize: number | undefined, partBytes: number) {
     const chunkBytes = expectedSize === undefined ? partBytes : chunkSizeFor(expectedSize);
-    if (chunkBytes === partBytes && (expectedSize !== undefined || chunkSizeFor(0) === partBytes)) this.#perPart = { top: createHash('sha256'), chunks: 0 };
+    if (chunkBytes === partBytes && (expectedSize !== undefined || chunkSizeFor(0) === partBytes))
+      this.#perPart = { top: createHash('sha256'), chunks: 0 };
     else if (expectedSize !== undefined) this.#incremental = new ChunkedSha256Hasher(expectedSize);
-    else throw new RangeError(`an object of undeclared size needs ${chunkSizeFor(0)}-byte parts to be hashed as it streams, got ${partBytes}`);
+    else
+      throw new RangeError(`an object of undeclared size needs ${chunkSizeFor(0)}-byte parts to be hashed as it streams, got ${partBytes}`);
   }
 
   /** Hashes the next part; returns its SHA-256 (hex) when that is the chunk's, else undefined. */

@@ -25,10 +25,12 @@ export class PartPool {
   readonly capacity: number;
   readonly #free: Buffer[] = [];
   #allocated = 0;
-  readonly #waiting: Array<{ resolve(b: Buffer): void; reject(err: unknown): void; signal: AbortSignal | undefined; onAbort: () => void }> = [];
+  readonly #waiting: Array<{ resolve(b: Buffer): void; reject(err: unknown): void; signal: AbortSignal | undefined; onAbort: () => void }> =
+    [];
 
   constructor(o: { partBytes: number; buffers: number }) {
-    if (!Number.isSafeInteger(o.partBytes) || o.partBytes < 1) throw new RangeError(`partBytes must be a positive integer, got ${o.partBytes}`);
+    if (!Number.isSafeInteger(o.partBytes) || o.partBytes < 1)
+      throw new RangeError(`partBytes must be a positive integer, got ${o.partBytes}`);
     if (!Number.isSafeInteger(o.buffers) || o.buffers < 1) throw new RangeError(`buffers must be a positive integer, got ${o.buffers}`);
     this.partBytes = o.partBytes;
     this.capacity = o.buffers;

@@ -91,7 +91,13 @@ export async function openResumableBody(o: BodyOptions): Promise<ResumableBody> 
     signal = attemptSignal();
     armStallTimer();
     try {
-      const rest = await getExactRange(o.get, o.url, { first: received, last: declared - 1, total: declared, ...(etag ? { etag } : {}), signal });
+      const rest = await getExactRange(o.get, o.url, {
+        first: received,
+        last: declared - 1,
+        total: declared,
+        ...(etag ? { etag } : {}),
+        signal,
+      });
       return rest?.body[Symbol.asyncIterator]();
     } catch {
       return undefined;
@@ -155,9 +161,18 @@ export async function getExactRange(
   url: string,
   o: { first: number; last: number; total: number; etag?: string; signal: AbortSignal },
 ): Promise<HttpAnswer | undefined> {
-  const res = await get(url, { signal: o.signal, headers: { range: `bytes=${o.first}-${o.last}`, ...(o.etag ? { 'if-match': o.etag } : {}) } });
+  const res = await get(url, {
+    signal: o.signal,
+    headers: { range: `bytes=${o.first}-${o.last}`, ...(o.etag ? { 'if-match': o.etag } : {}) },
+  });
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.header('content-range') ?? '');
-  const exact = res.status === 206 && !res.header('content-encoding') && !!range && Number(range[1]) === o.first && Number(range[2]) === o.last && Number(range[3]) === o.total;
+  const exact =
+    res.status === 206 &&
+    !res.header('content-encoding') &&
+    !!range &&
+    Number(range[1]) === o.first &&
+    Number(range[2]) === o.last &&
+    Number(range[3]) === o.total;
   if (exact) return res;
   res.discard();
   return undefined;

@@ -98,16 +98,41 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
       path: zipPath,
       size: zipBytes,
       download,
-      ...(follow ? { fetchRange: httpRangeFetcher({ url: o.downloadUrl, size: zipBytes, ...(head.etag ? { etag: head.etag } : {}), get, signal: downloadSignal }) } : {}),
+      ...(follow
+        ? {
+            fetchRange: httpRangeFetcher({
+              url: o.downloadUrl,
+              size: zipBytes,
+              ...(head.etag ? { etag: head.etag } : {}),
+              get,
+              signal: downloadSignal,
+            }),
+          }
+        : {}),
       maxDirectoryBytes: MAX_DIRECTORY_BYTES,
     });
     const zip = await openZip(reader, zipBytes);
     let result: TransferredFile[];
     try {
       const files = await planZipEntries(zip, { prefix: o.prefix, limits: o.limits, zipBytes });
-      const entries = reader.directoryRead(files.map((f) => ({ name: f.entry.filename, headerOffset: f.entry.fileHeaderOffset, compressedSize: f.entry.compressedSize })));
-      log.debug('export directory read', { url: describeUrl(o.downloadUrl), zipBytes, files: files.length, entries, downloadedBytes: download.bytes, ...reader.rangeStats, ms: Date.now() - started });
-      result = await uploadFiles(deps.s3, files, { bucket: o.bucket, pool, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) }, uploaded);
+      const entries = reader.directoryRead(
+        files.map((f) => ({ name: f.entry.filename, headerOffset: f.entry.fileHeaderOffset, compressedSize: f.entry.compressedSize })),
+      );
+      log.debug('export directory read', {
+        url: describeUrl(o.downloadUrl),
+        zipBytes,
+        files: files.length,
+        entries,
+        downloadedBytes: download.bytes,
+        ...reader.rangeStats,
+        ms: Date.now() - started,
+      });
+      result = await uploadFiles(
+        deps.s3,
+        files,
+        { bucket: o.bucket, pool, queueSize, fileConcurrency, ...(o.signal ? { signal: o.signal } : {}) },
+        uploaded,
+      );
       // Every file came from it, but the download must still end whole: a short or broken body fails the transfer.
       await download.done;
       // An abort that lands while the last object completes still means "stop": do not hand back files.
@@ -119,7 +144,14 @@ export async function transferExport(deps: TransferDeps, o: TransferOptions): Pr
     }
     const bytes = result.reduce((n, f) => n + f.size, 0);
     const ms = Date.now() - started;
-    log.info('export transfer done', { files: result.length, bytes, zipBytes, ms, mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10, downloadResumes: download.resumes });
+    log.info('export transfer done', {
+      files: result.length,
+      bytes,
+      zipBytes,
+      ms,
+      mbPerSecond: Math.round((bytes / MiB / Math.max(ms, 1)) * 1000 * 10) / 10,
+      downloadResumes: download.resumes,
+    });
     return result;
   } catch (caught) {
     // A download that broke first is the cause of whatever the readers then saw: report it, not its echo.
@@ -140,7 +172,12 @@ async function openZip(reader: ExportZipReader, size: number): Promise<ZipFile> 
   try {
     // Names come back raw (no backslash rewrite, no validation) so entry-path.ts applies one set of rules with our error codes.
     // Sizes are checked by our hasher, which knows the declared size; Mac Archive Utility's truncated sizes are not supported.
-    return await yauzl.fromReader(reader, size, { validateFilenames: false, strictFilenames: true, validateEntrySizes: false, supportMacArchive: false });
+    return await yauzl.fromReader(reader, size, {
+      validateFilenames: false,
+      strictFilenames: true,
+      validateEntrySizes: false,
+      supportMacArchive: false,
+    });
   } catch (err) {
     throw zipReadError(err);
   }
@@ -169,14 +206,17 @@ function validateTransferOptions(o: TransferOptions): void {
     throw bad('downloadUrl', 'is not a URL');
   }
   if (!o.bucket) throw bad('bucket', 'is empty');
-  if (!o.prefix.endsWith('/') || o.prefix.startsWith('/')) throw bad('prefix', `must end with "/" and not start with one, got ${JSON.stringify(o.prefix)}`);
+  if (!o.prefix.endsWith('/') || o.prefix.startsWith('/'))
+    throw bad('prefix', `must end with "/" and not start with one, got ${JSON.stringify(o.prefix)}`);
   if (!o.tmpDir) throw bad('tmpDir', 'is empty');
   validateZipLimits(o.limits);
   if (o.partSizeBytes !== undefined && (!Number.isSafeInteger(o.partSizeBytes) || o.partSizeBytes < MIN_PART_BYTES)) {
     throw bad('partSizeBytes', `must be an integer of at least ${MIN_PART_BYTES}`);
   }
-  if (o.queueSize !== undefined && (!Number.isSafeInteger(o.queueSize) || o.queueSize < 1)) throw bad('queueSize', 'must be a positive integer');
-  if (o.fileConcurrency !== undefined && (!Number.isSafeInteger(o.fileConcurrency) || o.fileConcurrency < 1)) throw bad('fileConcurrency', 'must be a positive integer');
+  if (o.queueSize !== undefined && (!Number.isSafeInteger(o.queueSize) || o.queueSize < 1))
+    throw bad('queueSize', 'must be a positive integer');
+  if (o.fileConcurrency !== undefined && (!Number.isSafeInteger(o.fileConcurrency) || o.fileConcurrency < 1))
+    throw bad('fileConcurrency', 'must be a positive integer');
   if (o.stallTimeoutMs !== undefined && !(o.stallTimeoutMs > 0)) throw bad('stallTimeoutMs', 'must be positive');
   if (o.followFromBytes !== undefined && !(o.followFromBytes >= 0)) throw bad('followFromBytes', 'must be zero or more');
 }

@@ -29,10 +29,24 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
   if (o.signal?.aborted) throw aborted(o.signal.reason);
   const source = await openEntry(file, o.signal);
   try {
-    const done = await uploadStream(s3, source, { pool: o.pool, bucket: o.bucket, key: file.key, size: file.size, concurrency: o.queueSize, ...(o.signal ? { signal: o.signal } : {}) });
+    const done = await uploadStream(s3, source, {
+      pool: o.pool,
+      bucket: o.bucket,
+      key: file.key,
+      size: file.size,
+      concurrency: o.queueSize,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     // S3 completes an object only after every declared byte was hashed: a completed upload is a good
     // file even if an abort arrived meanwhile, and must be reported so it can be rolled back.
-    return { logicalKey: file.logicalKey, key: file.key, size: done.size, hash: done.hash, ...(done.versionId ? { versionId: done.versionId } : {}), ...(done.etag ? { etag: done.etag } : {}) };
+    return {
+      logicalKey: file.logicalKey,
+      key: file.key,
+      size: done.size,
+      hash: done.hash,
+      ...(done.versionId ? { versionId: done.versionId } : {}),
+      ...(done.etag ? { etag: done.etag } : {}),
+    };
   } catch (err) {
     throw classify(err, file);
   }
@@ -52,7 +66,10 @@ async function openEntry(file: PlannedFile, signal: AbortSignal | undefined): Pr
   try {
     return await Promise.race([opening, stopped]);
   } catch (err) {
-    opening.then((s) => s.destroy(), () => undefined);
+    opening.then(
+      (s) => s.destroy(),
+      () => undefined,
+    );
     throw zipReadError(err, file.entry.filename);
   } finally {
     signal?.removeEventListener('abort', onAbort!);
@@ -80,10 +97,14 @@ function classify(err: unknown, file: PlannedFile): PackagerError {
   const message = `upload of ${file.key} failed: ${e.name}: ${e.message}`;
   // S3 received other bytes than were hashed (the signed payload hash is the chunk digest): damaged on the way, so send again.
   if (e.name === 'XAmzContentSHA256Mismatch' || e.name === 'BadDigest') {
-    return new TransientError(`upload of ${file.key} arrived damaged (${e.name}): ${e.message}`, { code: 'S3DigestMismatch', cause: err, details });
+    return new TransientError(`upload of ${file.key} arrived damaged (${e.name}): ${e.message}`, {
+      code: 'S3DigestMismatch',
+      cause: err,
+      details,
+    });
   }
   // No status means the request never got an answer (network, timeout): worth another try.
-  if (status === undefined || status === 429 || status >= 500 || e.$retryable) return new TransientError(message, { code: 'S3Upload', cause: err, details });
+  if (status === undefined || status === 429 || status >= 500 || e.$retryable)
+    return new TransientError(message, { code: 'S3Upload', cause: err, details });
   return new PermanentError(message, { code: 'S3UploadRejected', cause: err, details });
 }
-

@@ -26,7 +26,12 @@ export interface UploadFilesOptions {
  * is thrown once they have settled. Every file that did complete is in `completed` by then, so the
  * caller can delete it.
  */
-export async function uploadFiles(s3: S3Client, files: PlannedFile[], o: UploadFilesOptions, completed: TransferredFile[]): Promise<TransferredFile[]> {
+export async function uploadFiles(
+  s3: S3Client,
+  files: PlannedFile[],
+  o: UploadFilesOptions,
+  completed: TransferredFile[],
+): Promise<TransferredFile[]> {
   const results: TransferredFile[] = new Array(files.length);
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;

@@ -50,10 +50,18 @@ export async function planZipEntries(zip: ZipFile, o: { prefix: string; limits: 
       throw refuse('ZipUnsupported', name, `uses compression method ${entry.compressionMethod}`);
     }
     if (entry.compressionMethod === STORED && entry.compressedSize !== entry.uncompressedSize) {
-      throw refuse('ZipCorrupt', name, `is stored but declares ${entry.compressedSize} compressed and ${entry.uncompressedSize} uncompressed bytes`);
+      throw refuse(
+        'ZipCorrupt',
+        name,
+        `is stored but declares ${entry.compressedSize} compressed and ${entry.uncompressedSize} uncompressed bytes`,
+      );
     }
     if (exceedsRatio(entry.uncompressedSize, entry.compressedSize, limits.maxCompressionRatio)) {
-      throw refuse('ZipBomb', name, `expands ${entry.compressedSize} bytes to ${entry.uncompressedSize} (limit ratio ${limits.maxCompressionRatio})`);
+      throw refuse(
+        'ZipBomb',
+        name,
+        `expands ${entry.compressedSize} bytes to ${entry.uncompressedSize} (limit ratio ${limits.maxCompressionRatio})`,
+      );
     }
     totalDeclared += entry.uncompressedSize;
     if (totalDeclared > limits.maxTotalUncompressedBytes) {
@@ -107,7 +115,10 @@ export function zipReadError(err: unknown, entry?: string): PackagerError {
 }
 
 function tooManyEntries(count: number, max: number): PermanentError {
-  return new PermanentError(`unsafe ZIP: more than ${max} entries (at least ${count})`, { code: 'ZipTooManyEntries', details: { entries: count, maxEntries: max } });
+  return new PermanentError(`unsafe ZIP: more than ${max} entries (at least ${count})`, {
+    code: 'ZipTooManyEntries',
+    details: { entries: count, maxEntries: max },
+  });
 }
 
 function refuse(code: string, entryName: string, why: string): PermanentError {

@@ -77,7 +77,9 @@ export class SequentialZipSource implements ZipByteSource {
   /** Bytes [start, start + length) as a stream: an entry's data. */
   stream(start: number, length: number): Readable {
     const stream = new EntryDataStream();
-    const span = this.#findSpan((s, next) => length === s.compressedSize && start >= s.headerOffset + LOCAL_HEADER_BYTES && start + length <= next);
+    const span = this.#findSpan(
+      (s, next) => length === s.compressedSize && start >= s.headerOffset + LOCAL_HEADER_BYTES && start + length <= next,
+    );
     this.#add(span, { kind: 'stream', span, start, length, stream }, `${length} bytes of data at ${start}`);
     return stream;
   }
@@ -102,7 +104,10 @@ export class SequentialZipSource implements ZipByteSource {
   #add(span: number, request: Request, what: string): void {
     if (this.#over) return failRequest(request, this.#error);
     if (span < 0) {
-      return failRequest(request, new PermanentError(`corrupt ZIP: ${what} is not where the central directory puts an entry still to come`, { code: 'ZipCorrupt' }));
+      return failRequest(
+        request,
+        new PermanentError(`corrupt ZIP: ${what} is not where the central directory puts an entry still to come`, { code: 'ZipCorrupt' }),
+      );
     }
     this.#pending.push(request);
     this.#wake?.();
@@ -166,7 +171,11 @@ export class SequentialZipSource implements ZipByteSource {
   async #current(span: EntrySpan): Promise<Buffer> {
     while (this.#chunk.length === 0) {
       const next = await this.#body.next();
-      if (!next) throw new PermanentError(`corrupt ZIP: it ends inside entry ${JSON.stringify(span.name)}`, { code: 'ZipCorrupt', details: { entry: span.name } });
+      if (!next)
+        throw new PermanentError(`corrupt ZIP: it ends inside entry ${JSON.stringify(span.name)}`, {
+          code: 'ZipCorrupt',
+          details: { entry: span.name },
+        });
       this.#chunk = next;
     }
     return this.#chunk;
@@ -181,7 +190,10 @@ export class SequentialZipSource implements ZipByteSource {
 
   async #skipTo(offset: number, span: EntrySpan): Promise<void> {
     if (offset < this.#pos) {
-      throw new PermanentError(`corrupt ZIP: entry ${JSON.stringify(span.name)} overlaps the entry before it`, { code: 'ZipCorrupt', details: { entry: span.name } });
+      throw new PermanentError(`corrupt ZIP: entry ${JSON.stringify(span.name)} overlaps the entry before it`, {
+        code: 'ZipCorrupt',
+        details: { entry: span.name },
+      });
     }
     while (this.#pos < offset) this.#use(Math.min(offset - this.#pos, (await this.#current(span)).length));
   }

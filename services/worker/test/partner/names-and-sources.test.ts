@@ -13,12 +13,22 @@ describe('partner run names and file sources (pure logic)', () => {
     expect(runNamePart('a-h0123456789')).to.not.equal('a-h0123456789');
   });
 
-  const policy = { allowedUrlPatterns: ['^https://data\\.example\\.com/runs/.*$', 'http://127\\.0\\.0\\.1:\\d+/.*'], allowedS3Prefixes: ['s3://partner-bucket/runs/', 's3://whole-bucket'] };
+  const policy = {
+    allowedUrlPatterns: ['^https://data\\.example\\.com/runs/.*$', 'http://127\\.0\\.0\\.1:\\d+/.*'],
+    allowedS3Prefixes: ['s3://partner-bucket/runs/', 's3://whole-bucket'],
+  };
   const refused = (url: string) => expect(() => checkSource('f.bin', url, policy)).to.throw(/^file "f\.bin" refused: /);
 
   it('accepts allowed http(s) URLs and s3 prefixes', () => {
-    expect(checkSource('f', 'https://data.example.com/runs/1/f.bin?sig=x', policy)).to.deep.equal({ kind: 'http', url: 'https://data.example.com/runs/1/f.bin?sig=x' });
-    expect(checkSource('f', 's3://partner-bucket/runs/r1/f.bin', policy)).to.deep.equal({ kind: 's3', bucket: 'partner-bucket', key: 'runs/r1/f.bin' });
+    expect(checkSource('f', 'https://data.example.com/runs/1/f.bin?sig=x', policy)).to.deep.equal({
+      kind: 'http',
+      url: 'https://data.example.com/runs/1/f.bin?sig=x',
+    });
+    expect(checkSource('f', 's3://partner-bucket/runs/r1/f.bin', policy)).to.deep.equal({
+      kind: 's3',
+      bucket: 'partner-bucket',
+      key: 'runs/r1/f.bin',
+    });
     expect(checkSource('f', 's3://whole-bucket/any/f.bin', policy).kind).to.equal('s3');
   });
 

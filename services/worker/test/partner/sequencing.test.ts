@@ -28,9 +28,20 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
       ['reads/sample1_R2.fastq.gz', 3 * 1024 * 1024 + 17],
       ['SampleSheet.csv', 1234],
     ];
-    const files = sizes.map(([path, size]) => ({ path, url: partnerFileUrl(w.sim.url, runId, path, size), size, sha256: runFileSha256(runId, path, size) }));
+    const files = sizes.map(([path, size]) => ({
+      path,
+      url: partnerFileUrl(w.sim.url, runId, path, size),
+      size,
+      sha256: runFileSha256(runId, path, size),
+    }));
     const job = await partnerJob(w.deps.executions, {
-      event: { type: 'sequencing.complete', run: { id: runId, instrument: 'NovaSeq X' }, samples: [{ id: 's1', name: 'Sample 1' }], benchling: { entryId: 'etr_linked1', tenantId: 'ten_p' }, files },
+      event: {
+        type: 'sequencing.complete',
+        run: { id: runId, instrument: 'NovaSeq X' },
+        samples: [{ id: 's1', name: 'Sample 1' }],
+        benchling: { entryId: 'etr_linked1', tenantId: 'ten_p' },
+        files,
+      },
       policy: policyFor(w.sim.url),
     });
     expect(await process(job)).to.deep.equal({ action: 'done' });
@@ -43,7 +54,13 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
     const bucket = w.deps.config.names.bucket;
     const first = (await readLatest(w.aws.s3, bucket, pkg))!;
     const byKey = new Map(first.entries.map((e) => [e.logicalKey, e]));
-    expect([...byKey.keys()].sort()).to.deep.equal(['README.md', 'data/SampleSheet.csv', 'data/reads/sample1_R1.fastq.gz', 'data/reads/sample1_R2.fastq.gz', 'run.json']);
+    expect([...byKey.keys()].sort()).to.deep.equal([
+      'README.md',
+      'data/SampleSheet.csv',
+      'data/reads/sample1_R1.fastq.gz',
+      'data/reads/sample1_R2.fastq.gz',
+      'run.json',
+    ]);
     for (const f of files) {
       const e = byKey.get(`data/${f.path}`)!;
       expect(e.size).to.equal(f.size);
@@ -58,15 +75,33 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
 
     // qc.complete: a second revision with qc.json, the data untouched, the QC summary in the metadata.
     const qc = await partnerJob(w.deps.executions, {
-      event: { type: 'qc.complete', run: { id: runId }, benchling: { entryId: 'etr_linked1', tenantId: 'ten_p' }, data: { passed: true, qualityScore: 36.5, coverage: 42 } },
+      event: {
+        type: 'qc.complete',
+        run: { id: runId },
+        benchling: { entryId: 'etr_linked1', tenantId: 'ten_p' },
+        data: { passed: true, qualityScore: 36.5, coverage: 42 },
+      },
       policy: policyFor(w.sim.url),
     });
     expect(await process(qc)).to.deep.equal({ action: 'done' });
     expect((await w.deps.executions.get(qc.executionId))!.status).to.equal('SUCCEEDED');
     const second = (await readLatest(w.aws.s3, bucket, pkg))!;
     expect(second.topHash).to.not.equal(first.topHash);
-    expect(second.entries.map((e) => e.logicalKey).sort()).to.deep.equal(['README.md', 'data/SampleSheet.csv', 'data/reads/sample1_R1.fastq.gz', 'data/reads/sample1_R2.fastq.gz', 'qc.json', 'run.json']);
-    expect((second.meta.userMeta as any).qc).to.deep.include({ passed: true, qualityScore: 36.5, coverage: 42, recommendation: 'proceed', next_step: 'variant_calling' });
+    expect(second.entries.map((e) => e.logicalKey).sort()).to.deep.equal([
+      'README.md',
+      'data/SampleSheet.csv',
+      'data/reads/sample1_R1.fastq.gz',
+      'data/reads/sample1_R2.fastq.gz',
+      'qc.json',
+      'run.json',
+    ]);
+    expect((second.meta.userMeta as any).qc).to.deep.include({
+      passed: true,
+      qualityScore: 36.5,
+      coverage: 42,
+      recommendation: 'proceed',
+      next_step: 'variant_calling',
+    });
     expect((second.meta.userMeta as any).sequencing.fileCount).to.equal(3);
 
     // The entry lists the run, with its QC state.
@@ -78,7 +113,10 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
     const runId = run('RUN-OUTSIDE');
     const good = { path: 'a.fastq', url: partnerFileUrl(w.sim.url, runId, 'a.fastq', 1000), size: 1000 };
     const bad = { path: 'b.fastq', url: 'http://169.254.169.254/latest/meta-data/', size: 10 };
-    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId }, files: [good, bad] }, policy: policyFor(w.sim.url) });
+    const job = await partnerJob(w.deps.executions, {
+      event: { type: 'sequencing.complete', run: { id: runId }, files: [good, bad] },
+      policy: policyFor(w.sim.url),
+    });
     expect(await process(job)).to.deep.equal({ action: 'done' });
     const ex = (await w.deps.executions.get(job.executionId))!;
     expect(ex.status).to.equal('FAILED');
@@ -92,7 +130,10 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
   it('refuses a redirect to a host outside the allow-list, naming the file', async () => {
     const runId = run('RUN-REDIRECT');
     const url = `${partnerFileUrl(w.sim.url, runId, 'r.bin', 100)}&redirect=${encodeURIComponent('http://example.invalid/x')}`;
-    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId }, files: [{ path: 'r.bin', url, size: 100 }] }, policy: policyFor(w.sim.url) });
+    const job = await partnerJob(w.deps.executions, {
+      event: { type: 'sequencing.complete', run: { id: runId }, files: [{ path: 'r.bin', url, size: 100 }] },
+      policy: policyFor(w.sim.url),
+    });
     await process(job);
     const ex = (await w.deps.executions.get(job.executionId))!;
     expect(ex.status).to.equal('FAILED');
@@ -106,7 +147,10 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
       { path: 'ok.bin', url: partnerFileUrl(w.sim.url, runId, 'ok.bin', 2000), size: 2000 },
       { path: 'bad.bin', url: partnerFileUrl(w.sim.url, runId, 'bad.bin', size), size, sha256: 'ab'.repeat(32) },
     ];
-    const job = await partnerJob(w.deps.executions, { event: { type: 'sequencing.complete', run: { id: runId }, files }, policy: policyFor(w.sim.url) });
+    const job = await partnerJob(w.deps.executions, {
+      event: { type: 'sequencing.complete', run: { id: runId }, files },
+      policy: policyFor(w.sim.url),
+    });
     await process(job);
     const ex = (await w.deps.executions.get(job.executionId))!;
     expect(ex.status).to.equal('FAILED');

@@ -28,7 +28,10 @@ describe('partner runs enriched from the warehouse', function () {
   before(async function () {
     this.timeout(60_000);
     wh = await startLocalWarehouse({ baseUrl: w.sim.url });
-    const opened = await openWarehouse({ config: warehouseConfigFromEnv(wh.env)!, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const opened = await openWarehouse({
+      config: warehouseConfigFromEnv(wh.env)!,
+      logger: createLogger({ service: 'test', level: 'silent' }),
+    });
     close = opened.close;
     deps = { ...w.deps, warehouse: opened.warehouse };
   });
@@ -53,7 +56,9 @@ describe('partner runs enriched from the warehouse', function () {
           { id: 'lane1-x', barcode: "' OR 1=1 --" },
         ],
         benchling: { tenantId: TENANT },
-        files: [{ ...file, url: partnerFileUrl(w.sim.url, runId, file.path, file.size), sha256: runFileSha256(runId, file.path, file.size) }],
+        files: [
+          { ...file, url: partnerFileUrl(w.sim.url, runId, file.path, file.size), sha256: runFileSha256(runId, file.path, file.size) },
+        ],
       },
       policy: policyFor(w.sim.url),
     });
@@ -66,7 +71,10 @@ describe('partner runs enriched from the warehouse', function () {
     const entry = latest.entries.find((e) => e.logicalKey === 'samples.json')!;
     expect(entry, 'samples.json is in the package').to.not.equal(undefined);
     const res = await w.aws.s3.send(new GetObjectCommand({ Bucket: entry.physicalKey.bucket, Key: entry.physicalKey.key }));
-    const samples = JSON.parse(await res.Body!.transformToString()) as { matched: Array<{ value: string; entity: { id: string; name: string }; entry: { id: string } }>; unmatched: unknown[] };
+    const samples = JSON.parse(await res.Body!.transformToString()) as {
+      matched: Array<{ value: string; entity: { id: string; name: string }; entry: { id: string } }>;
+      unmatched: unknown[];
+    };
     const byBarcode = new Map(samples.matched.map((m) => [m.value, m]));
     expect(byBarcode.get(a.barcode)?.entity.id).to.equal(a.id);
     expect(byBarcode.get(a.barcode)?.entry.id).to.equal(a.entryId);
@@ -81,7 +89,10 @@ describe('partner runs enriched from the warehouse', function () {
 
     for (const entryId of new Set([a.entryId, b.entryId])) {
       const runs = linkedRunsNewestFirst(await w.deps.entries.get(entryKey(TENANT, entryId)));
-      expect(runs.map((r) => r.packageName), `entry ${entryId} lists the run`).to.include(pkg);
+      expect(
+        runs.map((r) => r.packageName),
+        `entry ${entryId} lists the run`,
+      ).to.include(pkg);
     }
   });
 });

@@ -5,12 +5,24 @@ import { decideOutcome, type OutcomeContext, retryDelaySeconds } from '../../src
 
 /** Pure unit tests: decideOutcome is the one place an error becomes what happens next. */
 describe('decideOutcome', () => {
-  const base: OutcomeContext = { receiveCount: 1, maxReceiveCount: 5, queueMaxReceiveCount: 5, shuttingDown: false, visibilityTimeoutSeconds: 60, random: () => 0.5 };
+  const base: OutcomeContext = {
+    receiveCount: 1,
+    maxReceiveCount: 5,
+    queueMaxReceiveCount: 5,
+    shuttingDown: false,
+    visibilityTimeoutSeconds: 60,
+    random: () => 0.5,
+  };
   const now = Date.now();
 
   it('waits out another worker’s live execution lease, touching nothing', () => {
     const err = new LeaseHeldError({ executionId: 'ex_1', owner: 'w2', leaseExpiresAt: now + 12_300, now });
-    expect(decideOutcome(err, base)).to.deep.include({ cause: 'lease-held', message: { action: 'retry', delaySeconds: 13 }, execution: 'untouched', resource: 'keep' });
+    expect(decideOutcome(err, base)).to.deep.include({
+      cause: 'lease-held',
+      message: { action: 'retry', delaySeconds: 13 },
+      execution: 'untouched',
+      resource: 'keep',
+    });
   });
 
   it('caps a lease wait at one visibility timeout and at least one second', () => {
@@ -21,13 +33,30 @@ describe('decideOutcome', () => {
   });
 
   it('leaves an execution another worker took over, and its entry, to that worker', () => {
-    const err = new LeaseLostError({ lease: 'execution', id: 'ex_1', workerId: 'w1', owner: 'w2', status: 'RUNNING', action: 'checkpoint' });
-    expect(decideOutcome(err, { ...base, receiveCount: 5 })).to.deep.include({ cause: 'taken-over', execution: 'untouched', resource: 'keep', message: { action: 'retry', delaySeconds: 60 } });
+    const err = new LeaseLostError({
+      lease: 'execution',
+      id: 'ex_1',
+      workerId: 'w1',
+      owner: 'w2',
+      status: 'RUNNING',
+      action: 'checkpoint',
+    });
+    expect(decideOutcome(err, { ...base, receiveCount: 5 })).to.deep.include({
+      cause: 'taken-over',
+      execution: 'untouched',
+      resource: 'keep',
+      message: { action: 'retry', delaySeconds: 60 },
+    });
   });
 
   it('deletes the message of an execution finished elsewhere, ending its hold on the entry', () => {
     const err = new LeaseLostError({ lease: 'execution', id: 'ex_1', workerId: 'w1', status: 'FAILED', action: 'checkpoint' });
-    expect(decideOutcome(err, base)).to.deep.include({ cause: 'finished-elsewhere', message: { action: 'done' }, execution: 'untouched', resource: 'end' });
+    expect(decideOutcome(err, base)).to.deep.include({
+      cause: 'finished-elsewhere',
+      message: { action: 'done' },
+      execution: 'untouched',
+      resource: 'end',
+    });
   });
 
   it('dead-letters a job whose execution does not exist, with the reason', () => {
@@ -37,7 +66,10 @@ describe('decideOutcome', () => {
   });
 
   it('dead-letters an unreadable message and a kind not handled yet, failing the execution', () => {
-    for (const err of [new BadMessageError('job message is not JSON'), new KindNotHandledError('job kind partner.qc.complete is not handled')]) {
+    for (const err of [
+      new BadMessageError('job message is not JSON'),
+      new KindNotHandledError('job kind partner.qc.complete is not handled'),
+    ]) {
       const d = decideOutcome(err, base);
       expect(d).to.deep.include({ cause: 'bad-message', execution: 'failed', resource: 'end' });
       expect(d.message.action).to.equal('deadLetter');
@@ -46,12 +78,25 @@ describe('decideOutcome', () => {
 
   it('fails a permanent error at once and deletes the message, whatever the receive count', () => {
     const d = decideOutcome(new PermanentError('entry etr_x not found', { code: 'BenchlingNotFound' }), base);
-    expect(d).to.deep.equal({ cause: 'permanent', message: { action: 'done' }, execution: 'failed', reason: 'entry etr_x not found', resource: 'end' });
+    expect(d).to.deep.equal({
+      cause: 'permanent',
+      message: { action: 'done' },
+      execution: 'failed',
+      reason: 'entry etr_x not found',
+      resource: 'end',
+    });
   });
 
   it('retries a transient error with backoff while receives remain, holding the entry across the delay', () => {
     const d = decideOutcome(new TransientError('Benchling 503', { code: 'BenchlingUnavailable' }), { ...base, receiveCount: 2 });
-    expect(d).to.deep.equal({ cause: 'transient', message: { action: 'retry', delaySeconds: 10 }, execution: 'retry', reason: 'Benchling 503', resource: 'hold', holdSeconds: 70 });
+    expect(d).to.deep.equal({
+      cause: 'transient',
+      message: { action: 'retry', delaySeconds: 10 },
+      execution: 'retry',
+      reason: 'Benchling 503',
+      resource: 'hold',
+      holdSeconds: 70,
+    });
   });
 
   it('treats an unknown thrown value (a store or network error) as transient, on the same schedule', () => {
@@ -61,21 +106,45 @@ describe('decideOutcome', () => {
 
   it('on the queue’s last receive fails the execution and lets the redrive policy move the message', () => {
     const d = decideOutcome(new TransientError('throttled'), { ...base, receiveCount: 5 });
-    expect(d).to.deep.equal({ cause: 'gave-up', message: { action: 'retry', delaySeconds: 0 }, execution: 'failed', reason: 'gave up after 5 attempts: throttled', resource: 'end' });
+    expect(d).to.deep.equal({
+      cause: 'gave-up',
+      message: { action: 'retry', delaySeconds: 0 },
+      execution: 'failed',
+      reason: 'gave up after 5 attempts: throttled',
+      resource: 'end',
+    });
   });
 
   it('sends the message to the DLQ itself when the kind allows fewer receives than the queue', () => {
-    const d = decideOutcome(new TransientError('partner host down'), { ...base, receiveCount: 2, maxReceiveCount: 2, queueMaxReceiveCount: 5 });
-    expect(d).to.deep.include({ cause: 'gave-up', execution: 'failed', message: { action: 'deadLetter', reason: 'gave up after 2 attempts: partner host down' } });
+    const d = decideOutcome(new TransientError('partner host down'), {
+      ...base,
+      receiveCount: 2,
+      maxReceiveCount: 2,
+      queueMaxReceiveCount: 5,
+    });
+    expect(d).to.deep.include({
+      cause: 'gave-up',
+      execution: 'failed',
+      message: { action: 'deadLetter', reason: 'gave up after 2 attempts: partner host down' },
+    });
   });
 
   it('hands the job back at once on shutdown, holding the entry for the next worker', () => {
     const d = decideOutcome(new Error('aborted'), { ...base, shuttingDown: true, receiveCount: 5 });
-    expect(d).to.deep.equal({ cause: 'shutdown', message: { action: 'retry', delaySeconds: 0 }, execution: 'retry', reason: 'worker shutting down: aborted', resource: 'hold', holdSeconds: 60 });
+    expect(d).to.deep.equal({
+      cause: 'shutdown',
+      message: { action: 'retry', delaySeconds: 0 },
+      execution: 'retry',
+      reason: 'worker shutting down: aborted',
+      resource: 'hold',
+      holdSeconds: 60,
+    });
   });
 
   it('still fails a permanent error that lands during shutdown', () => {
-    expect(decideOutcome(new PermanentError('unsafe ZIP', { code: 'ZipTraversal' }), { ...base, shuttingDown: true }).cause).to.equal('permanent');
+    expect(decideOutcome(new PermanentError('unsafe ZIP', { code: 'ZipTraversal' }), { ...base, shuttingDown: true }).cause).to.equal(
+      'permanent',
+    );
   });
 });
 

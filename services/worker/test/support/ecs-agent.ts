@@ -72,13 +72,26 @@ export class FakeEcsAgent {
           }
           if (this.mode === 'error') {
             res.statusCode = 400;
-            res.end(JSON.stringify({ requestID: 'r-1', error: { Arn: taskArn, Code: 'AccessDeniedException', Message: 'not authorized to perform: ecs:UpdateTaskProtection' } }));
+            res.end(
+              JSON.stringify({
+                requestID: 'r-1',
+                error: { Arn: taskArn, Code: 'AccessDeniedException', Message: 'not authorized to perform: ecs:UpdateTaskProtection' },
+              }),
+            );
             return;
           }
           if (req.method === 'PUT') {
             this.protectedUntil = body.ProtectionEnabled ? new Date(Date.now() + (body.ExpiresInMinutes ?? 120) * 60_000) : undefined;
           }
-          res.end(JSON.stringify({ protection: { ExpirationDate: this.protectedUntil?.toISOString() ?? null, ProtectionEnabled: this.isProtected, TaskArn: taskArn } }));
+          res.end(
+            JSON.stringify({
+              protection: {
+                ExpirationDate: this.protectedUntil?.toISOString() ?? null,
+                ProtectionEnabled: this.isProtected,
+                TaskArn: taskArn,
+              },
+            }),
+          );
         }, this.delayMs);
       });
     });

@@ -9,7 +9,14 @@ let seq = 0;
 /** The policy the registry would carry for a partner whose files come from `fileBase`. */
 export function policyFor(fileBase: string, o: Partial<PartnerPolicy> = {}): PartnerPolicy {
   const escaped = fileBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return { allowedUrlPatterns: [`^${escaped}/partner-runs/.*$`], allowedS3Prefixes: [], namespace: 'illumina', maxRetries: 3, timeoutSeconds: 600, ...o };
+  return {
+    allowedUrlPatterns: [`^${escaped}/partner-runs/.*$`],
+    allowedS3Prefixes: [],
+    namespace: 'illumina',
+    maxRetries: 3,
+    timeoutSeconds: 600,
+    ...o,
+  };
 }
 
 /**
@@ -23,10 +30,28 @@ export async function partnerJob(
   const now = new Date();
   const partnerId = o.partnerId ?? 'illumina';
   const eventId = `pev_${now.getTime().toString(36)}_${process.pid}_${seq++}`;
-  const event: PartnerEvent = { id: o.event.id ?? `evt-${eventId}`, timestamp: o.event.timestamp ?? now.toISOString(), ...o.event } as PartnerEvent;
+  const event: PartnerEvent = {
+    id: o.event.id ?? `evt-${eventId}`,
+    timestamp: o.event.timestamp ?? now.toISOString(),
+    ...o.event,
+  } as PartnerEvent;
   const trigger = { webhookId: `msg_${eventId}`, type: event.type, receivedAt: now.toISOString() };
-  const job: PartnerJobMessage = { v: 1, kind: PARTNER_JOB_KINDS[event.type], executionId: eventId, partnerId, trigger, event, policy: o.policy };
-  const record = newQueuedExecution({ executionId: eventId, tenantId: `partner:${partnerId}`, kind: 'entry.package', trigger: trigger as Trigger, now });
+  const job: PartnerJobMessage = {
+    v: 1,
+    kind: PARTNER_JOB_KINDS[event.type],
+    executionId: eventId,
+    partnerId,
+    trigger,
+    event,
+    policy: o.policy,
+  };
+  const record = newQueuedExecution({
+    executionId: eventId,
+    tenantId: `partner:${partnerId}`,
+    kind: 'entry.package',
+    trigger: trigger as Trigger,
+    now,
+  });
   await executions.create({ ...record, kind: job.kind, partnerId, eventType: event.type, runId: event.run.id });
   return job;
 }

@@ -1,7 +1,16 @@
 import { type Simulator, type SimulatorOptions, serviceEnvFor, startSimulator } from '@bp/benchling-sim';
 import type { BenchlingRetryOptions } from '@bp/shared/benchling/index';
 import { isolatedEnv } from '@bp/local-stack/testing';
-import { type AwsClients, awsOptionsFromEnv, createAwsClients, createLogger, type JobMessage, newExecutionId, newQueuedExecution, type Trigger } from '@bp/shared';
+import {
+  type AwsClients,
+  awsOptionsFromEnv,
+  createAwsClients,
+  createLogger,
+  type JobMessage,
+  newExecutionId,
+  newQueuedExecution,
+  type Trigger,
+} from '@bp/shared';
 import { buildWorkerDeps, handleJob, workerConfigFromEnv, type WorkerDeps } from '../../src/index.ts';
 import type { JobOutcome } from '../../src/runner/outcome.ts';
 
@@ -13,7 +22,13 @@ export interface WorkerSuite {
   /** A worker as deployed, over fresh queues and tables. */
   readonly deps: WorkerDeps;
   /** Creates the QUEUED execution of a job for `tenantId` and returns its message. */
-  queuedJob(o: { tenantId: string; entryId?: string; canvasId?: string; trigger: Omit<Trigger, 'receivedAt'>; receivedAt?: Date }): Promise<JobMessage>;
+  queuedJob(o: {
+    tenantId: string;
+    entryId?: string;
+    canvasId?: string;
+    trigger: Omit<Trigger, 'receivedAt'>;
+    receivedAt?: Date;
+  }): Promise<JobMessage>;
   /** A scientist clicks the update button on a new canvas of `entryId`: the job names only the canvas. */
   buttonJob(tenantId: string, entryId: string): Promise<{ job: JobMessage; canvasId: string }>;
 }
@@ -37,7 +52,10 @@ export function useWorker(label: string, o: WorkerSuiteOptions = {}): WorkerSuit
   before(async function () {
     this.timeout(30_000);
     const started = await startSimulator(o.sim);
-    const queue = { ...(o.maxReceiveCount === undefined ? {} : { maxReceiveCount: o.maxReceiveCount }), ...(o.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }) };
+    const queue = {
+      ...(o.maxReceiveCount === undefined ? {} : { maxReceiveCount: o.maxReceiveCount }),
+      ...(o.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }),
+    };
     const env = {
       ...(await isolatedEnv(label, queue)),
       ...serviceEnvFor(started),
@@ -46,7 +64,12 @@ export function useWorker(label: string, o: WorkerSuiteOptions = {}): WorkerSuit
     };
     const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 10_000, maxAttempts: 3 }));
     const logger = createLogger({ service: 'test', level: process.env.BP_TEST_LOG_LEVEL || 'silent' });
-    s = { sim: started, aws, env, deps: await buildWorkerDeps(workerConfigFromEnv(env), aws, logger, o.benchlingRetry ? { benchlingRetry: o.benchlingRetry } : {}) };
+    s = {
+      sim: started,
+      aws,
+      env,
+      deps: await buildWorkerDeps(workerConfigFromEnv(env), aws, logger, o.benchlingRetry ? { benchlingRetry: o.benchlingRetry } : {}),
+    };
   });
   after(async () => {
     s?.aws.destroy();
@@ -83,13 +106,28 @@ export function useWorker(label: string, o: WorkerSuiteOptions = {}): WorkerSuit
         ...(q.canvasId ? { canvasId: q.canvasId, appId: simulator.options.appId } : {}),
         trigger: { ...q.trigger, receivedAt: receivedAt.toISOString() } as Trigger,
       };
-      await deps.executions.create(newQueuedExecution({ executionId: job.executionId, tenantId: job.tenantId, kind: job.kind, ...(q.entryId ? { entryId: q.entryId } : {}), trigger: job.trigger, now: receivedAt }));
+      await deps.executions.create(
+        newQueuedExecution({
+          executionId: job.executionId,
+          tenantId: job.tenantId,
+          kind: job.kind,
+          ...(q.entryId ? { entryId: q.entryId } : {}),
+          trigger: job.trigger,
+          now: receivedAt,
+        }),
+      );
       return job;
     },
     async buttonJob(tenantId, entryId) {
       const { sim: simulator, deps } = ready();
-      const canvas = await deps.benchlingFor({ tenantId, baseURL: simulator.url }).createCanvas({ appId: simulator.options.appId, featureId: 'quilt_entry', resourceId: entryId, blocks: [] });
-      const job = await suite.queuedJob({ tenantId, canvasId: canvas.id, trigger: { webhookId: `wh_click_${entryId}`, type: 'v2.canvas.userInteracted', buttonId: deps.config.updateButtonId } });
+      const canvas = await deps
+        .benchlingFor({ tenantId, baseURL: simulator.url })
+        .createCanvas({ appId: simulator.options.appId, featureId: 'quilt_entry', resourceId: entryId, blocks: [] });
+      const job = await suite.queuedJob({
+        tenantId,
+        canvasId: canvas.id,
+        trigger: { webhookId: `wh_click_${entryId}`, type: 'v2.canvas.userInteracted', buttonId: deps.config.updateButtonId },
+      });
       return { job, canvasId: canvas.id };
     },
   };
@@ -100,7 +138,11 @@ export function useWorker(label: string, o: WorkerSuiteOptions = {}): WorkerSuit
  * One receive of a job's message, as the worker runs it: an export still running re-enqueues the
  * job, and its next copy is run at once (up to 50 polls). Returns the outcome and the last body.
  */
-export async function receiveThroughPolls(deps: WorkerDeps, body: string, receiveCount: number): Promise<{ outcome: JobOutcome; body: string }> {
+export async function receiveThroughPolls(
+  deps: WorkerDeps,
+  body: string,
+  receiveCount: number,
+): Promise<{ outcome: JobOutcome; body: string }> {
   for (let polls = 0; ; polls++) {
     const outcome = await handleJob(deps, body, receiveCount, new AbortController().signal);
     if (outcome.action !== 'requeue' || polls >= 50) return { outcome, body };

@@ -37,7 +37,14 @@ describe('export download (spool or one sequential reader)', function () {
   it('waits unread until a reader is chosen, then streams the body without a spool file', async () => {
     const body = randomBytes(3 * MiB);
     const controller = new AbortController();
-    const d = startDownload({ url: serve(body), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet, signal: controller.signal });
+    const d = startDownload({
+      url: serve(body),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+      signal: controller.signal,
+    });
     expect((await d.head).size).to.equal(body.length);
     await new Promise((r) => setTimeout(r, 100));
     expect(d.bytes, 'nothing read before a reader is chosen').to.equal(0);
@@ -51,14 +58,26 @@ describe('export download (spool or one sequential reader)', function () {
   it('follows a redirect to the object, as fetch would', async () => {
     const body = randomBytes(MiB);
     const target = new URL(serve(body));
-    const d = startDownload({ url: serve(Buffer.alloc(0), { redirectTo: `${target.pathname}${target.search}` }), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet });
+    const d = startDownload({
+      url: serve(Buffer.alloc(0), { redirectTo: `${target.pathname}${target.search}` }),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+    });
     expect((await d.head).size).to.equal(body.length);
     expect((await readAll(d.stream()!.next)).equals(body)).to.equal(true);
   });
 
   it('does not count time the reader pauses the body as a stall; a silent server still is one', async () => {
     const body = randomBytes(2 * MiB);
-    const d = startDownload({ url: serve(body), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 100, get: nodeHttpGet });
+    const d = startDownload({
+      url: serve(body),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 100,
+      get: nodeHttpGet,
+    });
     await d.head;
     const reader = d.stream()!;
     const first = await reader.next();
@@ -69,7 +88,13 @@ describe('export download (spool or one sequential reader)', function () {
     await d.done;
 
     // Without Range support a stalled connection cannot be picked up again.
-    const silent = startDownload({ url: serve(body, { stallAfterBytes: MiB, ignoreRange: true }), dest: path.join(tmpDir, 'y.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 100, get: nodeHttpGet });
+    const silent = startDownload({
+      url: serve(body, { stallAfterBytes: MiB, ignoreRange: true }),
+      dest: path.join(tmpDir, 'y.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 100,
+      get: nodeHttpGet,
+    });
     await silent.head;
     const err = await readAll(silent.stream()!.next).then(
       () => undefined,
@@ -93,7 +118,14 @@ describe('export download (spool or one sequential reader)', function () {
 
   it('ends a waiting download when it is aborted before a reader was chosen', async () => {
     const controller = new AbortController();
-    const d = startDownload({ url: serve(randomBytes(MiB)), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet, signal: controller.signal });
+    const d = startDownload({
+      url: serve(randomBytes(MiB)),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+      signal: controller.signal,
+    });
     await d.head;
     controller.abort();
     const err = await d.done.then(
@@ -104,10 +136,16 @@ describe('export download (spool or one sequential reader)', function () {
     expect((err as TransientError).code).to.equal('TransferAborted');
   });
 
-  it('picks a cut body up where it broke, by Range under the first answer\'s ETag', async () => {
+  it("picks a cut body up where it broke, by Range under the first answer's ETag", async () => {
     const body = randomBytes(3 * MiB);
     const before = server.rangeRequests.length;
-    const d = startDownload({ url: serve(body, { cutAfterBytes: MiB }), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet });
+    const d = startDownload({
+      url: serve(body, { cutAfterBytes: MiB }),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+    });
     await d.head;
     expect((await readAll(d.stream()!.next)).equals(body)).to.equal(true);
     expect(d.resumes).to.equal(1);
@@ -117,7 +155,13 @@ describe('export download (spool or one sequential reader)', function () {
   it('does not resume from another version of the object: the error stands', async () => {
     const body = randomBytes(3 * MiB);
     // Range requests see another object (another ETag): If-Match fails with 412.
-    const d = startDownload({ url: serve(body, { cutAfterBytes: MiB, rangeBody: randomBytes(3 * MiB) }), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet });
+    const d = startDownload({
+      url: serve(body, { cutAfterBytes: MiB, rangeBody: randomBytes(3 * MiB) }),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+    });
     await d.head;
     const err = await readAll(d.stream()!.next).then(
       () => undefined,
@@ -131,7 +175,13 @@ describe('export download (spool or one sequential reader)', function () {
     let resume!: () => void;
     const resumed = new Promise<void>((r) => (resume = r));
     // The cut comes once the headers are in: paused after 1 MiB, cut at 2 MiB.
-    const d = startDownload({ url: serve(body, { pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB, ignoreRange: true }), dest: path.join(tmpDir, 'x.zip'), maxBytes: 10 * MiB, stallTimeoutMs: 5000, get: nodeHttpGet });
+    const d = startDownload({
+      url: serve(body, { pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB, ignoreRange: true }),
+      dest: path.join(tmpDir, 'x.zip'),
+      maxBytes: 10 * MiB,
+      stallTimeoutMs: 5000,
+      get: nodeHttpGet,
+    });
     await d.head;
     resume();
     const err = await readAll(d.stream()!.next).then(

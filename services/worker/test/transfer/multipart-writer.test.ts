@@ -21,7 +21,11 @@ function piecesOf(data: Buffer): Readable {
   return Readable.from(pieces);
 }
 
-interface Sent { command: string; partNumber?: number; payloadHash?: string }
+interface Sent {
+  command: string;
+  partNumber?: number;
+  payloadHash?: string;
+}
 
 /** Records every command the client sends; `inject` may throw instead of sending (a failure S3 could give). */
 function watch(aws: AwsClients, inject?: (s: Sent, nth: number) => unknown): { sent: Sent[]; stop(): void } {
@@ -48,7 +52,11 @@ function watch(aws: AwsClients, inject?: (s: Sent, nth: number) => unknown): { s
 
 /** An S3-shaped error, as the SDK would throw for that status. */
 function s3Error(name: string, status: number): Error {
-  return Object.assign(new Error(`injected ${name}`), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  return Object.assign(new Error(`injected ${name}`), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 describe('multipart writer (uploadStream on a shared part pool)', function () {
@@ -93,7 +101,11 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
         // Each part's payload hash is its chunk's SHA-256, handed over rather than computed again by the SDK.
         const bodies = w.sent.filter((s) => s.command === 'UploadPartCommand' || s.command === 'PutObjectCommand');
         expect(bodies.map((s) => s.payloadHash)).to.deep.equal(
-          bodies.map((_, i) => createHash('sha256').update(data.subarray(i * PART, (i + 1) * PART)).digest('hex')),
+          bodies.map((_, i) =>
+            createHash('sha256')
+              .update(data.subarray(i * PART, (i + 1) * PART))
+              .digest('hex'),
+          ),
         );
         expect(pool.inUse, 'buffers given back').to.equal(0);
       });
@@ -130,9 +142,16 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
   it('sends a part again when S3 fails it with a 503, and the object is exact', async () => {
     const data = randomBytes(3 * PART + 1);
     const key = `retry/${randomUUID()}`;
-    const w = watch(aws, (s, nth) => (s.command === 'UploadPartCommand' && s.partNumber === 2 && nth === 1 ? s3Error('ServiceUnavailable', 503) : undefined));
+    const w = watch(aws, (s, nth) =>
+      s.command === 'UploadPartCommand' && s.partNumber === 2 && nth === 1 ? s3Error('ServiceUnavailable', 503) : undefined,
+    );
     try {
-      const out = await uploadStream(aws.s3, piecesOf(data), { pool: new PartPool({ partBytes: PART, buffers: 5 }), bucket, key, size: data.length });
+      const out = await uploadStream(aws.s3, piecesOf(data), {
+        pool: new PartPool({ partBytes: PART, buffers: 5 }),
+        bucket,
+        key,
+        size: data.length,
+      });
       expect(out.hash).to.deep.equal(hashBuffer(data));
     } finally {
       w.stop();
@@ -152,7 +171,7 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     }
   }
 
-  it('aborts the multipart upload when a part is refused, and throws S3\'s error', async () => {
+  it("aborts the multipart upload when a part is refused, and throws S3's error", async () => {
     const data = randomBytes(4 * PART);
     const key = `refused/${randomUUID()}`;
     const pool = new PartPool({ partBytes: PART, buffers: 5 });
@@ -160,7 +179,13 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     const w = watch(aws, (s) => (s.command === 'UploadPartCommand' && s.partNumber === 3 ? s3Error('AccessDenied', 403) : undefined));
     let err: unknown;
     try {
-      err = await uploadStream(aws.s3, piecesOf(data), { pool, bucket, key, size: data.length, onMultipartStarted: (id) => (uploadId = id) }).then(
+      err = await uploadStream(aws.s3, piecesOf(data), {
+        pool,
+        bucket,
+        key,
+        size: data.length,
+        onMultipartStarted: (id) => (uploadId = id),
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -168,11 +193,19 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
       w.stop();
     }
     expect((err as Error).name).to.equal('AccessDenied');
-    expect(w.sent.filter((s) => s.command === 'UploadPartCommand' && s.partNumber === 3), 'a 403 is not retried').to.have.length(1);
-    expect(w.sent.map((s) => s.command)).to.include('AbortMultipartUploadCommand').and.not.include('CompleteMultipartUploadCommand');
+    expect(
+      w.sent.filter((s) => s.command === 'UploadPartCommand' && s.partNumber === 3),
+      'a 403 is not retried',
+    ).to.have.length(1);
+    expect(w.sent.map((s) => s.command))
+      .to.include('AbortMultipartUploadCommand')
+      .and.not.include('CompleteMultipartUploadCommand');
     expect(uploadId).to.be.a('string');
     expect(await uploadExists(key, uploadId!)).to.equal(false);
-    const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => 'exists', (e: Error) => e.name);
+    const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+      () => 'exists',
+      (e: Error) => e.name,
+    );
     expect(head).to.equal('NotFound');
     expect(pool.inUse).to.equal(0);
   });
@@ -185,7 +218,14 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
     // The source then waits, as a download would: only the signal can end this upload.
     const stop = new AbortController();
     let uploadId: string | undefined;
-    const run = uploadStream(aws.s3, source, { pool, bucket, key, size: 10 * PART, signal: stop.signal, onMultipartStarted: (id) => (uploadId = id) });
+    const run = uploadStream(aws.s3, source, {
+      pool,
+      bucket,
+      key,
+      size: 10 * PART,
+      signal: stop.signal,
+      onMultipartStarted: (id) => (uploadId = id),
+    });
     for (let i = 0; i < 100 && !uploadId; i++) await new Promise((r) => setTimeout(r, 50));
     stop.abort(new Error('shutting down'));
     const err = await run.then(
@@ -216,7 +256,13 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
       { step: 'finalizeRequest', name },
     );
     try {
-      const out = await uploadStream(aws.s3, piecesOf(data), { pool: new PartPool({ partBytes: PART, buffers: 1 }), bucket, key, size: data.length, signal: stop.signal });
+      const out = await uploadStream(aws.s3, piecesOf(data), {
+        pool: new PartPool({ partBytes: PART, buffers: 1 }),
+        bucket,
+        key,
+        size: data.length,
+        signal: stop.signal,
+      });
       expect(out.size).to.equal(1000);
       expect(out.hash).to.deep.equal(hashBuffer(data));
     } finally {
@@ -227,7 +273,10 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
 
   it('refuses more bytes than declared before anything is stored, and fewer before S3 completes', async () => {
     const pool = new PartPool({ partBytes: PART, buffers: 5 });
-    for (const [actual, declared, detail] of [[PART + 10, PART + 5, 'receivedAtLeast'], [2 * PART, 3 * PART, 'received']] as const) {
+    for (const [actual, declared, detail] of [
+      [PART + 10, PART + 5, 'receivedAtLeast'],
+      [2 * PART, 3 * PART, 'received'],
+    ] as const) {
       const key = `size/${randomUUID()}`;
       const err = (await uploadStream(aws.s3, piecesOf(randomBytes(actual)), { pool, bucket, key, size: declared }).then(
         () => undefined,
@@ -235,7 +284,10 @@ describe('multipart writer (uploadStream on a shared part pool)', function () {
       )) as PackagerError;
       expect(err.code).to.equal('SizeMismatch');
       expect(err.details).to.have.property(detail);
-      const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => 'exists', (e: Error) => e.name);
+      const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+        () => 'exists',
+        (e: Error) => e.name,
+      );
       expect(head).to.equal('NotFound');
     }
     expect(pool.inUse).to.equal(0);

@@ -28,7 +28,10 @@ describe('PartPool (the process-wide part buffers)', () => {
     const stop = new AbortController();
     const waiting = pool.acquire(stop.signal);
     stop.abort(new Error('shutting down'));
-    const err = await waiting.then(() => undefined, (e: unknown) => e);
+    const err = await waiting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(PackagerError);
     expect((err as PackagerError).code).to.equal('TransferAborted');
     pool.release(held);

@@ -3,7 +3,15 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type AwsClients, PackagerError, PermanentError, TransientError, awsOptionsFromEnv, createAwsClients, createLogger } from '@bp/shared';
+import {
+  type AwsClients,
+  PackagerError,
+  PermanentError,
+  TransientError,
+  awsOptionsFromEnv,
+  createAwsClients,
+  createLogger,
+} from '@bp/shared';
 import { hashBuffer } from '@bp/shared/quilt/hash';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { DEFAULT_ZIP_LIMITS, type TransferOptions, type ZipLimits, transferExport } from '../../src/transfer/index.ts';
@@ -70,7 +78,10 @@ describe('export transfer (ZIP download → S3)', function () {
     server.routes.set(urlPath, o.route ?? { body: zip! });
     const prefix = o.prefix ?? `benchling/EXP${id.slice(0, 8)}/`;
     const { route: _route, ...rest } = o;
-    const run = transferExport({ s3: aws.s3, logger }, { downloadUrl: server.url(urlPath), bucket, prefix, limits: DEFAULT_ZIP_LIMITS, tmpDir, ...rest });
+    const run = transferExport(
+      { s3: aws.s3, logger },
+      { downloadUrl: server.url(urlPath), bucket, prefix, limits: DEFAULT_ZIP_LIMITS, tmpDir, ...rest },
+    );
     return { prefix, run };
   }
 
@@ -89,11 +100,20 @@ describe('export transfer (ZIP download → S3)', function () {
       const files: Array<{ spec: ZipEntrySpec; logicalKey: string }> = [
         { spec: { name: 'EXP00001234.pdf', data: randomBytes(70_000) }, logicalKey: 'EXP00001234.pdf' },
         { spec: { name: 'attachments/' }, logicalKey: '' },
-        { spec: { name: 'attachments/plates/run 1/values.csv', data: textBytes(300_000) }, logicalKey: 'attachments/plates/run 1/values.csv' },
+        {
+          spec: { name: 'attachments/plates/run 1/values.csv', data: textBytes(300_000) },
+          logicalKey: 'attachments/plates/run 1/values.csv',
+        },
         // Stored (no compression) and written with a trailing data descriptor, as streaming writers do.
-        { spec: { name: 'attachments/raw.bin', data: randomBytes(5000), method: 'store', dataDescriptor: true }, logicalKey: 'attachments/raw.bin' },
+        {
+          spec: { name: 'attachments/raw.bin', data: randomBytes(5000), method: 'store', dataDescriptor: true },
+          logicalKey: 'attachments/raw.bin',
+        },
         // NFD in the archive ("e" + combining acute), NFC in S3.
-        { spec: { name: 'notes/Re\u0301sume\u0301 – 日本語 µL.txt', data: textBytes(1000, 7) }, logicalKey: 'notes/R\u00e9sum\u00e9 – 日本語 µL.txt' },
+        {
+          spec: { name: 'notes/Re\u0301sume\u0301 – 日本語 µL.txt', data: textBytes(1000, 7) },
+          logicalKey: 'notes/R\u00e9sum\u00e9 – 日本語 µL.txt',
+        },
         { spec: { name: 'empty.txt', data: Buffer.alloc(0) }, logicalKey: 'empty.txt' },
         // Windows-style separators are read as separators.
         { spec: { name: 'win\\sub\\doc.txt', data: textBytes(200, 3) }, logicalKey: 'win/sub/doc.txt' },
@@ -117,7 +137,12 @@ describe('export transfer (ZIP download → S3)', function () {
     it('uploads a file larger than one part as a multipart upload, hashing it while it streams', async () => {
       const big = Buffer.concat([randomBytes(9 * MiB), textBytes(12 * MiB)]);
       const small = textBytes(10_000, 5);
-      const { prefix, run } = transfer(buildZip([{ name: 'data/big.bin', data: big }, { name: 'data/after.txt', data: small }]));
+      const { prefix, run } = transfer(
+        buildZip([
+          { name: 'data/big.bin', data: big },
+          { name: 'data/after.txt', data: small },
+        ]),
+      );
       const result = await run;
 
       expect(result.map((f) => [f.logicalKey, f.size])).to.deep.equal([
@@ -133,7 +158,7 @@ describe('export transfer (ZIP download → S3)', function () {
   });
 
   describe('signing with the digests already computed', () => {
-    it('gives the signer each part\'s chunk digest, so every uploaded byte is hashed once', async () => {
+    it("gives the signer each part's chunk digest, so every uploaded byte is hashed once", async () => {
       const big = Buffer.concat([randomBytes(8 * MiB), textBytes(9 * MiB, 3)]);
       const small = textBytes(30_000, 4);
       // What each upload request carries once the build step is over, before the signer could add anything.
@@ -143,17 +168,29 @@ describe('export transfer (ZIP download → S3)', function () {
         (next, context) => async (args) => {
           const input = args.input as { Key?: string; PartNumber?: number };
           const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
-          seen.push({ command: (context as { commandName?: string }).commandName ?? '?', key: input.Key, part: input.PartNumber, header: headers['x-amz-content-sha256'] });
+          seen.push({
+            command: (context as { commandName?: string }).commandName ?? '?',
+            key: input.Key,
+            part: input.PartNumber,
+            header: headers['x-amz-content-sha256'],
+          });
           return next(args);
         },
         { step: 'build', priority: 'low', name },
       );
       try {
-        const { prefix, run } = transfer(buildZip([{ name: 'big.bin', data: big, method: 'store' }, { name: 'small.txt', data: small }]));
+        const { prefix, run } = transfer(
+          buildZip([
+            { name: 'big.bin', data: big, method: 'store' },
+            { name: 'small.txt', data: small },
+          ]),
+        );
         const files = await run;
         expect(files[0]!.hash).to.deep.equal(hashBuffer(big));
         const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-        const parts = seen.filter((r) => r.command === 'UploadPartCommand' && r.key === `${prefix}big.bin`).sort((a, b) => a.part! - b.part!);
+        const parts = seen
+          .filter((r) => r.command === 'UploadPartCommand' && r.key === `${prefix}big.bin`)
+          .sort((a, b) => a.part! - b.part!);
         expect(parts.map((r) => [r.part, r.header])).to.deep.equal([
           [1, sha(big.subarray(0, 8 * MiB))],
           [2, sha(big.subarray(8 * MiB, 16 * MiB))],
@@ -175,7 +212,10 @@ describe('export transfer (ZIP download → S3)', function () {
       // Real S3 answers 400 XAmzContentSHA256Mismatch when a body does not hash to the signed value.
       aws.s3.middlewareStack.add(
         (next, context) => async (args) => {
-          if ((context as { commandName?: string }).commandName === 'UploadPartCommand' && (args.input as { PartNumber?: number }).PartNumber === 2) {
+          if (
+            (context as { commandName?: string }).commandName === 'UploadPartCommand' &&
+            (args.input as { PartNumber?: number }).PartNumber === 2
+          ) {
             throw Object.assign(new Error('The provided x-amz-content-sha256 header does not match what was computed.'), {
               name: 'XAmzContentSHA256Mismatch',
               $metadata: { httpStatusCode: 400 },
@@ -186,7 +226,12 @@ describe('export transfer (ZIP download → S3)', function () {
         { step: 'build', priority: 'low', name },
       );
       try {
-        const { prefix, run } = transfer(buildZip([{ name: 'small.txt', data: textBytes(1000) }, { name: 'big.bin', data: big, method: 'store' }]));
+        const { prefix, run } = transfer(
+          buildZip([
+            { name: 'small.txt', data: textBytes(1000) },
+            { name: 'big.bin', data: big, method: 'store' },
+          ]),
+        );
         const err = await expectRejection(run);
         expect(err).to.be.instanceOf(TransientError);
         expect(err.code).to.equal('S3DigestMismatch');
@@ -262,7 +307,9 @@ describe('export transfer (ZIP download → S3)', function () {
       const resumed = new Promise<void>((r) => (resume = r));
       try {
         const started = Date.now();
-        const err = await expectRejection(transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: 256 * 1024, resume: resumed } }).run);
+        const err = await expectRejection(
+          transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: 256 * 1024, resume: resumed } }).run,
+        );
         expect(err.code).to.equal('ZipTraversal');
         expect(Date.now() - started, 'refused while the download was still paused').to.be.below(10_000);
       } finally {
@@ -283,7 +330,10 @@ describe('export transfer (ZIP download → S3)', function () {
     it('does not mix two versions of the object: a tail from another ZIP is ignored, with or without an ETag', async () => {
       const data = textBytes(300_000, 8);
       const zip = buildZip([{ name: 'real.txt', data }]);
-      const other = buildZip([{ name: 'other.txt', data: textBytes(400_000, 9) }, { name: 'more.txt', data: textBytes(1000) }]);
+      const other = buildZip([
+        { name: 'other.txt', data: textBytes(400_000, 9) },
+        { name: 'more.txt', data: textBytes(1000) },
+      ]);
       // With an ETag the ranged request carries If-Match and the server refuses it (412).
       const withEtag = transfer(undefined, { ...follow, route: { body: zip, rangeBody: other } });
       expect((await withEtag.run).map((f) => f.logicalKey)).to.deep.equal(['real.txt']);
@@ -319,7 +369,11 @@ describe('export transfer (ZIP download → S3)', function () {
       // The liar inflates past its declared size while the files after it wait on the download for
       // their headers; its data is larger than its stream's buffer, so the source is still feeding it.
       const liar: ZipEntrySpec = { name: 'liar.txt', data: randomBytes(3 * MiB), declaredSize: MiB };
-      const zip = buildZip([{ name: 'a.txt', data: textBytes(5000, 13) }, liar, ...['c', 'd', 'e'].map((n, i) => ({ name: `${n}.txt`, data: textBytes(80_000, 14 + i) }))]);
+      const zip = buildZip([
+        { name: 'a.txt', data: textBytes(5000, 13) },
+        liar,
+        ...['c', 'd', 'e'].map((n, i) => ({ name: `${n}.txt`, data: textBytes(80_000, 14 + i) })),
+      ]);
       const { prefix, run } = transfer(zip, follow);
       const err = await expectRejection(run);
       expect(err.code).to.equal('ZipBomb');
@@ -346,12 +400,16 @@ describe('export transfer (ZIP download → S3)', function () {
         ['a.bin', a.length],
         ['b.txt', b.length],
       ]);
-      for (const [name, data] of [['a.bin', a], ['b.txt', b], ['c.bin', c]] as const) {
+      for (const [name, data] of [
+        ['a.bin', a],
+        ['b.txt', b],
+        ['c.bin', c],
+      ] as const) {
         expect((await objectBytes(`${prefix}${name}`)).equals(data), name).to.equal(true);
       }
     });
 
-    it('fails with the download\'s error when it breaks after files went up, and deletes them', async () => {
+    it("fails with the download's error when it breaks after files went up, and deletes them", async () => {
       const zip = buildZip([
         { name: 'a.txt', data: textBytes(20_000, 1) },
         { name: 'b.txt', data: textBytes(20_000, 2) },
@@ -364,7 +422,10 @@ describe('export transfer (ZIP download → S3)', function () {
       try {
         // Paused after 1 MiB until both small files are in S3, then cut at 2 MiB.
         // Resuming the cut connection is refused too (the ZIP's tail, fetched first, is not).
-        const { prefix, run } = transfer(undefined, { ...follow, route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB, refuseRangeBefore: zip.length - 200_000 } });
+        const { prefix, run } = transfer(undefined, {
+          ...follow,
+          route: { body: zip, pauseAfterBytes: MiB, resume: resumed, cutAfterBytes: 2 * MiB, refuseRangeBefore: zip.length - 200_000 },
+        });
         const failed = expectRejection(run);
         const uploadedBeforeCut = (await appears(`${prefix}a.txt`, 10_000)) && (await appears(`${prefix}b.txt`, 10_000));
         resume();
@@ -386,14 +447,49 @@ describe('export transfer (ZIP download → S3)', function () {
   describe('an unsafe ZIP is refused before anything is written', () => {
     const good: ZipEntrySpec = { name: 'good.txt', data: textBytes(5000) };
     const cases: Array<{ title: string; entries: ZipEntrySpec[]; code: string; entry?: string; limits?: Partial<ZipLimits> }> = [
-      { title: 'a ".." segment', entries: [good, { name: 'docs/../../etc/cron.d/evil', data: Buffer.from('x') }], code: 'ZipTraversal', entry: 'docs/../../etc/cron.d/evil' },
-      { title: 'a ".." hidden behind backslashes', entries: [good, { name: '..\\..\\evil.txt', data: Buffer.from('x') }], code: 'ZipTraversal', entry: '..\\..\\evil.txt' },
+      {
+        title: 'a ".." segment',
+        entries: [good, { name: 'docs/../../etc/cron.d/evil', data: Buffer.from('x') }],
+        code: 'ZipTraversal',
+        entry: 'docs/../../etc/cron.d/evil',
+      },
+      {
+        title: 'a ".." hidden behind backslashes',
+        entries: [good, { name: '..\\..\\evil.txt', data: Buffer.from('x') }],
+        code: 'ZipTraversal',
+        entry: '..\\..\\evil.txt',
+      },
       { title: 'a ".." directory entry', entries: [good, { name: '../' }], code: 'ZipTraversal', entry: '../' },
-      { title: 'an absolute path', entries: [good, { name: '/etc/passwd', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: '/etc/passwd' },
-      { title: 'a drive letter', entries: [good, { name: 'C:/Windows/evil.dll', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: 'C:/Windows/evil.dll' },
-      { title: 'a UNC path', entries: [good, { name: '\\\\server\\share\\evil', data: Buffer.from('x') }], code: 'ZipAbsolutePath', entry: '\\\\server\\share\\evil' },
-      { title: 'a NUL byte in a name', entries: [good, { name: 'evil.txt\u0000.pdf', data: Buffer.from('x') }], code: 'ZipBadPath', entry: 'evil.txt\u0000.pdf' },
-      { title: 'a symbolic link', entries: [good, { name: 'link', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }], code: 'ZipSymlink', entry: 'link' },
+      {
+        title: 'an absolute path',
+        entries: [good, { name: '/etc/passwd', data: Buffer.from('x') }],
+        code: 'ZipAbsolutePath',
+        entry: '/etc/passwd',
+      },
+      {
+        title: 'a drive letter',
+        entries: [good, { name: 'C:/Windows/evil.dll', data: Buffer.from('x') }],
+        code: 'ZipAbsolutePath',
+        entry: 'C:/Windows/evil.dll',
+      },
+      {
+        title: 'a UNC path',
+        entries: [good, { name: '\\\\server\\share\\evil', data: Buffer.from('x') }],
+        code: 'ZipAbsolutePath',
+        entry: '\\\\server\\share\\evil',
+      },
+      {
+        title: 'a NUL byte in a name',
+        entries: [good, { name: 'evil.txt\u0000.pdf', data: Buffer.from('x') }],
+        code: 'ZipBadPath',
+        entry: 'evil.txt\u0000.pdf',
+      },
+      {
+        title: 'a symbolic link',
+        entries: [good, { name: 'link', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }],
+        code: 'ZipSymlink',
+        entry: 'link',
+      },
       {
         title: 'a highly compressed entry (bomb)',
         entries: [good, { name: 'zeros.bin', data: Buffer.alloc(20 * MiB) }],
@@ -501,7 +597,9 @@ describe('export transfer (ZIP download → S3)', function () {
       const declared = await expectRejection(transfer(zip, { limits }).run);
       expect(declared.code).to.equal('ZipTooLarge');
       // Without Content-Length the cap is enforced on the bytes as they arrive.
-      const chunked = await expectRejection(transfer(undefined, { limits, route: { body: zip, headers: { 'transfer-encoding': 'chunked' } } }).run);
+      const chunked = await expectRejection(
+        transfer(undefined, { limits, route: { body: zip, headers: { 'transfer-encoding': 'chunked' } } }).run,
+      );
       expect(chunked.code).to.equal('ZipTooLarge');
     });
 
@@ -552,7 +650,10 @@ describe('export transfer (ZIP download → S3)', function () {
         const before = server.rangeRequests.length;
         const { prefix, run } = transfer(undefined, { route: { body: zip, ...route }, ...extra });
         const files = await run;
-        expect(files.map((f) => f.logicalKey), how).to.deep.equal(['a.txt', 'b.bin']);
+        expect(
+          files.map((f) => f.logicalKey),
+          how,
+        ).to.deep.equal(['a.txt', 'b.bin']);
         expect((await objectBytes(`${prefix}b.bin`)).equals(data), how).to.equal(true);
         // One Range request picked the body up after the break (besides any for the directory).
         const resumed = server.rangeRequests.slice(before).filter((r) => {
@@ -565,7 +666,9 @@ describe('export transfer (ZIP download → S3)', function () {
 
     it('gives up on a download that stops sending bytes', async () => {
       const zip = buildZip([{ name: 'a.bin', data: randomBytes(500_000) }]);
-      const err = await expectRejection(transfer(undefined, { route: { body: zip, stallAfterBytes: 100_000, ignoreRange: true }, stallTimeoutMs: 300 }).run);
+      const err = await expectRejection(
+        transfer(undefined, { route: { body: zip, stallAfterBytes: 100_000, ignoreRange: true }, stallTimeoutMs: 300 }).run,
+      );
       expect(err).to.be.instanceOf(TransientError);
       expect(err.code).to.equal('DownloadStalled');
     });

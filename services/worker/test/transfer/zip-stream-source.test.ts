@@ -51,7 +51,13 @@ function threeFiles() {
   const spans: Array<EntrySpan & { dataStart: number; data: Buffer }> = files.map((f) => {
     const headerOffset = offset;
     offset += 30 + Buffer.byteLength(f.name) + f.data.length;
-    return { name: f.name, headerOffset, compressedSize: f.data.length, dataStart: headerOffset + 30 + Buffer.byteLength(f.name), data: f.data };
+    return {
+      name: f.name,
+      headerOffset,
+      compressedSize: f.data.length,
+      dataStart: headerOffset + 30 + Buffer.byteLength(f.name),
+      data: f.data,
+    };
   });
   return { zip, spans };
 }

@@ -54,7 +54,14 @@ export function signature(key: SigningKey, id: string, timestamp: string, body: 
 export function signedHttp(
   ctx: CorpusContext,
   body: string | Buffer,
-  o: { id?: string; timestamp?: string; path?: string; method?: string; headers?: Record<string, string | undefined>; key?: SigningKey } = {},
+  o: {
+    id?: string;
+    timestamp?: string;
+    path?: string;
+    method?: string;
+    headers?: Record<string, string | undefined>;
+    key?: SigningKey;
+  } = {},
 ): HttpCase {
   const id = o.id ?? ctx.nextId();
   const timestamp = o.timestamp ?? String(ctx.now);
@@ -70,7 +77,11 @@ export function signedHttp(
 }
 
 /** A well-formed payload of `type` from the simulator's tenant, as an object to mutate. */
-export function payload(ctx: CorpusContext, type: string, o: { entryId?: string; canvasId?: string; buttonId?: string } = {}): Record<string, unknown> {
+export function payload(
+  ctx: CorpusContext,
+  type: string,
+  o: { entryId?: string; canvasId?: string; buttonId?: string } = {},
+): Record<string, unknown> {
   return buildWebhookPayload(type, {
     baseURL: ctx.sim.url,
     tenantId: ctx.sim.options.tenantId,

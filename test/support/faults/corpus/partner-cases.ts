@@ -54,12 +54,22 @@ function ica(ctx: PartnerCorpusContext, eventCode: string, o: Record<string, unk
 }
 
 /** A delivery signed with `secrets` (headers overridable; `undefined` drops one). */
-function signed(ctx: PartnerCorpusContext, body: unknown, o: { secrets?: string[]; id?: string; ts?: string; headers?: Record<string, string | undefined> } = {}) {
+function signed(
+  ctx: PartnerCorpusContext,
+  body: unknown,
+  o: { secrets?: string[]; id?: string; ts?: string; headers?: Record<string, string | undefined> } = {},
+) {
   const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const id = o.id ?? ctx.nextId();
   const ts = o.ts ?? String(ctx.now);
   const sig = (o.secrets ?? [PACBIO]).map((s) => signWebhook({ secret: s, webhookId: id, timestamp: ts, body: text })).join(' ');
-  const headers: Record<string, string | undefined> = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig, ...o.headers };
+  const headers: Record<string, string | undefined> = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': ts,
+    'webhook-signature': sig,
+    ...o.headers,
+  };
   return { headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>, body: text };
 }
 
@@ -68,16 +78,26 @@ const key = (s: string) => Buffer.from(s.slice(6), 'base64');
 
 export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   const cases: PartnerCase[] = [];
-  const add = (category: string, name: string, req: { headers: Record<string, string>; body: string | Buffer }, expect: PartnerCase['expect'], partnerId = 'pacbio', method?: string) =>
-    cases.push({ category, name, partnerId, headers: req.headers, body: req.body, expect, ...(method ? { method } : {}) });
+  const add = (
+    category: string,
+    name: string,
+    req: { headers: Record<string, string>; body: string | Buffer },
+    expect: PartnerCase['expect'],
+    partnerId = 'pacbio',
+    method?: string,
+  ) => cases.push({ category, name, partnerId, headers: req.headers, body: req.body, expect, ...(method ? { method } : {}) });
 
   // Forged signatures.
   const forged = (name: string, sig: (id: string, ts: string, body: string) => string, reason = 'bad_signature') => {
     const body = JSON.stringify(event(ctx));
     const id = ctx.nextId();
-    add('forged signature', name, signed(ctx, body, { id, headers: { 'webhook-signature': sig(id, String(ctx.now), body) } }), { status: 401, reason });
+    add('forged signature', name, signed(ctx, body, { id, headers: { 'webhook-signature': sig(id, String(ctx.now), body) } }), {
+      status: 401,
+      reason,
+    });
   };
-  const hmac = (k: Buffer | string, id: string, ts: string, body: string, algo = 'sha256') => createHmac(algo, k).update(`${id}.${ts}.${body}`).digest('base64');
+  const hmac = (k: Buffer | string, id: string, ts: string, body: string, algo = 'sha256') =>
+    createHmac(algo, k).update(`${id}.${ts}.${body}`).digest('base64');
   forged('a random secret', (id, ts, b) => `v1,${hmac(key(secret()), id, ts, b)}`);
   forged("another partner's secret", (id, ts, b) => `v1,${hmac(key(LOCAL_PARTNER_SECRETS.ont), id, ts, b)}`);
   forged('the signature of another body', (id, ts) => `v1,${hmac(key(PACBIO), id, ts, '{}')}`);
@@ -93,21 +113,35 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   forged('only a v1a (ed25519) entry', (id, ts, b) => `v1a,${hmac(key(PACBIO), id, ts, b)}`, 'no_v1_signature');
   forged('a v2 entry', (id, ts, b) => `v2,${hmac(key(PACBIO), id, ts, b)}`, 'no_v1_signature');
   forged('upper-case V1', (id, ts, b) => `V1,${hmac(key(PACBIO), id, ts, b)}`, 'no_v1_signature');
-  forged('nine entries, the valid one last', (id, ts, b) => [...Array.from({ length: 8 }, () => 'v1,AAAA'), `v1,${hmac(key(PACBIO), id, ts, b)}`].join(' '), 'too_many_signatures');
+  forged(
+    'nine entries, the valid one last',
+    (id, ts, b) => [...Array.from({ length: 8 }, () => 'v1,AAAA'), `v1,${hmac(key(PACBIO), id, ts, b)}`].join(' '),
+    'too_many_signatures',
+  );
   forged('a 2,000-character header', () => `v1,${'A'.repeat(2000)}`, 'too_many_signatures');
   {
     const pretty = event(ctx);
     const id = ctx.nextId();
     const sig = signWebhook({ secret: PACBIO, webhookId: id, timestamp: ctx.now, body: JSON.stringify(pretty, null, 2) });
-    add('forged signature', 'signed pretty-printed, sent compact', signed(ctx, pretty, { id, headers: { 'webhook-signature': sig } }), { status: 401, reason: 'bad_signature' });
+    add('forged signature', 'signed pretty-printed, sent compact', signed(ctx, pretty, { id, headers: { 'webhook-signature': sig } }), {
+      status: 401,
+      reason: 'bad_signature',
+    });
   }
   for (const h of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
-    add('forged signature', `no ${h} header`, signed(ctx, event(ctx), { headers: { [h]: undefined } }), { status: 401, reason: 'missing_headers' });
+    add('forged signature', `no ${h} header`, signed(ctx, event(ctx), { headers: { [h]: undefined } }), {
+      status: 401,
+      reason: 'missing_headers',
+    });
   }
-  add('forged signature', 'an empty webhook-signature', signed(ctx, event(ctx), { headers: { 'webhook-signature': '' } }), { status: 401, reason: 'missing_headers' });
+  add('forged signature', 'an empty webhook-signature', signed(ctx, event(ctx), { headers: { 'webhook-signature': '' } }), {
+    status: 401,
+    reason: 'missing_headers',
+  });
 
   // Timestamps.
-  const stamp = (name: string, ts: string, reason: string) => add('timestamp', name, signed(ctx, event(ctx), { ts }), { status: 401, reason });
+  const stamp = (name: string, ts: string, reason: string) =>
+    add('timestamp', name, signed(ctx, event(ctx), { ts }), { status: 401, reason });
   stamp('301 s old', String(ctx.now - 301), 'stale_timestamp');
   // Cases are built before they are sent (up to a minute): "ahead" keeps a margin.
   stamp('6 minutes ahead', String(ctx.now + 360), 'stale_timestamp');
@@ -150,29 +184,76 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   malformed('no timestamp', JSON.stringify(event(ctx, { timestamp: undefined })), 'timestamp');
   malformed('samples not a list', JSON.stringify(event(ctx, { samples: { id: 's' } })), 'samples');
   malformed('a negative file size', JSON.stringify(event(ctx, { files: [{ path: 'a', url: `${LOOPBACK}/a`, size: -1 }] })), 'files.0.size');
-  malformed('a sha256 that is not hex', JSON.stringify(event(ctx, { files: [{ path: 'a', url: `${LOOPBACK}/a`, sha256: 'z'.repeat(64) }] })), 'files.0.sha256');
+  malformed(
+    'a sha256 that is not hex',
+    JSON.stringify(event(ctx, { files: [{ path: 'a', url: `${LOOPBACK}/a`, sha256: 'z'.repeat(64) }] })),
+    'files.0.sha256',
+  );
   malformed('data as a list', JSON.stringify(event(ctx, { data: [1] })), 'data');
   // More files than a job may carry do not fit in PARTNER_MAX_BODY_BYTES (256 KiB) either: refused by size.
-  add('body', '10,001 files', signed(ctx, event(ctx, { files: Array.from({ length: 10_001 }, (_, i) => ({ path: `f${i}`, url: `${LOOPBACK}/${i}` })) })), { status: 413 });
-  add('body', 'a body over PARTNER_MAX_BODY_BYTES (2 MB)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(2 * 1024 * 1024) } })), { status: 413 });
-  add('body', 'a 600 KB body (over the limit, and a job too big for SQS)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(600 * 1024) } })), { status: 413 });
+  add(
+    'body',
+    '10,001 files',
+    signed(ctx, event(ctx, { files: Array.from({ length: 10_001 }, (_, i) => ({ path: `f${i}`, url: `${LOOPBACK}/${i}` })) })),
+    { status: 413 },
+  );
+  add('body', 'a body over PARTNER_MAX_BODY_BYTES (2 MB)', signed(ctx, event(ctx, { data: { blob: 'x'.repeat(2 * 1024 * 1024) } })), {
+    status: 413,
+  });
+  add(
+    'body',
+    'a 600 KB body (over the limit, and a job too big for SQS)',
+    signed(ctx, event(ctx, { data: { blob: 'x'.repeat(600 * 1024) } })),
+    { status: 413 },
+  );
 
   // Event types.
   const unsupported = (name: string, body: unknown, type: string, partnerId = 'pacbio', secrets = [PACBIO]) =>
     add('event type', name, signed(ctx, body, { secrets }), { status: 422, type }, partnerId);
   unsupported('an unknown type', event(ctx, { type: 'run.started' }), 'run.started');
   unsupported('a known type in upper case', event(ctx, { type: 'QC.COMPLETE' }), 'QC.COMPLETE');
-  unsupported("a type the partner does not send (ont: analysis.complete)", event(ctx, { type: 'analysis.complete', files: undefined }), 'analysis.complete', 'ont', [LOCAL_PARTNER_SECRETS.ont]);
-  unsupported('the last of duplicate "type" keys wins', `{"type":"qc.complete","type":"run.started","id":"x","timestamp":"t","run":{"id":"r"}}`, 'run.started');
+  unsupported(
+    'a type the partner does not send (ont: analysis.complete)',
+    event(ctx, { type: 'analysis.complete', files: undefined }),
+    'analysis.complete',
+    'ont',
+    [LOCAL_PARTNER_SECRETS.ont],
+  );
+  unsupported(
+    'the last of duplicate "type" keys wins',
+    `{"type":"qc.complete","type":"run.started","id":"x","timestamp":"t","run":{"id":"r"}}`,
+    'run.started',
+  );
   unsupported('an ICA data event', ica(ctx, 'ICA_DATA_100'), 'ICA_DATA_100', 'illumina', [LOCAL_PARTNER_SECRETS.illumina]);
-  unsupported('ICA status change to INPROGRESS', ica(ctx, 'ICA_EXEC_028', { eventParameters: { analysisStatus: 'INPROGRESS' } }), 'ICA_EXEC_028', 'illumina', [LOCAL_PARTNER_SECRETS.illumina]);
+  unsupported(
+    'ICA status change to INPROGRESS',
+    ica(ctx, 'ICA_EXEC_028', { eventParameters: { analysisStatus: 'INPROGRESS' } }),
+    'ICA_EXEC_028',
+    'illumina',
+    [LOCAL_PARTNER_SECRETS.illumina],
+  );
   add('event type', 'an ICA envelope to a standard partner', signed(ctx, ica(ctx, 'ICA_EXEC_002')), { status: 400, field: 'type' });
-  add('event type', 'an ICA envelope without payload', signed(ctx, ica(ctx, 'ICA_EXEC_002', { payload: undefined }), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }), { status: 400, field: 'payload' }, 'illumina');
-  add('event type', 'a numeric ICA eventCode', signed(ctx, ica(ctx, 'x', { eventCode: 2 }), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }), { status: 400, field: 'eventCode' }, 'illumina');
+  add(
+    'event type',
+    'an ICA envelope without payload',
+    signed(ctx, ica(ctx, 'ICA_EXEC_002', { payload: undefined }), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }),
+    { status: 400, field: 'payload' },
+    'illumina',
+  );
+  add(
+    'event type',
+    'a numeric ICA eventCode',
+    signed(ctx, ica(ctx, 'x', { eventCode: 2 }), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }),
+    { status: 400, field: 'eventCode' },
+    'illumina',
+  );
 
   // Path traversal in files[].path.
   const badPath = (name: string, path: string, index = 0, files?: unknown[]) =>
-    add('files[].path', name, signed(ctx, event(ctx, { files: files ?? [{ path, url: `${LOOPBACK}/x` }] })), { status: 400, field: `files.${index}.path` });
+    add('files[].path', name, signed(ctx, event(ctx, { files: files ?? [{ path, url: `${LOOPBACK}/x` }] })), {
+      status: 400,
+      field: `files.${index}.path`,
+    });
   badPath('../../etc/passwd', '../../etc/passwd');
   badPath('an absolute path', '/etc/passwd');
   badPath('a Windows drive', 'C:\\Windows\\system32\\x');
@@ -195,7 +276,8 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   ]);
 
   // SSRF-style and disallowed source URLs.
-  const badUrl = (name: string, url: string) => add('files[].url', name, signed(ctx, event(ctx, { files: [{ path: 'a', url }] })), { status: 400, field: 'files.0.url' });
+  const badUrl = (name: string, url: string) =>
+    add('files[].url', name, signed(ctx, event(ctx, { files: [{ path: 'a', url }] })), { status: 400, field: 'files.0.url' });
   badUrl('the EC2 metadata address', 'http://169.254.169.254/latest/meta-data/iam/security-credentials/');
   badUrl('the IPv6 EC2 metadata address', 'http://[fd00:ec2::254]/latest/meta-data/');
   badUrl('metadata as an IPv4-mapped IPv6 address', 'http://[::ffff:169.254.169.254]/');
@@ -217,12 +299,28 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
 
   // Controls: what a partner should send is accepted.
   add('control', 'a valid standard event with a loopback file', signed(ctx, event(ctx)), { status: 202 });
-  add('control', 'a valid event with an allowed s3:// source', signed(ctx, event(ctx, { files: [{ path: 'a.bam', url: `s3://${ctx.bucket}/partners/run/a.bam` }] })), { status: 202 });
-  add('control', 'a valid ICA ICA_EXEC_002', signed(ctx, ica(ctx, 'ICA_EXEC_002'), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }), { status: 202 }, 'illumina');
+  add(
+    'control',
+    'a valid event with an allowed s3:// source',
+    signed(ctx, event(ctx, { files: [{ path: 'a.bam', url: `s3://${ctx.bucket}/partners/run/a.bam` }] })),
+    { status: 202 },
+  );
+  add(
+    'control',
+    'a valid ICA ICA_EXEC_002',
+    signed(ctx, ica(ctx, 'ICA_EXEC_002'), { secrets: [LOCAL_PARTNER_SECRETS.illumina] }),
+    { status: 202 },
+    'illumina',
+  );
   add('control', 'two signatures (rotation), one valid', signed(ctx, event(ctx), { secrets: [secret(), PACBIO] }), { status: 202 });
-  add('control', 'a v1a entry beside a valid v1', (() => {
-    const d = signed(ctx, event(ctx));
-    return { ...d, headers: { ...d.headers, 'webhook-signature': `v1a,AAAA ${d.headers['webhook-signature']}` } };
-  })(), { status: 202 });
+  add(
+    'control',
+    'a v1a entry beside a valid v1',
+    (() => {
+      const d = signed(ctx, event(ctx));
+      return { ...d, headers: { ...d.headers, 'webhook-signature': `v1a,AAAA ${d.headers['webhook-signature']}` } };
+    })(),
+    { status: 202 },
+  );
   return cases;
 }

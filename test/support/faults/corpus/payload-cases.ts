@@ -7,7 +7,14 @@ import { type CorpusContext, mutate, pathFor, payload, signedHttp, type WebhookC
  * tolerate (unknown extra fields, odd but well-formed strings); those jobs are then run by a worker.
  */
 
-function signedBody(ctx: CorpusContext, category: string, name: string, body: string | Buffer, expect: WebhookCase['expect'], path = '/event'): WebhookCase {
+function signedBody(
+  ctx: CorpusContext,
+  category: string,
+  name: string,
+  body: string | Buffer,
+  expect: WebhookCase['expect'],
+  path = '/event',
+): WebhookCase {
   return { category, name, request: { http: signedHttp(ctx, body, { path }) }, expect };
 }
 
@@ -41,7 +48,10 @@ export function notJsonCases(ctx: CorpusContext): WebhookCase[] {
 export function fieldCases(ctx: CorpusContext): WebhookCase[] {
   const out: WebhookCase[] = [];
   const shapes: Array<{ type: string; required: string[]; o?: { buttonId?: string } }> = [
-    { type: 'v2.entry.created', required: ['version', 'baseURL', 'tenantId', 'app', 'app.id', 'message', 'message.type', 'message.id', 'message.resourceId'] },
+    {
+      type: 'v2.entry.created',
+      required: ['version', 'baseURL', 'tenantId', 'app', 'app.id', 'message', 'message.type', 'message.id', 'message.resourceId'],
+    },
     { type: 'v2.canvas.initialized', required: ['message.resourceId', 'message.featureId'] },
     { type: 'v2.canvas.userInteracted', required: ['message.buttonId', 'message.canvasId'], o: { buttonId: 'update-package' } },
     { type: 'v2.canvas.created', required: ['message.canvasId'] },
@@ -49,7 +59,16 @@ export function fieldCases(ctx: CorpusContext): WebhookCase[] {
   for (const s of shapes) {
     const base = payload(ctx, s.type, s.o);
     for (const field of s.required) {
-      out.push(signedBody(ctx, 'body: missing field', `${s.type} without ${field}`, JSON.stringify(mutate(base, field, undefined)), { status: 400, field }, pathFor(s.type)));
+      out.push(
+        signedBody(
+          ctx,
+          'body: missing field',
+          `${s.type} without ${field}`,
+          JSON.stringify(mutate(base, field, undefined)),
+          { status: 400, field },
+          pathFor(s.type),
+        ),
+      );
     }
   }
   const entry = payload(ctx, 'v2.entry.created');
@@ -68,17 +87,45 @@ export function fieldCases(ctx: CorpusContext): WebhookCase[] {
   ];
   for (const [field, values] of wrong) {
     for (const v of values) {
-      out.push(signedBody(ctx, 'body: wrong type', `${field} = ${JSON.stringify(v)}`, JSON.stringify(mutate(entry, field, v)), { status: 400, field }));
+      out.push(
+        signedBody(ctx, 'body: wrong type', `${field} = ${JSON.stringify(v)}`, JSON.stringify(mutate(entry, field, v)), {
+          status: 400,
+          field,
+        }),
+      );
     }
   }
   const updated = payload(ctx, 'v2.entry.updated.fields');
   for (const v of ['fields.Name', [1], {}]) {
-    out.push(signedBody(ctx, 'body: wrong type', `message.updates = ${JSON.stringify(v)}`, JSON.stringify(mutate(updated, 'message.updates', v)), { status: 400, field: 'message.updates' }));
+    out.push(
+      signedBody(ctx, 'body: wrong type', `message.updates = ${JSON.stringify(v)}`, JSON.stringify(mutate(updated, 'message.updates', v)), {
+        status: 400,
+        field: 'message.updates',
+      }),
+    );
   }
   const canvas = payload(ctx, 'v2.canvas.userInteracted', { buttonId: 'update-package' });
-  out.push(signedBody(ctx, 'body: wrong type', 'message.buttonId = 5', JSON.stringify(mutate(canvas, 'message.buttonId', 5)), { status: 400, field: 'message.buttonId' }, '/canvas'));
+  out.push(
+    signedBody(
+      ctx,
+      'body: wrong type',
+      'message.buttonId = 5',
+      JSON.stringify(mutate(canvas, 'message.buttonId', 5)),
+      { status: 400, field: 'message.buttonId' },
+      '/canvas',
+    ),
+  );
   const init = payload(ctx, 'v2.canvas.initialized');
-  out.push(signedBody(ctx, 'body: wrong type', 'message.featureId = false', JSON.stringify(mutate(init, 'message.featureId', false)), { status: 400, field: 'message.featureId' }, '/canvas'));
+  out.push(
+    signedBody(
+      ctx,
+      'body: wrong type',
+      'message.featureId = false',
+      JSON.stringify(mutate(init, 'message.featureId', false)),
+      { status: 400, field: 'message.featureId' },
+      '/canvas',
+    ),
+  );
   return out;
 }
 
@@ -89,11 +136,16 @@ export function unicodeCases(ctx: CorpusContext): WebhookCase[] {
   const withType = (type: string) => JSON.stringify(mutate(payload(ctx, 'v2.entry.created'), 'message.type', type));
   const tenant = JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_bytes' }));
   const i = tenant.indexOf(ctx.sim.options.tenantId);
-  const invalidUtf8 = Buffer.concat([Buffer.from(tenant.slice(0, i + ctx.sim.options.tenantId.length)), Buffer.from([0xff, 0xfe]), Buffer.from(tenant.slice(i + ctx.sim.options.tenantId.length))]);
+  const invalidUtf8 = Buffer.concat([
+    Buffer.from(tenant.slice(0, i + ctx.sim.options.tenantId.length)),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from(tenant.slice(i + ctx.sim.options.tenantId.length)),
+  ]);
   const q = valid.indexOf('"', valid.indexOf('"tenantId":"') + 12);
   const overlongQuote = Buffer.concat([Buffer.from(valid.slice(0, q)), Buffer.from([0xc0, 0xa2]), Buffer.from(valid.slice(q + 1))]);
   const u = 'body: unicode';
-  const accepted = (name: string, body: string | Buffer): WebhookCase => signedBody(ctx, u, name, body, { status: 202, execution: 'SUCCEEDED' });
+  const accepted = (name: string, body: string | Buffer): WebhookCase =>
+    signedBody(ctx, u, name, body, { status: 202, execution: 'SUCCEEDED' });
   return [
     signedBody(ctx, u, 'UTF-8 byte-order mark before the JSON', `\uFEFF${valid}`, { status: 400 }),
     signedBody(ctx, u, 'UTF-16LE body', Buffer.from(`\uFEFF${valid}`, 'utf16le'), { status: 400 }),
@@ -120,12 +172,19 @@ export function shapeCases(ctx: CorpusContext): WebhookCase[] {
   const noTenant = mutate(entry, 'tenantId', undefined);
   // Accepted cases each get their own entry, or they would coalesce into one another (SUPERSEDED).
   let n = 0;
-  const withExtra = (extra: string) => `${JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: `etr_corpus_extra${++n}` })).slice(0, -1)},"extra":${extra}}`;
+  const withExtra = (extra: string) =>
+    `${JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: `etr_corpus_extra${++n}` })).slice(0, -1)},"extra":${extra}}`;
   const s = 'body: shape and size';
   // The ingress's default MAX_BODY_BYTES: sizes are chosen on either side of it.
   const LIMIT = 64 * 1024;
   return [
-    signedBody(ctx, s, '__proto__ supplying a missing tenantId', `${JSON.stringify(noTenant).slice(0, -1)},"__proto__":{"tenantId":"ten_evil"}}`, { status: 400, field: 'tenantId' }),
+    signedBody(
+      ctx,
+      s,
+      '__proto__ supplying a missing tenantId',
+      `${JSON.stringify(noTenant).slice(0, -1)},"__proto__":{"tenantId":"ten_evil"}}`,
+      { status: 400, field: 'tenantId' },
+    ),
     signedBody(
       ctx,
       s,
@@ -133,32 +192,84 @@ export function shapeCases(ctx: CorpusContext): WebhookCase[] {
       JSON.stringify(mutate(entry, 'message.resourceId', undefined)).replace('"type":', '"__proto__":{"resourceId":"etr_evil"},"type":'),
       { status: 400, field: 'message.resourceId' },
     ),
-    signedBody(ctx, s, 'constructor.prototype in an extra field', withExtra('{"constructor":{"prototype":{"polluted":true}}}'), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'array nested 30,000 deep in an extra field', withExtra(`${'['.repeat(30_000)}${']'.repeat(30_000)}`), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'object nested 10,000 deep in an extra field', withExtra(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'array nested 600,000 deep (over the size limit)', withExtra(`${'['.repeat(600_000)}${']'.repeat(600_000)}`), { status: 413 }),
-    signedBody(ctx, s, '5,000 keys in an extra field', withExtra(JSON.stringify(Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])))), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, '60 KB extra string (under the limit)', withExtra(JSON.stringify('x'.repeat(60 * 1024))), { status: 202, execution: 'SUCCEEDED' }),
+    signedBody(ctx, s, 'constructor.prototype in an extra field', withExtra('{"constructor":{"prototype":{"polluted":true}}}'), {
+      status: 202,
+      execution: 'SUCCEEDED',
+    }),
+    signedBody(ctx, s, 'array nested 30,000 deep in an extra field', withExtra(`${'['.repeat(30_000)}${']'.repeat(30_000)}`), {
+      status: 202,
+      execution: 'SUCCEEDED',
+    }),
+    signedBody(ctx, s, 'object nested 10,000 deep in an extra field', withExtra(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`), {
+      status: 202,
+      execution: 'SUCCEEDED',
+    }),
+    signedBody(ctx, s, 'array nested 600,000 deep (over the size limit)', withExtra(`${'['.repeat(600_000)}${']'.repeat(600_000)}`), {
+      status: 413,
+    }),
+    signedBody(
+      ctx,
+      s,
+      '5,000 keys in an extra field',
+      withExtra(JSON.stringify(Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])))),
+      { status: 202, execution: 'SUCCEEDED' },
+    ),
+    signedBody(ctx, s, '60 KB extra string (under the limit)', withExtra(JSON.stringify('x'.repeat(60 * 1024))), {
+      status: 202,
+      execution: 'SUCCEEDED',
+    }),
     signedBody(ctx, s, 'just over the 64 KiB limit', withExtra(JSON.stringify('x'.repeat(LIMIT))), { status: 413 }),
     signedBody(ctx, s, '5 MiB body', withExtra(JSON.stringify('x'.repeat(80 * LIMIT))), { status: 413 }),
     signedBody(ctx, s, 'huge number', withExtra('1e400'), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'duplicate tenantId keys (JSON: the last one wins)', withExtra('0').replace('"tenantId":', '"tenantId":42,"tenantId":'), { status: 202, execution: 'SUCCEEDED' }),
-    signedBody(ctx, s, 'base URL that is not Benchling (refused by the worker)', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_ssrf' }), 'baseURL', 'http://169.254.169.254')), {
-      status: 202,
-      execution: 'FAILED',
-    }),
+    signedBody(
+      ctx,
+      s,
+      'duplicate tenantId keys (JSON: the last one wins)',
+      withExtra('0').replace('"tenantId":', '"tenantId":42,"tenantId":'),
+      { status: 202, execution: 'SUCCEEDED' },
+    ),
+    signedBody(
+      ctx,
+      s,
+      'base URL that is not Benchling (refused by the worker)',
+      JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_ssrf' }), 'baseURL', 'http://169.254.169.254')),
+      {
+        status: 202,
+        execution: 'FAILED',
+      },
+    ),
     // BENCHLING_TENANTS: exact tenant ids and base URLs, no patterns (the worker refuses before any credential goes out).
-    signedBody(ctx, s, 'a tenant this deployment does not serve, at the served base URL', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant1' }), 'tenantId', 'ten_other')), {
-      status: 202,
-      execution: 'FAILED',
-    }),
-    signedBody(ctx, s, 'the served tenant at a look-alike base URL', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant2' }), 'baseURL', 'https://acme.benchling.com.evil.example')), {
-      status: 202,
-      execution: 'FAILED',
-    }),
-    signedBody(ctx, s, 'the served tenant at its base URL plus a path', JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant3' }), 'baseURL', `${ctx.sim.url}/evil`)), {
-      status: 202,
-      execution: 'FAILED',
-    }),
+    signedBody(
+      ctx,
+      s,
+      'a tenant this deployment does not serve, at the served base URL',
+      JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant1' }), 'tenantId', 'ten_other')),
+      {
+        status: 202,
+        execution: 'FAILED',
+      },
+    ),
+    signedBody(
+      ctx,
+      s,
+      'the served tenant at a look-alike base URL',
+      JSON.stringify(
+        mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant2' }), 'baseURL', 'https://acme.benchling.com.evil.example'),
+      ),
+      {
+        status: 202,
+        execution: 'FAILED',
+      },
+    ),
+    signedBody(
+      ctx,
+      s,
+      'the served tenant at its base URL plus a path',
+      JSON.stringify(mutate(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_tenant3' }), 'baseURL', `${ctx.sim.url}/evil`)),
+      {
+        status: 202,
+        execution: 'FAILED',
+      },
+    ),
   ];
 }

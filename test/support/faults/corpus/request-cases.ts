@@ -12,7 +12,12 @@ import { type CorpusContext, payload, signature, signedHttp, type WebhookCase } 
 export function signatureCases(ctx: CorpusContext): WebhookCase[] {
   const bad = (name: string, sig: string | undefined, reason = 'bad_signature'): WebhookCase => {
     const body = JSON.stringify(payload(ctx, 'v2.entry.created'));
-    return { category: 'signature', name, request: { http: signedHttp(ctx, body, { headers: { 'webhook-signature': sig } }) }, expect: { status: 401, reason } };
+    return {
+      category: 'signature',
+      name,
+      request: { http: signedHttp(ctx, body, { headers: { 'webhook-signature': sig } }) },
+      expect: { status: 401, reason },
+    };
   };
   // A genuine signature over another delivery, to cut, flip and re-label.
   const body = JSON.stringify(payload(ctx, 'v2.entry.created'));
@@ -25,7 +30,13 @@ export function signatureCases(ctx: CorpusContext): WebhookCase[] {
   const sameDelivery = (name: string, sig: string, over: { id?: string; timestamp?: string; body?: string } = {}): WebhookCase => ({
     category: 'signature',
     name,
-    request: { http: signedHttp(ctx, over.body ?? body, { id: over.id ?? id, timestamp: over.timestamp ?? String(ctx.now), headers: { 'webhook-signature': sig } }) },
+    request: {
+      http: signedHttp(ctx, over.body ?? body, {
+        id: over.id ?? id,
+        timestamp: over.timestamp ?? String(ctx.now),
+        headers: { 'webhook-signature': sig },
+      }),
+    },
     expect: { status: 401, reason: 'bad_signature' },
   });
   const reserialised = JSON.stringify(JSON.parse(body), null, 1);
@@ -49,7 +60,9 @@ export function signatureCases(ctx: CorpusContext): WebhookCase[] {
     sameDelivery('SHA-1 instead of SHA-256', signature(ctx.key, id, String(ctx.now), body, 'sha1')),
     sameDelivery('signature of another webhook-id', genuine, { id: `${id}x` }),
     sameDelivery('signature of another timestamp', genuine, { timestamp: String(ctx.now - 1) }),
-    sameDelivery('signature of another body', genuine, { body: JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: 'etr_other' })) }),
+    sameDelivery('signature of another body', genuine, {
+      body: JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: 'etr_other' })),
+    }),
     sameDelivery('body re-serialised after signing', genuine, { body: reserialised }),
     sameDelivery('120 bogus signatures and no good one', Array.from({ length: 120 }, () => b64(randomBytes(70))).join(' ')),
     sameDelivery('8 KB signature header', b64(randomBytes(6000))),
@@ -120,9 +133,24 @@ export function headerCases(ctx: CorpusContext): WebhookCase[] {
       expect: { status: 413 },
     },
     // Refused from the headers, before the body is inflated or even read.
-    { category: 'headers', name: 'gzip bomb without webhook headers', request: { http: { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb } }, expect: { status: 401, reason: 'missing_header' } },
-    { category: 'headers', name: 'unknown content-encoding', request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'compress' } }) }, expect: { status: 415 } },
-    { category: 'headers', name: 'gzip content-encoding on a plain body', request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'gzip' } }) }, expect: { status: 400 } },
+    {
+      category: 'headers',
+      name: 'gzip bomb without webhook headers',
+      request: { http: { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb } },
+      expect: { status: 401, reason: 'missing_header' },
+    },
+    {
+      category: 'headers',
+      name: 'unknown content-encoding',
+      request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'compress' } }) },
+      expect: { status: 415 },
+    },
+    {
+      category: 'headers',
+      name: 'gzip content-encoding on a plain body',
+      request: { http: signedHttp(ctx, body(), { headers: { 'content-encoding': 'gzip' } }) },
+      expect: { status: 400 },
+    },
     {
       category: 'headers',
       name: 'webhook-id longer than DynamoDB allows in a key (3000 chars)',
@@ -137,31 +165,77 @@ export function framingCases(ctx: CorpusContext): WebhookCase[] {
   const body = JSON.stringify(payload(ctx, 'v2.entry.created'));
   const signed = signedHttp(ctx, body);
   const h = Object.entries(signed.headers);
-  const raw = (name: string, bytes: Buffer, status: number, timeoutMs?: number): WebhookCase => ({ category: 'framing', name, request: { raw: bytes, ...(timeoutMs ? { timeoutMs } : {}) }, expect: { status } });
+  const raw = (name: string, bytes: Buffer, status: number, timeoutMs?: number): WebhookCase => ({
+    category: 'framing',
+    name,
+    request: { raw: bytes, ...(timeoutMs ? { timeoutMs } : {}) },
+    expect: { status },
+  });
   const chunked = (payloadBytes: number) => {
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     const parts: Buffer[] = [];
-    for (let sent = 0; sent < payloadBytes; sent += chunk.length) parts.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'));
+    for (let sent = 0; sent < payloadBytes; sent += chunk.length)
+      parts.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'));
     parts.push(Buffer.from('0\r\n\r\n'));
     return Buffer.concat(parts);
   };
   return [
-    raw('20 KB header block', httpBytes({ headers: [...h, ['x-padding', 'p'.repeat(20_000)], ['content-length', String(Buffer.byteLength(body))]], body }), 431),
+    raw(
+      '20 KB header block',
+      httpBytes({ headers: [...h, ['x-padding', 'p'.repeat(20_000)], ['content-length', String(Buffer.byteLength(body))]], body }),
+      431,
+    ),
     raw('negative content-length', httpBytes({ headers: [...h, ['content-length', '-1']], body }), 400),
     raw('non-numeric content-length', httpBytes({ headers: [...h, ['content-length', 'abc']], body }), 400),
     raw('two different content-lengths', httpBytes({ headers: [...h, ['content-length', '5'], ['content-length', '6']], body }), 400),
-    raw('content-length and chunked together', httpBytes({ headers: [...h, ['content-length', '5'], ['transfer-encoding', 'chunked']], body: '0\r\n\r\n' }), 400),
+    raw(
+      'content-length and chunked together',
+      httpBytes({ headers: [...h, ['content-length', '5'], ['transfer-encoding', 'chunked']], body: '0\r\n\r\n' }),
+      400,
+    ),
     raw('bad chunk size', httpBytes({ headers: [...h, ['transfer-encoding', 'chunked']], body: 'zz\r\nhello\r\n0\r\n\r\n' }), 400),
     raw('2 MiB chunked body', httpBytes({ headers: [...h, ['transfer-encoding', 'chunked']], body: chunked(2 * 1024 * 1024) }), 413),
     raw('garbage request line', Buffer.from('HELLO WORLD\r\n\r\n'), 400),
     raw('space in the path', Buffer.from('POST /ev ent HTTP/1.1\r\nHost: x\r\n\r\n'), 400),
-    raw('NUL in a header value', Buffer.concat([Buffer.from('POST /event HTTP/1.1\r\nHost: x\r\nwebhook-id: a'), Buffer.from([0]), Buffer.from('b\r\ncontent-length: 0\r\n\r\n')]), 400),
-    raw('header name with a space', httpBytes({ headers: [['bad header', 'x'], ['content-length', '0']] }), 400),
+    raw(
+      'NUL in a header value',
+      Buffer.concat([
+        Buffer.from('POST /event HTTP/1.1\r\nHost: x\r\nwebhook-id: a'),
+        Buffer.from([0]),
+        Buffer.from('b\r\ncontent-length: 0\r\n\r\n'),
+      ]),
+      400,
+    ),
+    raw(
+      'header name with a space',
+      httpBytes({
+        headers: [
+          ['bad header', 'x'],
+          ['content-length', '0'],
+        ],
+      }),
+      400,
+    ),
     raw('body shorter than its content-length, then silence', httpBytes({ headers: [...h, ['content-length', '5000']], body }), 0, 1500),
     // The body deadline (BODY_TIMEOUT_MS, 3 s) cuts it: 408 and the connection closed.
-    raw('body shorter than its content-length, past the body deadline', httpBytes({ headers: [...h, ['content-length', '5000']], body }), 408, 6000),
+    raw(
+      'body shorter than its content-length, past the body deadline',
+      httpBytes({ headers: [...h, ['content-length', '5000']], body }),
+      408,
+      6000,
+    ),
     raw('declared 2 MiB body that never comes', httpBytes({ headers: [...h, ['content-length', String(2 * 1024 * 1024)]] }), 413, 3000),
-    raw('no webhook headers and a declared body that never comes', httpBytes({ headers: [['content-type', 'application/json'], ['content-length', '50000']] }), 401, 3000),
+    raw(
+      'no webhook headers and a declared body that never comes',
+      httpBytes({
+        headers: [
+          ['content-type', 'application/json'],
+          ['content-length', '50000'],
+        ],
+      }),
+      401,
+      3000,
+    ),
   ];
 }
 
@@ -189,17 +263,29 @@ export function controlCases(ctx: CorpusContext): WebhookCase[] {
   return [
     { category: 'control', name: 'a valid entry.created', request: { http: created }, expect: { status: 202, execution: 'SUCCEEDED' } },
     { category: 'control', name: 'the same delivery again', request: { http: created }, expect: { status: 200 } },
-    { category: 'control', name: 'an unknown event type', request: { http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.entry.archived'))) }, expect: { status: 200 } },
+    {
+      category: 'control',
+      name: 'an unknown event type',
+      request: { http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.entry.archived'))) },
+      expect: { status: 200 },
+    },
     {
       category: 'control',
       name: 'a button this app does not own',
-      request: { http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.canvas.userInteracted', { buttonId: 'someone_else' })), { path: '/canvas' }) },
+      request: {
+        http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.canvas.userInteracted', { buttonId: 'someone_else' })), { path: '/canvas' }),
+      },
       expect: { status: 200 },
     },
     {
       category: 'control',
       name: 'stable routing, text/plain content type and a query string',
-      request: { http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_stable' })), { path: '/?src=benchling', headers: { 'content-type': 'text/plain' } }) },
+      request: {
+        http: signedHttp(ctx, JSON.stringify(payload(ctx, 'v2.entry.created', { entryId: 'etr_corpus_stable' })), {
+          path: '/?src=benchling',
+          headers: { 'content-type': 'text/plain' },
+        }),
+      },
       expect: { status: 202, execution: 'SUCCEEDED' },
     },
   ];

@@ -59,17 +59,36 @@ export function zipCases(): ZipCase[] {
   };
 
   add('zip: traversal', 'ZipTraversal', [
-    ...['../evil.txt', '../../evil.txt', 'a/../../evil.txt', 'a/b/../../../evil.txt', './../evil.txt', '..\\evil.txt', 'a\\..\\..\\evil.txt', '..', 'docs/../'].map(
-      (n): [string, Served] => [JSON.stringify(n), withEvil(n)],
-    ),
+    ...[
+      '../evil.txt',
+      '../../evil.txt',
+      'a/../../evil.txt',
+      'a/b/../../../evil.txt',
+      './../evil.txt',
+      '..\\evil.txt',
+      'a\\..\\..\\evil.txt',
+      '..',
+      'docs/../',
+    ].map((n): [string, Served] => [JSON.stringify(n), withEvil(n)]),
   ]);
   add('zip: absolute path', 'ZipAbsolutePath', [
-    ...['/etc/evil.txt', '/evil.txt', '//server/share/evil.txt', '\\evil.txt', '\\\\server\\share\\evil.txt', 'C:\\evil.txt', 'c:/evil.txt', 'C:evil.txt', 'z:\\a\\evil.txt'].map(
-      (n): [string, Served] => [JSON.stringify(n), withEvil(n)],
-    ),
+    ...[
+      '/etc/evil.txt',
+      '/evil.txt',
+      '//server/share/evil.txt',
+      '\\evil.txt',
+      '\\\\server\\share\\evil.txt',
+      'C:\\evil.txt',
+      'c:/evil.txt',
+      'C:evil.txt',
+      'z:\\a\\evil.txt',
+    ].map((n): [string, Served] => [JSON.stringify(n), withEvil(n)]),
   ]);
   add('zip: symlink', 'ZipSymlink', [
-    ['link to /etc/passwd', zip([REPORT, { name: 'attachments/passwd', data: Buffer.from('/etc/passwd'), method: 'store', unixMode: 0o120777 }])],
+    [
+      'link to /etc/passwd',
+      zip([REPORT, { name: 'attachments/passwd', data: Buffer.from('/etc/passwd'), method: 'store', unixMode: 0o120777 }]),
+    ],
     ['link to ../../evil', zip([REPORT, { name: 'attachments/up', data: Buffer.from('../../evil'), method: 'store', unixMode: 0o120777 }])],
     ['link to a directory', zip([REPORT, { name: 'attachments/root/', data: Buffer.from('/'), method: 'store', unixMode: 0o120755 }])],
     ['link listed first', zip([{ name: 'a-link', data: Buffer.from('/tmp'), method: 'store', unixMode: 0o120777 }, REPORT])],
@@ -77,13 +96,25 @@ export function zipCases(): ZipCase[] {
   const zeros900k = Buffer.alloc(900 * 1024);
   add('zip: bomb', 'ZipBomb', [
     ['one entry of 50 MiB of zeros', zip([REPORT, { name: 'zeros.bin', data: Buffer.alloc(50 * MiB) }])],
-    ['9 entries of 900 KiB zeros, each under the ratio floor', zip([REPORT, ...Array.from({ length: 9 }, (_, i) => ({ name: `z/${i}.bin`, data: zeros900k }))])],
+    [
+      '9 entries of 900 KiB zeros, each under the ratio floor',
+      zip([REPORT, ...Array.from({ length: 9 }, (_, i) => ({ name: `z/${i}.bin`, data: zeros900k }))]),
+    ],
     ['declares 4 GiB for a few bytes', zip([REPORT, { name: 'lying.bin', data: Buffer.from('tiny'), declaredSize: 0xfffffffe }])],
-    ['inflates past its declared 1000 bytes', zip([REPORT, { name: 'lying.txt', data: Buffer.alloc(2 * MiB, 'abcdefgh'), declaredSize: 1000 }])],
-    ['lies in a data descriptor too', zip([REPORT, { name: 'lying-dd.txt', data: Buffer.alloc(2 * MiB, 'abcdefgh'), declaredSize: 1000, dataDescriptor: true }])],
+    [
+      'inflates past its declared 1000 bytes',
+      zip([REPORT, { name: 'lying.txt', data: Buffer.alloc(2 * MiB, 'abcdefgh'), declaredSize: 1000 }]),
+    ],
+    [
+      'lies in a data descriptor too',
+      zip([REPORT, { name: 'lying-dd.txt', data: Buffer.alloc(2 * MiB, 'abcdefgh'), declaredSize: 1000, dataDescriptor: true }]),
+    ],
   ]);
   add('zip: too many entries', 'ZipTooManyEntries', [
-    ['1,001 files', zip(Array.from({ length: 1001 }, (_, i) => ({ name: `f/${i}.txt`, data: Buffer.from(String(i)), method: 'store' as const })))],
+    [
+      '1,001 files',
+      zip(Array.from({ length: 1001 }, (_, i) => ({ name: `f/${i}.txt`, data: Buffer.from(String(i)), method: 'store' as const }))),
+    ],
     ['1,001 directories', zip(Array.from({ length: 1001 }, (_, i) => ({ name: `d${i}/` })))],
     [
       'end record claiming 60,000 entries',
@@ -97,7 +128,10 @@ export function zipCases(): ZipCase[] {
   ]);
   const big = randomBytes(16 * MiB + 1);
   add('zip: too large', 'ZipTooLarge', [
-    ['9 MiB uncompressed (limit 8)', zip([REPORT, ...[1, 2, 3].map((i) => ({ name: `r${i}.bin`, data: randomBytes(3 * MiB), method: 'store' as const }))])],
+    [
+      '9 MiB uncompressed (limit 8)',
+      zip([REPORT, ...[1, 2, 3].map((i) => ({ name: `r${i}.bin`, data: randomBytes(3 * MiB), method: 'store' as const }))]),
+    ],
     ['download of 16 MiB + 1 (limit 16), length declared', { body: big }],
     ['download of 16 MiB + 1, chunked', { body: big, headers: { 'transfer-encoding': 'chunked' } }],
   ]);
@@ -112,7 +146,10 @@ export function zipCases(): ZipCase[] {
   add('zip: corrupt', 'ZipCorrupt', [
     ['empty file', { body: Buffer.alloc(0) }],
     ['plain text', { body: Buffer.from('this is not a zip file\n') }],
-    ['an HTML error page with status 200', { body: Buffer.from('<html><body><h1>Service Unavailable</h1></body></html>'), headers: { 'content-type': 'text/html' } }],
+    [
+      'an HTML error page with status 200',
+      { body: Buffer.from('<html><body><h1>Service Unavailable</h1></body></html>'), headers: { 'content-type': 'text/html' } },
+    ],
     ['first half of a ZIP', { body: good.subarray(0, Math.floor(good.length / 2)) }],
     ['end record cut short', { body: good.subarray(0, good.length - 10) }],
     ['4 KiB of random bytes', { body: randomBytes(4096) }],
@@ -128,17 +165,55 @@ export function zipCases(): ZipCase[] {
     ['LZMA (method 14)', patched({ name: 'l.txt', data: Buffer.from('x') }, { method: 14 })],
     ['AES envelope (method 99)', patched({ name: 'a.txt', data: Buffer.from('x') }, { method: 99 })],
   ]);
-  add('zip: encrypted', 'ZipEncrypted', [['traditional encryption flag', patched({ name: 'secret.txt', data: Buffer.from('x') }, { flags: 0x1 })]]);
+  add('zip: encrypted', 'ZipEncrypted', [
+    ['traditional encryption flag', patched({ name: 'secret.txt', data: Buffer.from('x') }, { flags: 0x1 })],
+  ]);
   add('zip: duplicate path', 'ZipDuplicatePath', [
     ['the same name twice', zip([REPORT, { name: 'a.txt', data: EVIL }, { name: 'a.txt', data: EVIL }])],
-    ['a//b.txt and a/b.txt', zip([{ name: 'a//b.txt', data: EVIL }, { name: 'a/b.txt', data: EVIL }])],
-    ['NFC and NFD spellings of café.txt', zip([{ name: 'caf\u00e9.txt', data: EVIL }, { name: 'cafe\u0301.txt', data: EVIL }])],
-    ['./a.txt and a.txt', zip([{ name: './a.txt', data: EVIL }, { name: 'a.txt', data: EVIL }])],
-    ['a\\b.txt and a/b.txt', zip([{ name: 'a\\b.txt', data: EVIL }, { name: 'a/b.txt', data: EVIL }])],
+    [
+      'a//b.txt and a/b.txt',
+      zip([
+        { name: 'a//b.txt', data: EVIL },
+        { name: 'a/b.txt', data: EVIL },
+      ]),
+    ],
+    [
+      'NFC and NFD spellings of café.txt',
+      zip([
+        { name: 'caf\u00e9.txt', data: EVIL },
+        { name: 'cafe\u0301.txt', data: EVIL },
+      ]),
+    ],
+    [
+      './a.txt and a.txt',
+      zip([
+        { name: './a.txt', data: EVIL },
+        { name: 'a.txt', data: EVIL },
+      ]),
+    ],
+    [
+      'a\\b.txt and a/b.txt',
+      zip([
+        { name: 'a\\b.txt', data: EVIL },
+        { name: 'a/b.txt', data: EVIL },
+      ]),
+    ],
   ]);
   add('zip: path conflict', 'ZipPathConflict', [
-    ['file a, then a/b.txt', zip([{ name: 'a', data: EVIL }, { name: 'a/b.txt', data: EVIL }])],
-    ['a/b.txt, then file a', zip([{ name: 'a/b.txt', data: EVIL }, { name: 'a', data: EVIL }])],
+    [
+      'file a, then a/b.txt',
+      zip([
+        { name: 'a', data: EVIL },
+        { name: 'a/b.txt', data: EVIL },
+      ]),
+    ],
+    [
+      'a/b.txt, then file a',
+      zip([
+        { name: 'a/b.txt', data: EVIL },
+        { name: 'a', data: EVIL },
+      ]),
+    ],
   ]);
   add('zip: bad path', 'ZipBadPath', [
     ['NUL in a name', withEvil('a\u0000b.txt')],
@@ -153,23 +228,54 @@ export function zipCases(): ZipCase[] {
     ['right-to-left mark', withEvil('r\u200Fm.txt')],
     ['C1 control (NEL)', withEvil('nel\u0085.txt')],
   ]);
-  add('zip: download refused', 'DownloadNotFound', [['404 (export expired)', { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code></Error>') }]]);
-  add('zip: download refused', 'DownloadForbidden', [['403 (signature expired)', { status: 403, body: Buffer.from('<Error><Code>AccessDenied</Code></Error>') }]]);
+  add('zip: download refused', 'DownloadNotFound', [
+    ['404 (export expired)', { status: 404, body: Buffer.from('<Error><Code>NoSuchKey</Code></Error>') }],
+  ]);
+  add('zip: download refused', 'DownloadForbidden', [
+    ['403 (signature expired)', { status: 403, body: Buffer.from('<Error><Code>AccessDenied</Code></Error>') }],
+  ]);
   add('zip: download refused', 'DownloadGone', [['410', { status: 410, body: Buffer.alloc(0) }]]);
   add('zip: download refused', 'DownloadRejected', [['400', { status: 400, body: Buffer.alloc(0) }]]);
   add('zip: control', 'SUCCEEDED', [
     ['ordinary files', { body: good }],
-    ['non-ASCII names', zip([REPORT, { name: 'pièces jointes/Résumé données.csv', data: Buffer.from('a;b\n') }, { name: '数据/实验.txt', data: Buffer.from('ok\n') }])],
-    ['names that only look like traversal', zip([REPORT, { name: '...txt', data: EVIL }, { name: '..hidden', data: EVIL }, { name: 'a..b/c.txt', data: EVIL }])],
+    [
+      'non-ASCII names',
+      zip([
+        REPORT,
+        { name: 'pièces jointes/Résumé données.csv', data: Buffer.from('a;b\n') },
+        { name: '数据/实验.txt', data: Buffer.from('ok\n') },
+      ]),
+    ],
+    [
+      'names that only look like traversal',
+      zip([REPORT, { name: '...txt', data: EVIL }, { name: '..hidden', data: EVIL }, { name: 'a..b/c.txt', data: EVIL }]),
+    ],
     ['percent-encoded dots kept literally', zip([REPORT, { name: '%2e%2e/literal.txt', data: EVIL }])],
     ['dot segments dropped', zip([REPORT, { name: 'a/./b.txt', data: EVIL }])],
     ['an empty file', zip([REPORT, { name: 'empty.txt', data: Buffer.alloc(0) }])],
     ['directory entries and one file', zip([{ name: 'dir/' }, { name: 'dir/sub/' }, { name: 'dir/sub/file.txt', data: EVIL }])],
     // Kept beside our metadata files, renamed `<stem>.export<ext>` (packages/shared/src/quilt/reserved-keys.ts).
-    ['README.md, entry.json and input.json at the root', zip([REPORT, { name: 'README.md', data: EVIL }, { name: 'entry.json', data: EVIL }, { name: 'input.json', data: EVIL }])],
-    ['readme.MD, README.export.md and a folder named entry.json', zip([REPORT, { name: 'readme.MD', data: EVIL }, { name: 'README.export.md', data: EVIL }, { name: 'entry.json/inner.txt', data: EVIL }])],
-    ['names that differ only by case', zip([REPORT, { name: 'Data.csv', data: EVIL }, { name: 'data.csv', data: EVIL }, { name: 'DATA.CSV', data: EVIL }])],
-    ['data descriptors (streamed ZIP)', zip([REPORT, { name: 'streamed.txt', data: Buffer.from('streamed\n'.repeat(100)), dataDescriptor: true }])],
+    [
+      'README.md, entry.json and input.json at the root',
+      zip([REPORT, { name: 'README.md', data: EVIL }, { name: 'entry.json', data: EVIL }, { name: 'input.json', data: EVIL }]),
+    ],
+    [
+      'readme.MD, README.export.md and a folder named entry.json',
+      zip([
+        REPORT,
+        { name: 'readme.MD', data: EVIL },
+        { name: 'README.export.md', data: EVIL },
+        { name: 'entry.json/inner.txt', data: EVIL },
+      ]),
+    ],
+    [
+      'names that differ only by case',
+      zip([REPORT, { name: 'Data.csv', data: EVIL }, { name: 'data.csv', data: EVIL }, { name: 'DATA.CSV', data: EVIL }]),
+    ],
+    [
+      'data descriptors (streamed ZIP)',
+      zip([REPORT, { name: 'streamed.txt', data: Buffer.from('streamed\n'.repeat(100)), dataDescriptor: true }]),
+    ],
   ]);
   return cases;
 }

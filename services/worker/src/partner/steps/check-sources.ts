@@ -26,10 +26,17 @@ export function checkFiles(files: readonly PartnerFile[], dir: string, policy: P
       logicalKey = `${dir}${p.logicalKey}`;
     } catch (err) {
       const why = (err as Error).message.replace(/^unsafe ZIP: entry "(?:[^"\\]|\\.)*" /, '');
-      throw new PermanentError(`file ${JSON.stringify(file.path)} refused: its path ${why}`, { code: 'PartnerBadPath', details: { file: file.path } });
+      throw new PermanentError(`file ${JSON.stringify(file.path)} refused: its path ${why}`, {
+        code: 'PartnerBadPath',
+        details: { file: file.path },
+      });
     }
     const other = seen.get(logicalKey);
-    if (other !== undefined) throw new PermanentError(`file ${JSON.stringify(file.path)} refused: it is the same package file as ${JSON.stringify(other)}`, { code: 'PartnerDuplicatePath', details: { file: file.path } });
+    if (other !== undefined)
+      throw new PermanentError(`file ${JSON.stringify(file.path)} refused: it is the same package file as ${JSON.stringify(other)}`, {
+        code: 'PartnerDuplicatePath',
+        details: { file: file.path },
+      });
     seen.set(logicalKey, file.path);
     return { file, logicalKey, source: checkSource(file.path, file.url, policy) };
   });

@@ -48,7 +48,12 @@ export async function fetchFiles(ctx: PartnerStepContext, dir: string): Promise<
   }
   const fileListKey = executionStateKey(ctx.execution.executionId, `${dir.replace(/\/$/, '')}-files.json`);
   await writeList(ctx, fileListKey, stored);
-  return { fileCount: stored.length, totalBytes: stored.reduce((n, f) => n + f.size, 0), fileListKey, fetchedAt: ctx.deps.clock().toISOString() };
+  return {
+    fileCount: stored.length,
+    totalBytes: stored.reduce((n, f) => n + f.size, 0),
+    fileListKey,
+    fetchedAt: ctx.deps.clock().toISOString(),
+  };
 }
 
 /** A file list saved by fetch-files; empty when there is none yet. */
@@ -63,5 +68,7 @@ export async function readList(ctx: PartnerStepContext, key: string): Promise<St
 }
 
 async function writeList(ctx: PartnerStepContext, key: string, files: StoredRunFile[]): Promise<void> {
-  await ctx.deps.s3.send(new PutObjectCommand({ Bucket: ctx.deps.config.names.bucket, Key: key, Body: JSON.stringify(files), ContentType: 'application/json' }));
+  await ctx.deps.s3.send(
+    new PutObjectCommand({ Bucket: ctx.deps.config.names.bucket, Key: key, Body: JSON.stringify(files), ContentType: 'application/json' }),
+  );
 }

@@ -25,7 +25,13 @@ export async function linkEntry(ctx: PartnerStepContext): Promise<Record<string,
       runId: ctx.job.event.run.id,
       packageName: published.packageName,
       ...(published.topHash ? { topHash: published.topHash } : {}),
-      qc: qc ? { state: qc.passed ? 'passed' : 'failed', ...(qc.recommendation ? { recommendation: qc.recommendation } : {}), ...(qc.next_step ? { nextStep: qc.next_step } : {}) } : { state: 'pending' },
+      qc: qc
+        ? {
+            state: qc.passed ? 'passed' : 'failed',
+            ...(qc.recommendation ? { recommendation: qc.recommendation } : {}),
+            ...(qc.next_step ? { nextStep: qc.next_step } : {}),
+          }
+        : { state: 'pending' },
       at: published.publishedAt,
     });
     linked.push(entryId);

@@ -34,7 +34,9 @@ export async function publishRevision(ctx: PartnerStepContext): Promise<Revision
   const added = new Set(files.map((f) => f.logicalKey));
 
   const latest = await readLatest(s3, bucket, ctx.packageName);
-  const kept = (latest?.entries ?? []).filter((e) => !added.has(e.logicalKey) && !plan.replacePrefixes.some((p) => e.logicalKey.startsWith(p)));
+  const kept = (latest?.entries ?? []).filter(
+    (e) => !added.has(e.logicalKey) && !plan.replacePrefixes.some((p) => e.logicalKey.startsWith(p)),
+  );
   const userMeta = { ...((latest?.meta.userMeta as Record<string, unknown> | undefined) ?? {}), ...plan.metadata };
   const qc = userMeta.qc as RevisionPublished['qc'] | undefined;
   const publishedAt = ctx.deps.clock().toISOString();
@@ -43,7 +45,11 @@ export async function publishRevision(ctx: PartnerStepContext): Promise<Revision
     const queueUrl = config.names.packagerQueueUrl;
     if (!queueUrl) throw new PermanentError('QUILT_PUBLISH=queue needs PACKAGER_QUEUE_URL', { code: 'Config' });
     // The engine packages every object under the prefix: the files are there; the metadata travels inline.
-    await publishViaQueue(sqs, queueUrl, buildPackagerMessage({ bucket, packageName: ctx.packageName, metadata: userMeta, commitMessage: plan.message }));
+    await publishViaQueue(
+      sqs,
+      queueUrl,
+      buildPackagerMessage({ bucket, packageName: ctx.packageName, metadata: userMeta, commitMessage: plan.message }),
+    );
     return { mode: 'queue', packageName: ctx.packageName, ...(qc ? { qc } : {}), publishedAt };
   }
   const entries: ManifestEntry[] = [
@@ -56,7 +62,20 @@ export async function publishRevision(ctx: PartnerStepContext): Promise<Revision
       meta: f.sha256 ? { sha256: f.sha256 } : {},
     })),
   ];
-  const result = await publishDirect({ s3, logger: ctx.log }, { bucket, packageName: ctx.packageName, message: plan.message, userMeta, entries, now: new Date(plan.at) });
-  ctx.log.info(result.created ? 'run package revision published' : 'run package unchanged: no new revision', { packageName: ctx.packageName, topHash: result.topHash });
-  return { mode: 'direct', packageName: ctx.packageName, topHash: result.topHash, created: result.created, ...(qc ? { qc } : {}), publishedAt };
+  const result = await publishDirect(
+    { s3, logger: ctx.log },
+    { bucket, packageName: ctx.packageName, message: plan.message, userMeta, entries, now: new Date(plan.at) },
+  );
+  ctx.log.info(result.created ? 'run package revision published' : 'run package unchanged: no new revision', {
+    packageName: ctx.packageName,
+    topHash: result.topHash,
+  });
+  return {
+    mode: 'direct',
+    packageName: ctx.packageName,
+    topHash: result.topHash,
+    created: result.created,
+    ...(qc ? { qc } : {}),
+    publishedAt,
+  };
 }

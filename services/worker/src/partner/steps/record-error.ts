@@ -13,7 +13,13 @@ export async function recordError(ctx: PartnerStepContext): Promise<Record<strin
   const severity = typeof data.severity === 'string' && SEVERITIES.has(data.severity) ? data.severity : 'error';
   const message = typeof data.message === 'string' ? data.message.slice(0, 2000) : '(the partner gave no message)';
   const code = typeof data.code === 'string' ? data.code.slice(0, 256) : undefined;
-  ctx.log.error('partner reported an error', { partnerId: ctx.job.partnerId, runId: ctx.job.event.run.id, severity, partnerMessage: message, ...(code ? { code } : {}) });
+  ctx.log.error('partner reported an error', {
+    partnerId: ctx.job.partnerId,
+    runId: ctx.job.event.run.id,
+    severity,
+    partnerMessage: message,
+    ...(code ? { code } : {}),
+  });
   ctx.deps.metrics.partnerErrorNotification(severity);
   return { severity, message, ...(code ? { code } : {}), runId: ctx.job.event.run.id };
 }

@@ -31,9 +31,13 @@ export interface VariantSummary {
 
 export function variantSummary(data: Record<string, unknown>): VariantSummary {
   const qualityScore = finite(data.qualityScore);
-  const stated = typeof data.qualityClass === 'string' && data.qualityClass.length > 0 && data.qualityClass.length <= 64 ? data.qualityClass : undefined;
+  const stated =
+    typeof data.qualityClass === 'string' && data.qualityClass.length > 0 && data.qualityClass.length <= 64 ? data.qualityClass : undefined;
   const derived = qualityScore === null ? 'unknown' : qualityScore >= 40 ? 'high' : qualityScore >= 30 ? 'medium' : 'low';
-  const variants = typeof data.variants === 'object' && data.variants !== null && !Array.isArray(data.variants) ? (data.variants as Record<string, unknown>) : {};
+  const variants =
+    typeof data.variants === 'object' && data.variants !== null && !Array.isArray(data.variants)
+      ? (data.variants as Record<string, unknown>)
+      : {};
   return { variants, qualityScore, qualityClass: stated ?? derived };
 }
 

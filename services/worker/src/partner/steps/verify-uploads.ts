@@ -54,7 +54,15 @@ export async function verifyUploads(ctx: PartnerStepContext): Promise<{ files: U
       const actual = typeof known === 'string' ? known : await sha256Of(ctx, loc.bucket, loc.key);
       sha256Matches = actual === c.file.sha256.toLowerCase();
     } else if (c.file.sha256) sha256Matches = false;
-    results.push({ path: c.file.path, location, exists: true, size, ...(sizeMatches !== undefined ? { sizeMatches } : {}), ...(sha256Matches !== undefined ? { sha256Matches } : {}), matches: sizeMatches !== false && sha256Matches !== false });
+    results.push({
+      path: c.file.path,
+      location,
+      exists: true,
+      size,
+      ...(sizeMatches !== undefined ? { sizeMatches } : {}),
+      ...(sha256Matches !== undefined ? { sha256Matches } : {}),
+      matches: sizeMatches !== false && sha256Matches !== false,
+    });
   }
   const allMatch = results.every((r) => r.matches);
   ctx.log.info('uploads verified', { files: results.length, matching: results.filter((r) => r.matches).length });

@@ -32,13 +32,22 @@ function runMetadata(ctx: PartnerStepContext): Record<string, unknown> {
     partner: { id: ctx.job.partnerId },
     run: e.run,
     ...(e.samples ? { samples: e.samples } : {}),
-    ...(e.benchling?.entryId ? { benchling: { entryId: e.benchling.entryId, ...(e.benchling.tenantId ? { tenantId: e.benchling.tenantId } : {}) } } : {}),
+    ...(e.benchling?.entryId
+      ? { benchling: { entryId: e.benchling.entryId, ...(e.benchling.tenantId ? { tenantId: e.benchling.tenantId } : {}) } }
+      : {}),
   };
 }
 
 function eventSummary(ctx: PartnerStepContext): Record<string, unknown> {
   const e = ctx.job.event;
-  return { id: e.id, type: e.type, timestamp: e.timestamp, executionId: ctx.execution.executionId, webhookId: ctx.job.trigger.webhookId, receivedAt: ctx.job.trigger.receivedAt };
+  return {
+    id: e.id,
+    type: e.type,
+    timestamp: e.timestamp,
+    executionId: ctx.execution.executionId,
+    webhookId: ctx.job.trigger.webhookId,
+    receivedAt: ctx.job.trigger.receivedAt,
+  };
 }
 
 /** Step `write-documents` of sequencing.complete: run.json and README.md beside the data files. */
@@ -46,8 +55,22 @@ export async function writeRunDocuments(ctx: PartnerStepContext): Promise<Revisi
   const fetched = ctx.outputs['fetch-files'] as FilesFetched;
   const files = await readList(ctx, fetched.fileListKey);
   const e = ctx.job.event;
-  const fileList = files.map((f) => ({ path: f.path, logicalKey: f.logicalKey, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}), hash: f.hash }));
-  const runJson = { run: e.run, samples: e.samples ?? [], partner: { id: ctx.job.partnerId }, event: eventSummary(ctx), benchling: e.benchling ?? null, files: fileList, next_step: 'quality_control' };
+  const fileList = files.map((f) => ({
+    path: f.path,
+    logicalKey: f.logicalKey,
+    size: f.size,
+    ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    hash: f.hash,
+  }));
+  const runJson = {
+    run: e.run,
+    samples: e.samples ?? [],
+    partner: { id: ctx.job.partnerId },
+    event: eventSummary(ctx),
+    benchling: e.benchling ?? null,
+    files: fileList,
+    next_step: 'quality_control',
+  };
   // The warehouse (when configured) says which Benchling entity each sample is and which entry it
   // was registered in: samples.json, a `samples` summary, and links to those entries. A failed
   // lookup fails the step (retried like any transient failure): never published without it.
@@ -91,7 +114,14 @@ export async function writeQc(ctx: PartnerStepContext): Promise<RevisionPlan> {
 export async function writeAnalysis(ctx: PartnerStepContext): Promise<RevisionPlan> {
   const fetched = ctx.outputs['fetch-files'] as FilesFetched;
   const summary = variantSummary(ctx.job.event.data ?? {});
-  const documents = [await putDocument(ctx, 'analysis/variant-summary.json', JSON.stringify({ event: eventSummary(ctx), ...summary }, null, 2), 'application/json')];
+  const documents = [
+    await putDocument(
+      ctx,
+      'analysis/variant-summary.json',
+      JSON.stringify({ event: eventSummary(ctx), ...summary }, null, 2),
+      'application/json',
+    ),
+  ];
   return {
     message: `${ctx.job.partnerId} analysis.complete ${ctx.job.event.id}: quality ${summary.qualityClass}`,
     fileListKeys: [fetched.fileListKey],
@@ -105,8 +135,17 @@ export async function writeAnalysis(ctx: PartnerStepContext): Promise<RevisionPl
 async function putDocument(ctx: PartnerStepContext, logicalKey: string, text: string, contentType: string): Promise<StoredRunFile> {
   const body = Buffer.from(text, 'utf8');
   const key = `${ctx.prefix}${logicalKey}`;
-  const res = await ctx.deps.s3.send(new PutObjectCommand({ Bucket: ctx.deps.config.names.bucket, Key: key, Body: body, ContentType: contentType }));
-  return { path: logicalKey, logicalKey, key, size: body.length, hash: hashBuffer(body), ...(res.VersionId ? { versionId: res.VersionId } : {}) };
+  const res = await ctx.deps.s3.send(
+    new PutObjectCommand({ Bucket: ctx.deps.config.names.bucket, Key: key, Body: body, ContentType: contentType }),
+  );
+  return {
+    path: logicalKey,
+    logicalKey,
+    key,
+    size: body.length,
+    hash: hashBuffer(body),
+    ...(res.VersionId ? { versionId: res.VersionId } : {}),
+  };
 }
 
 function renderReadme(ctx: PartnerStepContext, e: PartnerEvent, files: StoredRunFile[]): string {
@@ -115,7 +154,13 @@ function renderReadme(ctx: PartnerStepContext, e: PartnerEvent, files: StoredRun
   return [
     `# Sequencing run ${e.run.id} (${ctx.job.partnerId})`,
     '',
-    [e.run.instrument && `Instrument ${e.run.instrument}`, e.run.flowcell && `flowcell ${e.run.flowcell}`, e.run.completedAt && `completed ${e.run.completedAt}`].filter(Boolean).join(', ') || 'No instrument details given.',
+    [
+      e.run.instrument && `Instrument ${e.run.instrument}`,
+      e.run.flowcell && `flowcell ${e.run.flowcell}`,
+      e.run.completedAt && `completed ${e.run.completedAt}`,
+    ]
+      .filter(Boolean)
+      .join(', ') || 'No instrument details given.',
     '',
     e.benchling?.entryId ? `Benchling entry: ${e.benchling.entryId}` : 'No Benchling entry named.',
     '',
