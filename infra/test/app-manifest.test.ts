@@ -7,8 +7,16 @@ import { buildWebhookPayload } from '../../packages/benchling-sim/src/webhook-pa
 import { workerConfigFromEnv } from '../../services/worker/src/config.ts';
 import { REPO_ROOT } from './support/synth.ts';
 
+/** The parts of app-manifest.yaml these tests read. */
+interface AppManifest {
+  manifestVersion: number;
+  info: { name: string };
+  features: unknown[];
+  subscriptions: { deliveryMethod: string; messages: { type: string }[] };
+}
+
 // A real YAML parser (the simulator's dev dependency), not a regular expression.
-const YAML = createRequire(path.join(REPO_ROOT, 'packages/benchling-sim/package.json'))('yaml') as { parse(s: string): any };
+const YAML = createRequire(path.join(REPO_ROOT, 'packages/benchling-sim/package.json'))('yaml') as { parse(s: string): AppManifest };
 
 /** Types the ingress handles but the manifest deliberately leaves out. */
 const NOT_SUBSCRIBED: Record<string, string> = {
@@ -18,7 +26,7 @@ const NOT_SUBSCRIBED: Record<string, string> = {
 
 describe('the Benchling app manifest (app-manifest.yaml)', () => {
   const manifest = YAML.parse(readFileSync(path.join(REPO_ROOT, 'app-manifest.yaml'), 'utf8'));
-  const subscribed: string[] = manifest.subscriptions.messages.map((m: { type: string }) => m.type);
+  const subscribed: string[] = manifest.subscriptions.messages.map((m) => m.type);
 
   it('declares the canvas feature the worker creates canvases for', () => {
     expect(manifest.manifestVersion).to.equal(1);

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { ingressConfigFromEnv } from '../../services/ingress/src/config.ts';
 import { partnerSecretStoreFromEnv } from '@bp/shared/partners/registry-from-env';
 import { PARTNER_ERROR_METRIC, PARTNER_FAILED_METRIC } from '../src/partner-alarms.ts';
-import { resourceNamed, resourcesOf, synth } from './support/synth.ts';
+import { type CfnProps, resourceNamed, resourcesOf, synth } from './support/synth.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
-type Props = Record<string, any>;
+type Props = CfnProps;
 
 describe('sequencing partners in the stack', function () {
   this.timeout(120_000);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { resourceNamed, resourcesOf, synth } from './support/synth.ts';
+import { type CfnProps, resourceNamed, resourcesOf, synth } from './support/synth.ts';
 
-type Props = Record<string, any>;
+type Props = CfnProps;
 
 describe('worker autoscaling on backlog per task', function () {
   this.timeout(60_000);

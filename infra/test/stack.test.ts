@@ -5,9 +5,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { tableDefinitions } from '@bp/shared/resources';
 import { ingressConfigFromEnv } from '../../services/ingress/src/config.ts';
 import { workerConfigFromEnv } from '../../services/worker/src/config.ts';
-import { refOf, resourceNamed, resourcesOf, synth } from './support/synth.ts';
+import { type CfnProps, refOf, resourceNamed, resourcesOf, synth } from './support/synth.ts';
 
-type Props = Record<string, any>;
+type Props = CfnProps;
 
 /** Container environment with CloudFormation tokens replaced by stand-ins, plus its secrets. */
 function containerEnv(taskDef: Props): Record<string, string> {

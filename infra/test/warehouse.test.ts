@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { deploymentConfigFrom } from '../src/config.ts';
 import { workerConfigFromEnv } from '../../services/worker/src/config.ts';
-import { BASE_CONTEXT, refOf, resourceNamed, resourcesOf, synth } from './support/synth.ts';
+import { type CfnProps, BASE_CONTEXT, refOf, resourceNamed, resourcesOf, synth } from './support/synth.ts';
 
-type Props = Record<string, any>;
+type Props = CfnProps;
 
 const WAREHOUSE = {
   warehouseHost: 'postgres-warehouse.acme.benchling.com',

@@ -62,6 +62,7 @@ describe('the canvas preview in headless Chromium: main view → browse → next
 
     const page = await browser.newPage({ viewport: { width: 960, height: 900 } });
     await page.goto(`${sys.sim.url}/_sim/canvases/${canvasId}/preview`);
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator, not a DOM node; the text as rendered is the point
     const body = () => page.locator('#canvas').innerText();
     expect(await body()).to.match(/Quilt package benchling\/\S+/);
     expect(await body()).to.include('quilt+s3://');

@@ -181,7 +181,7 @@ describe('chaos: worker processes SIGKILLed at random while 300 webhooks for 100
     );
 
     printTable(
-      'chaos run (seed ' + SEED + ')',
+      `chaos run (seed ${SEED})`,
       ['what', 'count'],
       [
         ['webhooks sent', deliveries.length],

@@ -16,6 +16,15 @@ import { REPO_ROOT } from '../support/synth.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every `name@version` a package can load at run time: its dependencies, optional and peer ones, transitively. */
+/** The fields of a package.json the production closure follows. */
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
 function productionClosure(packageDir: string): Set<string> {
   const seen = new Set<string>();
   const visited = new Set<string>();
@@ -29,7 +38,7 @@ function productionClosure(packageDir: string): Set<string> {
   const visit = (dir: string) => {
     if (visited.has(dir)) return;
     visited.add(dir);
-    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, any>;
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
     seen.add(`${pkg.name}@${pkg.version}`);
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) {
       const found = locate(dir, dep);

@@ -54,13 +54,19 @@ export function synth(overrides: Record<string, unknown> = {}, appContext: Recor
   return result;
 }
 
+/**
+ * A synthesized resource, or any object inside one, typed as `aws-cdk-lib/assertions` types what
+ * `findResources` returns: CloudFormation JSON whose shape the tests assert, not the compiler.
+ */
+export type CfnProps = ReturnType<Template['findResources']>[string];
+
 /** Resources of one type, as `[logicalId, properties]`. */
-export function resourcesOf(t: Template, type: string): [string, Record<string, any>][] {
-  return Object.entries(t.findResources(type)).map(([id, r]) => [id, (r as { Properties?: Record<string, any> }).Properties ?? {}]);
+export function resourcesOf(t: Template, type: string): [string, CfnProps][] {
+  return Object.entries(t.findResources(type)).map(([id, r]) => [id, (r.Properties as CfnProps | undefined) ?? {}]);
 }
 
 /** The single resource of a type whose logical id starts with `prefix`. */
-export function resourceNamed(t: Template, type: string, prefix: string): [string, Record<string, any>] {
+export function resourceNamed(t: Template, type: string, prefix: string): [string, CfnProps] {
   const found = resourcesOf(t, type).filter(([id]) => id.startsWith(prefix));
   if (found.length !== 1) throw new Error(`expected one ${type} named ${prefix}*, found ${found.map(([id]) => id).join(', ') || 'none'}`);
   return found[0]!;

@@ -80,7 +80,7 @@ export function controlRoutes(ctx: SimContext): Router {
     res.status(204).end();
   });
   r.post('/keys/rotate', (req: Request, res: Response) => {
-    const keepOld = isPlainObject(req.body) && req.body.keepOld === false ? false : true;
+    const keepOld = !(isPlainObject(req.body) && req.body.keepOld === false);
     const key = ctx.keys.rotate({ keepOld });
     res.status(201).json({ kid: key.kid, jwks: ctx.keys.jwks() });
   });

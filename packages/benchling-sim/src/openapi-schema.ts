@@ -54,6 +54,7 @@ function applyDiscriminator(s: Schema): void {
   const values = Object.keys(d.mapping);
   const branches = Object.entries(d.mapping).map(([value, target]) => ({
     if: { properties: { [prop]: { const: value } }, required: [prop] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword in a plain schema object, never awaited
     then: { $ref: normaliseRef(String(target)) },
   }));
   delete s.oneOf;

@@ -56,8 +56,8 @@ export function handlePartnerFile(req: IncomingMessage, res: ServerResponse, nex
   const m = new RegExp(`^${PARTNER_FILES_PATH}/([^/]+)/(.+)$`).exec(url.pathname);
   const size = Number(url.searchParams.get('size'));
   if (!m || !Number.isSafeInteger(size) || size < 0 || (req.method !== 'GET' && req.method !== 'HEAD')) {
-    if (next) return next();
-    res.writeHead(404).end();
+    if (next) next();
+    else res.writeHead(404).end();
     return;
   }
   const redirect = url.searchParams.get('redirect');

@@ -42,9 +42,9 @@ describe('simulated app canvases and app sessions', function () {
       const got = await suite.call('GET', `/app-canvases/${created.body.id}`);
       expect(got.body).to.deep.equal(patched.body);
 
-      const history = suite.sim.state.canvases.get(created.body.id)!.history;
-      expect(history.map((v: any) => v.blocks[0].value)).to.deep.equal(['Updating…', '[Open package](https://example.com/b/pkg)']);
-      expect(history.map((v: any) => v.blocks[1].enabled)).to.deep.equal([false, true]);
+      const history = suite.sim.state.canvases.get(created.body.id)!.history as { blocks: { value?: string; enabled?: boolean }[] }[];
+      expect(history.map((v) => v.blocks[0]?.value)).to.deep.equal(['Updating…', '[Open package](https://example.com/b/pkg)']);
+      expect(history.map((v) => v.blocks[1]?.enabled)).to.deep.equal([false, true]);
       expect(suite.sim.state.canvasesFor('etr_canvas1').map((c) => c.current.id)).to.include(created.body.id);
     });
 
@@ -94,7 +94,11 @@ describe('simulated app canvases and app sessions', function () {
         status: 'SUCCEEDED',
       });
       expect(p2.body.status).to.equal('SUCCEEDED');
-      expect(p2.body.messages.map((m: any) => m.content)).to.deep.equal(['Export started', 'Uploading 3 files', 'Published ✓']);
+      expect(p2.body.messages.map((m: { content: string }) => m.content)).to.deep.equal([
+        'Export started',
+        'Uploading 3 files',
+        'Published ✓',
+      ]);
       expect((await suite.call('GET', `/app-sessions/${created.body.id}`)).body).to.deep.equal(p2.body);
       expect(suite.sim.state.sessions.get(created.body.id)!.history).to.have.length(3);
     });

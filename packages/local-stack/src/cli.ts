@@ -111,13 +111,8 @@ async function up(): Promise<void> {
       'WAREHOUSE_URL',
       'WAREHOUSE_SCHEMA',
     ];
-    writeFileSync(
-      stackEnvFile,
-      keys
-        .filter((k) => serviceEnv[k])
-        .map((k) => `${k}=${serviceEnv[k]}`)
-        .join('\n') + '\n',
-    );
+    const envLines = keys.filter((k) => serviceEnv[k]).map((k) => `${k}=${serviceEnv[k]}`);
+    writeFileSync(stackEnvFile, `${envLines.join('\n')}\n`);
     const tsx = path.join(root, 'node_modules/.bin/tsx');
     const launch = (name: string, script: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) => {
       const p = startProcess({

@@ -9,7 +9,6 @@ import type { WarehouseStory } from '@bp/benchling-sim';
  * read-only role that may only SELECT. Returns that role's connection string.
  */
 
-const SYNC = `_pkey bigserial, _sync_key text NOT NULL DEFAULT md5(random()::text)`;
 const ARCHIVE = `archived$ boolean NOT NULL DEFAULT false, archive_purpose$ text`;
 
 /** Table name → column definitions (Benchling's columns, per docs/warehouse.md). */

@@ -71,7 +71,7 @@ function stepViews(rec: ExecutionRecord, now: Date): StepView[] {
   const reached = [...rec.events.flatMap((e) => (e.step ? [e.step] : [])), ...Object.keys(rec.outputs)];
   const names = [...new Set(reached)].filter((s) => s !== 'acquire-entry');
   return names.map((step) => {
-    const hasOutput = Object.prototype.hasOwnProperty.call(rec.outputs, step);
+    const hasOutput = Object.hasOwn(rec.outputs, step);
     const mine = rec.events.filter((e) => e.step === step);
     const runs =
       mine.filter((e) => e.type === 'StepStarted').length ||

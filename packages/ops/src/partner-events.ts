@@ -166,7 +166,7 @@ export async function listPartnerEvents(deps: OpsDeps, f: PartnerEventFilter = {
 
 export async function showPartnerEvent(deps: OpsDeps, eventId: string): Promise<PartnerEventView> {
   const r = await deps.executions.get(eventId);
-  if (!r || !r.partnerId) throw new OpsNotFoundError(`no partner event ${eventId}`, { eventId });
+  if (!r?.partnerId) throw new OpsNotFoundError(`no partner event ${eventId}`, { eventId });
   const partner = await deps.partners?.get(r.partnerId);
   return partnerEventView(r, {
     bucket: deps.names.bucket,
@@ -228,11 +228,13 @@ export async function partnerEventStats(deps: OpsDeps, o: { since: Date; partner
   for (const r of records) {
     const e = partnerEventView(r, { bucket: deps.names.bucket });
     byStatus[e.status]++;
-    const p = (byPartner[e.partnerId] ??= { total: 0, byStatus: emptyTally(), successRate: null, retries: 0 });
+    const p = byPartner[e.partnerId] ?? { total: 0, byStatus: emptyTally(), successRate: null, retries: 0 };
+    byPartner[e.partnerId] = p;
     p.total++;
     p.byStatus[e.status]++;
     p.retries += e.retries;
-    const t = (byType[e.type] ??= { total: 0, byStatus: emptyTally() });
+    const t = byType[e.type] ?? { total: 0, byStatus: emptyTally() };
+    byType[e.type] = t;
     t.total++;
     t.byStatus[e.status]++;
     retries += e.retries;

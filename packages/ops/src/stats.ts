@@ -36,7 +36,8 @@ export async function executionStats(deps: OpsDeps, o: StatsOptions): Promise<Op
   const byStatus = Object.fromEntries(EXECUTION_STATUSES.map((s, i) => [s, perStatus[i]!.length])) as Record<ExecutionStatus, number>;
   const byEventType: OpsStats['byEventType'] = {};
   for (const r of all) {
-    const t = (byEventType[r.trigger.type] ??= { total: 0 });
+    const t = byEventType[r.trigger.type] ?? { total: 0 };
+    byEventType[r.trigger.type] = t;
     t.total++;
     t[r.status] = (t[r.status] ?? 0) + 1;
   }

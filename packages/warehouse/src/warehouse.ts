@@ -69,7 +69,7 @@ export class Warehouse {
         const containerBarcode = str(row['container.barcode']);
         const keys: SampleKey[] = [
           ...barcodes.filter((b) => b === row.barcode || b === containerBarcode).map((value) => ({ by: 'barcode' as const, value })),
-          ...ids.filter((i) => i === row.id || i === row['file_registry_id$']).map((value) => ({ by: 'id' as const, value })),
+          ...ids.filter((i) => i === row.id || i === row.file_registry_id$).map((value) => ({ by: 'id' as const, value })),
         ];
         const originId = str(row['origin.entry_id']);
         for (const match of keys) {
@@ -215,13 +215,13 @@ export class Warehouse {
   private async entityFromSchemaRow(row: Row): Promise<EntityRecord> {
     return {
       id: String(row.id),
-      name: str(row['name$']),
-      registryId: str(row['file_registry_id$']),
-      schema: await this.metaRef('schema', row['schema_id$']),
-      project: await this.metaRef('project', row['project_id$']),
-      creator: await this.userRef(row['creator_id$']),
-      webURL: str(row['url$']),
-      createdAt: iso(row['created_at$']),
+      name: str(row.name$),
+      registryId: str(row.file_registry_id$),
+      schema: await this.metaRef('schema', row.schema_id$),
+      project: await this.metaRef('project', row.project_id$),
+      creator: await this.userRef(row.creator_id$),
+      webURL: str(row.url$),
+      createdAt: iso(row.created_at$),
       fields: userFields(row),
     };
   }

@@ -1,11 +1,11 @@
 import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ExecutionRecord, type JobMessage, type Logger, newExecutionId, newQueuedExecution, type ResourceNames } from '@bp/shared';
 import type { PartnerJobMessage } from '@bp/shared/partners/event';
 import { enqueue, markEnqueued, unavailable } from './enqueue-job.ts';
-import { AcceptUnavailableError, type DedupeRecord, readDedupeRecord } from '@bp/shared/dedupe';
+import { type DedupeRecord, readDedupeRecord } from '@bp/shared/dedupe';
 
 /*
  * The accept protocol: turn one webhook delivery into exactly one durably enqueued job, and

@@ -1,10 +1,16 @@
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { type AwsClients, type Logger, type ResourceNames, serializeJobMessage } from '@bp/shared';
 import { AcceptUnavailableError } from '@bp/shared/dedupe';
 import { acceptWebhook } from './accept.ts';
 import { newQueuedExecution, partnerTenantId } from '@bp/shared/executions/types';
 import { processMetrics } from '@bp/shared/metrics/index';
-import { PARTNER_JOB_KINDS, type PartnerEventType, type PartnerJobMessage, PartnerJobMessageSchema } from '@bp/shared/partners/event';
+import {
+  PARTNER_JOB_KINDS,
+  type PartnerEvent,
+  type PartnerEventType,
+  type PartnerJobMessage,
+  PartnerJobMessageSchema,
+} from '@bp/shared/partners/event';
 import { eventTypeOf, normalise, PartnerPayloadError, UnsupportedPartnerEventError } from '@bp/shared/partners/normalise';
 import { PartnerIdSchema } from '@bp/shared/partners/partner-input';
 import { partnerPolicy, type PartnerRegistry } from '@bp/shared/partners/registry';
@@ -93,11 +99,13 @@ export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
     try {
       ({ status, outcome, body } = await handle(deps, req, partnerId, started, fields));
     } catch (err) {
-      if (!(err instanceof Refusal)) {
+      let refusal: Refusal;
+      if (err instanceof Refusal) refusal = err;
+      else {
         deps.logger.error('partner webhook failed', { ...fields, error: String((err as Error)?.stack ?? err) });
-        err = new Refusal(500, 'error', { error: 'internal' });
+        refusal = new Refusal(500, 'error', { error: 'internal' });
       }
-      ({ status, outcome, body, headers } = err as Refusal);
+      ({ status, outcome, body, headers } = refusal);
     }
     res.status(status).set(headers).json(body);
     deps.counts.add(`partner_${outcome}`);
@@ -149,7 +157,7 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
   } catch {
     throw malformed(fields, '(body)', 'the body is not JSON');
   }
-  let event;
+  let event: PartnerEvent;
   try {
     const type = eventTypeOf(json, partner.format);
     fields.type = type;

@@ -3,7 +3,7 @@ import { processMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
 import { AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
 import { acceptWebhook } from './accept.ts';
-import { classifyWebhookBody, type EnqueueDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
+import { classifyWebhookBody, type EnqueueDecision, type WebhookDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
 import { type JwksCache, verifyWithJwks, WebhookAuthError } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';
 import type { OutcomeCounts } from './outcomes.ts';
@@ -90,7 +90,7 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
         });
       }
 
-      let decision;
+      let decision: WebhookDecision;
       try {
         decision = classifyWebhookBody(rawBody, deps.config);
       } catch (err) {

@@ -12,7 +12,7 @@ import { PutCommand, SQSClient } from './support/sdk.ts';
  * The accept protocol (services/ingress/src/accept.ts) against DynamoDB Local and fauxqs, in the
  * states a crash or a race leaves behind, planted directly in the table.
  */
-describe('dedupe: the accept protocol in the states crashes and races leave behind', function () {
+describe('dedupe: the accept protocol in the states crashes and races leave behind', () => {
   let env: Record<string, string>;
   let names: ReturnType<typeof resourceNamesFromEnv>;
   let aws: AwsClients;

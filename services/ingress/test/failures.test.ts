@@ -28,7 +28,7 @@ async function startBlackhole(): Promise<{ url: string; close(): Promise<void> }
   };
 }
 
-describe('ingress: when a dependency is down it answers 503 in time and leaves nothing behind', function () {
+describe('ingress: when a dependency is down it answers 503 in time and leaves nothing behind', () => {
   const key = generateSigningKey('kid-1');
   let env: Record<string, string>;
   let names: ReturnType<typeof resourceNamesFromEnv>;

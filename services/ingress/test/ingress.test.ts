@@ -7,7 +7,7 @@ import { capturedLogs, inspectionClients, type RunningIngress, startIngress } fr
 import { drainJobs, getItem } from './support/queue.ts';
 import { dedupeKeyOf, deliver, entryUpdated, envelope, signed } from './support/webhooks.ts';
 
-describe('ingress: verified webhooks become queued jobs', function () {
+describe('ingress: verified webhooks become queued jobs', () => {
   const key = generateSigningKey('kid-1');
   let env: Record<string, string>;
   let jwks: JwksServer;
@@ -290,7 +290,7 @@ describe('ingress: verified webhooks become queued jobs', function () {
   });
 });
 
-describe('ingress: signing key rotation', function () {
+describe('ingress: signing key rotation', () => {
   const key = generateSigningKey('kid-1');
   let jwks: JwksServer;
   let ingress: RunningIngress;

@@ -4,7 +4,7 @@ import { isolatedEnv } from '@bp/local-stack/testing';
 import { type RunningIngress, startIngress } from './support/ingress.ts';
 
 /** Deliveries built and signed by the Benchling simulator: an independent reading of the contract. */
-describe('ingress: webhooks from the Benchling simulator', function () {
+describe('ingress: webhooks from the Benchling simulator', () => {
   let sim: Simulator;
   let ingress: RunningIngress;
 

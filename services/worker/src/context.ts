@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { EntryStore, ExecutionStore, InstallationStore } from '@bp/shared/executions/index';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
-import type { EntryPackageJob, ExecutionRecord, JobMessage, Logger } from '@bp/shared';
+import type { EntryPackageJob, JobMessage, Logger } from '@bp/shared';
 import type { Warehouse } from '@bp/warehouse';
 import type { WorkerConfig } from './config.ts';
 

@@ -7,6 +7,13 @@ import { startHealthServer } from '../src/health.ts';
 import { useWorker } from './support/worker-suite.ts';
 
 /** The worker's /health/live and /health/ready on a port of its own, against real dependencies. */
+/** The parts of a health answer these tests read (liveness fields, or the readiness checks). */
+interface HealthBody {
+  consumers?: unknown;
+  stuckJobs?: number;
+  checks: Record<'warehouse' | 'jobsQueue' | 'benchlingToken', { ok: boolean; detail?: unknown }>;
+}
+
 describe('worker health endpoints', function () {
   this.timeout(60_000);
   const suite = useWorker('health', { sim: { exportDelayMs: 0 } });
@@ -33,12 +40,12 @@ describe('worker health endpoints', function () {
 
   const get = async (url: string) => {
     const res = await fetch(url);
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as HealthBody };
   };
 
   it('is live while its consumers run and no job is past its deadline, ready while every integration answers', async () => {
     const fleet = new WorkerFleet(suite.deps);
-    let now = Date.now();
+    const now = Date.now();
     let stuckJob = false;
     const livenessOf = () => {
       const l = fleet.liveness();

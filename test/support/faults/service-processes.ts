@@ -13,9 +13,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  */
 export function faultLogDir(label: string): string {
   const base = process.env.BP_TEST_LOG_DIR || path.join(os.tmpdir(), 'bp-fault-logs');
-  let dir = logDirs.get(label);
-  if (!dir)
-    logDirs.set(label, (dir = path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`)));
+  const known = logDirs.get(label);
+  if (known) return known;
+  const dir = path.join(base, `${label}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`);
+  logDirs.set(label, dir);
   return dir;
 }
 const logDirs = new Map<string, string>();

@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, importSPKI, type JWTPayload, jwtVerify } from 'jose';
+import { decodeProtectedHeader, importSPKI, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import { ConfigError } from '@bp/shared';
 
 /**
@@ -57,7 +57,7 @@ export class AlbOidcVerifier {
   }
 
   async verify(token: string): Promise<OidcIdentity> {
-    let header;
+    let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
     } catch {

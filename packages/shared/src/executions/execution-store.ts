@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, TransientError, describeError } from '../errors.ts';
 import { entryKey } from '../resources.ts';
 import { trimToNewest, newestEvents } from './bounded-events.ts';
@@ -463,7 +463,7 @@ export class ExecutionStore {
       '#events = list_append(if_not_exists(#events, :emptyList), :event)',
     ];
     const events: ExecutionEvent[] = [...(c.pending?.events ?? []), ...(c.event ? [{ at: now.toISOString(), ...c.event }] : [])];
-    let res;
+    let res: UpdateCommandOutput;
     try {
       res = await this.doc.send(
         new UpdateCommand({

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ConfigError } from '../errors.ts';
 import { newestEvents, trimToNewest } from './bounded-events.ts';
 import { isConditionFailed } from './conditions.ts';
@@ -156,7 +156,7 @@ export class InstallationStore {
   ): Promise<InstallationRecord | undefined> {
     const key = { installationKey: installationKey(e.tenantId, e.appId) };
     const event: LifecycleEvent = { type: e.type, at: e.at, applied, ...(e.versionNumber ? { versionNumber: e.versionNumber } : {}) };
-    let res;
+    let res: UpdateCommandOutput;
     try {
       res = await this.doc.send(
         new UpdateCommand({

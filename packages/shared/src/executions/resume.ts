@@ -5,5 +5,5 @@ import type { ExecutionRecord } from './types.ts';
  * without a checkpointed output. Undefined when every step has one.
  */
 export function firstPendingStep(rec: Pick<ExecutionRecord, 'outputs'>, steps: readonly string[]): string | undefined {
-  return steps.find((s) => !Object.prototype.hasOwnProperty.call(rec.outputs ?? {}, s));
+  return steps.find((s) => !Object.hasOwn(rec.outputs ?? {}, s));
 }

@@ -1,4 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { awsFailure, classifyAwsError } from '../aws-errors.ts';
 
 /** Reads a small UTF-8 object (manifest, pointer); undefined when the key does not exist. */
@@ -22,7 +29,7 @@ export async function getTextObject(s3: S3Client, bucket: string, key: string): 
  * is within that grant.
  */
 export async function getListedTextObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  let listed;
+  let listed: ListObjectsV2CommandOutput;
   try {
     listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
   } catch (err) {

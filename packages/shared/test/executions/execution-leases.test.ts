@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AwsClients } from '../../src/index.ts';
 import {
-  ExecutionStore,
+  type ExecutionStore,
   LeaseHeldError,
   LeaseLostError,
   ExecutionNotFoundError,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { AwsClients } from '../../src/index.ts';
-import { ExecutionNotFoundError, ExecutionStore } from '../../src/executions/index.ts';
+import { ExecutionNotFoundError, type ExecutionStore } from '../../src/executions/index.ts';
 import { executionStoreSuite, type ManualClock, queuedExecution } from './fixtures.ts';
 
 const LEASE_MS = 30_000;

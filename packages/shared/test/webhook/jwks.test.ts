@@ -18,7 +18,11 @@ async function jwksServer(initial: unknown[]) {
   return {
     url,
     state,
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -43,7 +43,7 @@ describe('webhook payloads (contract §2): what each type asks for', () => {
     }
   });
 
-  it('drops the trailing slash of baseURL so the API base is `${baseURL}/api/v2`', () => {
+  it('drops the trailing slash of baseURL so the API base is baseURL + `/api/v2`', () => {
     expect(classifyWebhook(entry('v2.entry.created'), cfg)).to.deep.include({ baseURL: 'https://acme.benchling.com' });
   });
 

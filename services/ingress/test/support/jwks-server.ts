@@ -20,7 +20,7 @@ export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
   let delayMs = 0;
   let failing = false;
   const state = { fetches: 0 };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     state.fetches++;
     setTimeout(() => {
       if (failing) {

@@ -5,10 +5,13 @@
  * never start a block. A URL inside it stays text (escaped dots and colons also stop "linkify").
  */
 const PUNCTUATION = /[!-/:-@[-`{-~]/g;
+/** Control characters and line separators, which could end the line the text is quoted in. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+const LINE_BREAKERS = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 
 export function escapeMarkdown(text: string): string {
   return text
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(LINE_BREAKERS, ' ')
     .replace(/[\u202a-\u202e\u2066-\u2069]/g, '') // bidirectional overrides would reorder what a reader sees
     .replace(PUNCTUATION, (c) => `\\${c}`);
 }

@@ -1,4 +1,4 @@
-import { BadMessageError, type EntryPackageJob, entryKey, type ExecutionRecord, PermanentError } from '@bp/shared';
+import { BadMessageError, type EntryPackageJob, type ExecutionRecord, PermanentError } from '@bp/shared';
 import type { BenchlingClient } from '@bp/shared/benchling/index';
 import type { PublishedPackage } from '@bp/shared/executions/index';
 import type { EntryJob, StepContext, WorkerDeps } from '../context.ts';

@@ -1,5 +1,5 @@
 import type { AnyJobMessage } from '@bp/shared';
-import type { AnyJobKind } from '../runner/job-kind.ts';
+import { type AnyJobKind, registeredKind } from '../runner/job-kind.ts';
 import { appLifecycle } from './app-lifecycle.ts';
 import { canvasInit } from './canvas-init.ts';
 import { canvasView } from './canvas-view.ts';
@@ -12,11 +12,11 @@ import { PARTNER_KINDS } from './partner.ts';
  * declared in partner.ts from partner/kinds.ts.
  */
 const KINDS: Partial<Record<AnyJobMessage['kind'], AnyJobKind>> = {
-  'entry.package': entryPackage,
-  'canvas.init': canvasInit,
-  'app.lifecycle': appLifecycle,
-  'canvas.view': canvasView,
-  ...PARTNER_KINDS,
+  'entry.package': registeredKind(entryPackage),
+  'canvas.init': registeredKind(canvasInit),
+  'app.lifecycle': registeredKind(appLifecycle),
+  'canvas.view': registeredKind(canvasView),
+  ...Object.fromEntries(Object.entries(PARTNER_KINDS).map(([k, kind]) => [k, registeredKind(kind)])),
 };
 
 export function kindOf(job: AnyJobMessage): AnyJobKind | undefined {

@@ -64,5 +64,14 @@ export interface JobKind<J extends AnyJobMessage, C> {
   }): Promise<Admitted<C> | { outcome: JobOutcome }>;
 }
 
-// The registry holds kinds of different job and context types; each is checked where it is declared.
-export type AnyJobKind = JobKind<any, any>;
+/**
+ * A kind as the registry holds it: kinds of different job and context types side by side, each
+ * checked where it is declared. Erasing the types is sound because the registry hands a kind only
+ * jobs of its own `kind`, and its steps only the context its own `admit` built.
+ */
+export type AnyJobKind = JobKind<AnyJobMessage, unknown>;
+
+/** A kind, its job and context types erased for the registry (see `AnyJobKind`). */
+export function registeredKind<J extends AnyJobMessage, C>(kind: JobKind<J, C>): AnyJobKind {
+  return kind as unknown as AnyJobKind;
+}

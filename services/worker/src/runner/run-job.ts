@@ -115,7 +115,7 @@ export async function runJob(
   } catch (err) {
     await heartbeat.settle();
     if (journal.current !== 'start') deps.metrics.stepFinished(journal.current, 'failed', (Date.now() - journal.currentSince) / 1000);
-    const maxForKind = kind && kind.maxReceiveCount ? kind.maxReceiveCount(job) : deps.maxReceiveCount;
+    const maxForKind = kind?.maxReceiveCount ? kind.maxReceiveCount(job) : deps.maxReceiveCount;
     const decision = decideOutcome(err, {
       receiveCount,
       maxReceiveCount: Math.min(maxForKind, deps.maxReceiveCount),

@@ -19,6 +19,7 @@ export const MAX_S3_KEY_BYTES = 1024;
  */
 export function sanitizeEntryPath(name: string): EntryPath {
   // Control characters (NUL above all) truncate or confuse paths in C code, XML listings and shells.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw unsafe('ZipBadPath', name, 'contains a control character');
   // Bidirectional controls make a name display as another (`invoice\u202Efdp.exe` shows as `invoiceexe.pdf`).
   if (BIDI_CONTROLS.test(name)) throw unsafe('ZipBadPath', name, 'contains a bidirectional-override character');

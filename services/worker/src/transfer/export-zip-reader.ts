@@ -82,11 +82,11 @@ export class ExportZipReader extends yauzl.Reader {
   }
 
   // The typings say Promise<{}>; yauzl ignores the value. Nothing to open yet: see #handle().
-  override async _open(): Promise<{}> {
+  override async _open(): Promise<object> {
     return {};
   }
 
-  override async _close(): Promise<{}> {
+  override async _close(): Promise<object> {
     await this.release();
     return {};
   }

@@ -102,12 +102,16 @@ export class SequentialZipSource implements ZipByteSource {
   }
 
   #add(span: number, request: Request, what: string): void {
-    if (this.#over) return failRequest(request, this.#error);
+    if (this.#over) {
+      failRequest(request, this.#error);
+      return;
+    }
     if (span < 0) {
-      return failRequest(
+      failRequest(
         request,
         new PermanentError(`corrupt ZIP: ${what} is not where the central directory puts an entry still to come`, { code: 'ZipCorrupt' }),
       );
+      return;
     }
     this.#pending.push(request);
     this.#wake?.();
@@ -132,12 +136,14 @@ export class SequentialZipSource implements ZipByteSource {
     try {
       for (; this.#step < this.#spans.length; this.#step++) {
         const span = this.#spans[this.#step]!;
-        const header = (active = await this.#request('read'));
+        active = await this.#request('read');
+        const header = active;
         if (!header) return false;
         await this.#skipTo(span.headerOffset, span);
         header.resolve(await this.#take(LOCAL_HEADER_BYTES, span));
         if (span.compressedSize === 0) continue;
-        const data = (active = await this.#request('stream'));
+        active = await this.#request('stream');
+        const data = active;
         if (!data) return false;
         await this.#skipTo(data.start, span);
         if (!(await this.#feed(data.stream, data.length, span))) return false;

@@ -5,7 +5,6 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handlePartnerFile, partnerFileUrl, runFileSha256 } from '@bp/benchling-sim/partner-files';
-import { processMetrics } from '@bp/shared/metrics/index';
 import { readLatest } from '@bp/shared/quilt/index';
 import { handleJob } from '../../src/index.ts';
 import { runPackageName, runResourceKey } from '../../src/partner/index.ts';
@@ -55,7 +54,7 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
       'data/r1.fq',
       'run.json',
     ]);
-    expect((latest.meta.userMeta as any).analysis).to.deep.include({
+    expect((latest.meta.userMeta as { analysis: unknown }).analysis).to.deep.include({
       qualityClass: 'medium',
       qualityScore: 33,
       variants: { total: 120, snps: 100 },
@@ -111,7 +110,7 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
       new ReceiveMessageCommand({ QueueUrl: w.deps.config.names.packagerQueueUrl!, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
     );
     const msgs = (res.Messages ?? [])
-      .map((m) => JSON.parse(m.Body!) as { package_name: string; source_prefix: string; metadata: any })
+      .map((m) => JSON.parse(m.Body!) as { package_name: string; source_prefix: string; metadata: { sequencing: { next_step: string } } })
       .filter((m) => m.package_name === pkg);
     expect(msgs).to.have.length(1);
     expect(msgs[0]!.source_prefix).to.equal(`s3://${w.deps.config.names.bucket}/${pkg}/`);
@@ -262,7 +261,7 @@ describe('partner events: analysis, uploads, errors, retries and the run lease',
     await w.deps.entries.handOffEntryLease(key, 'pev_other', 'none', 60_000);
     expect(await process(job)).to.deep.equal({ action: 'done' });
     const latest = (await readLatest(w.aws.s3, w.deps.config.names.bucket, runPackageName('illumina', runId)))!;
-    expect((latest.meta.userMeta as any).qc).to.deep.include({
+    expect((latest.meta.userMeta as { qc: unknown }).qc).to.deep.include({
       passed: false,
       recommendation: 'review_required',
       next_step: 'resequencing_required',

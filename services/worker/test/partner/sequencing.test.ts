@@ -68,7 +68,7 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
       const head = await w.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: e.physicalKey.key }));
       expect(head.ContentLength).to.equal(f.size);
     }
-    const meta = first.meta.userMeta as Record<string, any>;
+    const meta = first.meta.userMeta as { benchling: unknown; sequencing: { next_step: string } };
     expect(meta.benchling).to.deep.equal({ entryId: 'etr_linked1', tenantId: 'ten_p' });
     expect(meta.sequencing.next_step).to.equal('quality_control');
     expect(ex!.result).to.deep.include({ package: { name: pkg, topHash: first.topHash } });
@@ -95,14 +95,14 @@ describe('partner events: sequencing.complete and qc.complete on the real local 
       'qc.json',
       'run.json',
     ]);
-    expect((second.meta.userMeta as any).qc).to.deep.include({
+    expect((second.meta.userMeta as { qc: unknown }).qc).to.deep.include({
       passed: true,
       qualityScore: 36.5,
       coverage: 42,
       recommendation: 'proceed',
       next_step: 'variant_calling',
     });
-    expect((second.meta.userMeta as any).sequencing.fileCount).to.equal(3);
+    expect((second.meta.userMeta as { sequencing: { fileCount: number } }).sequencing.fileCount).to.equal(3);
 
     // The entry lists the run, with its QC state.
     const linked = linkedRunsNewestFirst(await w.deps.entries.get(entryKey('ten_p', 'etr_linked1')));

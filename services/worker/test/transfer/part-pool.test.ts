@@ -8,8 +8,14 @@ describe('PartPool (the process-wide part buffers)', () => {
     const a = await pool.acquire();
     const b = await pool.acquire();
     const order: string[] = [];
-    const c = pool.acquire().then((buf) => (order.push('c'), buf));
-    const d = pool.acquire().then((buf) => (order.push('d'), buf));
+    const c = pool.acquire().then((buf) => {
+      order.push('c');
+      return buf;
+    });
+    const d = pool.acquire().then((buf) => {
+      order.push('d');
+      return buf;
+    });
     expect(pool.allocated).to.equal(2);
     pool.release(a);
     pool.release(b);

@@ -153,7 +153,7 @@ describe('export transfer (ZIP download → S3)', function () {
       expect(result[1]!.hash).to.deep.equal(hashBuffer(small));
       // A multipart object's ETag ends in -<parts>: 21 MiB in 8 MiB parts is 3.
       expect(result[0]!.etag).to.match(/-3"$/);
-      expect((await objectBytes(prefix + 'data/big.bin')).equals(big)).to.equal(true);
+      expect((await objectBytes(`${prefix}data/big.bin`)).equals(big)).to.equal(true);
     });
   });
 

@@ -173,7 +173,7 @@ export function partnerCases(ctx: PartnerCorpusContext): PartnerCase[] {
   malformed('a byte-order mark before the JSON', `\ufeff${JSON.stringify(event(ctx))}`);
   malformed('invalid UTF-8 outside strings', Buffer.concat([Buffer.from('{"id":"x",'), Buffer.from([0xff, 0xfe]), Buffer.from('}')]));
   malformed('nested 100,000 deep', '['.repeat(100_000) + ']'.repeat(100_000));
-  malformed('data nested 40 deep', JSON.stringify(event(ctx, { data: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) })));
+  malformed('data nested 40 deep', JSON.stringify(event(ctx, { data: JSON.parse(['{"a":'.repeat(40), '1', '}'.repeat(40)].join('')) })));
   malformed('no type', JSON.stringify(event(ctx, { type: undefined })), 'type');
   malformed('a numeric type', JSON.stringify(event(ctx, { type: 7 })), 'type');
   malformed('a 200-character type', JSON.stringify(event(ctx, { type: 'x'.repeat(200) })), 'type');
