@@ -13,7 +13,8 @@ bundleServices({ root, outDir }).then(
   (reports) => {
     for (const r of reports) {
       process.stdout.write(
-        `${r.service}: ${path.relative(process.cwd(), r.outfile)} ${(r.bytes / 1024 / 1024).toFixed(1)} MiB, ${r.bundledPackages.length} packages bundled, native: ${r.copiedPackages.join(', ') || 'none'}\n`,
+        `${r.service}: ${path.relative(process.cwd(), r.outfile)} ${(r.bytes / 1024 / 1024).toFixed(1)} MiB, ` +
+          `${r.bundledPackages.length} packages bundled, native: ${r.copiedPackages.join(', ') || 'none'}\n`,
       );
     }
   },

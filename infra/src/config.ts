@@ -10,7 +10,10 @@ import { parseTenants, type TenantConfig } from '@bp/shared/benchling/tenants';
 
 /** Where the services run: a VPC this stack creates, or an existing one. */
 export type VpcChoice =
-  /** A new VPC over `availabilityZones`: public subnets for the load balancer; tasks in private subnets behind NAT (public ones when natGateways is 0). */
+  /**
+   * A new VPC over `availabilityZones`: public subnets for the load balancer; tasks in private subnets behind NAT (public ones when
+   * natGateways is 0).
+   */
   | { kind: 'new'; availabilityZones: string[]; natGateways: number }
   /** An existing VPC described in full (`vpcId` + AZs + subnet ids): no lookup, synthesises without credentials. */
   | { kind: 'attributes'; vpcId: string; availabilityZones: string[]; publicSubnetIds: string[]; privateSubnetIds: string[] }

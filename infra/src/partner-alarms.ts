@@ -29,7 +29,8 @@ export class PartnerAlarms extends Construct {
       });
     this.partnerErrors = new cloudwatch.Alarm(this, 'PartnerErrors', {
       alarmDescription:
-        'A sequencing partner reported an error, or a partner event failed. `pnpm ops events list --status failed` and the worker log say which.',
+        'A sequencing partner reported an error, or a partner event failed. ' +
+        '`pnpm ops events list --status failed` and the worker log say which.',
       metric: new cloudwatch.MathExpression({
         label: 'Partner error notifications + failed partner events',
         expression: 'FILL(errors, 0) + FILL(failed, 0)',

@@ -28,7 +28,8 @@ export class WarehouseIntegration extends Construct {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'Credentials', s.secretArn)
       : new secretsmanager.Secret(this, 'Credentials', {
           description:
-            'Benchling warehouse credentials: {"username","password"} from Benchling\'s warehouse-credentials settings. Replace the placeholder.',
+            'Benchling warehouse credentials: {"username","password"} from Benchling\'s ' +
+            'warehouse-credentials settings. Replace the placeholder.',
           generateSecretString: {
             secretStringTemplate: JSON.stringify({ username: 'REPLACE_WITH_WAREHOUSE_USERNAME' }),
             generateStringKey: 'password',
@@ -46,7 +47,8 @@ export class WarehouseIntegration extends Construct {
     };
     this.accessDenied = new cloudwatch.Alarm(this, 'AccessDenied', {
       alarmDescription:
-        "The Benchling warehouse refused access (permission or credentials): jobs fail until a DBA restores the read-only user's grants or the secret is updated.",
+        'The Benchling warehouse refused access (permission or credentials): ' +
+        "jobs fail until a DBA restores the read-only user's grants or the secret is updated.",
       metric: new cloudwatch.Metric({
         namespace: 'BenchlingPackager',
         metricName: 'WarehouseFailures',

@@ -51,7 +51,7 @@ describe('the CDK stack: warehouse, egress and worker health check', function ()
     ).to.equal(8081);
   });
 
-  it('with a warehouse: host, port, database and schema for both services, credentials from a secret they may read, egress to 5432 only at its CIDRs, and the DBA alarm', () => {
+  it('with a warehouse: address and schema for both services, a secret they may read, egress to 5432 at its CIDRs, a DBA alarm', () => {
     const s = synth(WAREHOUSE);
     const [secretId] = resourceNamed(s.template, 'AWS::SecretsManager::Secret', 'WarehouseCredentials');
     for (const name of ['WorkerTask', 'IngressTask']) {

@@ -53,7 +53,9 @@ export async function runE2eBench(args: BenchArgs): Promise<void> {
     console.log('| entries | succeeded | p50 | p95 | max | queued → started p50 | worker state writes (one entry alone) | target |');
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(
-      `| ${count} | ${count - notSucceeded.length} | ${pct(latencies, 50)} ms | ${pct(latencies, 95)} ms | ${latencies.at(-1)} ms | ${pct(queuedToStart, 50)} ms | ${writes.length} | p50 < 1000 ms, writes ≤ 8 |`,
+      `| ${count} | ${count - notSucceeded.length} | ${pct(latencies, 50)} ms | ${pct(latencies, 95)} ms ` +
+        `| ${latencies.at(-1)} ms | ${pct(queuedToStart, 50)} ms | ${writes.length} | p50 < 1000 ms, ` +
+        `writes ≤ 8 |`,
     );
     console.log(`\nstate writes of that packaging, in order: ${writes.map((w) => w.command.replace(/Command$/, '')).join(' → ')}`);
     if (args.json) {

@@ -104,13 +104,16 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     const overhead = measureVerifyAndValidate(key, pool(POOL.overhead));
     process.stdout.write(`\n${table(results.ingress, results.bare, overhead.microsPerRequest)}\n`);
     say(
-      `done in ${Math.round((performance.now() - t0) / 1000)} s; ${os.cpus().length} CPUs shared by the emulators, both servers and the load generator`,
+      `done in ${Math.round((performance.now() - t0) / 1000)} s; ` +
+        `${os.cpus().length} CPUs shared by the emulators, ` +
+        `both servers and the load generator`,
     );
     // Every delivery was unique: anything but a 202 means the run measured something else.
     const unexpected = unexpectedAnswers(results.ingress) + unexpectedAnswers(results.bare);
     if (unexpected > 0 || results.ingress.saturation.poolExhausted || results.bare.saturation.poolExhausted) {
       throw new BenchInvalidError(
-        `${unexpected} answers other than 202 (or a run ran out of unique deliveries): ingress ${describeUnexpected(results.ingress)}, bare ${describeUnexpected(results.bare)}`,
+        `${unexpected} answers other than 202 (or a run ran out of unique deliveries): ` +
+          `ingress ${describeUnexpected(results.ingress)}, bare ${describeUnexpected(results.bare)}`,
       );
     }
     if (args.json) {
@@ -236,7 +239,8 @@ function table(ingress: Runs, bare: Runs, verifyMicros: number): string {
     `ingress p99 at 100 req/s ${f(p99)} ms (target < 50): ${p99 < 50 ? 'met' : 'NOT met'}`,
     ...(ingress.rate100!.acceptedPerSecond < 90
       ? [
-          `note: only ${f(ingress.rate100!.acceptedPerSecond)} of 100 req/s were served (bare: ${f(bare.rate100!.acceptedPerSecond)}): the emulators, not the servers, set the ceiling here`,
+          `note: only ${f(ingress.rate100!.acceptedPerSecond)} of 100 req/s were served (bare: ` +
+            `${f(bare.rate100!.acceptedPerSecond)}): the emulators, not the servers, set the ceiling here`,
         ]
       : []),
   ];

@@ -59,7 +59,8 @@ export function printReport(rows: Row[], cores: number): void {
     '"first" is the first transfer of a fresh process, which also loads and compiles the code. Peak RSS: the process, over both.\n',
   );
   console.log(
-    '| export | files | bytes | worker MB/s | plain MB/s | ratio | ratio, first | ratio w/o simulator CPU (est.) | whole-ZIP MB/s | worker ÷ whole-ZIP | worker peak RSS | plain peak RSS | whole-ZIP peak RSS |',
+    '| export | files | bytes | worker MB/s | plain MB/s | ratio | ratio, first | ratio w/o simulator CPU (est.) ' +
+      '| whole-ZIP MB/s | worker ÷ whole-ZIP | worker peak RSS | plain peak RSS | whole-ZIP peak RSS |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -70,8 +71,11 @@ export function printReport(rows: Row[], cores: number): void {
     const pf = side(r, 'plain', 0)!;
     const noSim = (mbs(w.run) * (w.run.ms / msWithoutSim(w.run))) / mbs(p.run);
     console.log(
-      `| ~${r.size} | ${r.files} | ${w.run.bytes} | ${mbs(w.run).toFixed(1)} | ${mbs(p.run).toFixed(1)} | ${(mbs(w.run) / mbs(p.run)).toFixed(2)} | ${(mbs(wf.run) / mbs(pf.run)).toFixed(2)} | ${noSim.toFixed(2)} | ` +
-        `${z ? mbs(z.run).toFixed(1) : 'not run'} | ${z ? (mbs(w.run) / mbs(z.run)).toFixed(2) : '–'} | ${w.peakRssMb} MB | ${p.peakRssMb} MB | ${z ? `${z.peakRssMb} MB` : '–'} |`,
+      `| ~${r.size} | ${r.files} | ${w.run.bytes} | ${mbs(w.run).toFixed(1)} | ${mbs(p.run).toFixed(1)} ` +
+        `| ${(mbs(w.run) / mbs(p.run)).toFixed(2)} | ${(mbs(wf.run) / mbs(pf.run)).toFixed(2)} | ` +
+        `${noSim.toFixed(2)} | ` +
+        `${z ? mbs(z.run).toFixed(1) : 'not run'} | ${z ? (mbs(w.run) / mbs(z.run)).toFixed(2) : '–'} ` +
+        `| ${w.peakRssMb} MB | ${p.peakRssMb} MB | ${z ? `${z.peakRssMb} MB` : '–'} |`,
     );
   }
   const cpu = (ms: number) => (ms / 1000).toFixed(1);
@@ -84,13 +88,15 @@ export function printReport(rows: Row[], cores: number): void {
       if (!s) continue;
       const run = s.run;
       console.log(
-        `| ~${r.size} | ${mode} | ${cpu(run.ms)} | ${cpu(run.cpuMs)} | ${cpu(run.s3CpuMs)} | ${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * cores)} |`,
+        `| ~${r.size} | ${mode} | ${cpu(run.ms)} | ${cpu(run.cpuMs)} | ${cpu(run.s3CpuMs)} | ` +
+          `${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * cores)} |`,
       );
     }
   }
   wholeZipLimit(rows);
   console.log(
-    '\ntargets: ratio ≥ 0.9 at 1 GB and 4 GB, ≥ 0.8 at 20 MB; worker peak RSS < 256 MB, at 4 GB within +10 % of 1 GB; worker ≥ 1.3 × whole-ZIP at 1 GB with ≤ 1/4 of its peak RSS',
+    '\ntargets: ratio ≥ 0.9 at 1 GB and 4 GB, ≥ 0.8 at 20 MB; worker peak RSS < 256 MB, ' +
+      'at 4 GB within +10 % of 1 GB; worker ≥ 1.3 × whole-ZIP at 1 GB with ≤ 1/4 of its peak RSS',
   );
 }
 
@@ -100,7 +106,8 @@ function wholeZipLimit(rows: Row[]): void {
   console.log('\nwhole-ZIP method (benchling-webhook v0.18): holds the whole ZIP, then each whole file, in memory.');
   for (const { r, peak } of measured)
     console.log(
-      `  ~${r.size}: ZIP ${(r.zipBytes / 2 ** 20).toFixed(0)} MiB, largest file ${(r.largestFile / 2 ** 20).toFixed(0)} MiB → peak RSS ${peak} MB`,
+      `  ~${r.size}: ZIP ${(r.zipBytes / 2 ** 20).toFixed(0)} MiB, ` +
+        `largest file ${(r.largestFile / 2 ** 20).toFixed(0)} MiB → peak RSS ${peak} MB`,
     );
   const [a, b] = [measured[0], measured.at(-1)];
   if (a && b && b !== a) {
@@ -108,15 +115,21 @@ function wholeZipLimit(rows: Row[]): void {
     const perMib = (b.peak - a.peak) / ((b.r.zipBytes - a.r.zipBytes) / 2 ** 20);
     const failsFromMib = b.r.zipBytes / 2 ** 20 + (WORKER_TASK_MIB - b.peak) / perMib;
     console.log(
-      `  ≈ ${perMib.toFixed(2)} MB of RSS per MiB of ZIP: in the worker's ${WORKER_TASK_MIB} MiB task it runs out of memory from a ZIP of about ${failsFromMib.toFixed(0)} MiB;`,
+      `  ≈ ${perMib.toFixed(2)} MB of RSS per MiB of ZIP: ` +
+        `in the worker's ${WORKER_TASK_MIB} MiB task it runs out of memory from a ZIP of about ` +
+        `${failsFromMib.toFixed(0)} MiB;`,
     );
   }
   console.log(
-    `  in Node 20 it cannot hold a ZIP over 4 GiB at all (buffer.constants.MAX_LENGTH); the worker's transfer stays flat (see peak RSS above).`,
+    `  in Node 20 it cannot hold a ZIP over 4 GiB at all ` +
+      `(buffer.constants.MAX_LENGTH); the worker's transfer stays flat ` +
+      `(see peak RSS above).`,
   );
 }
 
-/** The `--json` line: ratios worker ÷ plain upload, peak RSS of the worker's process, and worker ÷ whole-ZIP at 1 GB (null where not run). */
+/**
+ * The `--json` line: ratios worker ÷ plain upload, peak RSS of the worker's process, and worker ÷ whole-ZIP at 1 GB (null where not run).
+ */
 export function summary(rows: Row[]): Record<string, number | null> {
   const at = (size: string) => rows.find((r) => r.size === size);
   const ratio = (size: string) => {

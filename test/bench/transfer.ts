@@ -49,7 +49,8 @@ async function measure(
   env: Record<string, string>,
   extra: Record<string, string>,
 ): Promise<Run[]> {
-  // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of every side's process (node --cpu-prof), for `tsx test/bench/cpu-profile-summary.ts <dir>`.
+  // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of every side's process (node --cpu-prof),
+  // for `tsx test/bench/cpu-profile-summary.ts <dir>`.
   const profDir = process.env.BENCH_TRANSFER_CPU_PROF;
   const runner = path.join(root, 'test/bench/transfer-runner.ts');
   const [command, args] = profDir

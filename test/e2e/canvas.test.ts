@@ -216,7 +216,7 @@ describe('the entry canvas: browse, versions, metadata, linked runs, through the
     expect(sys.sim.state.canvasesFor(entryId)).to.have.length(1);
   });
 
-  it('does not start a second packaging for a click while one runs; the button is disabled meanwhile and progress shows in the session', async () => {
+  it('starts no second packaging for a click while one runs; the button is disabled meanwhile, progress shows in the session', async () => {
     const c = new CanvasDriver(sys, 'etr_slow_canvas');
     await c.init();
     const first = await sys.send({

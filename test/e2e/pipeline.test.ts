@@ -185,7 +185,7 @@ describe('waiting for a slow export without blocking a worker slot', function ()
   });
   after(async () => sys?.stop());
 
-  it('re-enqueues itself with a delay while the export runs, and a quick entry finishes in the meantime on the same single slot', async () => {
+  it('re-enqueues itself with a delay while the export runs; a quick entry finishes meanwhile on the same single slot', async () => {
     const slow = await sys.send({ type: 'v2.entry.created', entryId: 'etr_slow_e2e' });
     await new Promise((r) => setTimeout(r, 800));
     const quick = await sys.send({ type: 'v2.entry.created', entryId: 'etr_quick_e2e' });

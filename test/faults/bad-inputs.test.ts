@@ -66,7 +66,7 @@ function expectedLabel(e: WebhookCase['expect']): string {
   return `${e.status} ${what}${e.reason ? ` (${e.reason})` : ''}${e.execution ? ` → ${e.execution}` : ''}`;
 }
 
-describe('a corpus of bad inputs: each gets its documented answer, the ingress never crashes, nothing lands outside package prefixes', function () {
+describe('bad inputs: each gets its documented answer, the ingress never crashes, nothing lands outside package prefixes', function () {
   this.timeout(180_000);
   let env: Record<string, string>;
   let sim: Simulator;
@@ -155,7 +155,9 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
     expect(
       wrong.map(
         ({ c, status, json }) =>
-          `${c.category} / ${c.name}: expected ${expectedLabel(c.expect)}${c.expect.field ? ` field ${c.expect.field}` : ''}, got ${status} ${JSON.stringify(json).slice(0, 160)}`,
+          `${c.category} / ${c.name}: expected ` +
+          `${expectedLabel(c.expect)}${c.expect.field ? ` field ${c.expect.field}` : ''}, ` +
+          `got ${status} ${JSON.stringify(json).slice(0, 160)}`,
       ),
       'inputs answered other than documented',
     ).to.deep.equal([]);
@@ -222,7 +224,8 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
           return all
             .map(
               (e) =>
-                `${name(e.executionId)}: ${e.status} ${e.step ?? ''} attempts ${e.attempts} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
+                `${name(e.executionId)}: ${e.status} ${e.step ?? ''} attempts ${e.attempts} ` +
+                `${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
             )
             .join('; ');
         },
@@ -235,7 +238,8 @@ describe('a corpus of bad inputs: each gets its documented answer, the ingress n
       table.push([`${a.c.category} (worker)`, `${a.c.expect.execution}`]);
       if (e.status !== a.c.expect.execution)
         wrong.push(
-          `${a.c.category} / ${a.c.name}: expected ${a.c.expect.execution}, got ${e.status} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
+          `${a.c.category} / ${a.c.name}: expected ${a.c.expect.execution}, ` +
+            `got ${e.status} ${e.lastError?.class ?? ''} ${e.lastError?.message ?? ''}`,
         );
     }
     for (const j of zipJobs) {

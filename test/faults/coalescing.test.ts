@@ -58,7 +58,7 @@ describe('coalescing: a burst of edits to one entry costs at most two packagings
   });
   after(async () => sys?.stop());
 
-  it(`packages ${BURST} field updates sent within ${BURST_WITHIN_MS / 1000} s at most twice, and the last revision shows the last edit`, async () => {
+  it(`packages ${BURST} field edits within ${BURST_WITHIN_MS / 1000} s at most twice; the last revision has the last edit`, async () => {
     const entryId = 'etr_coalesce_burst';
     const started = Date.now();
     const sends: Array<ReturnType<RunningSystem['send']>> = [];

@@ -122,7 +122,7 @@ describe('ingress process under clients that try to make it spend CPU, sockets a
     expect(Math.max(...live)).to.be.below(300);
   });
 
-  it('150 connections that send 1 MiB and then trickle raise memory by less than 50 MB, are cut, and genuine deliveries keep being answered in time', async () => {
+  it('150 connections sending 1 MiB then trickling add < 50 MB and are cut; genuine deliveries are still answered in time', async () => {
     const before = ingressRss(ingress);
     let peak = before;
     const sampler = setInterval(() => {

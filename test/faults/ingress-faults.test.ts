@@ -86,7 +86,8 @@ describe('ingress process with its queue or table behind a failing network (TCP 
   });
 
   for (const c of CASES) {
-    it(`${c.dependency} ${c.mode}: answers 503 within 3 s, leaves ${c.leftover === 'nothing' ? 'nothing' : 'only a record the retry takes over'}, and accepts the redelivery once the network heals`, async () => {
+    const leftover = c.leftover === 'nothing' ? 'nothing' : 'only a record the retry takes over';
+    it(`${c.dependency} ${c.mode}: answers 503 within 3 s, leaves ${leftover}, accepts the redelivery once the network heals`, async () => {
       const d = signedDelivery(sim, { type: 'v2.entry.updated.fields', entryId: `etr_if_${c.dependency}_${c.mode}` });
       await proxies[c.dependency].setMode(c.mode);
       const failed = await post(ingress.url, d);

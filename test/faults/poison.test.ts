@@ -29,7 +29,7 @@ describe('poison and unreadable messages end in the dead-letter queue, never del
   });
   after(async () => sys?.stop());
 
-  it(`moves a job that fails every time to the DLQ after exactly ${MAX_RECEIVES} receives, its execution FAILED with attempts and the last error`, async () => {
+  it(`moves an always-failing job to the DLQ after exactly ${MAX_RECEIVES} receives, FAILED with its attempts and last error`, async () => {
     // Every download of an export answers 500: a transient error that never goes away.
     sys.sim.faults.add({ path: '^/_sim/downloads/', status: 500 });
     const r = await sys.send({ type: 'v2.entry.created', entryId: 'etr_poison1' });
@@ -67,7 +67,7 @@ describe('poison and unreadable messages end in the dead-letter queue, never del
     sys.sim.faults.clear();
   });
 
-  it('dead-letters unparseable, unknown-version, unknown-kind, invalid and orphaned messages with a reason attribute, failing any execution they name', async () => {
+  it('dead-letters unparseable, unknown-version/kind, invalid and orphaned messages with a reason; fails any execution named', async () => {
     // A QUEUED execution that a message of an unknown kind names: it must end FAILED, not hang.
     const named = newExecutionId();
     await sys.executions.create(

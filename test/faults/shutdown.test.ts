@@ -85,7 +85,7 @@ describe(`a worker stopped in the middle of a ${EXPORT_MB} MB transfer`, functio
     return e.events.filter((ev) => ev.type === 'AttemptStarted').map((ev) => ev.detail ?? '');
   }
 
-  it(`SIGTERM: hands the job back when its ${GRACE_SECONDS} s grace period runs out and exits 0; a restarted worker resumes it with the one export`, async () => {
+  it(`SIGTERM: hands the job back after ${GRACE_SECONDS} s grace, exits 0; a restarted worker resumes it with the one export`, async () => {
     const first = pool.start(1);
     await first.waitForLog('worker started');
     const entryId = `etr_big${EXPORT_MB}mb_sigterm`;

@@ -129,7 +129,8 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(
-        `execution ${executionId} did not reach ${statuses.join('/')} in time; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.lastError ?? last?.events?.slice(-3))}`,
+        `execution ${executionId} did not reach ${statuses.join('/')} in time; last: ` +
+          `${JSON.stringify(last?.status)} ${JSON.stringify(last?.lastError ?? last?.events?.slice(-3))}`,
       );
     },
     latest: (packageName) => readLatest(aws.s3, env.PACKAGE_BUCKET!, packageName),

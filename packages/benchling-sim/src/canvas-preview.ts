@@ -20,13 +20,25 @@ function blockHtml(b: Block, canvasEnabled: boolean): string {
       return `<div class="md" data-block="${escapeHtml(String(b.id ?? ''))}">${md.render(String(b.value ?? ''))}</div>`;
     case 'BUTTON': {
       const enabled = canvasEnabled && b.enabled !== false;
-      return `<button type="button" data-button-id="${escapeHtml(String(b.id))}"${enabled ? '' : ' disabled'}>${escapeHtml(String(b.text ?? ''))}</button>`;
+      const label = escapeHtml(String(b.text ?? ''));
+      return `<button type="button" data-button-id="${escapeHtml(String(b.id))}"${enabled ? '' : ' disabled'}>${label}</button>`;
     }
-    case 'SECTION':
-      return `<div class="section" data-block="${escapeHtml(String(b.id ?? ''))}">${((b.children as Block[]) ?? []).map((c) => blockHtml(c, canvasEnabled)).join('')}</div>`;
+    case 'SECTION': {
+      const children = ((b.children as Block[]) ?? []).map((c) => blockHtml(c, canvasEnabled)).join('');
+      return `<div class="section" data-block="${escapeHtml(String(b.id ?? ''))}">${children}</div>`;
+    }
     default:
       return `<div class="other">${escapeHtml(String(b.type))} block</div>`;
   }
+}
+
+function sessionHtml(s: Record<string, unknown>): string {
+  const status = escapeHtml(String(s.status));
+  const name = escapeHtml(String(s.name ?? 'Session'));
+  const items = ((s.messages as Array<{ content: string; style?: string }>) ?? [])
+    .map((m) => `<li class="${escapeHtml(String(m.style ?? 'NONE')).toLowerCase()}">${escapeHtml(m.content)}</li>`)
+    .join('');
+  return `<div class="session" data-status="${status}"><strong>${name}</strong> · ${status}<ul>${items}</ul></div>`;
 }
 
 export interface PreviewInput {
@@ -38,13 +50,7 @@ export interface PreviewInput {
 export function canvasPreviewHtml(p: PreviewInput): string {
   const c = p.canvas;
   const enabled = c.enabled !== false;
-  const session = p.session
-    ? `<div class="session" data-status="${escapeHtml(String(p.session.status))}"><strong>${escapeHtml(String(p.session.name ?? 'Session'))}</strong> · ${escapeHtml(String(p.session.status))}<ul>${(
-        (p.session.messages as Array<{ content: string; style?: string }>) ?? []
-      )
-        .map((m) => `<li class="${escapeHtml(String(m.style ?? 'NONE')).toLowerCase()}">${escapeHtml(m.content)}</li>`)
-        .join('')}</ul></div>`
-    : '';
+  const session = p.session ? sessionHtml(p.session) : '';
   const id = escapeHtml(String(c.id));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Canvas ${id}</title>
@@ -70,7 +76,11 @@ for (const b of document.querySelectorAll('button[data-button-id]')) {
   b.addEventListener('click', async () => {
     for (const x of document.querySelectorAll('button')) x.disabled = true;
     const id = root.dataset.canvasId, before = Number(root.dataset.version);
-    const r = await fetch('/_sim/canvases/' + encodeURIComponent(id) + '/click', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ buttonId: b.dataset.buttonId }) });
+    const r = await fetch('/_sim/canvases/' + encodeURIComponent(id) + '/click', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ buttonId: b.dataset.buttonId }),
+    });
     document.title = 'clicked ' + r.status;
     const until = Date.now() + 15000;
     while (Date.now() < until) {

@@ -26,7 +26,8 @@ export function formatCanvas(c: CanvasSummary, previewUrl: string): string {
   const cur = c.current;
   const enabled = cur.enabled !== false;
   const lines = [
-    `canvas ${c.id} · entry ${String(cur.resourceId ?? '?')} · feature ${String(cur.featureId ?? '?')} · ${c.versions} versions${enabled ? '' : ' · disabled'}`,
+    `canvas ${c.id} · entry ${String(cur.resourceId ?? '?')} · feature ${String(cur.featureId ?? '?')} · ` +
+      `${c.versions} versions${enabled ? '' : ' · disabled'}`,
   ];
   if (c.session) {
     lines.push(`session ${String(c.session.id)} · ${String(c.session.status)}`);

@@ -160,7 +160,8 @@ const partner = program
 partner
   .command('send')
   .description(
-    'build a partner event whose files the running simulator serves (/partner-runs, Range supported), sign it and POST it; exit 0 on a 2xx answer',
+    'build a partner event whose files the running simulator serves (/partner-runs, ' +
+      'Range supported), sign it and POST it; exit 0 on a 2xx answer',
   )
   .requiredOption('--partner <id>', 'partner id, e.g. illumina, ont, pacbio')
   .requiredOption('--type <type>', `event type: ${PARTNER_EVENT_TYPES.join(', ')}`)

@@ -168,7 +168,9 @@ async function up(): Promise<void> {
       launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}`, HEALTH_PORT: String(healthPort) });
     }
     const warehouseLine = warehouse
-      ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ${serviceEnv.WAREHOUSE_SCHEMA}, read-only role; seeded entries ${warehouse.story.entries.map((e) => e.id).join(', ')}`
+      ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ` +
+        `${serviceEnv.WAREHOUSE_SCHEMA}, read-only role; seeded entries ` +
+        `${warehouse.story.entries.map((e) => e.id).join(', ')}`
       : serviceEnv.WAREHOUSE_URL || serviceEnv.WAREHOUSE_HOST
         ? `  warehouse              ${serviceEnv.WAREHOUSE_HOST ?? new URL(serviceEnv.WAREHOUSE_URL!).host} (yours)`
         : '';

@@ -14,18 +14,38 @@ const ARCHIVE = `archived$ boolean NOT NULL DEFAULT false, archive_purpose$ text
 /** Table name → column definitions (Benchling's columns, per docs/warehouse.md). */
 const TABLES: Record<string, string> = {
   project: `id text PRIMARY KEY, name text, source_id text, created_at timestamptz, url text, ${ARCHIVE}`,
-  folder: `id text PRIMARY KEY, name text, source_id text, parent_folder_id text, created_at timestamptz, modified_at timestamptz, ${ARCHIVE}`,
+  folder:
+    `id text PRIMARY KEY, name text, source_id text, parent_folder_id text, ` +
+    `created_at timestamptz, modified_at timestamptz, ${ARCHIVE}`,
   user: `id text PRIMARY KEY, handle text, name text, email text, is_suspended boolean NOT NULL DEFAULT false, ${ARCHIVE}`,
   schema: `id text PRIMARY KEY, schema_type text, name text, system_name text, ${ARCHIVE}`,
-  field_definition: `schema_id text, position int, name text, display_name text, type text, is_multi boolean, is_required boolean, ${ARCHIVE}`,
-  entry: `id text PRIMARY KEY, display_id text, name text, source_id text, folder_id text, creator_id text, schema_id text, created_at timestamptz, modified_at timestamptz, review_status text, url text, ${ARCHIVE}`,
-  registry_entity: `id text PRIMARY KEY, name text, file_registry_id text, schema_id text, project_id text, folder_id text, creator_id text, created_at timestamptz, modified_at timestamptz, url text, type text, validation_status text, source_id text, ${ARCHIVE}`,
-  sample: `id text PRIMARY KEY, source_id text, name$ text, file_registry_id$ text, folder_id$ text, project_id$ text, created_at$ timestamptz, modified_at$ timestamptz, creator_id$ text, schema_id$ text, url$ text, is_registered$ boolean, validation_status$ text, ${ARCHIVE}, barcode text, organism text, sample_type text`,
-  container: `id text PRIMARY KEY, barcode text, name text, schema_id text, box_id text, plate_id text, location_id text, volume_si double precision, created_at timestamptz, source_id text, ${ARCHIVE}`,
+  field_definition: `schema_id text, position int, name text, display_name text, type text, is_multi boolean, is_required boolean,
+    ${ARCHIVE}`,
+  entry:
+    `id text PRIMARY KEY, display_id text, name text, source_id text, folder_id text, creator_id text, ` +
+    `schema_id text, created_at timestamptz, modified_at timestamptz, review_status text, url text, ` +
+    `${ARCHIVE}`,
+  registry_entity:
+    `id text PRIMARY KEY, name text, file_registry_id text, schema_id text, project_id text, ` +
+    `folder_id text, creator_id text, created_at timestamptz, modified_at timestamptz, url text, ` +
+    `type text, validation_status text, source_id text, ${ARCHIVE}`,
+  sample:
+    `id text PRIMARY KEY, source_id text, name$ text, file_registry_id$ text, folder_id$ text, ` +
+    `project_id$ text, created_at$ timestamptz, modified_at$ timestamptz, creator_id$ text, ` +
+    `schema_id$ text, url$ text, is_registered$ boolean, validation_status$ text, ${ARCHIVE}, ` +
+    `barcode text, organism text, sample_type text`,
+  container:
+    `id text PRIMARY KEY, barcode text, name text, schema_id text, box_id text, plate_id text, ` +
+    `location_id text, volume_si double precision, created_at timestamptz, source_id text, ${ARCHIVE}`,
   container_content: `container_id text, entity_id text, batch_id text, concentration_si double precision, ${ARCHIVE}`,
   registration_origin: `entity_id text, origin_entry_id text, registered_at timestamptz, ${ARCHIVE}`,
-  result: `id text PRIMARY KEY, schema_id text, entry_id text, run_id text, created_at timestamptz, validation_status text, source_id text, ${ARCHIVE}`,
-  sequencing_qc: `id text PRIMARY KEY, source_id text, schema_id$ text, entry_id$ text, run_id$ text, created_at$ timestamptz, modified_at$ timestamptz, creator_id$ text, validation_status$ text, ${ARCHIVE}, sample text, read_count bigint, q30_percent double precision`,
+  result:
+    `id text PRIMARY KEY, schema_id text, entry_id text, run_id text, ` +
+    `created_at timestamptz, validation_status text, source_id text, ${ARCHIVE}`,
+  sequencing_qc:
+    `id text PRIMARY KEY, source_id text, schema_id$ text, entry_id$ text, run_id$ text, ` +
+    `created_at$ timestamptz, modified_at$ timestamptz, creator_id$ text, validation_status$ text, ` +
+    `${ARCHIVE}, sample text, read_count bigint, q30_percent double precision`,
 };
 
 /** Result tables' views also hide rows that are not valid. */

@@ -150,11 +150,8 @@ export function addPartnerCommands(program: Command, deps: () => OpsDeps, print:
       if (!o.secret) throw usage('rotate-secret needs --secret whsec_… (or --finish)');
       const overlap = o.overlap ? Math.round(parseDuration(o.overlap, '--overlap') / 1000) : undefined;
       const p = partnerView(await registry.rotateSecret(id, o.secret, overlap === undefined ? {} : { overlapSeconds: overlap }));
-      print(
-        p,
-        () =>
-          `rotation of ${id} started: both secrets verify${p.secrets.previous?.validUntil ? ` until ${p.secrets.previous.validUntil}` : ` until \`rotate-secret ${id} --finish\``}`,
-      );
+      const until = p.secrets.previous?.validUntil || `\`rotate-secret ${id} --finish\``;
+      print(p, () => `rotation of ${id} started: both secrets verify until ${until}`);
     });
 
   partners

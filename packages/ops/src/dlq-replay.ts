@@ -60,7 +60,10 @@ export interface ReplayEvent {
   messageId: string;
   executionId?: string;
   entryId?: string;
-  /** Why it was skipped or failed; for `already-moved`, which earlier run sent it; for a finished execution's job that is (or would be) moved, what it has left to do. */
+  /**
+   * Why it was skipped or failed; for `already-moved`, which earlier run sent it; for a finished execution's job that is (or would be)
+   * moved, what it has left to do.
+   */
   reason?: string;
   /** MessageId of the copy on the jobs queue. */
   jobsMessageId?: string;
@@ -218,10 +221,16 @@ async function stillHoldsEntry(deps: OpsDeps, job: JobMessage, execution: Execut
   const entry = await deps.entries.get(entryKey(job.tenantId, entryId));
   const id = execution.executionId;
   if (entry?.leaseExecutionId === id) {
-    return `its execution ${execution.status} but still holds entry ${entryId}${entry.rerunRequested ? ', with a change made meanwhile waiting for a follow-up run' : ''}: the worker hands it on`;
+    return (
+      `its execution ${execution.status} but still holds entry ` +
+      `${entryId}${entry.rerunRequested ? ', with a change made meanwhile waiting for a follow-up run' : ''}: the worker hands it on`
+    );
   }
   if (entry?.handoffFrom === id && entry.handoffTo)
-    return `its execution ${execution.status} and handed entry ${entryId} to ${entry.handoffTo}, which may not have been started: the worker starts it`;
+    return (
+      `its execution ${execution.status} and handed entry ${entryId} to ` +
+      `${entry.handoffTo}, which may not have been started: the worker starts it`
+    );
   return undefined;
 }
 

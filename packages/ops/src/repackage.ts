@@ -7,7 +7,10 @@ import { OpsUsageError } from './errors.ts';
 export interface RepackageRequest {
   tenantId: string;
   entryId: string;
-  /** Tenant origin, e.g. `https://acme.benchling.com` (the worker serves it only if BENCHLING_TENANTS lists the tenant at exactly this base URL). */
+  /**
+   * Tenant origin, e.g. `https://acme.benchling.com` (the worker serves it only if BENCHLING_TENANTS lists the tenant at exactly this base
+   * URL).
+   */
   baseURL: string;
   /** Benchling app id, when the canvas should be updated by an app other than the default. */
   appId?: string;

@@ -14,6 +14,17 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
+/** What node-postgres says when a connection could not be made or dropped (such errors may carry no code). */
+const CONNECTION_MESSAGES = new RegExp(
+  [
+    'timeout exceeded when trying to connect',
+    'Connection terminated',
+    'connection.*(closed|ended)',
+    'Client has encountered a connection error',
+  ].join('|'),
+  'i',
+);
+
 export function failureKind(err: unknown): FailureKind {
   const e = err as { code?: string; message?: string };
   const code = e?.code ?? '';
@@ -24,12 +35,7 @@ export function failureKind(err: unknown): FailureKind {
   if (code === '57014') return 'query_timeout';
   // Class 08 connection exceptions; 57P01-03 the server is shutting down or not yet up.
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || CONNECTION_CODES.has(code)) return 'connection';
-  if (
-    /timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(
-      msg,
-    )
-  )
-    return 'connection';
+  if (CONNECTION_MESSAGES.test(msg)) return 'connection';
   return 'other';
 }
 
@@ -47,7 +53,8 @@ export function lookupError(lookup: string, err: unknown, kind: FailureKind = fa
       });
     case 'query_timeout':
       return new PermanentError(
-        `warehouse lookup "${lookup}" exceeded the statement timeout: narrow it (fewer barcodes or ids per event) or raise WAREHOUSE_STATEMENT_TIMEOUT_MS`,
+        `warehouse lookup "${lookup}" exceeded the statement timeout: narrow it ` +
+          `(fewer barcodes or ids per event) or raise WAREHOUSE_STATEMENT_TIMEOUT_MS`,
         { code: 'WarehouseQueryTimeout', cause: err, details: { lookup } },
       );
     case 'connection':

@@ -5,7 +5,8 @@
  */
 
 export function samplesSql(sampleTable: string): string {
-  return `SELECT s.*, c.id AS "container.id", c.barcode AS "container.barcode", c.name AS "container.name", ro.origin_entry_id AS "origin.entry_id"
+  return `SELECT s.*, c.id AS "container.id", c.barcode AS "container.barcode", c.name AS "container.name",
+    ro.origin_entry_id AS "origin.entry_id"
   FROM "${sampleTable}$raw" s
   LEFT JOIN container_content$raw cc ON cc.entity_id = s.id AND NOT cc.archived$
   LEFT JOIN container$raw c ON c.id = cc.container_id AND NOT c.archived$
@@ -17,7 +18,8 @@ export function samplesSql(sampleTable: string): string {
 
 export const ENTRIES_SQL = `SELECT id, display_id, name, url FROM entry$raw WHERE id = ANY($1::text[])`;
 
-export const ENTRY_ENTITIES_SQL = `SELECT re.id, re.name, re.file_registry_id, re.schema_id, re.project_id, re.creator_id, re.url, re.created_at
+export const ENTRY_ENTITIES_SQL = `SELECT re.id, re.name, re.file_registry_id, re.schema_id, re.project_id, re.creator_id, re.url,
+    re.created_at
   FROM registration_origin$raw ro JOIN registry_entity$raw re ON re.id = ro.entity_id
   WHERE ro.origin_entry_id = $1 AND NOT ro.archived$ AND NOT re.archived$
   ORDER BY re.created_at, re.id`;

@@ -8,7 +8,7 @@ describe('warehouse failures: unreachable, too slow, refused', function () {
   this.timeout(90_000);
   const suite = useLocalWarehouse();
 
-  it('PostgreSQL stopped mid-run: answers from a cached answer inside its age, else fails transiently; works again once it is back', async () => {
+  it('PostgreSQL stopped mid-run: answers from cache within its age, else fails transiently; works again once it is back', async () => {
     const { w } = suite;
     let now = Date.now();
     const { warehouse, close, failures } = await openClient(w, { tuning: { now: () => now } });

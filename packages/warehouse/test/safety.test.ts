@@ -43,7 +43,8 @@ describe('warehouse safety: read-only role, parameterised queries, bounded pool'
         async (c) =>
           (
             await c.query(
-              `SELECT (SELECT count(*) FROM entry$raw WHERE name = 'evil' OR id = 'etr_evil')::int AS evil, (SELECT count(*) FROM sample$raw)::int AS samples`,
+              `SELECT (SELECT count(*) FROM entry$raw WHERE name = 'evil' OR id = ` +
+                `'etr_evil')::int AS evil, (SELECT count(*) FROM sample$raw)::int AS samples`,
             )
           ).rows[0],
       );

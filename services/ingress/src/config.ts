@@ -112,7 +112,9 @@ export function ingressConfigFromEnv(env: Env): IngressConfig {
   const worstCase = config.requestBudgetMs + config.finishTimeoutMs;
   if (worstCase >= BENCHLING_ACK_DEADLINE_MS - 200) {
     throw new ConfigError(
-      `REQUEST_BUDGET_MS + FINISH_TIMEOUT_MS is ${worstCase} ms; it must stay under ${BENCHLING_ACK_DEADLINE_MS - 200} ms (Benchling waits 3 s)`,
+      `REQUEST_BUDGET_MS + FINISH_TIMEOUT_MS is ${worstCase} ms; ` +
+        `it must stay under ${BENCHLING_ACK_DEADLINE_MS - 200} ms ` +
+        `(Benchling waits 3 s)`,
     );
   }
   if (config.jwks.requestWaitMs >= config.requestBudgetMs) {

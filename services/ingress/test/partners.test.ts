@@ -60,7 +60,7 @@ describe('ingress: sequencing-partner webhooks (POST /webhooks/sequencing/:partn
     await drainPartnerJobs(inspect, names.jobsQueueUrl);
   });
 
-  it('accepts a signed standard event: 202 {eventId}, one job with the normalised event and policy, a QUEUED execution with partner, type and run', async () => {
+  it('accepts signed standard events: 202 {eventId}, a job (normalised event, policy), a QUEUED execution (partner/type/run)', async () => {
     const d = signedPartner([pacbio], standardEvent('sequencing.complete', 'RUN-001'));
     const r = await postPartner(ingress.url, 'pacbio', d);
     expect(r.status, JSON.stringify(r.json)).to.equal(202);

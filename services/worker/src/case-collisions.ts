@@ -25,7 +25,9 @@ export function caseCollisionWarning(groups: string[][], code: (key: string) => 
   return [
     '## Warning: file names that differ only by case',
     '',
-    'This package holds files whose names differ only in upper and lower case. A case-insensitive file system (macOS, Windows) cannot hold both: download them to such a disk and only one of each group survives.',
+    'This package holds files whose names differ only in upper and lower case. ' +
+      'A case-insensitive file system (macOS, Windows) cannot hold both: ' +
+      'download them to such a disk and only one of each group survives.',
     '',
     ...groups.map((g) => `- ${g.map(code).join(', ')}`),
     '',

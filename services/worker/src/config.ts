@@ -47,7 +47,10 @@ export interface WorkerConfig {
   benchling: {
     clientId: string;
     clientSecret: string;
-    /** The tenants served (BENCHLING_TENANTS): exact base URL and package prefix each; any other tenant or base URL is refused before credentials go out. */
+    /**
+     * The tenants served (BENCHLING_TENANTS): exact base URL and package prefix each; any other tenant or base URL is refused before
+     * credentials go out.
+     */
     tenants: TenantConfig[];
   };
   zipLimits: { maxZipBytes: number; maxTotalUncompressedBytes: number; maxEntries: number; maxCompressionRatio: number };
@@ -76,7 +79,9 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
   // through) and let every tenant share one prefix: refuse it rather than run with what it meant.
   if (getOptionalString(env, 'BENCHLING_ALLOWED_BASE_URLS') !== undefined) {
     throw new ConfigError(
-      'BENCHLING_ALLOWED_BASE_URLS is no longer read: list each tenant exactly in BENCHLING_TENANTS (tenantId=baseURL[=packagePrefix],…) and unset it',
+      'BENCHLING_ALLOWED_BASE_URLS is no longer read: ' +
+        'list each tenant exactly in BENCHLING_TENANTS ' +
+        '(tenantId=baseURL[=packagePrefix],…) and unset it',
     );
   }
   const packagePrefix = getString(env, 'PACKAGE_PREFIX', 'benchling');

@@ -26,7 +26,8 @@ export async function assertPackageOwner(
   }
   if (typeof owner === 'string' && owner !== o.entryId) {
     throw new PermanentError(
-      `package ${o.packageName} already holds entry ${owner} of tenant ${o.tenantId}; entry ${o.entryId} has the same display id and is not written over it`,
+      `package ${o.packageName} already holds entry ${owner} of tenant ${o.tenantId}; ` +
+        `entry ${o.entryId} has the same display id and is not written over it`,
       {
         code: 'PackageNameTaken',
         details: { packageName: o.packageName, owner, entryId: o.entryId, tenantId: o.tenantId },

@@ -14,7 +14,8 @@ describe('canvas views (pure logic)', () => {
 
   it('escapes outside text so no link, image, emphasis, HTML or line break survives, even with linkify', () => {
     const hostile =
-      'attachments/[Session expired - sign in again](https://evil.example/login)/../x.pdf\n# <img src=x onerror=alert(1)> **b** ![i](https://evil.example/i.png) www.evil.example |cell|';
+      'attachments/[Session expired - sign in again](https://evil.example/login)/../x.pdf\n# <img src=x ' +
+      'onerror=alert(1)> **b** ![i](https://evil.example/i.png) www.evil.example |cell|';
     const html = md.renderInline(escapeMarkdown(hostile));
     expect(html).to.not.match(/<a |<img|<strong>|<em>|<h1/);
     expect(html).to.include('[Session expired - sign in again](https://evil.example/login)');

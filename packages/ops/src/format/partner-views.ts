@@ -37,7 +37,9 @@ export function partnerDetail(p: PartnerView): string {
     [
       'rotation',
       p.secrets.previous
-        ? `previous secret still verifies${p.secrets.previous.validUntil ? ` until ${shortTime(p.secrets.previous.validUntil)}` : ' until rotate-secret --finish'}`
+        ? `previous secret still verifies until ${
+            p.secrets.previous.validUntil ? shortTime(p.secrets.previous.validUntil) : 'rotate-secret --finish'
+          }`
         : undefined,
     ],
     ['updated', shortTime(p.updatedAt)],
@@ -104,8 +106,10 @@ export function eventStats(s: PartnerEventStats): string {
   );
   const queues = s.queues.map((q) => `${q.queue}: ${q.visible} waiting, ${q.inFlight} in flight`).join('; ');
   return [
-    `partner events since ${shortTime(s.window.since)}: ${s.total} (success ${pct(s.successRate)}; retries ${s.retries.total} over ${s.retries.events} events)${s.truncated ? ' — truncated' : ''}`,
-    `processing p50 ${formatDuration(s.processingMs.p50 ?? undefined) || '-'}, p95 ${formatDuration(s.processingMs.p95 ?? undefined) || '-'} over ${s.processingMs.count} completed`,
+    `partner events since ${shortTime(s.window.since)}: ${s.total} (success ${pct(s.successRate)}; ` +
+      `retries ${s.retries.total} over ${s.retries.events} events)${s.truncated ? ' — truncated' : ''}`,
+    `processing p50 ${formatDuration(s.processingMs.p50 ?? undefined) || '-'}, ` +
+      `p95 ${formatDuration(s.processingMs.p95 ?? undefined) || '-'} over ${s.processingMs.count} completed`,
     `queues: ${queues}`,
     byPartner,
     byType,

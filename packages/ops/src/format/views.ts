@@ -42,7 +42,9 @@ export function executionDetail(d: ExecutionDetail): string {
     ['finished', shortTime(d.timings.finishedAt)],
     [
       'queued / ran / total',
-      `${formatDuration(d.timings.queuedMs) || '-'} / ${formatDuration(d.timings.runMs) || '-'} / ${formatDuration(d.timings.totalMs) || '-'}`,
+      `${formatDuration(d.timings.queuedMs) || '-'} / ` +
+        `${formatDuration(d.timings.runMs) || '-'} / ` +
+        `${formatDuration(d.timings.totalMs) || '-'}`,
     ],
     ['last error', e.lastError ? `[${e.lastError.step}] ${e.lastError.class}: ${e.lastError.message}` : undefined],
     ['package', d.package ? `${d.package.name}${d.package.topHash ? `@${d.package.topHash.slice(0, 12)}` : ''}` : undefined],
@@ -108,7 +110,10 @@ export function replaySummary(r: ReplayResult): string {
 }
 
 export function repackaged(r: RepackageResult): string {
-  return `queued ${r.executionId} for ${r.job.tenantId}/${r.job.entryId} (job message ${r.jobsMessageId})\nfollow it: pnpm ops executions show ${r.executionId}`;
+  return (
+    `queued ${r.executionId} for ${r.job.tenantId}/${r.job.entryId} (job message ${r.jobsMessageId})\n` +
+    `follow it: pnpm ops executions show ${r.executionId}`
+  );
 }
 
 export function stats(s: OpsStats): string {

@@ -60,18 +60,21 @@ export function parseTenants(spec: string, defaultPrefix: string, variable = 'BE
     const baseURL = baseUrlOrigin(rawUrl);
     if (!baseURL) {
       throw new ConfigError(
-        `${variable}: base URL ${JSON.stringify(rawUrl)} of tenant ${tenantId} must be an exact https origin such as https://acme.benchling.com (no pattern, path or query)`,
+        `${variable}: base URL ${JSON.stringify(rawUrl)} of tenant ${tenantId} must be an exact ` +
+          `https origin such as https://acme.benchling.com (no pattern, path or query)`,
       );
     }
     const packagePrefix = rawPrefix ?? (i === 0 ? defaultPrefix : undefined);
     if (packagePrefix === undefined || packagePrefix === '') {
       throw new ConfigError(
-        `${variable}: tenant ${tenantId} must name its own package prefix (tenantId=baseURL=packagePrefix); only the first tenant uses PACKAGE_PREFIX`,
+        `${variable}: tenant ${tenantId} must name its own package prefix ` +
+          `(tenantId=baseURL=packagePrefix); only the first tenant uses PACKAGE_PREFIX`,
       );
     }
     if (!isPackageNamePart(packagePrefix))
       throw new ConfigError(
-        `${variable}: package prefix ${JSON.stringify(packagePrefix)} of tenant ${tenantId} must be letters, digits, _ or - (a Quilt namespace)`,
+        `${variable}: package prefix ${JSON.stringify(packagePrefix)} of tenant ` +
+          `${tenantId} must be letters, digits, _ or - (a Quilt namespace)`,
       );
     for (const other of tenants) {
       if (other.tenantId === tenantId) throw new ConfigError(`${variable}: tenant ${tenantId} is listed twice`);
@@ -79,7 +82,8 @@ export function parseTenants(spec: string, defaultPrefix: string, variable = 'BE
         throw new ConfigError(`${variable}: tenants ${other.tenantId} and ${tenantId} share the base URL ${baseURL}`);
       if (other.packagePrefix === packagePrefix) {
         throw new ConfigError(
-          `${variable}: tenants ${other.tenantId} and ${tenantId} would share the package prefix ${JSON.stringify(packagePrefix)}; give each its own`,
+          `${variable}: tenants ${other.tenantId} and ${tenantId} would share the ` +
+            `package prefix ${JSON.stringify(packagePrefix)}; give each its own`,
         );
       }
     }

@@ -85,7 +85,8 @@ export type HandOffResult =
 
 /** Everything a finished holder clears from the entry item. */
 const HOLD_ATTRIBUTES =
-  'leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount, handoffFrom, handoffTo, handoffTrigger';
+  'leaseExecutionId, leaseExpiresAt, rerunRequested, rerunTrigger, rerunExecutionId, ' +
+  'rerunRequestedAt, rerunCount, handoffFrom, handoffTo, handoffTrigger';
 const RERUN_ATTRIBUTES = 'rerunRequested, rerunTrigger, rerunExecutionId, rerunRequestedAt, rerunCount';
 
 const ACQUIRE_TRIES = 5;
@@ -190,7 +191,8 @@ export class EntryStore {
     const old = await this.conditionalUpdate({
       key,
       update:
-        'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
+        'SET leaseExecutionId = :to, leaseExpiresAt = :until, handoffFrom = :ex, ' +
+        'handoffTo = :to, handoffTrigger = rerunTrigger, updatedAt = :nowIso ' +
         `REMOVE ${RERUN_ATTRIBUTES}`,
       condition: 'leaseExecutionId = :ex AND rerunRequested = :yes',
       values: {
@@ -220,7 +222,8 @@ export class EntryStore {
     const item = await this.conditionalUpdate({
       key,
       update:
-        'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
+        'SET rerunRequested = :yes, rerunTrigger = :trigger, rerunExecutionId = :ex, ' +
+        'rerunRequestedAt = :nowIso, updatedAt = :nowIso ADD rerunCount :one',
       condition: 'attribute_exists(leaseExecutionId) AND leaseExpiresAt > :nowMs',
       values: { ':yes': true, ':trigger': trigger, ':ex': executionId, ':nowIso': now.toISOString(), ':one': 1, ':nowMs': now.getTime() },
       returnValues: 'ALL_NEW',
@@ -265,7 +268,8 @@ export class EntryStore {
       key,
       update: 'SET canvasClaimBy = :ex, canvasClaimUntil = :until, updatedAt = :nowIso',
       condition:
-        '(attribute_not_exists(canvasId) OR attribute_not_exists(featureId) OR featureId <> :feature) AND (attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
+        '(attribute_not_exists(canvasId) OR attribute_not_exists(featureId) OR featureId <> :feature) AND ' +
+        '(attribute_not_exists(canvasClaimBy) OR canvasClaimBy = :ex OR canvasClaimUntil <= :nowMs)',
       values: {
         ':feature': featureId,
         ':ex': executionId,

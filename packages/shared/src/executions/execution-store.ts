@@ -160,7 +160,8 @@ export class ExecutionStore {
         ],
         remove: ['nextAttemptAt'],
         condition:
-          'attempts = :prev AND #status IN (:queued, :running) AND (attribute_not_exists(leaseOwner) OR leaseOwner = :worker OR leaseExpiresAt <= :nowMs)',
+          'attempts = :prev AND #status IN (:queued, :running) AND ' +
+          '(attribute_not_exists(leaseOwner) OR leaseOwner = :worker OR leaseExpiresAt <= :nowMs)',
         names: { '#status': 'status' },
         values: {
           ':running': 'RUNNING',

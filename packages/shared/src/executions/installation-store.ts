@@ -52,7 +52,9 @@ export interface InstallationRecord {
 export interface LifecycleInput {
   tenantId: string;
   appId: string;
-  /** Benchling `message.type` (`v2.app.installed`, `v2.app.activateRequested`, `v2.app.deactivated`, `v2-beta.app.configuration.updated`). */
+  /**
+   * Benchling `message.type` (`v2.app.installed`, `v2.app.activateRequested`, `v2.app.deactivated`, `v2-beta.app.configuration.updated`).
+   */
   type: string;
   /** ISO time of the event (the trigger's receivedAt). */
   at: string;

@@ -46,7 +46,9 @@ export class PackagerMetrics {
     const registers = [this.registry];
     this.webhooks = new Counter({
       name: `${p}webhooks_total`,
-      help: 'Webhook deliveries answered by the ingress, by outcome (accepted, duplicate, ignored, unauthorized, malformed, unavailable, …).',
+      help:
+        'Webhook deliveries answered by the ingress, by outcome (accepted, ' +
+        'duplicate, ignored, unauthorized, malformed, unavailable, …).',
       labelNames: ['outcome'],
       registers,
     });

@@ -33,7 +33,7 @@ describe('BenchlingClientPool', () => {
   const local = () =>
     new TenantDirectory(['ten_a', 'ten_b', 'ten_c'].map((tenantId, i) => ({ tenantId, baseURL: server.url, packagePrefix: `p${i}` })));
 
-  it('refuses a tenant it does not serve, or a served tenant at another base URL, before looking up credentials or sending anything', () => {
+  it('refuses an unserved tenant, or a served one at another base URL, before looking up credentials or sending anything', () => {
     const tenants = new TenantDirectory([{ tenantId: 'ten_a', baseURL: 'https://acme.benchling.com', packagePrefix: 'benchling' }]);
     const pool = new BenchlingClientPool({ credentialsFor, budgets: new BudgetRegistry(), logger: captureLogger().logger, tenants });
     for (const t of [

@@ -163,7 +163,7 @@ describe('entry store: entry lease, coalesced reruns and canvas', () => {
     expect(handOffFirst, 'rounds where the hand-off won').to.be.greaterThan(0);
   });
 
-  it('covers every one of several racing requesters, by the hand-off it landed before, the follow-up it landed on, or by running itself', async () => {
+  it('covers every racing requester: by the hand-off it landed before, the follow-up it landed on, or by running itself', async () => {
     let coveredByHandOff = 0;
     let ranThemselves = 0;
     for (let round = 0; round < 30; round++) {

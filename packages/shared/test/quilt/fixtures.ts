@@ -23,7 +23,8 @@ import type { ManifestEntry, PackageMeta } from '../../src/quilt/manifest.ts';
  *              # each as {'logical_key', 'size', 'hash': {'type': 'sha2-256-chunked', 'value'}, 'meta'}
  *   meta_b = {'version': 'v0', 'message': None, 'user_meta': {},
  *             'workflow': {'config': 's3://bkt/.quilt/workflows/config.yml', 'id': None, 'schemas': {}}}
- *   entries_b = [('\U0001F600.txt', 1, sha256(b'1')), ('\ue000.txt', 2, sha256(b'2')), ('x/y', 3, sha256(b'3'), meta {'\u00e9': [1, 2, 3]})]
+ *   entries_b = [('\U0001F600.txt', 1, sha256(b'1')), ('\ue000.txt', 2, sha256(b'2')),
+ *                ('x/y', 3, sha256(b'3'), meta {'\u00e9': [1, 2, 3]})]
  *              # hash type 'SHA256', value hexdigest; meta {} unless given
  */
 export const EMPTY_TOP_HASH = '2a5a67156ca9238c14d12042db51c5b52260fdd5511b61ea89b58929d6e1769b';

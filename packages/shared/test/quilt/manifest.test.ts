@@ -93,7 +93,8 @@ describe('serializeManifest', () => {
       '{"version":"v0","message":null,"user_meta":{},"workflow":{"config":"s3://bkt/.quilt/workflows/config.yml","id":null,"schemas":{}}}',
     );
     expect(lines[1]).to.equal(
-      '{"logical_key":"x/y","physical_keys":["s3://bkt/x/y?versionId=v3"],"size":3,"hash":{"type":"SHA256","value":"4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"},"meta":{"é":[1,2,3]}}',
+      '{"logical_key":"x/y","physical_keys":["s3://bkt/x/y?versionId=v3"],"size":3,' +
+        '"hash":{"type":"SHA256","value":"4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"},"meta":{"é":[1,2,3]}}',
     );
     expect(lines.slice(1, 4).map((l) => JSON.parse(l).logical_key)).to.deep.equal(TREE_ORDER_B);
   });
@@ -156,7 +157,9 @@ describe('parseManifest', () => {
     const text = [
       '{"version": "v0", "message": "hello", "user_meta": {"a": 1}}',
       '{"logical_key": "dir/", "meta": {"note": "directory"}}',
-      '{"logical_key": "dir/a b.txt", "physical_keys": ["s3://bkt/p/a%20b.txt?versionId=x%2By"], "size": 5, "hash": {"type": "SHA256", "value": "ab"}, "meta": {}}',
+      '{"logical_key": "dir/a b.txt", "physical_keys": ' +
+        '["s3://bkt/p/a%20b.txt?versionId=x%2By"], "size": 5, "hash": {"type": "SHA256", ' +
+        '"value": "ab"}, "meta": {}}',
       '',
     ].join('\r\n');
     const parsed = parseManifest(text);

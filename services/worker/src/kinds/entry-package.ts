@@ -153,7 +153,10 @@ function staleSnapshot(execution: ExecutionRecord, lastPublished: PublishedPacka
   const snapshot = checkpointed(execution)['fetch-entry'];
   if (!snapshot?.fetchedAt || !lastPublished || execution.outputs.publish !== undefined) return undefined;
   if (lastPublished.executionId === execution.executionId || lastPublished.at <= snapshot.fetchedAt) return undefined;
-  return `a later run (${lastPublished.executionId}) published this entry at ${lastPublished.at}, after this run read it at ${snapshot.fetchedAt}`;
+  return (
+    `a later run (${lastPublished.executionId}) published this entry at ` +
+    `${lastPublished.at}, after this run read it at ${snapshot.fetchedAt}`
+  );
 }
 
 async function entryOfCanvas(benchling: BenchlingClient, job: EntryPackageJob): Promise<string> {

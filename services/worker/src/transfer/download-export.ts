@@ -43,7 +43,9 @@ export interface Download extends SpoolProgress {
   spool(): void;
   /** The body for one sequential reader, or undefined if it is already being spooled. Once only. */
   stream(): BodyReader | undefined;
-  /** Resolves once at least `n` bytes are on disk (spooling the body if no reader was chosen); rejects if the download fails or ends first. */
+  /**
+   * Resolves once at least `n` bytes are on disk (spooling the body if no reader was chosen); rejects if the download fails or ends first.
+   */
   waitFor(n: number): Promise<void>;
 }
 

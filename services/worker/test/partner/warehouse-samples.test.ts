@@ -41,7 +41,7 @@ describe('partner runs enriched from the warehouse', function () {
     await wh?.stop();
   });
 
-  it('writes samples.json naming each sample’s entity and entry, reports unknown barcodes as unmatched, and links the entries', async () => {
+  it('writes samples.json naming each sample’s entity and entry, reports unknown barcodes as unmatched, links the entries', async () => {
     const live = wh.story.samples.filter((s) => !s.archived);
     const [a, b] = [live[0]!, live.find((s) => s.entryId !== live[0]!.entryId) ?? live[1]!];
     const runId = `RUN-WH-${Date.now().toString(36)}`;

@@ -541,7 +541,7 @@ describe('export transfer (ZIP download → S3)', function () {
       });
     }
 
-    it('refuses an entry that inflates past its declared size, aborting its multipart upload and deleting files already written', async () => {
+    it('refuses an entry inflating past its declared size, aborting its multipart upload and deleting files already written', async () => {
       // The header claims 9 MiB; the data is 20 MiB. Declared sizes pass every check, so only the streamed count can catch it.
       const liar: ZipEntrySpec = { name: 'liar.bin', data: randomBytes(20 * MiB), declaredSize: 9 * MiB };
       const sent: string[] = [];
