@@ -1,3 +1,4 @@
+import { jobFor } from '@bp/ingress/webhook-route';
 import { JobMessageSchema } from '@bp/shared';
 import { keyFromJwk } from '@bp/shared/webhook/jwks';
 import { classifyWebhookBody } from '@bp/shared/webhook/payload';
@@ -20,14 +21,7 @@ export function measureVerifyAndValidate(key: SigningKey, deliveries: Delivery[]
       const v = verifyWebhook({ headers: b.headers, rawBody: b.rawBody, keys, now: Date.now() });
       const d = classifyWebhookBody(b.rawBody, cfg);
       if (d.action !== 'enqueue') throw new Error('bench delivery was not enqueued');
-      JobMessageSchema.parse({
-        v: 1,
-        kind: d.kind,
-        executionId: 'ex_x',
-        tenantId: d.tenantId,
-        baseURL: d.baseURL,
-        trigger: { webhookId: v.webhookId, type: d.type, receivedAt: 'now' },
-      });
+      JobMessageSchema.parse({ ...jobFor(d, v.webhookId, new Date()), executionId: 'ex_x' });
     }
   };
   const warm = Math.min(200, bodies.length);

@@ -35,6 +35,8 @@ async function partner(): Promise<{ valid: boolean; why?: string; ms?: number }>
     ...env,
     BENCHLING_CLIENT_ID: 'bench',
     BENCHLING_CLIENT_SECRET: 'bench',
+    // A partner job calls no Benchling tenant; the worker's configuration still names the tenants it serves.
+    BENCHLING_TENANTS: 'ten_bench=https://bench.benchling.com',
     WORKER_ID: `bench-${process.pid}`,
     VISIBILITY_TIMEOUT_SECONDS: '120',
   };

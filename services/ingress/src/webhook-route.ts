@@ -170,7 +170,8 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
   };
 }
 
-function jobFor(d: EnqueueDecision, webhookId: string, receivedAt: Date): Omit<JobMessage, 'executionId'> {
+/** The job the ingress enqueues for an accepted delivery (also what the ingress bench validates). */
+export function jobFor(d: EnqueueDecision, webhookId: string, receivedAt: Date): Omit<JobMessage, 'executionId'> {
   return {
     v: 1,
     kind: d.kind,
