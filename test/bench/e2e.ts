@@ -52,7 +52,9 @@ export async function runE2eBench(args: BenchArgs): Promise<void> {
     latencies.sort((a, b) => a - b);
     queuedToStart.sort((a, b) => a - b);
     console.log(`\ne2e: webhook → revision published, ${count} entries at ${ratePerSecond}/s, instant export, 2 workers × 4 slots\n`);
-    console.log('| entries | succeeded | p50 | p95 | max | queued → started p50 | worker state writes, sequential / all (one entry alone) | target |');
+    console.log(
+      '| entries | succeeded | p50 | p95 | max | queued → started p50 | worker state writes, sequential / all (one entry alone) | target |',
+    );
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(
       `| ${count} | ${count - notSucceeded.length} | ${pct(latencies, 50)} ms | ${pct(latencies, 95)} ms ` +

@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /** DynamoDB commands that change state (the document client's commands map onto these). */
-const WRITE_COMMAND = /^(PutItem|Put|UpdateItem|Update|DeleteItem|Delete|TransactWriteItems|TransactWrite|BatchWriteItem|BatchWrite)Command$/;
+const WRITE_COMMAND =
+  /^(PutItem|Put|UpdateItem|Update|DeleteItem|Delete|TransactWriteItems|TransactWrite|BatchWriteItem|BatchWrite)Command$/;
 
 export interface StateWrite {
   command: string;
