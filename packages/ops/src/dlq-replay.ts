@@ -1,8 +1,8 @@
 import { DeleteMessageCommand, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describeError, entryKey, type ExecutionRecord, type JobMessage } from '@bp/shared';
+import { awsMayHaveSucceeded, describeError, entryKey, type ExecutionRecord, type JobMessage } from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
 import { type DlqMessage, executionIdOf, receiveDlq, releaseMessages } from './dlq-messages.ts';
-import { OpsUsageError } from './errors.ts';
+import { OpsUsageError, SendOutcomeUnknownError } from './errors.ts';
 import { RatePacer } from './rate-pacer.ts';
 import { ReplayMarkers } from './replay-markers.ts';
 
@@ -17,7 +17,8 @@ import { ReplayMarkers } from './replay-markers.ts';
  * execution still holds its entry: handing the entry on (releasing it, or starting the follow-up
  * run for changes made meanwhile) is what failed on every receive, and the worker completes that
  * for a finished execution's job. Any other finished execution's message is skipped.
- * Nothing is deleted before the send succeeded. A rerun finds the marker of a message an
+ * Nothing is deleted before the send succeeded. A send whose outcome is unknown (a timeout) is
+ * reported as failed and rolls nothing back: the job may be on the queue. A rerun finds the marker of a message an
  * interrupted run already sent and only deletes it. The remaining window: killed after the send
  * and before the marker write, a rerun sends the job once more. The worker absorbs that copy
  * like any SQS redelivery: one execution, its lease, and "already finished" acknowledgement.
@@ -262,6 +263,17 @@ async function move(deps: OpsDeps, markers: ReplayMarkers, m: DlqMessage, execut
     );
     jobsMessageId = sent.MessageId ?? 'unknown';
   } catch (err) {
+    if (awsMayHaveSucceeded(err)) {
+      // The job may be on the jobs queue: failing the execution again could mark FAILED a job the
+      // worker then runs. It stays as it is, and so does the DLQ copy (released at the end of the
+      // run): the worker absorbs a second copy, and a later replay finds what the first one did.
+      const e = describeError(err);
+      throw new SendOutcomeUnknownError(
+        `outcome unknown: the send may or may not have reached the jobs queue (${e.class}: ${e.message}); ` +
+          `execution left ${reopened.status}, DLQ message kept`,
+        { cause: err, details: { executionId: id, dlqMessageId: m.messageId } },
+      );
+    }
     // Nothing was sent: put the execution back as it was, so it does not sit QUEUED with no job.
     if (execution.status === 'FAILED' && execution.lastError) {
       await deps.executions.fail(id, undefined, execution.lastError).catch(() => undefined);

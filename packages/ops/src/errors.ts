@@ -1,4 +1,4 @@
-import { PackagerError, PermanentError } from '@bp/shared';
+import { PackagerError, PermanentError, TransientError } from '@bp/shared';
 
 /** The operator asked for something malformed (bad option, unknown status, no filter). CLI exit 2, HTTP 400. */
 export class OpsUsageError extends PermanentError {
@@ -29,4 +29,15 @@ export function isUsage(err: unknown): boolean {
     (err as Error)?.name === 'PartnerInputError' ||
     (err instanceof PackagerError && ['Config', 'InvalidLimit', 'PartnerExists', 'PartnerChanged'].includes(err.code))
   );
+}
+
+/**
+ * A SendMessage failed in a way that leaves its outcome unknown (a timeout, a connection broken
+ * after the request went out): the job may be on the queue. Nothing is rolled back, because
+ * failing the execution could mark FAILED a job the worker then runs. CLI exit 1.
+ */
+export class SendOutcomeUnknownError extends TransientError {
+  constructor(message: string, opts: { cause: unknown; details: Record<string, unknown> }) {
+    super(message, { code: 'SendOutcomeUnknown', ...opts });
+  }
 }
