@@ -78,6 +78,8 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     names: ingressConfig.names,
     jwks,
     logger: logger.child({ service: 'ingress' }),
+    // As in main: the process's metrics, which the workers below count into too.
+    metrics: processMetrics(),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

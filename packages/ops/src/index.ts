@@ -1,6 +1,6 @@
 /** @bp/ops: the operations behind the ops CLI and the ops HTTP API. */
 export { buildOpsDeps, type OpsDeps } from './deps.ts';
-export { OpsNotFoundError, OpsUsageError } from './errors.ts';
+export { OpsNotFoundError, OpsUsageError, SendOutcomeUnknownError } from './errors.ts';
 export { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 export { listExecutions, type ExecutionFilter, type ExecutionSummary } from './executions.ts';
 export { showExecution, describeExecution, type ExecutionDetail, type StepView, type PackageView } from './execution-detail.ts';

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describeError, type JobMessage, JobMessageSchema, newExecutionId, newQueuedExecution, serializeJobMessage } from '@bp/shared';
+import {
+  awsMayHaveSucceeded,
+  describeError,
+  type JobMessage,
+  JobMessageSchema,
+  newExecutionId,
+  newQueuedExecution,
+  serializeJobMessage,
+} from '@bp/shared';
 import type { OpsDeps } from './deps.ts';
-import { OpsUsageError } from './errors.ts';
+import { OpsUsageError, SendOutcomeUnknownError } from './errors.ts';
 
 export interface RepackageRequest {
   tenantId: string;
@@ -27,8 +35,11 @@ export interface RepackageResult {
 /**
  * Starts a fresh packaging of one entry, as the ingress does for a webhook: the QUEUED execution
  * record first (operators see it at once), then the job message. Trigger type `ops.repackage`,
- * webhook id `ops:<uuid>`. If the send fails the record is marked FAILED, so nothing sits
- * QUEUED without a job. An entry being packaged right now is coalesced by the worker as usual.
+ * webhook id `ops:<uuid>`. If the send certainly failed the record is marked FAILED, so nothing
+ * sits QUEUED without a job. If its outcome is unknown (timed out, connection broken after the
+ * request went out) the record stays QUEUED and SendOutcomeUnknownError names it: the job may be
+ * on the queue, and failing it would mark FAILED a job the worker then runs. An entry being
+ * packaged right now is coalesced by the worker as usual.
  */
 export async function repackage(deps: OpsDeps, r: RepackageRequest): Promise<RepackageResult> {
   const now = deps.clock();
@@ -56,6 +67,13 @@ export async function repackage(deps: OpsDeps, r: RepackageRequest): Promise<Rep
     return { executionId, jobsMessageId: sent.MessageId ?? 'unknown', job };
   } catch (err) {
     const e = describeError(err);
+    if (awsMayHaveSucceeded(err)) {
+      throw new SendOutcomeUnknownError(
+        `the job of execution ${executionId} may or may not have been sent (${e.class}: ${e.message}); it stays QUEUED. ` +
+          `If \`pnpm ops executions show ${executionId}\` shows no attempt within a few minutes, repackage again.`,
+        { cause: err, details: { executionId } },
+      );
+    }
     await deps.executions
       .fail(executionId, undefined, {
         step: 'enqueue',

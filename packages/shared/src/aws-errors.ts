@@ -1,4 +1,4 @@
-import { PackagerError, PermanentError, TransientError } from './errors.ts';
+import { type ErrorCode, PackagerError, PermanentError, TransientError } from './errors.ts';
 
 /**
  * The one reading of AWS SDK errors, for every service we call. The SDK's own facts come first:
@@ -86,7 +86,7 @@ export function describeAwsError(err: unknown): string {
  * Wraps an AWS SDK failure so it says what was being done and whether retrying can help
  * (classifyAwsError): transient ones are TransientError, a refusal a PermanentError.
  */
-export function awsFailure(err: unknown, what: string, code: string, details: Record<string, unknown>): PackagerError {
+export function awsFailure(err: unknown, what: string, code: ErrorCode, details: Record<string, unknown>): PackagerError {
   if (err instanceof PackagerError) return err;
   const facts = classifyAwsError(err);
   const message = `${what} failed: ${describeAwsError(err)}`;

@@ -1,3 +1,7 @@
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
+
 /**
  * One base error for the whole system. `retryable` decides what the retry policy does:
  * transient errors are retried in-process and then by the queue; permanent ones fail the
@@ -5,15 +9,16 @@
  */
 export class PackagerError extends Error {
   /** Short machine-readable class, e.g. `BenchlingNotFound`, shown to operators. */
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   /** Extra facts an operator needs (ids, URLs, sizes). Never secrets. */
   readonly details: Record<string, unknown>;
 
-  constructor(message: string, opts: { code?: string; retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(message: string, opts: { code?: ErrorCode; retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
-    this.code = opts.code ?? new.target.name.replace(/Error$/, '');
+    // Subclasses without a code of their own (BadMessageError…) are named after theirs; the union lists those names.
+    this.code = opts.code ?? (new.target.name.replace(/Error$/, '') as ErrorCode);
     this.retryable = opts.retryable ?? false;
     this.details = opts.details ?? {};
   }
@@ -21,7 +26,7 @@ export class PackagerError extends Error {
 
 /** A problem that goes away by waiting: network, 5xx, throttling, a held lease. */
 export class TransientError extends PackagerError {
-  constructor(message: string, opts: { code?: string; cause?: unknown; details?: Record<string, unknown>; retryAfterMs?: number } = {}) {
+  constructor(message: string, opts: { code?: ErrorCode; cause?: unknown; details?: Record<string, unknown>; retryAfterMs?: number } = {}) {
     super(message, { ...opts, retryable: true });
     this.retryAfterMs = opts.retryAfterMs;
   }
@@ -30,7 +35,7 @@ export class TransientError extends PackagerError {
 
 /** A problem that retrying cannot fix: bad input, missing entry, failed export, unsafe ZIP. */
 export class PermanentError extends PackagerError {
-  constructor(message: string, opts: { code?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(message: string, opts: { code?: ErrorCode; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, { ...opts, retryable: false });
   }
 }

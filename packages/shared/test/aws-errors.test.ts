@@ -42,7 +42,7 @@ describe('AWS errors', () => {
     expect(awsMayHaveSucceeded(Object.assign(new Error('x'), { name: 'InternalFailure', ...meta(500) })), 'the service answered').to.equal(
       false,
     );
-    expect(awsFailure(timeout, 'sending', 'Enqueue', {})).to.be.instanceOf(TransientError);
+    expect(awsFailure(timeout, 'sending', 'QueueUnavailable', {})).to.be.instanceOf(TransientError);
   });
 
   it('describes an error with its name and status', () => {

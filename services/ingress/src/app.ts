@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { Registry } from 'prom-client';
-import { metricsRequestHandler, processMetrics } from '@bp/shared/metrics/index';
+import { metricsRequestHandler, PackagerMetrics } from '@bp/shared/metrics/index';
 import type { AwsClients, Logger, ResourceNames } from '@bp/shared';
 import type { JwksCache } from '@bp/shared/webhook/jwks';
 import { checkWebhookHeaders } from '@bp/shared/webhook/verify';
@@ -35,8 +34,12 @@ export interface IngressDeps {
    * GET /health/ready/details. Absent when no ops credential is configured.
    */
   ops?: { router: express.Router; auth: express.RequestHandler };
-  /** Prometheus registry served at GET /metrics (behind the ops authentication). */
-  metrics?: Registry;
+  /**
+   * Where answers are counted; its registry is served at GET /metrics (behind the ops
+   * authentication) when the ops endpoints are on. main passes the process metrics. Default: a
+   * fresh PackagerMetrics of this app's own.
+   */
+  metrics?: PackagerMetrics;
   /** The partner registry: serves POST /webhooks/sequencing/:partnerId when given. */
   partners?: PartnerRouteDeps['registry'];
   /** The partner events query API (GET /webhooks/…), with its own ops authentication. */
@@ -48,6 +51,7 @@ export interface IngressDeps {
 export function createApp(deps: IngressDeps): express.Application {
   const now = deps.now ?? Date.now;
   const counts = new OutcomeCounts();
+  const metrics = deps.metrics ?? new PackagerMetrics();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -80,10 +84,10 @@ export function createApp(deps: IngressDeps): express.Application {
     maxBodyBytes,
     bodyTimeoutMs,
     now,
-    record: (req, res, a) => recordAnswer(deps.logger, counts, now, req, res, { ...a, path: req.path }),
+    record: (req, res, a) => recordAnswer({ logger: deps.logger, counts, metrics, now }, req, res, { ...a, path: req.path }),
   });
-  app.post(WEBHOOK_PATHS, guards, webhookHandler({ ...deps, now, counts }));
-  if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts }));
+  app.post(WEBHOOK_PATHS, guards, webhookHandler({ ...deps, now, counts, metrics }));
+  if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts, metrics }));
   if (deps.webhooksQuery) app.use('/webhooks', deps.webhooksQuery);
 
   if (deps.ops) {
@@ -100,33 +104,37 @@ export function createApp(deps: IngressDeps): express.Application {
         ...(deps.integrationProbes ? { extra: deps.integrationProbes } : {}),
       }),
     );
-    if (deps.metrics) {
-      const serve = metricsRequestHandler(deps.metrics, {
-        onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }),
-      });
-      app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
-    }
+    const serve = metricsRequestHandler(metrics.registry, {
+      onError: (errorId, err) => deps.logger.error('metrics collection failed', { errorId, error: String(err) }),
+    });
+    app.get('/metrics', deps.ops.auth, (req, res) => serve(req, res));
   }
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
-  app.use(errorHandler(deps.logger, deps.config.maxBodyBytes, counts, now));
+  app.use(errorHandler({ logger: deps.logger, counts, metrics, now }, deps.config.maxBodyBytes));
   return app;
+}
+
+/** Where an answer given outside the webhook handlers is counted and logged. */
+interface AnswerRecording {
+  logger: Logger;
+  counts: OutcomeCounts;
+  metrics: Pick<PackagerMetrics, 'webhookAnswered'>;
+  now: () => number;
 }
 
 /** Counts, measures and logs one answer given outside the webhook handler (guards, errors). */
 function recordAnswer(
-  logger: Logger,
-  counts: OutcomeCounts,
-  now: () => number,
+  { logger, counts, metrics, now }: AnswerRecording,
   req: Request,
   res: Response,
   a: { status: number; outcome: string } & Record<string, unknown>,
 ): void {
   const startedAt = typeof res.locals.startedAt === 'number' ? res.locals.startedAt : now();
   counts.add(a.outcome);
-  processMetrics().webhookAnswered(a.outcome);
+  metrics.webhookAnswered(a.outcome);
   logger.log(a.status >= 500 ? 'error' : 'info', 'webhook', { webhookId: loggableWebhookId(req), ...a, ms: now() - startedAt });
 }
 
@@ -134,7 +142,8 @@ function recordAnswer(
  * Body-parser failures keep their 4xx; anything else is a 500 (Benchling retries) that carries an
  * error id and nothing else: the detail goes to the log under that id.
  */
-function errorHandler(logger: Logger, maxBodyBytes: number, counts: OutcomeCounts, now: () => number): ErrorRequestHandler {
+function errorHandler(recording: AnswerRecording, maxBodyBytes: number): ErrorRequestHandler {
+  const { logger } = recording;
   return (err, req: Request, res, _next) => {
     const e = err as { type?: string; status?: number; name?: string; message?: string };
     const error = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
@@ -155,6 +164,6 @@ function errorHandler(logger: Logger, maxBodyBytes: number, counts: OutcomeCount
     }
     closeAfterAnswer(req, res);
     res.status(status).json(body);
-    recordAnswer(logger, counts, now, req, res, { outcome, status, path: req.path, error, ...(status >= 500 ? { errorId } : {}) });
+    recordAnswer(recording, req, res, { outcome, status, path: req.path, error, ...(status >= 500 ? { errorId } : {}) });
   };
 }

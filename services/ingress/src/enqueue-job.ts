@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { awsMayHaveSucceeded, type JobMessage, serializeJobMessage } from '@bp/shared';
+import { awsMayHaveSucceeded, type ErrorCode, type JobMessage, serializeJobMessage } from '@bp/shared';
 import type { PartnerJobMessage } from '@bp/shared/partners/event';
 import { AcceptUnavailableError } from '@bp/shared/dedupe';
 import { type AcceptDeps, type AcceptOptions, type AcceptRequest, type AcceptResult, EXECUTION_STILL_QUEUED } from './accept.ts';
@@ -127,7 +127,7 @@ async function releaseAfterFailedSend(
   }
 }
 
-export function unavailable(code: string, what: string, cause: unknown, executionId?: string): AcceptUnavailableError {
+export function unavailable(code: ErrorCode, what: string, cause: unknown, executionId?: string): AcceptUnavailableError {
   return new AcceptUnavailableError(`${what}: ${errorText(cause)}`, { code, cause, details: executionId ? { executionId } : {} });
 }
 

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const webhooksQuery = opsDeps
     ? createWebhooksQueryRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'webhooks-query' }) })
     : undefined;
+  const metrics = processMetrics();
   const app = createApp({
     config,
     aws,
@@ -75,11 +76,12 @@ async function main(): Promise<void> {
     logger,
     partners,
     ...(webhooksQuery ? { webhooksQuery } : {}),
-    ...(ops ? { ops, metrics: processMetrics().registry } : {}),
+    metrics,
+    ...(ops ? { ops } : {}),
     ...(integrationProbes ? { integrationProbes } : {}),
   });
   const emf = getBool(process.env, 'METRICS_EMF', true) ? new EmfPublisher({ service: 'ingress' }) : undefined;
-  if (emf) processMetrics().emitTo(emf);
+  if (emf) metrics.emitTo(emf);
   const server = createIngressServer(app, config).listen(config.port);
   server.on('listening', () => {
     const addr = server.address();

@@ -3,7 +3,7 @@ import { type AwsClients, type Logger, type ResourceNames, serializeJobMessage }
 import { AcceptUnavailableError } from '@bp/shared/dedupe';
 import { acceptWebhook } from './accept.ts';
 import { newQueuedExecution, partnerTenantId } from '@bp/shared/executions/types';
-import { processMetrics } from '@bp/shared/metrics/index';
+import type { PackagerMetrics } from '@bp/shared/metrics/index';
 import {
   PARTNER_JOB_KINDS,
   type PartnerEvent,
@@ -46,6 +46,8 @@ export interface PartnerRouteDeps {
   logger: Logger;
   now: () => number;
   counts: OutcomeCounts;
+  /** Counts each answer by outcome (`partner_…`; the process metrics in main). */
+  metrics: Pick<PackagerMetrics, 'webhookAnswered'>;
 }
 
 export const PARTNER_WEBHOOK_PATH = '/webhooks/sequencing/:partnerId';
@@ -79,7 +81,7 @@ export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
     now: deps.now,
     record: (req, _res, a) => {
       deps.counts.add(`partner_${a.outcome}`);
-      processMetrics().webhookAnswered(`partner_${a.outcome}`);
+      deps.metrics.webhookAnswered(`partner_${a.outcome}`);
       deps.logger.info('partner webhook', {
         partnerId: String(req.params.partnerId ?? '').slice(0, 64),
         status: a.status,
@@ -109,7 +111,7 @@ export function partnerWebhookRouter(deps: PartnerRouteDeps): Router {
     }
     res.status(status).set(headers).json(body);
     deps.counts.add(`partner_${outcome}`);
-    processMetrics().webhookAnswered(`partner_${outcome}`);
+    deps.metrics.webhookAnswered(`partner_${outcome}`);
     deps.logger.log(status >= 500 ? 'error' : 'info', 'partner webhook', { ...fields, outcome, status, ms: deps.now() - started });
   });
   router.use(bodyErrors(deps));

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { processMetrics } from '@bp/shared/metrics/index';
+import type { PackagerMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
 import { AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
 import { acceptWebhook } from './accept.ts';
@@ -25,6 +25,8 @@ export interface WebhookRouteDeps {
   logger: Logger;
   now: () => number;
   counts: OutcomeCounts;
+  /** Counts each answer by outcome (the process metrics in main). */
+  metrics: Pick<PackagerMetrics, 'webhookAnswered'>;
 }
 
 /**
@@ -56,7 +58,7 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
     const answer = (status: number, outcome: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       res.status(status).set(headers).json(body);
       deps.counts.add(outcome);
-      processMetrics().webhookAnswered(outcome);
+      deps.metrics.webhookAnswered(outcome);
       log.info('webhook', { ...fields, outcome, status, ms: deps.now() - started });
     };
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

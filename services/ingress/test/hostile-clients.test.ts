@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { buildOpsDeps, createOpsGuard, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { createLogger } from '@bp/shared';
-import { processMetrics } from '@bp/shared/metrics/index';
+import { PackagerMetrics } from '@bp/shared/metrics/index';
 import { generateSigningKey } from '@bp/benchling-sim/signing';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import type { IngressDeps } from '../src/app.ts';
@@ -49,7 +49,7 @@ describe('ingress: what strangers can make it spend (signatures, slow bodies, co
     });
     const extra: Pick<IngressDeps, 'ops' | 'metrics'> = {
       ops: { router: createOpsRouter({ ...opsDeps, auth: {}, guard, logger }), auth: guard },
-      metrics: processMetrics().registry,
+      metrics: new PackagerMetrics(),
     };
     const i = await startIngress(e, {}, extra);
     started.push(i);

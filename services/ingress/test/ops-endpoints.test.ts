@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { buildOpsDeps, createOpsAuth, createOpsRouter, opsApiConfigFromEnv } from '@bp/ops';
 import { createLogger } from '@bp/shared';
-import { processMetrics } from '@bp/shared/metrics/index';
+import { PackagerMetrics } from '@bp/shared/metrics/index';
 import { generateSigningKey } from '@bp/benchling-sim/signing';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
@@ -29,7 +29,7 @@ describe('ops API and /metrics mounted on the ingress', () => {
           router: createOpsRouter({ ...opsDeps, auth: { tokens: opsConfig.tokens }, logger }),
           auth: createOpsAuth({ tokens: opsConfig.tokens }),
         },
-        metrics: processMetrics().registry,
+        metrics: new PackagerMetrics(),
       },
     );
   });

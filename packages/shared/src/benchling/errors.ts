@@ -1,4 +1,4 @@
-import { PermanentError, TransientError } from '../errors.ts';
+import { type ErrorCode, PermanentError, TransientError } from '../errors.ts';
 
 /** The request an error belongs to. `path` is below `/api/v2` and never carries a query string. */
 export interface BenchlingRequestInfo {
@@ -47,7 +47,7 @@ export class BenchlingTransientError extends TransientError {
   readonly benchling: BenchlingErrorBody;
   readonly requestId: string | undefined;
 
-  constructor(facts: BenchlingErrorFacts, opts: { code: string; what: string; retryAfterMs?: number }) {
+  constructor(facts: BenchlingErrorFacts, opts: { code: ErrorCode; what: string; retryAfterMs?: number }) {
     super(summarize(facts, opts.what), { code: opts.code, cause: facts.cause, details: detailsOf(facts), retryAfterMs: opts.retryAfterMs });
     this.status = facts.status;
     this.method = facts.method;
@@ -65,7 +65,7 @@ export class BenchlingPermanentError extends PermanentError {
   readonly benchling: BenchlingErrorBody;
   readonly requestId: string | undefined;
 
-  constructor(facts: BenchlingErrorFacts, opts: { code: string; what: string }) {
+  constructor(facts: BenchlingErrorFacts, opts: { code: ErrorCode; what: string }) {
     super(summarize(facts, opts.what), { code: opts.code, cause: facts.cause, details: detailsOf(facts) });
     this.status = facts.status;
     this.method = facts.method;

@@ -1,5 +1,5 @@
 import type { PartnerPolicy } from './event.ts';
-import type { PartnerRecord, PartnerView, SecretStoreKind, StoredSecret } from './registry.ts';
+import type { PartnerRecord, PartnerView, SecretStoreKind, StoredSecret } from './partner-record.ts';
 
 /** What leaves the registry: the operator's view (no secrets) and the policy a job carries. */
 

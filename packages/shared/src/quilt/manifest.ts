@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PermanentError } from '../errors.ts';
+import { type ErrorCode, PermanentError } from '../errors.ts';
 import { canonicalJson, compareCodePoints, pythonJson } from './canonical-json.ts';
 import { type PhysicalKey, parsePhysicalKeyUrl, physicalKeyUrl } from './physical-key.ts';
 
@@ -64,7 +64,7 @@ export function checkEntries(entries: readonly ManifestEntry[]): void {
   const files = new Set<string>();
   const dirs = new Set<string>();
   for (const e of entries) {
-    const bad = (why: string, code = 'QuiltBadEntry'): PermanentError =>
+    const bad = (why: string, code: ErrorCode = 'QuiltBadEntry'): PermanentError =>
       new PermanentError(`package entry ${JSON.stringify(e.logicalKey)}: ${why}`, { code, details: { logicalKey: e.logicalKey } });
     const segments = e.logicalKey.split('/');
     if (segments.some((s) => s === '' || s === '.' || s === '..')) throw bad('logical key has an empty, "." or ".." segment');

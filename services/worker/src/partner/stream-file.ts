@@ -162,8 +162,8 @@ function namingFile(err: unknown, path: string, expectedSize: number | undefined
   const status = e.$metadata?.httpStatusCode;
   const message = `${prefix}${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
   if (status !== undefined && status >= 400 && status < 500 && status !== 429)
-    return new PermanentError(message, { code: e.name ?? 'S3Rejected', cause: err, details: { file: path } });
-  return new TransientError(message, { code: e.name ?? 'TransferFailed', cause: err, details: { file: path } });
+    return new PermanentError(message, { code: 'S3Rejected', cause: err, details: { file: path, awsError: e.name } });
+  return new TransientError(message, { code: 'TransferFailed', cause: err, details: { file: path, awsError: e.name } });
 }
 
 export { describeUrl };

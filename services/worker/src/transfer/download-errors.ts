@@ -4,11 +4,11 @@
  * TransientError (unavailable, interrupted, stalled, aborted), with the URL's origin and path
  * only: a presigned URL's query string is a credential.
  */
-import { PermanentError, TransientError } from '@bp/shared';
+import { type ErrorCode, PermanentError, TransientError } from '@bp/shared';
 import type { HttpAnswer } from './http-get.ts';
 
 /** Status codes that say the URL will never work: the export expired, was deleted, or was never ours. */
-const PERMANENT_STATUS: Record<number, string> = { 403: 'DownloadForbidden', 404: 'DownloadNotFound', 410: 'DownloadGone' };
+const PERMANENT_STATUS: Record<number, ErrorCode> = { 403: 'DownloadForbidden', 404: 'DownloadNotFound', 410: 'DownloadGone' };
 
 /** The error for a non-2xx answer. */
 export function statusError(res: HttpAnswer, where: string): Error {

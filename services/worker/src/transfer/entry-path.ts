@@ -1,4 +1,4 @@
-import { PermanentError } from '@bp/shared';
+import { type ErrorCode, PermanentError } from '@bp/shared';
 
 /** What a ZIP entry's name turns into: a directory (skipped) or a file with its logical key. */
 export type EntryPath = { kind: 'directory' } | { kind: 'file'; logicalKey: string };
@@ -42,6 +42,6 @@ export function s3KeyFor(prefix: string, logicalKey: string, entryName: string):
   return key;
 }
 
-function unsafe(code: string, entryName: string, why: string): PermanentError {
+function unsafe(code: ErrorCode, entryName: string, why: string): PermanentError {
   return new PermanentError(`unsafe ZIP: entry ${JSON.stringify(entryName)} ${why}`, { code, details: { entry: entryName } });
 }

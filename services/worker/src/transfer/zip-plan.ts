@@ -1,5 +1,5 @@
 import type { Entry, ZipFile } from 'yauzl-promise';
-import { PackagerError, PermanentError } from '@bp/shared';
+import { type ErrorCode, PackagerError, PermanentError } from '@bp/shared';
 import { exportLogicalKey } from '@bp/shared/quilt/reserved-keys';
 import { s3KeyFor, sanitizeEntryPath } from './entry-path.ts';
 import { exceedsRatio, type ZipLimits } from './zip-limits.ts';
@@ -121,6 +121,6 @@ function tooManyEntries(count: number, max: number): PermanentError {
   });
 }
 
-function refuse(code: string, entryName: string, why: string): PermanentError {
+function refuse(code: ErrorCode, entryName: string, why: string): PermanentError {
   return new PermanentError(`unsafe ZIP: entry ${JSON.stringify(entryName)} ${why}`, { code, details: { entry: entryName } });
 }
