@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { expect } from 'chai';
+import { localPartners } from '@bp/shared/partners/local-partners';
 import { localPartnerSecret } from '@bp/shared/partners/local-secrets';
 import { partnerFileUrl, runFileSha256, signStandardWebhook, startPartnerFileServer } from '../src/index.ts';
 import { parseByteSize } from '../src/partner-events.ts';
@@ -32,8 +33,9 @@ describe('the partner simulator', function () {
     expect(sig).to.equal('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
-  it('has the documented local secrets: whsec_ + base64 of local-<partner>-secret-0123456789', () => {
-    expect(Buffer.from(localPartnerSecret('illumina').slice(6), 'base64').toString()).to.equal('local-illumina-secret-0123456789');
+  it('signs with the secrets the local stack seeds in the registry, and refuses to guess one for another partner', () => {
+    for (const p of localPartners('bp-local-packages')) expect(localPartnerSecret(p.id), p.id).to.equal(p.secret);
+    expect(() => localPartnerSecret('acme')).to.throw(/--secret/);
   });
 
   it('serves a run file deterministically, whole or by Range, with a stable ETag', async () => {

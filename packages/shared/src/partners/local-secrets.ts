@@ -1,16 +1,18 @@
+import { LOCAL_PARTNER_SECRETS } from './local-partners.ts';
+
 /**
- * The Standard Webhooks secrets of the partners the local stack seeds (illumina, ont, pacbio).
- * Local only, documented in the README: `whsec_` + base64 of the fixed bytes
- * `local-<partner>-secret-0123456789`, so the registry's seed and the partner simulator agree
- * without a shared file. Never used outside the local stack.
+ * The Standard Webhooks secrets of the partners the local stack seeds (illumina, ont, pacbio):
+ * one list (local-partners.ts), read by the registry's seed and by the partner simulator, so what
+ * `pnpm sim partner send` signs is what the local ingress verifies. Local only, in the README.
  */
-export const LOCAL_PARTNER_IDS = ['illumina', 'ont', 'pacbio'] as const;
+export { LOCAL_PARTNER_SECRETS };
+export const LOCAL_PARTNER_IDS = Object.keys(LOCAL_PARTNER_SECRETS) as Array<keyof typeof LOCAL_PARTNER_SECRETS>;
 export type LocalPartnerId = (typeof LOCAL_PARTNER_IDS)[number];
 
+/** A seeded partner's local secret; any other partner's must be given (`--secret whsec_…`). */
 export function localPartnerSecret(partnerId: string): string {
-  return `whsec_${Buffer.from(`local-${partnerId}-secret-0123456789`, 'utf8').toString('base64')}`;
+  const secret = (LOCAL_PARTNER_SECRETS as Record<string, string>)[partnerId];
+  if (secret) return secret;
+  const seeded = LOCAL_PARTNER_IDS.join(', ');
+  throw new Error(`partner ${JSON.stringify(partnerId)} is not one the local stack seeds (${seeded}): pass --secret whsec_…`);
 }
-
-export const LOCAL_PARTNER_SECRETS: Readonly<Record<LocalPartnerId, string>> = Object.freeze(
-  Object.fromEntries(LOCAL_PARTNER_IDS.map((id) => [id, localPartnerSecret(id)])) as Record<LocalPartnerId, string>,
-);
