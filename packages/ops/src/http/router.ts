@@ -47,19 +47,27 @@ export interface OpsRouterDeps extends OpsDeps {
  * Order per request: access log → guard (refusals per IP → authentication → reads or mutations
  * per caller) → handler.
  */
+/**
+ * The guard an operator router runs behind: the one given (shared with /metrics, so one budget
+ * covers every operator route), else one built from the deps' credentials and limits.
+ */
+export function guardOf(deps: Omit<OpsRouterDeps, 'replayMaxMessages'>): RequestHandler {
+  return (
+    deps.guard ??
+    createOpsGuard({
+      tokens: deps.auth.tokens ?? [],
+      ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}),
+      ...(deps.rateLimitPerMinute ? { failuresPerMinutePerIp: deps.rateLimitPerMinute } : {}),
+      ...(deps.readsPerMinute ? { readsPerMinute: deps.readsPerMinute } : {}),
+      ...(deps.mutationsPerMinute ? { mutationsPerMinute: deps.mutationsPerMinute } : {}),
+    })
+  );
+}
+
 export function createOpsRouter(deps: OpsRouterDeps): Router {
   const router = Router();
   router.use(accessLog(deps.logger));
-  router.use(
-    deps.guard ??
-      createOpsGuard({
-        tokens: deps.auth.tokens ?? [],
-        ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}),
-        ...(deps.rateLimitPerMinute ? { failuresPerMinutePerIp: deps.rateLimitPerMinute } : {}),
-        ...(deps.readsPerMinute ? { readsPerMinute: deps.readsPerMinute } : {}),
-        ...(deps.mutationsPerMinute ? { mutationsPerMinute: deps.mutationsPerMinute } : {}),
-      }),
-  );
+  router.use(guardOf(deps));
   router.use(express.json({ limit: '16kb' }));
 
   router.get('/executions', async (req, res) => {

@@ -9,8 +9,7 @@ import {
   showPartnerEvent,
 } from '../partner-events.ts';
 import { parseSince } from '../time.ts';
-import { createOpsGuard } from './guard.ts';
-import { accessLog, errorHandler, type OpsRouterDeps, query } from './router.ts';
+import { accessLog, errorHandler, guardOf, type OpsRouterDeps, query } from './router.ts';
 
 /**
  * The partner events query API (issue item 6), mounted at /webhooks on the ingress, behind the
@@ -23,15 +22,7 @@ export function createWebhooksQueryRouter(deps: Omit<OpsRouterDeps, 'replayMaxMe
   const router = Router();
   router.use(accessLog(deps.logger));
   // The same guard as /ops and /metrics when given, so one budget covers every operator route.
-  router.use(
-    deps.guard ??
-      createOpsGuard({
-        tokens: deps.auth.tokens ?? [],
-        ...(deps.auth.oidc ? { oidc: deps.auth.oidc } : {}),
-        ...(deps.rateLimitPerMinute ? { failuresPerMinutePerIp: deps.rateLimitPerMinute } : {}),
-        ...(deps.readsPerMinute ? { readsPerMinute: deps.readsPerMinute } : {}),
-      }),
-  );
+  router.use(guardOf(deps));
 
   const filter = (q: Record<string, string | undefined>, partnerId?: string) => {
     const status = parseEventStatus(q.status);
