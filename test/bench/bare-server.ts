@@ -1,16 +1,16 @@
 import express from 'express';
 import { awsOptionsFromEnv, createAwsClients, type JobMessage, resourceNamesFromEnv } from '@bp/shared';
-import { acceptWebhook } from '@bp/ingress/accept';
+import { acceptWebhook, PendingMarks } from '@bp/ingress/accept';
 
 /**
  * The benchmark's baseline: a bare Express route making the same AWS calls as the ingress
- * (the dedupe transaction, SendMessage, the ENQUEUED mark) with no signature check, no payload
+ * (the dedupe transaction, SendMessage, then the ENQUEUED mark after the answer) with no signature check, no payload
  * validation and no logging. Run as its own process, like the ingress, by test/bench/ingress.ts.
  */
 const env = process.env;
 const names = resourceNamesFromEnv(env);
 const aws = createAwsClients(awsOptionsFromEnv(env, { requestTimeoutMs: 700, maxAttempts: 2 }));
-const deps = { doc: aws.doc, sqs: aws.sqs, names };
+const deps = { doc: aws.doc, sqs: aws.sqs, names, marks: new PendingMarks() };
 
 const app = express();
 app.get('/health/live', (_req, res) => {

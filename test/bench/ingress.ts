@@ -9,7 +9,7 @@ import { generateSigningKey, type SigningKey } from '@bp/benchling-sim/signing';
 import { freePort, type ManagedProcess, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
 import { measureVerifyAndValidate } from './ingress-overhead.ts';
 import { type LoadResult, presign, runLoad, runPacedLoad } from './load.ts';
-import { cpuMillis } from './process-cpu.ts';
+import { cpuMillis, waitForIdle } from './process-cpu.ts';
 import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 
 /**
@@ -77,6 +77,13 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     // Every run gets fresh deliveries, signed just before it while the servers are idle.
     const pool = (n: number) => presign(key, n);
     const servers = { ingress, bare } as const;
+    // Every phase starts on a quiet machine: a saturation run leaves requests in flight in the
+    // servers and the emulators, and their drain would be charged to whichever phase comes next.
+    const settle = async (next: string) => {
+      const pids = [...processes, ...local.processes].map((p) => p.child.pid);
+      const { waitedMs, idle } = await waitForIdle(pids);
+      say(`${idle ? 'idle' : 'still busy'} after ${Math.round(waitedMs)} ms; next: ${next}`);
+    };
     for (const name of ['ingress', 'bare'] as const) {
       say(`warming up ${name}`);
       await runLoad({ url: servers[name].url, pool: pool(POOL.warmup), ...WARMUP });
@@ -85,9 +92,10 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     const cpuMs = { ingress: 0, bare: 0 };
     for (const round of SATURATION.rounds) {
       for (const name of round) {
-        say(`saturating ${name} (${SATURATION.connections} connections, ${SATURATION.durationSeconds} s)`);
+        const deliveries = pool(POOL.saturation);
+        await settle(`saturating ${name} (${SATURATION.connections} connections, ${SATURATION.durationSeconds} s)`);
         const cpuBefore = cpuMillis(servers[name].proc.child.pid);
-        saturation[name].push(await runLoad({ url: servers[name].url, pool: pool(POOL.saturation), ...SATURATION }));
+        saturation[name].push(await runLoad({ url: servers[name].url, pool: deliveries, ...SATURATION }));
         cpuMs[name] += cpuMillis(servers[name].proc.child.pid) - cpuBefore;
       }
     }
@@ -97,8 +105,16 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     };
     for (const [i, rate] of FIXED_RATES.entries()) {
       for (const name of i % 2 === 0 ? (['ingress', 'bare'] as const) : (['bare', 'ingress'] as const)) {
-        say(`${name} at a fixed ${rate} req/s (${FIXED_RATE.durationSeconds} s)`);
-        results[name][`rate${rate}`] = await runPacedLoad({ url: servers[name].url, pool: pool(POOL.fixedRate), rate, ...FIXED_RATE });
+        const deliveries = pool(POOL.fixedRate);
+        await settle(`${name} at a fixed ${rate} req/s (${FIXED_RATE.durationSeconds} s)`);
+        // Who used the two CPUs during the phase: the servers, the emulators and this load generator.
+        const procs = [...processes, ...local.processes];
+        const cpuBefore = procs.map((p) => cpuMillis(p.child.pid));
+        const selfBefore = process.cpuUsage();
+        results[name][`rate${rate}`] = await runPacedLoad({ url: servers[name].url, pool: deliveries, rate, ...FIXED_RATE });
+        const self = process.cpuUsage(selfBefore);
+        const used = procs.map((p, k) => `${p.name} ${Math.round(cpuMillis(p.child.pid) - cpuBefore[k]!)}`);
+        say(`CPU ms in that phase: ${used.join(', ')}, load generator ${Math.round((self.user + self.system) / 1000)}`);
       }
     }
     const overhead = measureVerifyAndValidate(key, pool(POOL.overhead));
@@ -141,7 +157,13 @@ async function spawnServer(
   const proc = startProcess({
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    // BENCH_INGRESS_CPU_PROF=<dir>: each server under `node --cpu-prof` (profiles written at exit).
+    args: [
+      ...(process.env.BENCH_INGRESS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_INGRESS_CPU_PROF}/${name}`] : []),
+      '--import',
+      'tsx',
+      path.join(repoRoot, entry),
+    ],
     env: { ...process.env, ...env, PORT: String(port) },
     cwd: repoRoot,
     logFile: path.join(logDir, `${name}.log`),

@@ -34,3 +34,31 @@ export function cpuMillis(groupLeaderPid: number | undefined): number {
   }
   return found ? (ticks * 1000) / TICKS_PER_SECOND : Number.NaN;
 }
+
+/**
+ * Waits until the process groups led by `pids` are idle together: under `maxPercent` of one CPU
+ * over a `windowMs` window. Resolves with the milliseconds waited (so a caller can report how long
+ * the previous phase's backlog took to drain), or with the time out if they never go idle.
+ */
+export async function waitForIdle(
+  pids: (number | undefined)[],
+  o: { maxPercent?: number; windowMs?: number; timeoutMs?: number } = {},
+): Promise<{ waitedMs: number; idle: boolean }> {
+  const maxPercent = o.maxPercent ?? 10;
+  const windowMs = o.windowMs ?? 500;
+  const timeoutMs = o.timeoutMs ?? 20_000;
+  const started = performance.now();
+  const total = (): number => {
+    let ms = 0;
+    for (const pid of pids) ms += cpuMillis(pid) || 0;
+    return ms;
+  };
+  let before = total();
+  while (performance.now() - started < timeoutMs) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const after = total();
+    if (((after - before) / windowMs) * 100 < maxPercent) return { waitedMs: performance.now() - started, idle: true };
+    before = after;
+  }
+  return { waitedMs: performance.now() - started, idle: false };
+}

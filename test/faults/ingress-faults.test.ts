@@ -130,10 +130,16 @@ describe('ingress process with its queue or table behind a failing network (TCP 
         (await executionsOf(d.webhookId)).map((r) => r.executionId),
         'exactly one execution',
       ).to.deep.equal([retry.json.executionId]);
-      expect(await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d))).to.deep.include({
-        state: 'ENQUEUED',
-        executionId: retry.json.executionId,
-      });
+      // Marked just after the 202.
+      const marked = await eventually(
+        'the dedupe record marked ENQUEUED',
+        async () => {
+          const r = await readDedupeRecord(inspect.doc, names.dedupeTable, dedupeKeyOfDelivery(d));
+          return r?.state === 'ENQUEUED' ? r : undefined;
+        },
+        { timeoutMs: 5000, everyMs: 50 },
+      );
+      expect(marked).to.deep.include({ state: 'ENQUEUED', executionId: retry.json.executionId });
       await eventually(
         'the ingress reporting ready again',
         async () => ((await fetch(`${ingress.url}/health/ready`)).status === 200 ? true : undefined),

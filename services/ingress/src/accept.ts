@@ -15,8 +15,12 @@ import { type DedupeRecord, readDedupeRecord } from '@bp/shared/dedupe';
  *
  *  1. ONE TransactWriteItems: put dedupe {webhookId, executionId, state PENDING, pendingUntil,
  *     expiresAt} if absent or expired, AND put the QUEUED execution record. Both or neither.
- *  2. SendMessage (the job, carrying the executionId).
- *  3. Mark the dedupe record ENQUEUED.          → 202 {executionId}
+ *  2. SendMessage (the job, carrying the executionId).          → 202 {executionId}
+ *  3. Mark the dedupe record ENQUEUED, after the answer: the job is on the queue once step 2
+ *     succeeds, so the mark only turns later deliveries' 409 into 200 and need not cost the
+ *     sender a round trip. Marks in flight are kept in `PendingMarks`: a delivery for the same
+ *     key waits for its mark first (so a quick resend to this process gets its 200), and the
+ *     process drains them before it exits.
  *
  * A delivery that finds the record:
  *  - ENQUEUED                     → 200 with the original executionId (duplicate).
@@ -45,7 +49,8 @@ import { type DedupeRecord, readDedupeRecord } from '@bp/shared/dedupe';
  *  - Step 3 fails: the job is enqueued, so still 202. The record stays PENDING until
  *    `pendingUntil`, then the takeover rule resolves it (to "duplicate" once a worker ran it).
  *  - Crash between any steps: covered by the PENDING expiry and takeover.
- * `pendingMs` must exceed the longest a request can spend between steps 1 and 3 (its budget).
+ * `pendingMs` must exceed the longest from step 1 to the end of step 3 (the request's budget plus
+ * `finishTimeoutMs`).
  */
 
 export interface AcceptDeps {
@@ -56,6 +61,34 @@ export interface AcceptDeps {
   now?: () => number;
   /** Receives clean-up failures; should carry the webhookId already. Default: not logged. */
   logger?: Logger;
+  /** Where step 3's marks wait while in flight (see above). Default: none are tracked. */
+  marks?: PendingMarks;
+}
+
+/** Dedupe marks (step 3) still in flight after their delivery was answered, by dedupe key. */
+export class PendingMarks {
+  private readonly byKey = new Map<string, Promise<void>>();
+
+  add(key: string, mark: Promise<void>): void {
+    this.byKey.set(key, mark);
+    void mark.finally(() => {
+      if (this.byKey.get(key) === mark) this.byKey.delete(key);
+    });
+  }
+
+  /** Resolves once the mark in flight for `key`, if any, is written or given up (marks never reject). */
+  settled(key: string): Promise<void> {
+    return this.byKey.get(key) ?? Promise.resolve();
+  }
+
+  /** Resolves once every mark in flight now is written or given up. */
+  async drain(): Promise<void> {
+    await Promise.all(this.byKey.values());
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
 }
 
 export interface AcceptOptions {
@@ -82,7 +115,8 @@ export interface AcceptRequest {
 }
 
 export type AcceptResult =
-  | { outcome: 'accepted'; executionId: string; tookOver: boolean }
+  /** `recorded`: step 3, resolved once the record is marked ENQUEUED or the mark was given up (logged); never rejects. */
+  | { outcome: 'accepted'; executionId: string; tookOver: boolean; recorded: Promise<void> }
   | { outcome: 'duplicate'; executionId: string }
   | { outcome: 'in_progress'; executionId?: string; retryAfterSeconds: number };
 
@@ -101,6 +135,7 @@ export async function acceptWebhook(deps: AcceptDeps, req: AcceptRequest, opts: 
   const ttlDays = opts.ttlDays ?? 7;
   const pendingMs = opts.pendingMs ?? 30_000;
   const { dedupeTable, executionsTable } = deps.names;
+  await deps.marks?.settled(req.webhookId);
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const at = now();

@@ -10,6 +10,7 @@ import { opsReadyHandler } from './ops-ready.ts';
 import type { Probe } from '@bp/shared/webhook/readiness';
 import { OutcomeCounts } from './outcomes.ts';
 import { partnerWebhookRouter, type PartnerRouteDeps } from './partner-route.ts';
+import { PendingMarks } from './accept.ts';
 import { closeAfterAnswer, webhookGuards } from './webhook-guards.ts';
 import { loggableWebhookId, webhookHandler } from './webhook-route.ts';
 
@@ -46,12 +47,15 @@ export interface IngressDeps {
   webhooksQuery?: express.Router;
   /** Integrations GET /ops/ready reports beside the ingress's own (e.g. `warehouse`). */
   integrationProbes?: Record<string, Probe>;
+  /** Dedupe marks still in flight after their answer; main drains them at shutdown. Default: the app's own. */
+  marks?: PendingMarks;
 }
 
 export function createApp(deps: IngressDeps): express.Application {
   const now = deps.now ?? Date.now;
   const counts = new OutcomeCounts();
   const metrics = deps.metrics ?? new PackagerMetrics();
+  const marks = deps.marks ?? new PendingMarks();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -86,8 +90,8 @@ export function createApp(deps: IngressDeps): express.Application {
     now,
     record: (req, res, a) => recordAnswer({ logger: deps.logger, counts, metrics, now }, req, res, { ...a, path: req.path }),
   });
-  app.post(WEBHOOK_PATHS, guards, webhookHandler({ ...deps, now, counts, metrics }));
-  if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts, metrics }));
+  app.post(WEBHOOK_PATHS, guards, webhookHandler({ ...deps, now, counts, metrics, marks }));
+  if (deps.partners) app.use(partnerWebhookRouter({ ...deps, registry: deps.partners, now, counts, metrics, marks }));
   if (deps.webhooksQuery) app.use('/webhooks', deps.webhooksQuery);
 
   if (deps.ops) {

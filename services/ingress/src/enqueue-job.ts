@@ -10,7 +10,7 @@ import { type AcceptDeps, type AcceptOptions, type AcceptRequest, type AcceptRes
  * ENQUEUED, and when the send fails, leave behind exactly what the retry needs.
  */
 
-/** Steps 2 and 3: SendMessage, then mark ENQUEUED; on a send failure, clean up and throw. */
+/** Step 2, SendMessage, then step 3 started (see AcceptResult.recorded); on a send failure, clean up and throw. */
 export async function enqueue(
   deps: AcceptDeps,
   req: AcceptRequest,
@@ -44,8 +44,10 @@ export async function enqueue(
     await releaseAfterFailedSend(deps, req.webhookId, executionId, removeRecords, finishTimeoutMs);
     throw unavailable('QueueUnavailable', 'SendMessage to the jobs queue failed', err, executionId);
   }
-  await markEnqueued(deps, req.webhookId, executionId, finishTimeoutMs);
-  return { outcome: 'accepted', executionId, tookOver: !o.created };
+  // Step 3 runs after the answer: the job is on the queue, and the mark cannot fail the delivery.
+  const recorded = markEnqueued(deps, req.webhookId, executionId, finishTimeoutMs);
+  deps.marks?.add(req.webhookId, recorded);
+  return { outcome: 'accepted', executionId, tookOver: !o.created, recorded };
 }
 
 export async function markEnqueued(deps: AcceptDeps, webhookId: string, executionId: string, timeoutMs: number): Promise<void> {

@@ -6,6 +6,7 @@ import { partnerRegistryFromEnv } from '@bp/shared/partners/registry-from-env';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { openWarehouse, warehouseConfigFromEnv, warehouseProbe } from '@bp/warehouse';
 import { createApp } from './app.ts';
+import { PendingMarks } from './accept.ts';
 import { ingressConfigFromEnv } from './config.ts';
 import { createIngressServer } from './server.ts';
 
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
     ? createWebhooksQueryRouter({ ...opsDeps, auth: {}, guard, logger: logger.child({ component: 'webhooks-query' }) })
     : undefined;
   const metrics = processMetrics();
+  const marks = new PendingMarks();
   const app = createApp({
+    marks,
     config,
     aws,
     names: config.names,
@@ -103,7 +106,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs);
     force.unref();
-    server.close(() => {
+    server.close(async () => {
+      // Answered deliveries whose dedupe mark is still in flight: let them finish (the grace timer bounds this).
+      if (marks.size > 0) logger.info('waiting for dedupe marks', { count: marks.size });
+      await marks.drain();
       aws.destroy();
       partners.destroy();
       opsDeps?.destroy();

@@ -1,7 +1,7 @@
 import { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { type AwsClients, type Logger, type ResourceNames, serializeJobMessage } from '@bp/shared';
 import { AcceptUnavailableError } from '@bp/shared/dedupe';
-import { acceptWebhook } from './accept.ts';
+import { acceptWebhook, type PendingMarks } from './accept.ts';
 import { newQueuedExecution, partnerTenantId } from '@bp/shared/executions/types';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
 import {
@@ -48,6 +48,8 @@ export interface PartnerRouteDeps {
   counts: OutcomeCounts;
   /** Counts each answer by outcome (`partner_…`; the process metrics in main). */
   metrics: Pick<PackagerMetrics, 'webhookAnswered'>;
+  /** Dedupe marks in flight after their answer (see accept.ts). */
+  marks: PendingMarks;
 }
 
 export const PARTNER_WEBHOOK_PATH = '/webhooks/sequencing/:partnerId';
@@ -214,6 +216,7 @@ async function handle(deps: PartnerRouteDeps, req: Request, partnerId: string, s
         names: deps.names,
         now: deps.now,
         logger: deps.logger.child({ partnerId, webhookId: webhookId.slice(0, 128) }),
+        marks: deps.marks,
       },
       {
         // Scoped by partner: two partners may well use the same webhook-id.

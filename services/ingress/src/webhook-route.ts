@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { PackagerMetrics } from '@bp/shared/metrics/index';
 import { type AwsClients, type JobMessage, JobMessageSchema, type Logger, type ResourceNames } from '@bp/shared';
 import { AcceptUnavailableError, dedupeKeyFor } from '@bp/shared/dedupe';
-import { acceptWebhook } from './accept.ts';
+import { acceptWebhook, type PendingMarks } from './accept.ts';
 import { classifyWebhookBody, type EnqueueDecision, type WebhookDecision, WebhookPayloadError } from '@bp/shared/webhook/payload';
 import { type JwksCache, verifyWithJwks, WebhookAuthError } from '@bp/shared/webhook/verify';
 import type { IngressConfig } from './config.ts';
@@ -27,6 +27,8 @@ export interface WebhookRouteDeps {
   counts: OutcomeCounts;
   /** Counts each answer by outcome (the process metrics in main). */
   metrics: Pick<PackagerMetrics, 'webhookAnswered'>;
+  /** Dedupe marks in flight after their answer (see accept.ts). */
+  marks: PendingMarks;
 }
 
 /**
@@ -130,7 +132,7 @@ export function webhookHandler(deps: WebhookRouteDeps): RequestHandler {
 
       const remainingMs = Math.max(1, started + deps.config.requestBudgetMs - deps.now());
       const result = await acceptWebhook(
-        { doc: deps.aws.doc, sqs: deps.aws.sqs, names: deps.names, now: deps.now, logger: log },
+        { doc: deps.aws.doc, sqs: deps.aws.sqs, names: deps.names, now: deps.now, logger: log, marks: deps.marks },
         { webhookId: dedupeKeyFor(job, verifiedId), job },
         {
           ttlDays: deps.config.dedupeTtlDays,

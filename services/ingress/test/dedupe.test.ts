@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type AwsClients, type JobMessage, resourceNamesFromEnv } from '@bp/shared';
 import { AcceptUnavailableError } from '@bp/shared/dedupe';
-import { acceptWebhook, type AcceptDeps, sendMayHaveSucceeded } from '../src/accept.ts';
+import { acceptWebhook, type AcceptDeps, PendingMarks, sendMayHaveSucceeded } from '../src/accept.ts';
 import { newQueuedExecution } from '@bp/shared/executions/types';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { inspectionClients } from './support/ingress.ts';
@@ -64,7 +64,8 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
     const webhookId = `wh_crashed_${Date.now()}`;
     const executionId = await plant(webhookId, { state: 'PENDING', pendingUntil: Date.now() - 1, expiresAt: nowSec() + 86_400 }, 'QUEUED');
     const result = await acceptWebhook(deps, { webhookId, job: job(webhookId) });
-    expect(result).to.deep.equal({ outcome: 'accepted', executionId, tookOver: true });
+    expect(result).to.deep.include({ outcome: 'accepted', executionId, tookOver: true });
+    await (result as { recorded: Promise<void> }).recorded;
     expect((await drainJobs(aws, names.jobsQueueUrl)).map((j) => j.executionId)).to.deep.equal([executionId]);
     expect(await getItem(aws, names.dedupeTable, { webhookId })).to.deep.include({ state: 'ENQUEUED', executionId });
   });
@@ -95,7 +96,8 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
     const webhookId = `wh_expired_${Date.now()}`;
     const old = await plant(webhookId, { state: 'ENQUEUED', expiresAt: nowSec() - 1 });
     const result = await acceptWebhook(deps, { webhookId, job: job(webhookId) }, { ttlDays: 3 });
-    expect(result.outcome).to.equal('accepted');
+    if (result.outcome !== 'accepted') expect.fail(`accepted expected, got ${result.outcome}`);
+    await result.recorded;
     expect(result.executionId).not.to.equal(old);
     const record = await getItem(aws, names.dedupeTable, { webhookId });
     expect(record).to.deep.include({ state: 'ENQUEUED', executionId: result.executionId });
@@ -145,6 +147,40 @@ describe('dedupe: the accept protocol in the states crashes and races leave behi
       expect(await getItem(aws, names.dedupeTable, { webhookId })).to.deep.include({ state: 'PENDING', executionId: stored!.executionId });
     } finally {
       sqs.destroy();
+    }
+  });
+
+  it('answers before the ENQUEUED mark, and a resend to the same process waits for that mark and is a duplicate', async () => {
+    // A document client whose UpdateItem (only the mark uses it here) takes 300 ms longer.
+    const slowMarks = inspectionClients(env);
+    slowMarks.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (/^Update(Item)?Command$/.test(String(context.commandName))) await new Promise((r) => setTimeout(r, 300));
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowMark' },
+    );
+    try {
+      const slow = { ...deps, doc: slowMarks.doc };
+      const tracked = { ...slow, marks: new PendingMarks() };
+      const first = `wh_quick_resend_${Date.now()}`;
+      const accepted = await acceptWebhook(tracked, { webhookId: first, job: job(first) });
+      if (accepted.outcome !== 'accepted') expect.fail(`accepted expected, got ${accepted.outcome}`);
+      expect(await getItem(aws, names.dedupeTable, { webhookId: first }), 'answered before the mark').to.deep.include({ state: 'PENDING' });
+      expect(await acceptWebhook(tracked, { webhookId: first, job: job(first) })).to.deep.equal({
+        outcome: 'duplicate',
+        executionId: accepted.executionId,
+      });
+      expect(tracked.marks.size).to.equal(0);
+
+      // Without the tracker the same resend finds the record PENDING: 409, to be retried.
+      const second = `wh_untracked_resend_${Date.now()}`;
+      const again = await acceptWebhook(slow, { webhookId: second, job: job(second) });
+      expect(await acceptWebhook(slow, { webhookId: second, job: job(second) })).to.deep.include({ outcome: 'in_progress' });
+      await (again as { recorded: Promise<void> }).recorded;
+      expect(await getItem(aws, names.dedupeTable, { webhookId: second })).to.deep.include({ state: 'ENQUEUED' });
+    } finally {
+      slowMarks.destroy();
     }
   });
 

@@ -7,7 +7,7 @@ import { freePort } from '@bp/local-stack';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
-import { drainJobs, getItem, scanAll } from './support/queue.ts';
+import { drainJobs, enqueuedRecord, getItem, scanAll } from './support/queue.ts';
 import { dedupeKeyOf, deliver, entryUpdated, type SignedDelivery, signed } from './support/webhooks.ts';
 
 /** A TCP server that accepts connections and never answers: the worst kind of outage. */
@@ -108,7 +108,7 @@ describe('ingress: when a dependency is down it answers 503 in time and leaves n
     const retry = await deliver(healthy.url, d);
     expect(retry.status).to.equal(202);
     expect(retry.json.executionId).to.equal(pending!.executionId);
-    expect(await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) })).to.deep.include({ state: 'ENQUEUED' });
+    expect(await enqueuedRecord(inspect, names.dedupeTable, dedupeKeyOf(d))).to.deep.include({ state: 'ENQUEUED' });
     const jobs = await drainJobs(inspect, names.jobsQueueUrl);
     expect(jobs.map((j) => j.executionId)).to.deep.equal([pending!.executionId]);
   });

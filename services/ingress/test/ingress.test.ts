@@ -4,7 +4,7 @@ import { generateSigningKey } from '@bp/benchling-sim/signing';
 import { isolatedEnv } from '@bp/local-stack/testing';
 import { type JwksServer, startJwksServer } from './support/jwks-server.ts';
 import { capturedLogs, inspectionClients, type RunningIngress, startIngress } from './support/ingress.ts';
-import { drainJobs, getItem } from './support/queue.ts';
+import { drainJobs, enqueuedRecord, getItem } from './support/queue.ts';
 import { dedupeKeyOf, deliver, entryUpdated, envelope, signed } from './support/webhooks.ts';
 
 describe('ingress: verified webhooks become queued jobs', () => {
@@ -60,7 +60,7 @@ describe('ingress: verified webhooks become queued jobs', () => {
 
     const execution = await getItem(inspect, names.executionsTable, { executionId });
     expect(execution).to.deep.include({ status: 'QUEUED', kind: 'entry.package', tenantId: 'ten_acme', entryKey: 'ten_acme#etr_42' });
-    const dedupe = await getItem(inspect, names.dedupeTable, { webhookId: dedupeKeyOf(d) });
+    const dedupe = await enqueuedRecord(inspect, names.dedupeTable, dedupeKeyOf(d));
     expect(dedupe).to.deep.include({ executionId, state: 'ENQUEUED' });
     const ttlDays = ((dedupe!.expiresAt as number) - Date.now() / 1000) / 86_400;
     expect(ttlDays).to.be.within(6.99, 7.01);

@@ -26,3 +26,22 @@ export async function scanAll(aws: AwsClients, table: string): Promise<Record<st
   const res = await aws.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
   return res.Items ?? [];
 }
+
+/**
+ * The dedupe record once it is marked ENQUEUED: the ingress marks it just after its 202, so a
+ * test that reads it right after the answer polls (for up to `timeoutMs`).
+ */
+export async function enqueuedRecord(
+  aws: AwsClients,
+  table: string,
+  webhookId: string,
+  timeoutMs = 3000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const item = await getItem(aws, table, { webhookId });
+    if (item?.state === 'ENQUEUED') return item;
+    if (Date.now() > deadline) throw new Error(`dedupe record ${webhookId} not ENQUEUED within ${timeoutMs} ms: ${JSON.stringify(item)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
