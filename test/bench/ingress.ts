@@ -83,9 +83,9 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
     const servers = { ingress, bare } as const;
     // Every phase starts on a quiet machine: a saturation run leaves requests in flight in the
     // servers and the emulators, and their drain would be charged to whichever phase comes next.
+    const watched = [...processes, ...local.processes];
     const settle = async (next: string) => {
-      const pids = [...processes, ...local.processes].map((p) => p.child.pid);
-      const { waitedMs, idle } = await waitForIdle(pids);
+      const { waitedMs, idle } = await waitForIdle(watched.map((p) => p.child.pid));
       say(`${idle ? 'idle' : 'still busy'} after ${Math.round(waitedMs)} ms; next: ${next}`);
     };
     for (const name of ['ingress', 'bare'] as const) {
@@ -112,12 +112,11 @@ export async function runIngressBench(args: BenchArgs): Promise<void> {
         const deliveries = pool(rate * FIXED_RATE.durationSeconds);
         await settle(`${name} at a fixed ${rate} req/s (${FIXED_RATE.durationSeconds} s)`);
         // Who used the two CPUs during the phase: the servers, the emulators and this load generator.
-        const procs = [...processes, ...local.processes];
-        const cpuBefore = procs.map((p) => cpuMillis(p.child.pid));
+        const cpuBefore = watched.map((p) => cpuMillis(p.child.pid));
         const selfBefore = process.cpuUsage();
         results[name][`rate${rate}`] = await runPacedLoad({ url: servers[name].url, pool: deliveries, rate, ...FIXED_RATE });
         const self = process.cpuUsage(selfBefore);
-        const used = procs.map((p, k) => `${p.name} ${Math.round(cpuMillis(p.child.pid) - cpuBefore[k]!)}`);
+        const used = watched.map((p, k) => `${p.name} ${Math.round(cpuMillis(p.child.pid) - cpuBefore[k]!)}`);
         say(`CPU ms in that phase: ${used.join(', ')}, load generator ${Math.round((self.user + self.system) / 1000)}`);
       }
     }

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { PARTNER_EVENT_TYPES, type PartnerEventType } from '@bp/shared/partners/event';
 import { partnerFileUrl, runFileSha256 } from './partner-files.ts';
 
-export const PARTNER_EVENT_TYPES = [
-  'sequencing.complete',
-  'qc.complete',
-  'analysis.complete',
-  'upload.complete',
-  'error.notification',
-] as const;
-export type PartnerEventTypeName = (typeof PARTNER_EVENT_TYPES)[number];
+/** The event types a partner sends, as docs/partners.md lists them (one list, the ingress's). */
+export { PARTNER_EVENT_TYPES };
+export type PartnerEventTypeName = PartnerEventType;
 
 export interface PartnerEventOptions {
   type: PartnerEventTypeName;

@@ -13,6 +13,15 @@ export interface AttemptStart {
   alreadyFinished: boolean;
 }
 
+/** The writes that start an attempt (running, leased to `:worker` until `:until`, attempt number `:attempt`). */
+const START_ATTEMPT = [
+  '#status = :running',
+  'leaseOwner = :worker',
+  'leaseExpiresAt = :until',
+  'attempts = :attempt',
+  'startedAt = if_not_exists(startedAt, :nowIso)',
+];
+
 /** How many times `beginAttempt` re-reads after losing a race it could still win. */
 const BEGIN_ATTEMPT_TRIES = 5;
 
@@ -53,13 +62,7 @@ export async function beginAttempt(
     // first fails this condition and the loop re-reads.
     const updated = await w.change(id, now, {
       action: 'beginAttempt',
-      set: [
-        '#status = :running',
-        'leaseOwner = :worker',
-        'leaseExpiresAt = :until',
-        'attempts = :attempt',
-        'startedAt = if_not_exists(startedAt, :nowIso)',
-      ],
+      set: START_ATTEMPT,
       remove: ['nextAttemptAt'],
       condition:
         'attempts = :prev AND #status IN (:queued, :running) AND ' +
@@ -94,13 +97,7 @@ function startFirstAttempt(w: ExecutionWriter, id: string, workerId: string, lea
   const now = w.clock();
   return w.change(id, now, {
     action: 'beginAttempt',
-    set: [
-      '#status = :running',
-      'leaseOwner = :worker',
-      'leaseExpiresAt = :until',
-      'attempts = :attempt',
-      'startedAt = if_not_exists(startedAt, :nowIso)',
-    ],
+    set: START_ATTEMPT,
     condition: 'attempts = :prev AND #status = :queued AND attribute_not_exists(leaseOwner)',
     names: { '#status': 'status' },
     values: {

@@ -1,3 +1,4 @@
+import { waitUntil } from '@bp/local-stack';
 import { type AwsClients, type JobMessage, parseJobMessage } from '@bp/shared';
 import { GetCommand, ReceiveMessageCommand, ScanCommand } from './sdk.ts';
 
@@ -29,7 +30,7 @@ export async function scanAll(aws: AwsClients, table: string): Promise<Record<st
 
 /**
  * The dedupe record once it is marked ENQUEUED: the ingress marks it just after its 202, so a
- * test that reads it right after the answer polls (for up to `timeoutMs`).
+ * test that reads it right after the answer waits for it (for up to `timeoutMs`).
  */
 export async function enqueuedRecord(
   aws: AwsClients,
@@ -37,11 +38,14 @@ export async function enqueuedRecord(
   webhookId: string,
   timeoutMs = 3000,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const item = await getItem(aws, table, { webhookId });
-    if (item?.state === 'ENQUEUED') return item;
-    if (Date.now() > deadline) throw new Error(`dedupe record ${webhookId} not ENQUEUED within ${timeoutMs} ms: ${JSON.stringify(item)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let item: Record<string, unknown> | undefined;
+  await waitUntil(
+    `dedupe record ${webhookId} marked ENQUEUED`,
+    async () => {
+      item = await getItem(aws, table, { webhookId });
+      if (item?.state !== 'ENQUEUED') throw new Error(`found ${JSON.stringify(item)}`);
+    },
+    timeoutMs,
+  );
+  return item!;
 }
