@@ -14,7 +14,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseByteSize, runFiles } from '@bp/benchling-sim/partner-events';
-import { freePort, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
+import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
+import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
+import { startSimulator } from './simulator-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -43,30 +45,18 @@ async function side(mode: 'partner' | 'plain', env: Record<string, string>, job:
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Side;
 }
 
-export async function runPartnerBench(): Promise<void> {
+export async function runPartnerBench(args: BenchArgs): Promise<void> {
   const totalBytes = parseByteSize(arg('size', '2GB'));
   const fileCount = Number(arg('files', '4'));
-  const json = process.argv.includes('--json');
+  const json = args.json;
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-partner-'));
   const aws = await startLocalAws();
-  const simPort = await freePort();
-  const sim = startProcess({
-    name: 'sim',
-    command: tsx,
-    args: [path.join(root, 'packages/benchling-sim/src/cli.ts'), 'serve', '--port', String(simPort)],
-    logFile: path.join(tmp, 'sim.log'),
-  });
-  const simUrl = `http://127.0.0.1:${simPort}`;
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  let sim: ManagedProcess | undefined;
   try {
-    await waitUntil(
-      'simulator',
-      async () => {
-        if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet');
-      },
-      30_000,
-      sim,
-    );
+    const started = await startSimulator({ logFile: path.join(tmp, 'sim.log') });
+    sim = started.proc;
+    const simUrl = started.url;
     const env = await aws.provision({ prefix: 'bench-partner-' });
     const runId = `BENCH-${Date.now().toString(36)}`;
     log(`hashing the ${fileCount} files of a ${totalBytes} byte run (the event states their SHA-256)…`);
@@ -89,14 +79,10 @@ export async function runPartnerBench(): Promise<void> {
       ] as const)
         console.log(`| ${name} | ${(s.ms / 1000).toFixed(1)} | ${mbs(s).toFixed(1)} | ${s.peakRssMb} MB |`);
     }
-    if (problems.length > 0) {
-      console.log(`INVALID: ${problems.join('; ')}`);
-      process.exitCode = 1;
-      return;
-    }
-    console.log(JSON.stringify({ throughputRatio: Number((mbs(partner) / mbs(plain)).toFixed(3)), peakRssMb: partner.peakRssMb }));
+    if (problems.length > 0) throw new BenchInvalidError(problems.join('; '));
+    if (json) printJson({ throughputRatio: Number((mbs(partner) / mbs(plain)).toFixed(3)), peakRssMb: partner.peakRssMb });
   } finally {
-    await sim.stop();
+    await sim?.stop();
     await aws.stop();
   }
 }

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort, startLocalAws, startProcess, waitUntil } from '@bp/local-stack';
+import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
+import { startSimulator } from './simulator-process.ts';
 import { printReport, type Row, type Run, summary } from './transfer-report.ts';
 import { exportUrl, extractExpected } from './transfer-workload.ts';
 import { type BenchArgs, BenchInvalidError } from './report.ts';
@@ -83,33 +84,15 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
   const repeatSmall = Number(option(args, '--repeat') ?? 5);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-transfer-'));
   const aws = await startLocalAws();
-  const simPort = await freePort();
-  const sim = startProcess({
-    name: 'sim',
-    command: tsx,
-    args: [
-      path.join(root, 'packages/benchling-sim/src/cli.ts'),
-      'serve',
-      '--port',
-      String(simPort),
-      '--export-delay-ms',
-      '0',
-      '--rate-limit',
-      '100000/30',
-    ],
-    logFile: path.join(tmp, 'sim.log'),
-  });
-  const simUrl = `http://127.0.0.1:${simPort}`;
+  let sim: ManagedProcess | undefined;
   const benchStarted = Date.now();
   try {
-    await waitUntil(
-      'simulator',
-      async () => {
-        if (!(await fetch(`${simUrl}/api/v1/apps/appdef_sim/jwks`)).ok) throw new Error('not yet');
-      },
-      30_000,
-      sim,
-    );
+    const started = await startSimulator({
+      logFile: path.join(tmp, 'sim.log'),
+      args: ['--export-delay-ms', '0', '--rate-limit', '100000/30'],
+    });
+    sim = started.proc;
+    const simUrl = started.url;
     const env = { ...(await aws.provision({ prefix: 'bench-transfer-' })), BENCH_TMP: tmp };
     const pids = JSON.stringify({ s3: aws.processes[0]?.child.pid, sim: sim.child.pid });
     const rows: Row[] = [];
@@ -158,7 +141,7 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
       process.stderr.write(`--- simulator log (tail) ---\n${readFileSync(log, 'utf8').split('\n').slice(-30).join('\n')}\n`);
     throw err;
   } finally {
-    await sim.stop();
+    await sim?.stop();
     await aws.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
