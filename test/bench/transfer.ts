@@ -109,6 +109,16 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
       const repeat = small ? repeatSmall : 1;
       const modes: Mode[] = ['worker', 'plain', ...(wholeZipSizes.has(size.label) ? (['wholezip'] as const) : [])];
       process.stderr.write(`measuring ~${size.label} (${zipBytes} byte ZIP, ${expected.size} files): ${modes.join(', ')} × ${repeat}…\n`);
+      // The S3 emulator serves the first side after it has grown its memory markedly slower (fresh
+      // pages for every object; seen at 1 GB: whichever side ran first used 1.5 CPU-s more of
+      // fauxqs). An untimed plain side first, so every measured side meets the same warmed emulator.
+      process.stderr.write(`warming the S3 emulator: one untimed plain side of ~${size.label}…\n`);
+      const warmup = await measure('plain', dir, `bench/warmup-${size.label}/`, env, {
+        BENCH_PIDS: pids,
+        BENCH_EXPECTED: expectedFile,
+        BENCH_HASH_BYTES: '0',
+      });
+      for (const r of warmup) problems.push(...r.problems.map((p) => `~${size.label} warm-up: ${p}`));
       const runs: Record<Mode, Run[][]> = { worker: [], plain: [], wholezip: [] };
       for (let i = 0; i < repeat; i++) {
         for (const mode of modes) {
