@@ -108,29 +108,28 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
       // Sub-second runs are noisy: small exports take the median of several alternating runs.
       const repeat = small ? repeatSmall : 1;
       const modes: Mode[] = ['worker', 'plain', ...(wholeZipSizes.has(size.label) ? (['wholezip'] as const) : [])];
-      process.stderr.write(`measuring ~${size.label} (${zipBytes} byte ZIP, ${expected.size} files): ${modes.join(', ')} × ${repeat}…\n`);
-      // The S3 emulator serves the first side after it has grown its memory markedly slower (fresh
-      // pages for every object; seen at 1 GB: whichever side ran first used 1.5 CPU-s more of
-      // fauxqs). An untimed plain side first, so every measured side meets the same warmed emulator.
+      /** One side in a process of its own; whatever its checks found goes to `problems` under `what`. */
+      const side = async (mode: Mode, prefix: string, hashBytes: boolean, what: string): Promise<Run[]> => {
+        const got = await measure(mode, mode === 'plain' ? dir : url, prefix, env, {
+          BENCH_PIDS: pids,
+          BENCH_EXPECTED: expectedFile,
+          BENCH_HASH_BYTES: hashBytes ? '1' : '0',
+        });
+        for (const r of got) problems.push(...r.problems.map((p) => `~${size.label} ${what}: ${p}`));
+        return got;
+      };
+      // fauxqs is markedly slower until it has grown its memory (fresh pages for every object; seen
+      // at 1 GB: whichever side ran first used 1.5 CPU-s more of it). An untimed plain side first,
+      // so every measured side meets the same warmed emulator.
       process.stderr.write(`warming the S3 emulator: one untimed plain side of ~${size.label}…\n`);
-      const warmup = await measure('plain', dir, `bench/warmup-${size.label}/`, env, {
-        BENCH_PIDS: pids,
-        BENCH_EXPECTED: expectedFile,
-        BENCH_HASH_BYTES: '0',
-      });
-      for (const r of warmup) problems.push(...r.problems.map((p) => `~${size.label} warm-up: ${p}`));
+      await side('plain', `bench/warmup-${size.label}/`, false, 'warm-up');
+      process.stderr.write(`measuring ~${size.label} (${zipBytes} byte ZIP, ${expected.size} files): ${modes.join(', ')} × ${repeat}…\n`);
       const runs: Record<Mode, Run[][]> = { worker: [], plain: [], wholezip: [] };
       for (let i = 0; i < repeat; i++) {
         for (const mode of modes) {
           // Bytes read back from S3 and hashed: every run of a small export, the worker's last run of a large one.
           const hashBytes = small || (mode === 'worker' && i === repeat - 1);
-          const got = await measure(mode, mode === 'plain' ? dir : url, `bench/${mode}-${size.label}-${i}/`, env, {
-            BENCH_PIDS: pids,
-            BENCH_EXPECTED: expectedFile,
-            BENCH_HASH_BYTES: hashBytes ? '1' : '0',
-          });
-          for (const r of got) problems.push(...r.problems.map((p) => `~${size.label} ${mode} run ${i}: ${p}`));
-          runs[mode].push(got);
+          runs[mode].push(await side(mode, `bench/${mode}-${size.label}-${i}/`, hashBytes, `${mode} run ${i}`));
         }
       }
       rows.push({ size: size.label, zipBytes, largestFile, files: expected.size, runs });
