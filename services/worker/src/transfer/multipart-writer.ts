@@ -11,10 +11,10 @@
  *   `attempts` times in all, on top of the SDK's own retries.
  * - On any failure, or when `signal` aborts, the source is destroyed, parts in flight are
  *   cancelled and the multipart upload is aborted (so no parts linger and bill) before the error
- *   is thrown. A PutObject or CompleteMultipartUpload already sent is not cancelled: cut off, it
- *   could still create the object unseen; it finishes, and its object is returned so the caller
- *   can roll it back. A declared `size` is enforced: more bytes fail at once, fewer before S3
- *   completes.
+ *   is thrown. A CreateMultipartUpload, PutObject or CompleteMultipartUpload already sent is not
+ *   cancelled: cut off, it could still create an upload or an object unseen. It finishes; the
+ *   upload is then aborted, and an object is returned so the caller can roll it back. A declared
+ *   `size` is enforced: more bytes fail at once, fewer before S3 completes.
  *
  * Errors are thrown as they came (SDK errors, `SizeMismatch` PermanentError, `TransferAborted`);
  * the caller classifies them for its own job.
@@ -47,8 +47,18 @@ export interface UploadStreamOptions {
   attempts?: number;
   contentType?: string;
   signal?: AbortSignal;
+  /**
+   * Checks the bytes as they stream, e.g. a ZIP entry's CRC-32: `update` sees every chunk, and
+   * `verify` runs once the source has ended, before the object is created; it throws to refuse it.
+   */
+  check?: StreamCheck;
   /** Hears the upload id once the multipart upload exists (for logs and tests). */
   onMultipartStarted?: (uploadId: string) => void;
+}
+
+export interface StreamCheck {
+  update(chunk: Buffer): void;
+  verify(): void;
 }
 
 /** The object as stored: size and hash computed from the bytes as they streamed. */
@@ -104,10 +114,9 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const PartNumber = ++partNumber;
     const body = part.subarray(0, length);
     const digest = hasher.add(body);
-    uploadId ??= send(() =>
-      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ...(o.contentType ? { ContentType: o.contentType } : {}) }), {
-        abortSignal: signal,
-      }),
+    // Not cancelled once sent: cut off, it could still create an upload whose id we never learn, to linger and bill.
+    uploadId ??= sendToEnd(() =>
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ...(o.contentType ? { ContentType: o.contentType } : {}) })),
     ).then((r) => {
       if (!r.UploadId) throw new Error(`CreateMultipartUpload for ${Key} returned no UploadId`);
       o.onMultipartStarted?.(r.UploadId);
@@ -140,6 +149,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
       const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       received += piece.length;
       if (o.size !== undefined && received > o.size) throw sizeMismatch(o.size, { receivedAtLeast: received });
+      o.check?.update(piece);
       for (let at = 0; at < piece.length; ) {
         // A full buffer becomes a part only once more bytes come: if the source ends now, the object is one PUT.
         if (buf && filled === partBytes) {
@@ -159,6 +169,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
       }
     }
     if (o.size !== undefined && received !== o.size) throw sizeMismatch(o.size, { received });
+    o.check?.verify();
 
     if (partNumber === 0) {
       const body = buf ? buf.subarray(0, filled) : Buffer.alloc(0);

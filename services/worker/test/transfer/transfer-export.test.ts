@@ -569,6 +569,39 @@ describe('export transfer (ZIP download → S3)', function () {
       expect(await keysUnder(prefix)).to.deep.equal([]);
     });
 
+    it("refuses a stored entry whose bytes fail the directory's CRC-32, as one PUT or in parts, before its object exists", async () => {
+      // Stored entries are checked by the writer, not by yauzl: the check must still stop the object.
+      for (const size of [3000, 9 * MiB]) {
+        const data = randomBytes(size);
+        const zip = buildZip([
+          { name: 'first.txt', data: textBytes(5000) },
+          { name: 'flipped.bin', data, method: 'store' },
+        ]);
+        // The last byte of the stored data: every other byte (and every part before the last) is good.
+        zip[zip.indexOf(data.subarray(0, 64)) + size - 1]! ^= 0x01;
+        const sent: string[] = [];
+        const keys: string[] = [];
+        const { prefix, run } = transfer(zip);
+        const stop = recordCommands(aws, sent, undefined, keys);
+        try {
+          const err = await expectRejection(run);
+          expect(err, `${size} bytes`).to.be.instanceOf(PermanentError);
+          expect(err.code).to.equal('ZipCorrupt');
+          expect(err.details.entry).to.equal('flipped.bin');
+          expect(err.message).to.match(/CRC/);
+        } finally {
+          stop();
+        }
+        if (size > 8 * MiB) {
+          // The first part went (or was about to go) before the last byte was read: the upload is aborted.
+          expect(sent, JSON.stringify(keys)).to.include('CreateMultipartUploadCommand');
+          expect(sent).to.include('AbortMultipartUploadCommand');
+          expect(sent).to.not.include('CompleteMultipartUploadCommand');
+        } else expect(keys, 'flipped.bin was never PUT').to.not.include(`PutObjectCommand ${prefix}flipped.bin`);
+        expect(await keysUnder(prefix), `${size} bytes`).to.deep.equal([]);
+      }
+    });
+
     it('rolls back only the objects it wrote, including files uploaded in parallel: other keys under the prefix stay', async () => {
       const before = Array.from({ length: 6 }, (_, i) => ({ name: `before/${i}.txt`, data: textBytes(20_000, i + 1) }));
       const after = Array.from({ length: 3 }, (_, i) => ({ name: `after/${i}.txt`, data: textBytes(100, i + 1) }));
@@ -702,13 +735,17 @@ describe('export transfer (ZIP download → S3)', function () {
   });
 });
 
-/** Notes the name of every command the client sends (a real client, observed, not mocked); returns an undo. */
-function recordCommands(aws: AwsClients, sent: string[], onSend?: (name: string) => void): () => void {
+/**
+ * Notes the name of every command the client sends (a real client, observed, not mocked), and in
+ * `withKeys` the name and key; returns an undo.
+ */
+function recordCommands(aws: AwsClients, sent: string[], onSend?: (name: string) => void, withKeys?: string[]): () => void {
   const name = `record-${randomUUID()}`;
   aws.s3.middlewareStack.add(
     (next, context) => async (args) => {
       const commandName = (context as { commandName?: string }).commandName ?? '?';
       sent.push(commandName);
+      withKeys?.push(`${commandName} ${(args.input as { Key?: string }).Key}`);
       onSend?.(commandName);
       return next(args);
     },
