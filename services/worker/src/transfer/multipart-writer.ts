@@ -83,10 +83,13 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
   const hasher = new PartHasher(o.size, partBytes);
   // Cancels the requests in flight once the upload has failed or is stopped.
   const stop = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
-  const send = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal, true);
+  // Made when the first part goes, since only parts are cancelled: an object of one PUT (most
+  // files) never needs it, and AbortSignal.any is a measurable share of a small file's CPU.
+  let combined: AbortSignal | undefined;
+  const signal = () => (combined ??= o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal);
+  const send = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal(), true);
   // For the requests that create the object: never abandoned while in flight (see the module comment).
-  const sendToEnd = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal, false);
+  const sendToEnd = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, combined ?? o.signal ?? stop.signal, false);
 
   let buf: Buffer | undefined;
   let filled = 0;
@@ -111,6 +114,8 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
 
   /** Sends the full buffer as the next part; waits while `concurrency` parts are in flight. */
   const dispatch = async (part: Buffer, length: number) => {
+    // Its parts are cancelled on failure: from now on requests carry the combined signal.
+    signal();
     const PartNumber = ++partNumber;
     const body = part.subarray(0, length);
     const digest = hasher.add(body);
@@ -129,7 +134,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
         const r = await send(() =>
           s3.send(
             withPayloadHash(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body, ContentLength: length }), digest),
-            { abortSignal: signal },
+            { abortSignal: signal() },
           ),
         );
         parts.push({ PartNumber, ETag: r.ETag ?? '' });
@@ -159,7 +164,8 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
         }
         // Taken on the first byte, not before: a file still waiting for its bytes holds no buffer.
         if (!buf) {
-          buf = await pool.acquire(signal);
+          // Before the first part, only the caller's signal can stop the wait; after it, a failed part too.
+          buf = await pool.acquire(partNumber === 0 ? o.signal : signal());
           filled = 0;
         }
         const n = Math.min(partBytes - filled, piece.length - at);
@@ -248,16 +254,32 @@ export function isS3Failure(err: unknown): boolean {
 
 /**
  * Retries a request that failed without an answer, or with 429/5xx; anything else, or an abort,
- * ends at once. `cancellable`: an abort also gives up on the attempt in flight (p-retry rejects at
- * once); otherwise the attempt is waited for and only the next one is not made.
+ * ends at once. `cancellable`: an abort also ends the retries of a request that is cancelled (its
+ * SDK call has the same signal); otherwise the attempt is waited for and only the next one is not made.
+ *
+ * The first attempt is made here, outside p-retry: nearly every request succeeds at once, and
+ * setting p-retry up costs a small file about as much CPU as the rest of its bookkeeping. A first
+ * attempt that fails is handed to p-retry as its own first attempt, so the decision and the backoff
+ * are p-retry's as before.
  */
-function sendWithRetry<T>(what: () => Promise<T>, attempts: number, signal: AbortSignal, cancellable: boolean): Promise<T> {
+async function sendWithRetry<T>(what: () => Promise<T>, attempts: number, signal: AbortSignal, cancellable: boolean): Promise<T> {
   const tagged = () =>
     what().catch((err: unknown) => {
       if (typeof err === 'object' && err !== null) s3Failures.add(err);
       throw err;
     });
-  return pRetry(tagged, {
+  if (cancellable) signal.throwIfAborted();
+  let first: unknown;
+  try {
+    const result = await tagged();
+    if (cancellable) signal.throwIfAborted();
+    return result;
+  } catch (err) {
+    // What p-retry decides for a first failure once stopped (no retry) or with no retries left.
+    if (signal.aborted || attempts <= 1) throw err;
+    first = err;
+  }
+  return pRetry((attempt) => (attempt === 1 ? Promise.reject(first) : tagged()), {
     retries: Math.max(0, attempts - 1),
     minTimeout: 100,
     maxTimeout: 2000,

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { PermanentError } from '@bp/shared';
 import { type ChunkedHash, ChunkedSha256Hasher, MAX_CHUNKS, SHA2_256_CHUNKED, chunkSizeFor } from '@bp/shared/quilt/hash';
 
@@ -15,13 +15,13 @@ const EMPTY_SHA256_HEX = createHash('sha256').digest('hex');
  * shared incremental hasher is used and no digest is returned: the SDK hashes the part itself.
  */
 export class PartHasher {
-  readonly #perPart: { top: Hash; chunks: number } | undefined;
+  /** The chunks' digests so far, hashed together by finish(). */
+  readonly #perPart: Buffer[] | undefined;
   readonly #incremental: ChunkedSha256Hasher | undefined;
 
   constructor(expectedSize: number | undefined, partBytes: number) {
     const chunkBytes = expectedSize === undefined ? partBytes : chunkSizeFor(expectedSize);
-    if (chunkBytes === partBytes && (expectedSize !== undefined || chunkSizeFor(0) === partBytes))
-      this.#perPart = { top: createHash('sha256'), chunks: 0 };
+    if (chunkBytes === partBytes && (expectedSize !== undefined || chunkSizeFor(0) === partBytes)) this.#perPart = [];
     else if (expectedSize !== undefined) this.#incremental = new ChunkedSha256Hasher(expectedSize);
     else
       throw new RangeError(`an object of undeclared size needs ${chunkSizeFor(0)}-byte parts to be hashed as it streams, got ${partBytes}`);
@@ -33,21 +33,23 @@ export class PartHasher {
       this.#incremental.update(part);
       return undefined;
     }
-    const h = this.#perPart!;
+    const digests = this.#perPart!;
     // An empty object has no chunks (its hash is sha256 of nothing); its empty body still has a payload hash.
     if (part.length === 0) return EMPTY_SHA256_HEX;
-    if (++h.chunks > MAX_CHUNKS) {
+    if (digests.length >= MAX_CHUNKS) {
       // Beyond 10,000 chunks Quilt doubles the chunk size, which a streaming upload of unknown size cannot know in advance.
       throw new PermanentError(`object has more than ${MAX_CHUNKS} parts of ${part.length} bytes`, { code: 'ObjectTooLarge' });
     }
-    const digest = createHash('sha256').update(part).digest();
-    h.top.update(digest);
+    // One-shot hashing: no Hash object per part (a small file is one part, so per-file cost).
+    const digest = hash('sha256', part, 'buffer');
+    digests.push(digest);
     return digest.toString('hex');
   }
 
   /** The object's hash once every part was added (sizes are checked by the writer). */
   finish(): ChunkedHash {
     if (this.#incremental) return this.#incremental.digest();
-    return { type: SHA2_256_CHUNKED, value: this.#perPart!.top.digest('base64') };
+    // At most 10,000 digests of 32 bytes.
+    return { type: SHA2_256_CHUNKED, value: hash('sha256', Buffer.concat(this.#perPart!), 'base64') };
   }
 }
