@@ -78,7 +78,7 @@ export function printReport(rows: Row[], cores: number): void {
         `| ${w.peakRssMb} MB | ${p.peakRssMb} MB | ${z ? `${z.peakRssMb} MB` : '–'} |`,
     );
   }
-  const cpu = (ms: number) => (ms / 1000).toFixed(1);
+  const cpu = (ms: number) => (ms / 1000).toFixed(2);
   console.log("\nCPU seconds during each (median) second transfer, and the machine's cores × wall time:\n");
   console.log('| export | side | wall s | transferring process | S3 emulator (fauxqs) | simulator | sum | cores × wall |');
   console.log('|---|---|---|---|---|---|---|---|');
