@@ -54,6 +54,11 @@ export interface UploadStreamOptions {
   check?: StreamCheck;
   /** Hears the upload id once the multipart upload exists (for logs and tests). */
   onMultipartStarted?: (uploadId: string) => void;
+  /**
+   * Called once every part of a multipart upload is in, before CompleteMultipartUpload is sent:
+   * from then on the object holds no part buffer, while S3 may take a while to assemble it.
+   */
+  onCompleting?: () => void;
 }
 
 export interface StreamCheck {
@@ -206,6 +211,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
     const hash = hasher.finish();
     const UploadId = await uploadId!;
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
+    o.onCompleting?.();
     const r = await sendToEnd(() =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } })),
     );

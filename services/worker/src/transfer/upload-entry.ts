@@ -17,6 +17,8 @@ export interface UploadEntryOptions {
   /** Parts uploaded in parallel. */
   queueSize: number;
   signal?: AbortSignal;
+  /** Once every part of a multipart upload is in and only its completion remains (see uploadStream). */
+  onCompleting?: () => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
       size: file.size,
       concurrency: o.queueSize,
       ...(stored ? { check: crc32Check(file) } : {}),
+      ...(o.onCompleting ? { onCompleting: o.onCompleting } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
     // S3 completes an object only after every declared byte was hashed: a completed upload is a good

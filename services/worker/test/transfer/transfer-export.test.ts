@@ -155,6 +155,57 @@ describe('export transfer (ZIP download → S3)', function () {
       expect(result[0]!.etag).to.match(/-3"$/);
       expect((await objectBytes(`${prefix}data/big.bin`)).equals(big)).to.equal(true);
     });
+
+    it('starts the next files while S3 completes a large one, and never beside its parts', async () => {
+      const big = randomBytes(17 * MiB);
+      const second = randomBytes(9 * MiB);
+      const small = textBytes(3000, 6);
+      const { prefix, run } = transfer(
+        buildZip([
+          { name: 'big.bin', data: big, method: 'store' },
+          { name: 'second.bin', data: second, method: 'store' },
+          { name: 'small.txt', data: small },
+        ]),
+      );
+      // What reached S3, in order; the first completion is held for a while, as a slow S3 would.
+      const events: string[] = [];
+      const name = `order-${randomUUID()}`;
+      let held = false;
+      aws.s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          const command = (context as { commandName?: string }).commandName ?? '?';
+          const key = ((args.input as { Key?: string }).Key ?? '').slice(prefix.length);
+          if (!key) return next(args);
+          const what = `${command.replace(/Command$/, '')} ${key}`;
+          events.push(what);
+          if (command === 'CompleteMultipartUploadCommand' && !held) {
+            held = true;
+            await new Promise((r) => setTimeout(r, 1500));
+          }
+          const out = await next(args);
+          events.push(`${what} done`);
+          return out;
+        },
+        { step: 'initialize', name },
+      );
+      try {
+        const result = await run;
+        expect(result.map((f) => f.logicalKey)).to.deep.equal(['big.bin', 'second.bin', 'small.txt']);
+        expect(result[1]!.hash).to.deep.equal(hashBuffer(second));
+      } finally {
+        aws.s3.middlewareStack.remove(name);
+      }
+      const at = (e: string) => events.indexOf(e);
+      // The second large file went up while the first was being completed...
+      expect(at('UploadPart second.bin'), events.join(', ')).to.be.above(at('CompleteMultipartUpload big.bin'));
+      expect(at('UploadPart second.bin'), events.join(', ')).to.be.below(at('CompleteMultipartUpload big.bin done'));
+      // ...but none of its requests before the first one's last part was in.
+      const lastPartOfBig = events.lastIndexOf('UploadPart big.bin done');
+      expect(at('CreateMultipartUpload second.bin'), events.join(', ')).to.be.above(lastPartOfBig);
+      // A small file after a large one waits for the large one's parts as well, not its completion.
+      expect(at('PutObject small.txt'), events.join(', ')).to.be.above(events.lastIndexOf('UploadPart second.bin done'));
+      expect((await objectBytes(`${prefix}big.bin`)).equals(big)).to.equal(true);
+    });
   });
 
   describe('signing with the digests already computed', () => {
