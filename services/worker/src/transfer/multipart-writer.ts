@@ -92,9 +92,11 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
   // files) never needs it, and AbortSignal.any is a measurable share of a small file's CPU.
   let combined: AbortSignal | undefined;
   const signal = () => (combined ??= o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal);
+  /** What can stop the upload so far: before the first part only the caller (nothing fails meanwhile), then the combined signal. */
+  const stopping = () => combined ?? o.signal ?? stop.signal;
   const send = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, signal(), true);
   // For the requests that create the object: never abandoned while in flight (see the module comment).
-  const sendToEnd = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, combined ?? o.signal ?? stop.signal, false);
+  const sendToEnd = <T>(what: () => Promise<T>) => sendWithRetry(what, o.attempts ?? 3, stopping(), false);
 
   let buf: Buffer | undefined;
   let filled = 0;
@@ -169,8 +171,7 @@ export async function uploadStream(s3: S3Client, source: Readable, o: UploadStre
         }
         // Taken on the first byte, not before: a file still waiting for its bytes holds no buffer.
         if (!buf) {
-          // Before the first part, only the caller's signal can stop the wait; after it, a failed part too.
-          buf = await pool.acquire(partNumber === 0 ? o.signal : signal());
+          buf = await pool.acquire(stopping());
           filled = 0;
         }
         const n = Math.min(partBytes - filled, piece.length - at);

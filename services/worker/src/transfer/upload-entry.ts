@@ -33,7 +33,7 @@ export async function uploadEntry(s3: S3Client, o: UploadEntryOptions): Promise<
   // A stored entry's bytes are the file: its CRC-32 is checked by the writer as they stream, not
   // by a transform stream of yauzl's (a stream and a pipeline per file, the larger part of the
   // per-file CPU of small files). Deflated entries keep yauzl's inflate and check.
-  const stored = file.entry.compressionMethod === STORED;
+  const stored = !file.entry.isCompressed();
   const source = await openEntry(file, stored, o.signal);
   try {
     const done = await uploadStream(s3, source, {
@@ -84,8 +84,6 @@ async function openEntry(file: PlannedFile, stored: boolean, signal: AbortSignal
     signal?.removeEventListener('abort', onAbort!);
   }
 }
-
-const STORED = 0;
 
 /** The CRC-32 the central directory declares for a stored entry, computed over the bytes the writer takes. */
 function crc32Check(file: PlannedFile): StreamCheck {

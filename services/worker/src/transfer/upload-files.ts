@@ -43,7 +43,7 @@ export async function uploadFiles(
   let firstError: unknown;
 
   const start = (file: PlannedFile, index: number) => {
-    let completing: (() => void) | undefined;
+    let completing!: () => void;
     const onCompleting = new Promise<void>((resolve) => (completing = resolve));
     const p = uploadEntry(s3, {
       bucket: o.bucket,
@@ -51,7 +51,7 @@ export async function uploadFiles(
       pool: o.pool,
       queueSize: o.queueSize,
       signal,
-      onCompleting: completing!,
+      onCompleting: completing,
     }).then(
       (done) => {
         results[index] = done;
