@@ -35,7 +35,8 @@ ENV WORKER_TMP_DIR=/tmp/benchling-packager
 # No HTTP port: a stuck worker's jobs come back through SQS visibility and lease expiry, and ECS
 # replaces a worker whose process exits.
 HEALTHCHECK NONE
-CMD ["node", "--enable-source-maps", "dist/worker/main.mjs"]
+# Node options as in packages/shared/src/node-options.ts (WORKER_NODE_OPTIONS): a test holds them equal.
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=4", "dist/worker/main.mjs"]
 
 FROM runtime AS ingress
 ENV PORT=8080

@@ -3,6 +3,7 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
+import { WORKER_NODE_OPTIONS } from '@bp/shared/node-options';
 
 /** Services the Dockerfile builds, each a target of the same multi-stage file. */
 export type ServiceTarget = 'ingress' | 'worker';
@@ -13,7 +14,7 @@ export type ServiceTarget = 'ingress' | 'worker';
  */
 export const SERVICE_COMMANDS: Record<ServiceTarget, string[]> = {
   ingress: ['node', '--enable-source-maps', 'dist/ingress/main.mjs'],
-  worker: ['node', '--enable-source-maps', 'dist/worker/main.mjs'],
+  worker: ['node', '--enable-source-maps', ...WORKER_NODE_OPTIONS, 'dist/worker/main.mjs'],
 };
 
 const ECR_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?$/;

@@ -17,6 +17,7 @@ import { parseByteSize, runFiles } from '@bp/benchling-sim/partner-events';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
 import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 import { startSimulator } from './simulator-process.ts';
+import { workerNodeOptions } from '@bp/shared/node-options';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -38,7 +39,13 @@ function arg(name: string, fallback: string): string {
 
 async function side(mode: 'partner' | 'plain', env: Record<string, string>, job: unknown): Promise<Side> {
   const { stdout } = await execFileAsync(tsx, [path.join(root, 'test/bench/partner-runner.ts'), mode], {
-    env: { ...process.env, BENCH_ENV: JSON.stringify(env), BENCH_JOB: JSON.stringify(job) },
+    env: {
+      ...process.env,
+      BENCH_ENV: JSON.stringify(env),
+      BENCH_JOB: JSON.stringify(job),
+      // The worker side runs with the worker container's Node options; the plain side with Node's defaults.
+      ...(mode === 'partner' ? { NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS) } : {}),
+    },
     encoding: 'utf8',
     maxBuffer: 16 << 20,
   });

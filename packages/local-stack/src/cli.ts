@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getInt, getString } from '@bp/shared';
+import { workerNodeOptions } from '@bp/shared/node-options';
 import { type LocalAws, type LocalWarehouse, startLocalAws, startLocalWarehouse } from './index.ts';
 import { freePort, type ManagedProcess, startProcess, waitUntil } from './processes.ts';
 
@@ -165,7 +166,12 @@ async function up(): Promise<void> {
     for (let i = 1; i <= workers; i++) {
       const healthPort = env.HEALTH_PORT ? Number(env.HEALTH_PORT) + i - 1 : await freePort();
       healthPorts.push(healthPort);
-      launch(`worker-${i}`, 'services/worker/src/main.ts', [], { WORKER_ID: `local-worker-${i}`, HEALTH_PORT: String(healthPort) });
+      launch(`worker-${i}`, 'services/worker/src/main.ts', [], {
+        WORKER_ID: `local-worker-${i}`,
+        HEALTH_PORT: String(healthPort),
+        // The container's Node options (the local worker runs through tsx, not the image's command).
+        NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS),
+      });
     }
     const warehouseLine = warehouse
       ? `  warehouse (PostgreSQL) WAREHOUSE_URL=${serviceEnv.WAREHOUSE_URL}  schema ` +

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ManagedProcess, startProcess, waitUntil } from '@bp/local-stack';
+import { workerNodeOptions } from '@bp/shared/node-options';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -148,7 +149,8 @@ export class WorkerPool {
     const p = spawnService({
       id,
       script: 'services/worker/src/main.ts',
-      env: { ...this.o.env, WORKER_ID: id, ...extraEnv },
+      // The container's Node options, as the worker runs in production.
+      env: { ...this.o.env, WORKER_ID: id, NODE_OPTIONS: workerNodeOptions(), ...extraEnv },
       logDir: this.logDir,
     });
     this.slots.set(slot, p);
