@@ -9,6 +9,8 @@ export interface Run {
   cpuMs: number;
   s3CpuMs: number;
   simCpuMs: number;
+  /** process.memoryUsage() in MB when the sampled RSS was highest (by the end of this transfer). */
+  memAtPeakMb?: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   problems: string[];
 }
 
@@ -92,6 +94,15 @@ export function printReport(rows: Row[], cores: number): void {
           `${cpu(run.simCpuMs)} | ${cpu(run.cpuMs + run.s3CpuMs + run.simCpuMs)} | ${cpu(run.ms * cores)} |`,
       );
     }
+  }
+  console.log("\nThe worker's highest peak at each size, and what its memory was made of then (MB, sampled every 10 ms):\n");
+  console.log('| export | peak RSS | sampled RSS | V8 heap (used) | external (of which ArrayBuffers) |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    const highest = r.runs.worker.flat().reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
+    const m = highest.memAtPeakMb;
+    const parts = m ? `${m.rss} | ${m.heapTotal} (${m.heapUsed}) | ${m.external} (${m.arrayBuffers})` : '– | – | –';
+    console.log(`| ~${r.size} | ${highest.peakRssMb} | ${parts} |`);
   }
   wholeZipLimit(rows);
   console.log(

@@ -18,7 +18,8 @@
  * BENCH_HASH_BYTES=1 the hash of the bytes read back from S3. `problems` lists every difference
  * (empty when exact); then the objects are deleted, since the S3 emulator holds them in memory.
  */
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import path from 'node:path';
 import yauzl from 'yauzl-promise';
@@ -148,21 +149,51 @@ function downloadToMemory(url: string): Promise<Buffer> {
   });
 }
 
+/**
+ * What the memory was made of when RSS was highest (VmHWM is the exact peak, this shows its parts):
+ * RSS every 10 ms, and the whole process.memoryUsage() (dearer: heap statistics) when it is a new high.
+ */
+let atPeak: NodeJS.MemoryUsage | undefined;
+const sampler = setInterval(() => {
+  if (!atPeak || process.memoryUsage.rss() > atPeak.rss) atPeak = process.memoryUsage();
+}, 10);
+sampler.unref();
+const mb = (n: number) => Math.round(n / 2 ** 20);
 const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
+/** BENCH_PROFILE_DIR: a V8 CPU profile of each timed transfer, started and stopped around it. */
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const inspector = profileDir ? new Session() : undefined;
+if (inspector && profileDir) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  mkdirSync(profileDir, { recursive: true });
+}
 for (let i = 0; i < runs; i++) {
+  await inspector?.post('Profiler.start');
   const before = { own: cpuMs(), s3: cpuMillis(pids.s3), sim: cpuMillis(pids.sim) };
   const started = performance.now();
   const to = `${prefix}${i}/`;
   const { bytes, files, manifest } = await transferOnce(to);
   const ms = performance.now() - started;
+  if (inspector) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(path.join(profileDir!, `${process.pid}-${i}.cpuprofile`), JSON.stringify(profile));
+  }
   const measured = {
     ms,
     bytes,
     files,
     peakRssMb: peakRssMb(),
+    memAtPeakMb: atPeak && {
+      rss: mb(atPeak.rss),
+      heapTotal: mb(atPeak.heapTotal),
+      heapUsed: mb(atPeak.heapUsed),
+      external: mb(atPeak.external),
+      arrayBuffers: mb(atPeak.arrayBuffers),
+    },
     cpuMs: cpuMs() - before.own,
     s3CpuMs: cpuMillis(pids.s3) - before.s3,
     simCpuMs: cpuMillis(pids.sim) - before.sim,

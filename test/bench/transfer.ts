@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
+import { workerNodeOptions } from '@bp/shared/node-options';
 import { startSimulator } from './simulator-process.ts';
 import { printReport, type Row, type Run, summary } from './transfer-report.ts';
 import { exportUrl, extractExpected } from './transfer-workload.ts';
@@ -50,16 +51,22 @@ async function measure(
   env: Record<string, string>,
   extra: Record<string, string>,
 ): Promise<Run[]> {
-  // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of every side's process (node --cpu-prof),
-  // for `tsx test/bench/cpu-profile-summary.ts <dir>`.
+  // BENCH_TRANSFER_CPU_PROF=<dir>: V8 CPU profiles of each timed transfer (not the process's start
+  // or the checks), written by the runner, for `tsx test/bench/cpu-profile-summary.ts <dir>/<side>`.
   const profDir = process.env.BENCH_TRANSFER_CPU_PROF;
   const runner = path.join(root, 'test/bench/transfer-runner.ts');
-  const [command, args] = profDir
-    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, mode)}`, '--import', 'tsx', runner, mode, source, prefix]]
-    : [tsx, [runner, mode, source, prefix]];
+  const [command, args] = [tsx, [runner, mode, source, prefix]];
   const { stdout } = await execFileAsync(command, args, {
     cwd: root,
-    env: { ...process.env, BENCH_ENV: JSON.stringify(env), BENCH_RUNS: String(RUNS_PER_PROCESS), ...extra },
+    env: {
+      ...process.env,
+      BENCH_ENV: JSON.stringify(env),
+      BENCH_RUNS: String(RUNS_PER_PROCESS),
+      ...(profDir ? { BENCH_PROFILE_DIR: path.join(profDir, mode) } : {}),
+      // The worker side runs with the worker container's Node options; the others with Node's defaults.
+      ...(mode === 'worker' ? { NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS) } : {}),
+      ...extra,
+    },
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
@@ -136,6 +143,8 @@ export async function runTransferBench(bench: BenchArgs): Promise<void> {
       rows.push({ size: size.label, zipBytes, largestFile, files: expected.size, runs });
       rmSync(dir, { recursive: true, force: true });
     }
+    // BENCH_TRANSFER_RUNS_OUT=<file>: every measured transfer, as the runners reported it (for looking into one figure).
+    if (process.env.BENCH_TRANSFER_RUNS_OUT) writeFileSync(process.env.BENCH_TRANSFER_RUNS_OUT, JSON.stringify(rows, null, 1));
     printReport(rows, os.cpus().length);
     process.stderr.write(`bench took ${Math.round((Date.now() - benchStarted) / 1000)} s\n`);
     if (problems.length > 0) {
