@@ -95,7 +95,7 @@ export function printReport(rows: Row[], cores: number): void {
       );
     }
   }
-  console.log("\nThe worker's highest peak at each size, and what its memory was made of then (MB, sampled every 10 ms):\n");
+  console.log("\nThe worker's highest peak at each size, and what its memory was made of then (MB, sampled every 50 ms):\n");
   console.log('| export | peak RSS | sampled RSS | V8 heap (used) | external (of which ArrayBuffers) |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) {
