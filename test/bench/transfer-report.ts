@@ -56,7 +56,10 @@ function msWithoutSim(r: Run): number {
 
 export function printReport(rows: Row[], cores: number): void {
   console.log('\ntransfer: worker pipeline vs plain upload of the same bytes vs the whole-ZIP method (same S3, same run)');
-  console.log('MB/s and ratios: the second transfer of each process (median of alternating runs up to 100 MB), as in a running worker;');
+  console.log(
+    'MB/s and ratios: the second transfer of each process (median of alternating runs: --repeat up to 100 MB, --repeat-large above),',
+  );
+  console.log('as in a running worker;');
   console.log(
     '"first" is the first transfer of a fresh process, which also loads and compiles the code. Peak RSS: the process, over both.\n',
   );
