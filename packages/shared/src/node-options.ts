@@ -8,7 +8,8 @@
  * allocates on the way (chunk wrappers, request objects) dies young; a large young generation only
  * lets that garbage ride longer, and how far it has grown when the process peaks is chance.
  * Measured on a 4 GB export (transfer bench runner, three processes each way, 2026-12-03): peak RSS
- * 210-230 MB with V8's default and 190-199 MB with this, no slower; at 1 GB 199-210 against 187-203.
+ * 210-230 MB with V8's default and 190-199 MB with this, no slower; at 1 GB 208-210 against 189-203
+ * (docs/benchmarks.md, third session of 2026-12-03).
  */
 export const WORKER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'];
 
