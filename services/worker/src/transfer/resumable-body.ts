@@ -1,4 +1,5 @@
 import { connectionError, interrupted, isResumable, parseLength, statusError, tooLarge } from './download-errors.ts';
+import { collectDeadChunks } from './dead-chunks.ts';
 import type { HttpAnswer, HttpGet } from './http-get.ts';
 
 export interface BodyOptions {
@@ -146,6 +147,7 @@ export async function openResumableBody(o: BodyOptions): Promise<ResumableBody> 
         continue;
       }
       received += chunk!.length;
+      collectDeadChunks(chunk!.length);
       if (received > o.maxBytes) throw tooLarge(o.where, received, o.maxBytes);
       if (declared !== undefined && received > declared) throw interrupted(o.where, received, `more than the ${declared} it declared`);
       return chunk!;
