@@ -15,9 +15,9 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseByteSize, runFiles } from '@bp/benchling-sim/partner-events';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
+import { workerNodeOptions } from '@bp/shared/node-options';
 import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 import { startSimulator } from './simulator-process.ts';
-import { workerNodeOptions } from '@bp/shared/node-options';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');

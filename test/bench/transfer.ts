@@ -55,8 +55,7 @@ async function measure(
   // or the checks), written by the runner, for `tsx test/bench/cpu-profile-summary.ts <dir>/<side>`.
   const profDir = process.env.BENCH_TRANSFER_CPU_PROF;
   const runner = path.join(root, 'test/bench/transfer-runner.ts');
-  const [command, args] = [tsx, [runner, mode, source, prefix]];
-  const { stdout } = await execFileAsync(command, args, {
+  const { stdout } = await execFileAsync(tsx, [runner, mode, source, prefix], {
     cwd: root,
     env: {
       ...process.env,
