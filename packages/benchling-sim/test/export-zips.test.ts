@@ -65,6 +65,42 @@ describe('simulated export ZIPs', function () {
     expect(Buffer.from(await res.arrayBuffer()).equals(zip.subarray(100, 1100))).to.equal(true);
   });
 
+  it('answers like S3 to a suffix range, an open range, an unsatisfiable range, HEAD and If-Match', async () => {
+    const { url, zip } = await exportAndDownload(suite.call, 'etr_zip1');
+    const whole = await fetch(url);
+    const etag = whole.headers.get('etag')!;
+    expect(etag).to.match(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(whole.headers.get('accept-ranges')).to.equal('bytes');
+    expect(Buffer.from(await whole.arrayBuffer()).equals(zip)).to.equal(true);
+
+    const suffix = await fetch(url, { headers: { range: 'bytes=-22' } });
+    expect(suffix.status).to.equal(206);
+    expect(suffix.headers.get('content-range')).to.equal(`bytes ${zip.length - 22}-${zip.length - 1}/${zip.length}`);
+    expect(Buffer.from(await suffix.arrayBuffer()).equals(zip.subarray(zip.length - 22))).to.equal(true);
+
+    const open = await fetch(url, { headers: { range: `bytes=${zip.length - 5}-`, 'if-match': etag } });
+    expect(open.status).to.equal(206);
+    expect(Buffer.from(await open.arrayBuffer()).equals(zip.subarray(zip.length - 5))).to.equal(true);
+
+    const beyond = await fetch(url, { headers: { range: `bytes=${zip.length}-` } });
+    expect(beyond.status).to.equal(416);
+    expect(beyond.headers.get('content-range')).to.equal(`bytes */${zip.length}`);
+    expect(await beyond.text()).to.include('<Code>InvalidRange</Code>');
+
+    const backwards = await fetch(url, { headers: { range: 'bytes=10-5' } });
+    expect(backwards.status, 'a range ending before it starts is ignored').to.equal(200);
+    expect((await backwards.arrayBuffer()).byteLength).to.equal(zip.length);
+
+    const other = await fetch(url, { headers: { range: 'bytes=0-9', 'if-match': '"not-it"' } });
+    expect(other.status).to.equal(412);
+    expect(await other.text()).to.include('<Code>PreconditionFailed</Code>');
+
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).to.equal(200);
+    expect(head.headers.get('content-length')).to.equal(String(zip.length));
+    expect(head.headers.get('etag')).to.equal(etag);
+  });
+
   it('makes etr_big<N>mb… about N MiB of incompressible data in many files, a few of N/4 MiB', async () => {
     const { zip } = await exportAndDownload(suite.call, 'etr_big8mb_a');
     const members = readCentralDirectory(zip);
