@@ -13,9 +13,7 @@
  *
  * `--expose-gc`: the transfer runs a minor collection every 8 MiB of download, so that the chunks
  * Node's HTTP client hands over, each in a buffer of its own and dead once copied into a part,
- * do not pile up to 32 MiB before V8 scavenges for them, and a major one every 256 MiB, so that
- * what those scavenges promote does not grow the old generation with the export's size
- * (services/worker/src/transfer/dead-chunks.ts).
+ * do not pile up to 32 MiB before V8 scavenges for them (services/worker/src/transfer/dead-chunks.ts).
  */
 export const WORKER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
 

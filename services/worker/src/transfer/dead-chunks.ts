@@ -1,9 +1,5 @@
-/**
- * V8's collector as `--expose-gc` exposes it: `{ type: 'minor' }` scavenges the young generation;
- * without options it mark-compacts the whole heap (Node 20's V8 takes `{ type: 'major' }` for a
- * scavenge too, so that is not used).
- */
-export type ExposedGc = (o?: { type: 'minor' }) => void;
+/** V8's collector as `--expose-gc` exposes it; a minor collection is a scavenge of the young generation. */
+export type ExposedGc = (o: { type: 'minor' }) => void;
 
 /**
  * Most download bytes between two scavenges. The parts in flight hold at most 5 × 8 MiB; this
@@ -12,18 +8,8 @@ export type ExposedGc = (o?: { type: 'minor' }) => void;
 export const DEAD_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /**
- * Most download bytes between two mark-compacts. A scavenge promotes what is alive at that moment
- * (a part's upload in flight, the chunks still queued) to the old generation, where only a
- * mark-compact frees it; left to V8, the old generation of a 4 GB transfer grew to 55–67 MB
- * before one ran, against 34–48 MB in a 1 GB transfer (docs/benchmarks.md). One every 256 MiB is
- * 16 in a 4 GB transfer, each some tens of milliseconds.
- */
-export const PROMOTED_GARBAGE_BYTES = 256 * 1024 * 1024;
-
-/**
  * Returns a function told how many bytes each download chunk had, which runs a minor collection
- * every `every` bytes, and a major one instead every `majorEvery` bytes, when `gc` is given, and
- * does nothing when it is not.
+ * every `every` bytes when `gc` is given, and does nothing when it is not.
  *
  * Why: Node's HTTP client hands each chunk of a body over in a fresh buffer of its own, which
  * the transfer copies into a pooled part buffer and drops. Such a buffer lives outside V8's heap,
@@ -35,22 +21,14 @@ export const PROMOTED_GARBAGE_BYTES = 256 * 1024 * 1024;
  * ArrayBuffers made up 38–78 MB of it (docs/benchmarks.md). A scavenge of a 2 × 4 MiB young
  * generation whose chunks are dead takes well under a millisecond.
  */
-export function deadChunkCollector(
-  gc: ExposedGc | undefined,
-  every = DEAD_CHUNK_BYTES,
-  majorEvery = PROMOTED_GARBAGE_BYTES,
-): (bytes: number) => void {
+export function deadChunkCollector(gc: ExposedGc | undefined, every = DEAD_CHUNK_BYTES): (bytes: number) => void {
   if (!gc) return () => undefined;
   let since = 0;
-  let sinceMajor = 0;
   return (bytes) => {
     since += bytes;
     if (since < every) return;
-    sinceMajor += since;
     since = 0;
-    if (sinceMajor < majorEvery) return gc({ type: 'minor' });
-    sinceMajor = 0;
-    gc();
+    gc({ type: 'minor' });
   };
 }
 
