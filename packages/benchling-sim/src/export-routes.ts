@@ -3,6 +3,7 @@ import { type Stats, createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { byteRange, ifMatchFails } from './byte-range.ts';
 import { isPlainObject, sendBadRequest, sendNotFound, unknownKeys } from './benchling-errors.ts';
 import { entryOf, type SimContext } from './context.ts';
 import { type ExportFormat, planExportZip } from './export-zip-plan.ts';
@@ -130,8 +131,7 @@ async function serveZip(req: Request, res: Response, path: string, filename: str
   }
   const size = st.size;
   const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-  const ifMatch = req.headers['if-match'];
-  if (ifMatch && ifMatch !== '*' && !ifMatch.split(',').some((m) => m.trim() === etag))
+  if (ifMatchFails(req.headers['if-match'], etag))
     return s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   const headers: Record<string, string | number> = {
     etag,
@@ -143,17 +143,13 @@ async function serveZip(req: Request, res: Response, path: string, filename: str
   let start = 0;
   let end = size; // exclusive
   let status = 200;
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  // A range that does not parse, or whose last byte precedes its first, is ignored (RFC 9110 14.2).
-  if (range && (range[1] || range[2]) && !(range[1] && range[2] && Number(range[2]) < Number(range[1]))) {
-    if (range[1]) {
-      start = Number(range[1]);
-      if (range[2]) end = Math.min(size, Number(range[2]) + 1);
-    } else start = Math.max(0, size - Number(range[2]));
-    if (start >= size || start >= end) {
-      res.setHeader('content-range', `bytes */${size}`);
-      return s3Error(res, 416, 'InvalidRange', 'The requested range is not satisfiable');
-    }
+  const range = byteRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    res.setHeader('content-range', `bytes */${size}`);
+    return s3Error(res, 416, 'InvalidRange', 'The requested range is not satisfiable');
+  }
+  if (range) {
+    ({ start, end } = range);
     status = 206;
     headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
   }

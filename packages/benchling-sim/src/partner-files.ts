@@ -1,14 +1,15 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { byteRange, ifMatchFails } from './byte-range.ts';
 
 /**
  * A sequencing partner's file server for a run: every file's bytes are generated from its run id,
  * path and size (AES-128-CTR keystream keyed by them), so any byte range can be produced at once
  * without storing anything, a multi-GB file streams in constant memory, and the same file is
  * the same bytes on every request (and in every process). URLs:
- * `/partner-runs/<run>/<path>?size=N` — Range supported, strong ETag; `&redirect=<url>` answers
- * 302 to that URL instead (for the worker's redirect checks).
+ * `/partner-runs/<run>/<path>?size=N` — Range and If-Match as S3 answers them (byte-range.ts), a
+ * strong ETag; `&redirect=<url>` answers 302 to that URL instead (for the worker's redirect checks).
  */
 export const PARTNER_FILES_PATH = '/partner-runs';
 
@@ -72,14 +73,11 @@ export function handlePartnerFile(req: IncomingMessage, res: ServerResponse, nex
   let end = size;
   let status = 200;
   const headers: Record<string, string | number> = { etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-  if (range && (!req.headers['if-match'] || req.headers['if-match'] === etag)) {
-    start = Number(range[1]);
-    end = range[2] ? Math.min(size, Number(range[2]) + 1) : size;
-    if (start >= size || start >= end) {
-      res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
-      return;
-    }
+  if (ifMatchFails(req.headers['if-match'], etag)) return void res.writeHead(412, { etag }).end();
+  const range = byteRange(req.headers.range, size);
+  if (range === 'unsatisfiable') return void res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
+  if (range) {
+    ({ start, end } = range);
     status = 206;
     headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
   }

@@ -55,6 +55,22 @@ describe('the partner simulator', function () {
     ).to.equal('http://elsewhere.invalid/');
   });
 
+  it('answers a suffix range, a backward range, an unsatisfiable range and a failed If-Match as S3 does', async () => {
+    const size = 1000;
+    const url = partnerFileUrl(files.url, 'RUN B', 'qc/summary.json', size);
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const etag = (await fetch(url, { method: 'HEAD' })).headers.get('etag')!;
+    const tail = await fetch(url, { headers: { range: 'bytes=-10', 'if-match': etag } });
+    expect([tail.status, tail.headers.get('content-range')]).to.deep.equal([206, `bytes 990-999/${size}`]);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(whole.subarray(990))).to.equal(true);
+    const backward = await fetch(url, { headers: { range: 'bytes=10-5' } });
+    expect([backward.status, (await backward.arrayBuffer()).byteLength]).to.deep.equal([200, size]);
+    const past = await fetch(url, { headers: { range: `bytes=${size}-` } });
+    expect([past.status, past.headers.get('content-range')]).to.deep.equal([416, `bytes */${size}`]);
+    const changed = await fetch(url, { headers: { range: 'bytes=0-9', 'if-match': '"another-object"' } });
+    expect(changed.status).to.equal(412);
+  });
+
   it('parses sizes like 200MB and 2GB', () => {
     expect([parseByteSize('200MB'), parseByteSize('2GB'), parseByteSize('512KiB'), parseByteSize('10')]).to.deep.equal([
       200 * 1024 ** 2,
