@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { type Env, getBool, getEnum, getInt, getOptionalString, getString } from '@bp/shared/env';
 import { ConfigError } from '@bp/shared/errors';
+import { DEFAULT_WORKER_MEMORY_MIB } from '@bp/shared/node-options';
 import { parseTenants } from '@bp/shared/benchling/tenants';
 import type { DeploymentConfig, VpcChoice, WarehouseSettings, WorkerSettings } from './deployment-config.ts';
 
@@ -168,7 +169,7 @@ export function deploymentConfigFrom(read: ContextReader, defaults: { account?: 
     concurrency,
     backlogPerTaskTarget: getInt(env, 'backlogPerTask', concurrency, { min: 1, max: 10_000 }),
     cpu: getInt(env, 'workerCpu', 1024, { min: 256, max: 16_384 }),
-    memoryMiB: getInt(env, 'workerMemoryMiB', 2048, { min: 512, max: 122_880 }),
+    memoryMiB: getInt(env, 'workerMemoryMiB', DEFAULT_WORKER_MEMORY_MIB, { min: 512, max: 122_880 }),
     ephemeralStorageGiB: getInt(env, 'workerEphemeralStorageGiB', 50, { min: 21, max: 200 }),
     visibilityTimeoutSeconds,
     // Fargate sends SIGKILL at most 120 s after SIGTERM; the stop timeout is grace + 15 s.

@@ -17,7 +17,32 @@
  */
 export const WORKER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
 
-/** NODE_OPTIONS for a worker started through tsx rather than the container's `node` command: `existing`, then the worker's. */
+/** The worker task's memory unless a deployment says otherwise (infra's `workerMemoryMiB`). */
+export const DEFAULT_WORKER_MEMORY_MIB = 2048;
+
+/**
+ * The V8 old-generation limit Node gives a process whose memory is limited to `memoryMiB`: half
+ * of it. Node 20 sizes V8's heap from the cgroup's memory limit when there is one (measured on
+ * Node 20.20.2 with the worker's options: heap_size_limit 1,036 MB in a 2 GiB memory cgroup, the
+ * same as with `--max-old-space-size=1024`; 2,060 MB in a 4 GiB one; 4,108 MB unlimited on a 24 GB
+ * machine). The container's command leaves it to Node, which reads the task's limit.
+ */
+export function oldSpaceMiBFor(memoryMiB: number): number {
+  return Math.floor(memoryMiB / 2);
+}
+
+/**
+ * NODE_OPTIONS for a worker started through tsx rather than the container's `node` command (the
+ * local stack, the fault tests, the benches' worker side): `existing`, then the worker's, then the
+ * heap limit its default task would give it.
+ *
+ * Why the heap limit: outside a container Node sizes the heap from the machine's memory, and V8
+ * lets the old generation grow further between mark-compacts the larger its limit (up to 4 × the
+ * live heap from a 2 GiB limit up, 1.6 × at the task's 1 GiB; V8's MemoryController::
+ * MaxGrowingFactor). On the benches' 24 GB machine the worker's heap grew to 50–67 MB on a 4 GB
+ * export and its peak RSS with it, where its task would keep it near 31 MB and mark-compact more
+ * often instead (docs/benchmarks.md, fifth session of 2026-12-03). Measured here as it runs there.
+ */
 export function workerNodeOptions(existing?: string): string {
-  return [existing, ...WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
+  return [existing, ...WORKER_NODE_OPTIONS, `--max-old-space-size=${oldSpaceMiBFor(DEFAULT_WORKER_MEMORY_MIB)}`].filter(Boolean).join(' ');
 }
