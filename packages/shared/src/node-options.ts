@@ -40,8 +40,9 @@ export function oldSpaceMiBFor(memoryMiB: number): number {
  * lets the old generation grow further between mark-compacts the larger its limit (up to 4 × the
  * live heap from a 2 GiB limit up, 1.6 × at the task's 1 GiB; V8's MemoryController::
  * MaxGrowingFactor). On the benches' 24 GB machine the worker's heap grew to 50–67 MB on a 4 GB
- * export and its peak RSS with it, where its task would keep it near 31 MB and mark-compact more
- * often instead (docs/benchmarks.md, fifth session of 2026-12-03). Measured here as it runs there.
+ * export and its peak RSS with it, where its task keeps it near 31 MB and mark-compacts more often
+ * instead, at about 2.3 CPU-s more per GB transferred (docs/benchmarks.md, fifth session of
+ * 2026-12-03). Measured here as it runs there. The flag comes last, so it wins over one in `existing`.
  */
 export function workerNodeOptions(existing?: string): string {
   return [existing, ...WORKER_NODE_OPTIONS, `--max-old-space-size=${oldSpaceMiBFor(DEFAULT_WORKER_MEMORY_MIB)}`].filter(Boolean).join(' ');
