@@ -36,7 +36,7 @@ ENV WORKER_TMP_DIR=/tmp/benchling-packager
 # replaces a worker whose process exits.
 HEALTHCHECK NONE
 # Node options as in packages/shared/src/node-options.ts (WORKER_NODE_OPTIONS): a test holds them equal.
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=4", "--expose-gc", "dist/worker/main.mjs"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "--expose-gc", "dist/worker/main.mjs"]
 
 FROM runtime AS ingress
 ENV PORT=8080

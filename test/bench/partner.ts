@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseByteSize, runFiles } from '@bp/benchling-sim/partner-events';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
-import { workerNodeOptions } from '@bp/shared/node-options';
+import { taskHeapOptions, workerNodeOptions } from '@bp/shared/node-options';
 import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 import { startSimulator } from './simulator-process.ts';
 
@@ -43,8 +43,12 @@ async function side(mode: 'partner' | 'plain', env: Record<string, string>, job:
       ...process.env,
       BENCH_ENV: JSON.stringify(env),
       BENCH_JOB: JSON.stringify(job),
-      // The worker side runs with the worker container's Node options; the plain side with Node's defaults.
-      ...(mode === 'partner' ? { NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS) } : {}),
+      // Both sides on the heap Node gives them in the worker's 2 GiB task; the worker's side with the
+      // worker container's Node options too.
+      NODE_OPTIONS:
+        mode === 'partner'
+          ? workerNodeOptions(process.env.NODE_OPTIONS)
+          : [process.env.NODE_OPTIONS, ...taskHeapOptions()].filter(Boolean).join(' '),
     },
     encoding: 'utf8',
     maxBuffer: 16 << 20,
