@@ -9,10 +9,10 @@
  * wrappers, request objects) dies young; a larger young generation only lets that garbage ride
  * longer, and how far it has grown when the process peaks is chance (on the machine's heap, 16 MiB
  * semi-spaces peaked at 210-230 MB on a 4 GB export, 4 MiB at 190-199; docs/benchmarks.md, third
- * session of 2026-12-03). On the task's 1 GiB old generation, 4 MiB cost CPU instead: what a
- * smaller young generation cannot hold is promoted and marked (5.1-5.6 CPU-s per GB transferred
- * with 4 MiB, 3.5-4.1 with 8 MiB; peaks 193-199 against 205-210 MB; 2026-12-03 fifth session and
- * 2026-12-04).
+ * session of 2026-12-03). On the task's 1 GiB old generation 4 MiB costs CPU instead, since what
+ * a smaller young generation cannot hold is promoted and marked: the worker's process used 5.1-5.6
+ * CPU-s per GB at 1 GB (three runs) and 5.1 at 4 GB (one run) with 4 MiB, 4.8-5.7 and 4.3-4.6 with
+ * 8 MiB (three runs), and peaked at 193-199 MB against 202-209 (docs/benchmarks.md, 2026-12-04).
  *
  * `--expose-gc`: the transfer runs a minor collection every 8 MiB of download, so that the chunks
  * Node's HTTP client hands over, each in a buffer of its own and dead once copied into a part,

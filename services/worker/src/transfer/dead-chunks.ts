@@ -19,8 +19,11 @@ export const DEAD_CHUNK_BYTES = 8 * 1024 * 1024;
  * up to 32 MiB of dead chunks sit beside the live parts, and how much of it there is when the
  * process peaks is chance: the worker's peak RSS at a 4 GB export varied from 193 to 217 MB, and
  * ArrayBuffers made up 38–78 MB of it (docs/benchmarks.md). A forced scavenge took 0.4–0.6 ms in
- * a fresh process; in the transfer bench the worker used 2.8–3.3 CPU-s per GB with it, and its
- * 1 GB peak fell (median of nine processes 191 → 178 MB; the 4 GB one stayed at 197).
+ * a fresh process; in the transfer bench, on the machine's heap, the worker used 2.8–3.3 CPU-s per
+ * GB with it, and its 1 GB peak fell (median of nine processes 191 → 178 MB; the 4 GB one stayed at
+ * 197). On its task's heap the worker uses 4.3–5.7 CPU-s per GB (node-options.ts); there, with
+ * 4 MiB semi-spaces, it used the same with and without it (5.50 and 5.45 at 1 GB, one run each;
+ * docs/benchmarks.md, 2026-12-03 fifth session).
  */
 export function deadChunkCollector(gc: ExposedGc | undefined, every = DEAD_CHUNK_BYTES): (bytes: number) => void {
   if (!gc) return () => undefined;
