@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseByteSize, runFiles } from '@bp/benchling-sim/partner-events';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
-import { taskHeapOptions, workerNodeOptions } from '@bp/shared/node-options';
+import { taskNodeOptions, workerNodeOptions } from '@bp/shared/node-options';
 import { type BenchArgs, BenchInvalidError, printJson } from './report.ts';
 import { startSimulator } from './simulator-process.ts';
 
@@ -45,10 +45,7 @@ async function side(mode: 'partner' | 'plain', env: Record<string, string>, job:
       BENCH_JOB: JSON.stringify(job),
       // Both sides on the heap Node gives them in the worker's 2 GiB task; the worker's side with the
       // worker container's Node options too.
-      NODE_OPTIONS:
-        mode === 'partner'
-          ? workerNodeOptions(process.env.NODE_OPTIONS)
-          : [process.env.NODE_OPTIONS, ...taskHeapOptions()].filter(Boolean).join(' '),
+      NODE_OPTIONS: mode === 'partner' ? workerNodeOptions(process.env.NODE_OPTIONS) : taskNodeOptions(process.env.NODE_OPTIONS),
     },
     encoding: 'utf8',
     maxBuffer: 16 << 20,

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, startLocalAws } from '@bp/local-stack';
-import { taskHeapOptions, workerNodeOptions } from '@bp/shared/node-options';
+import { taskNodeOptions, workerNodeOptions } from '@bp/shared/node-options';
 import { startSimulator } from './simulator-process.ts';
 import { printReport, type Row, type Run, summary } from './transfer-report.ts';
 import { exportUrl, extractExpected } from './transfer-workload.ts';
@@ -44,11 +44,6 @@ function option(args: string[], name: string): string | undefined {
   return at === -1 ? undefined : args[at + 1];
 }
 
-/** NODE_OPTIONS of the plain and whole-ZIP sides: the caller's, then the heap of the worker's default task. */
-function sideNodeOptions(): string {
-  return [process.env.NODE_OPTIONS, ...taskHeapOptions()].filter(Boolean).join(' ');
-}
-
 /** Runs one side in its own process. Async, so this process's idle HTTP connections keep being managed meanwhile. */
 async function measure(
   mode: Mode,
@@ -70,7 +65,7 @@ async function measure(
       ...(profDir ? { BENCH_PROFILE_DIR: path.join(profDir, mode) } : {}),
       // Every side on the heap Node gives it in the worker's 2 GiB task (the whole-ZIP method would
       // run in the same task); the worker's side with the worker container's Node options too.
-      NODE_OPTIONS: mode === 'worker' ? workerNodeOptions(process.env.NODE_OPTIONS) : sideNodeOptions(),
+      NODE_OPTIONS: mode === 'worker' ? workerNodeOptions(process.env.NODE_OPTIONS) : taskNodeOptions(process.env.NODE_OPTIONS),
       ...extra,
     },
     encoding: 'utf8',

@@ -58,6 +58,15 @@ export function taskHeapOptions(memoryMiB: number = DEFAULT_WORKER_MEMORY_MIB): 
 }
 
 /**
+ * NODE_OPTIONS for a process started outside a container that should have the heap of the
+ * worker's default task (the transfer and partner benches' other sides): `existing`, then
+ * `taskHeapOptions()`, which come after it and so win.
+ */
+export function taskNodeOptions(existing?: string): string {
+  return [existing, ...taskHeapOptions()].filter(Boolean).join(' ');
+}
+
+/**
  * NODE_OPTIONS for a worker started through tsx rather than the container's `node` command (the
  * local stack, the fault tests, the benches' worker side): `existing`, then the heap its default
  * task would give it (`taskHeapOptions`), then the worker's own (whose semi-space cap wins).
@@ -71,5 +80,5 @@ export function taskHeapOptions(memoryMiB: number = DEFAULT_WORKER_MEMORY_MIB): 
  * 2026-12-03). Measured here as it runs there. The heap's flags come after `existing`, so they win.
  */
 export function workerNodeOptions(existing?: string): string {
-  return [existing, ...taskHeapOptions(), ...WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
+  return [taskNodeOptions(existing), ...WORKER_NODE_OPTIONS].join(' ');
 }

@@ -7,6 +7,7 @@ import {
   oldSpaceMiBFor,
   semiSpaceMiBFor,
   taskHeapOptions,
+  taskNodeOptions,
   workerNodeOptions,
 } from '../src/node-options.ts';
 
@@ -27,6 +28,15 @@ describe('taskHeapOptions (a process outside its task, on the heap its task give
     expect(taskHeapOptions()).to.deep.equal(['--max-old-space-size=1024', '--max-semi-space-size=8']);
     // What a bare `node` reports in a 2 GiB memory cgroup (Node 20.20.2): 1,024 old + 3 × 8 young.
     expect(await heapLimitMiB(taskHeapOptions().join(' '))).to.equal(1048);
+  });
+
+  it('taskNodeOptions keeps options it is handed, before the heap, so the heap wins', () => {
+    expect(taskNodeOptions('--enable-source-maps --max-old-space-size=4096').split(' ')).to.deep.equal([
+      '--enable-source-maps',
+      '--max-old-space-size=4096',
+      ...taskHeapOptions(),
+    ]);
+    expect(taskNodeOptions()).to.equal(taskHeapOptions().join(' '));
   });
 
   it("follows Node's own sizing in tasks of other sizes (measured in memory cgroups)", () => {
